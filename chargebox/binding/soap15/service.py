@@ -1,0 +1,105 @@
+"""An OCPP 1.5 SOAP service as its WSDL describes it: which body element is which message, and
+the schema every message is validated against, in both directions (specification chapters 6-8).
+
+The WSDLs are the project's own, written from the specification, in ``wsdl/`` beside this file.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import zeep
+from lxml import etree
+
+from chargebox.binding.soap15 import codec
+from chargebox.binding.soap15.faults import ProtocolError
+from chargebox.ocpp.messages import (
+    CENTRAL_SYSTEM_OPERATIONS,
+    CHARGE_POINT_OPERATIONS,
+    Confirmation,
+    Operation,
+    Request,
+)
+
+CS_NAMESPACE = "urn://Ocpp/Cs/2012/06/"
+CP_NAMESPACE = "urn://Ocpp/Cp/2012/06/"
+XSD_NAMESPACE = "http://www.w3.org/2001/XMLSchema"
+WSDL_NAMESPACE = "http://schemas.xmlsoap.org/wsdl/"
+
+WSDL_DIR = Path(str(files("chargebox.binding.soap15") / "wsdl"))
+CENTRAL_SYSTEM_WSDL = WSDL_DIR / "ocpp15_centralsystem.wsdl"
+CHARGE_POINT_WSDL = WSDL_DIR / "ocpp15_chargepoint.wsdl"
+
+# zeep reads only the local WSDL file: no DTD, no entities, no network (the WSDL imports nothing).
+_ZEEP_SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+
+
+def schema_of(wsdl: Path) -> etree.XMLSchema:
+    """The xs:schema embedded in a WSDL's wsdl:types, compiled for validation."""
+    tree = etree.parse(str(wsdl), etree.XMLParser(resolve_entities=False, no_network=True))
+    schema = tree.find(f"{{{WSDL_NAMESPACE}}}types/{{{XSD_NAMESPACE}}}schema")
+    if schema is None:
+        raise ValueError(f"{wsdl}: no xs:schema in wsdl:types")
+    return etree.XMLSchema(etree.fromstring(etree.tostring(schema)))
+
+
+class Service:
+    """One side's service: the operations it serves, their wrapper elements and their schema."""
+
+    def __init__(self, wsdl: Path, namespace: str, operations: dict[str, Operation]) -> None:
+        self.wsdl = wsdl
+        self.namespace = namespace
+        self.operations = operations
+        self._types = zeep.Client(str(wsdl), settings=_ZEEP_SETTINGS).wsdl.types
+        self._schema = schema_of(wsdl)
+        self._by_tag: dict[str, tuple[Operation, type[Request] | type[Confirmation]]] = {}
+        for op in operations.values():
+            self._by_tag[self.tag(op.name, request=True)] = (op, op.request)
+            self._by_tag[self.tag(op.name, request=False)] = (op, op.confirmation)
+
+    def tag(self, action: str, *, request: bool) -> str:
+        """The Clark name of an operation's wrapper element, e.g. ``{ns}bootNotificationRequest``."""
+        return f"{{{self.namespace}}}{action[:1].lower()}{action[1:]}{'Request' if request else 'Response'}"
+
+    def operation_of(self, element: etree._Element) -> Operation:
+        """The operation a body element belongs to; ProtocolError when it is none of this service's."""
+        found = self._by_tag.get(element.tag)
+        if found is None:
+            raise ProtocolError(f"unknown body element {etree.QName(element).localname!r}")
+        return found[0]
+
+    def render(self, message: Request | Confirmation, action: str) -> etree._Element:
+        """The message as its wrapper element, validated: we never send what the schema refuses."""
+        element_type = self._types.get_element(self.tag(action, request=isinstance(message, Request)))
+        holder = etree.Element("holder")
+        element_type.render(holder, element_type(**codec.to_wire(message)))
+        element = holder[0]
+        self.validate(element, error=ValueError)
+        return element
+
+    def parse(self, element: etree._Element) -> Request | Confirmation:
+        """A validated body element as its typed message; ProtocolError when it breaks the schema."""
+        found = self._by_tag.get(element.tag)
+        if found is None:
+            raise ProtocolError(f"unknown body element {etree.QName(element).localname!r}")
+        self.validate(element)
+        _, cls = found
+        parsed: Any = self._types.get_element(element.tag).parse(element, self._types)
+        return codec.from_wire(parsed, cls)
+
+    def validate(self, element: etree._Element, error: type[Exception] = ProtocolError) -> None:
+        if not self._schema.validate(element):
+            problems = "; ".join(f"line {e.line}: {e.message}" for e in list(self._schema.error_log)[:5])
+            raise error(f"{etree.QName(element).localname} does not match the OCPP 1.5 schema: {problems}")
+
+
+def central_system_service(wsdl: Path = CENTRAL_SYSTEM_WSDL) -> Service:
+    """The Central System service (the box's requests, 4.1-4.10)."""
+    return Service(wsdl, CS_NAMESPACE, CENTRAL_SYSTEM_OPERATIONS)
+
+
+def charge_point_service(wsdl: Path = CHARGE_POINT_WSDL) -> Service:
+    """The Charge Point service (the Central System's requests, 5.1-5.15)."""
+    return Service(wsdl, CP_NAMESPACE, CHARGE_POINT_OPERATIONS)
