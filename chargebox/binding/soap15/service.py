@@ -13,8 +13,8 @@ from typing import Any
 import zeep
 from lxml import etree
 
-from chargebox.binding.soap15 import codec
 from chargebox.binding.soap15.faults import ProtocolError
+from chargebox.ocpp import codec
 from chargebox.ocpp.messages import (
     CENTRAL_SYSTEM_OPERATIONS,
     CHARGE_POINT_OPERATIONS,

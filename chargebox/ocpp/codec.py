@@ -1,7 +1,8 @@
-"""The one place where typed OCPP messages become zeep values and back (DESIGN.md, style 6).
+"""The one place where typed OCPP messages become plain wire values and back (DESIGN.md, style 6).
 
-zeep renders and parses the XML through the WSDL's schema; this module only maps our dataclasses
-(snake_case fields, ``StrEnum``s, nested data types) onto the wire's names and shapes.
+The plain form uses the spec's camelCase names, strings for enums and nested dicts and lists. The
+SOAP binding hands it to zeep, which renders and parses XML through the WSDL's schema; the outbox
+stores it as JSON (datetimes as ISO 8601 text, which ``from_wire`` reads back).
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ def _convert(raw: Any, hint: Any) -> Any:
     if isinstance(hint, type) and issubclass(hint, Enum):
         return hint(raw)
     if hint is datetime:
+        if isinstance(raw, str):
+            raw = datetime.fromisoformat(raw)
         return raw if raw.tzinfo else raw.replace(tzinfo=timezone.utc)
     if hint is str:
         return str(raw)

@@ -1,0 +1,101 @@
+"""The transaction journal: every transaction is written here before the relay closes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from chargebox.store.database import atomic
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    local_id: int
+    connector_id: int
+    id_tag: str
+    meter_start: int
+    start_time: datetime
+    start_time_synced: bool
+    parent_id_tag: str | None = None
+    reservation_id: int | None = None
+    transaction_id: int | None = None
+    meter_last: int | None = None
+    last_seen: datetime | None = None
+    meter_stop: int | None = None
+    stop_time: datetime | None = None
+    stop_reason: str | None = None
+    stop_id_tag: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.stop_time is None
+
+
+def _entry(row: dict[str, Any]) -> JournalEntry:
+    def when(key: str) -> datetime | None:
+        return datetime.fromisoformat(row[key]) if row.get(key) else None
+
+    return JournalEntry(
+        local_id=row["local_id"], connector_id=row["connector_id"], id_tag=row["id_tag"],
+        meter_start=row["meter_start"], start_time=datetime.fromisoformat(row["start_time"]),
+        start_time_synced=bool(row["start_time_synced"]), parent_id_tag=row["parent_id_tag"],
+        reservation_id=row["reservation_id"], transaction_id=row["transaction_id"],
+        meter_last=row["meter_last"], last_seen=when("last_seen"), meter_stop=row["meter_stop"],
+        stop_time=when("stop_time"), stop_reason=row["stop_reason"], stop_id_tag=row["stop_id_tag"],
+    )
+
+
+class TransactionJournal:
+    """Transactions by local id. Each method is one SQLite transaction (durable on return)."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self._table = db.table("transactions")
+
+    def begin(
+        self, *, connector_id: int, id_tag: str, meter_start: int, start_time: datetime, synced: bool,
+        parent_id_tag: str | None = None, reservation_id: int | None = None,
+    ) -> JournalEntry:
+        with atomic(self.db):
+            self._table.insert({
+                "connector_id": connector_id, "id_tag": id_tag, "parent_id_tag": parent_id_tag,
+                "reservation_id": reservation_id, "meter_start": meter_start,
+                "start_time": start_time.isoformat(), "start_time_synced": int(synced),
+                "meter_last": meter_start, "last_seen": start_time.isoformat(),
+            })
+            local_id = self._table.last_pk
+        return self.get(int(local_id))
+
+    def get(self, local_id: int) -> JournalEntry:
+        return _entry(self._table.get(local_id))
+
+    def by_transaction_id(self, transaction_id: int) -> JournalEntry | None:
+        rows = list(self._table.rows_where("transaction_id = ?", [transaction_id], limit=1))
+        return _entry(rows[0]) if rows else None
+
+    def running(self) -> list[JournalEntry]:
+        return [_entry(row) for row in self._table.rows_where("stop_time is null", order_by="local_id")]
+
+    def recent(self, limit: int = 20) -> list[JournalEntry]:
+        return [_entry(row) for row in self._table.rows_where(order_by="local_id desc", limit=limit)]
+
+    def set_transaction_id(self, local_id: int, transaction_id: int) -> None:
+        with atomic(self.db):
+            self._table.update(local_id, {"transaction_id": transaction_id})
+
+    def record_meter(self, local_id: int, meter_wh: int, when: datetime) -> None:
+        """The last good reading and sign of life: what a power cut stops the transaction with."""
+        with atomic(self.db):
+            self._table.update(local_id, {"meter_last": meter_wh, "last_seen": when.isoformat()})
+
+    def finish(self, local_id: int, *, meter_stop: int, stop_time: datetime, reason: str,
+               id_tag: str | None) -> JournalEntry:
+        with atomic(self.db):
+            self._table.update(local_id, {
+                "meter_stop": meter_stop, "meter_last": meter_stop, "stop_time": stop_time.isoformat(),
+                "stop_reason": reason, "stop_id_tag": id_tag,
+            })
+        return self.get(local_id)

@@ -1,0 +1,152 @@
+"""The ``hwsim`` command: run the simulated world, run the reference Central System, or drive a
+running world from a shell.
+
+    hwsim run [--connectors N] [--control-port 7700] [--reader-link PATH] [--ready-file PATH]
+    hwsim central-system --cs-wsdl P --cp-wsdl P [--port N] [--control-port N]
+    hwsim plug|unplug [-c N]      hwsim card UID      hwsim ev --stop|--resume [-c N]
+    hwsim state                   hwsim events [--since N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from hwsim.centralsystem.__main__ import main as central_system_main
+from hwsim.control import control_app
+from hwsim.world import World
+
+DEFAULT_CONTROL = "http://127.0.0.1:7700"
+
+
+async def _run_world(args: argparse.Namespace) -> None:
+    world = World(args.connectors, meter_base_port=args.meter_port, gpio_port=args.gpio_port)
+    await world.start()
+    runner = web.AppRunner(control_app(world))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", args.control_port)
+    await site.start()
+    control_port = runner.addresses[0][1]
+    if args.reader_link:
+        # A fixed path for the config: pseudo-terminal names change on every start.
+        link = Path(args.reader_link)
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+        link.symlink_to(world.reader.port)
+    ready = {"event": "listening", "control_port": control_port, **world.snapshot()}
+    line = json.dumps(ready)
+    print(line, flush=True)
+    if args.ready_file:
+        Path(args.ready_file).write_text(line + "\n")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await world.stop()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s hwsim %(levelname)s %(message)s")
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await _run_world(args)
+
+    try:
+        asyncio.run(main())
+    except OSError as err:
+        print(f"hwsim: cannot start: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _request(control: str, method: str, path: str, data: dict[str, Any] | None = None) -> Any:
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(control.rstrip("/") + path, data=body, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _drive(args: argparse.Namespace) -> int:
+    calls: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+        "plug": ("POST", "/plug", {"connector": args.connector} if "connector" in args else None),
+        "unplug": ("POST", "/unplug", {"connector": getattr(args, "connector", 1)}),
+        "card": ("POST", "/card", {"uid": getattr(args, "uid", ""), "hold": getattr(args, "hold", 0.5)}),
+        "ev": ("POST", "/ev", {"connector": getattr(args, "connector", 1),
+                               "wants_energy": not getattr(args, "stop", False)}),
+        "state": ("GET", "/state", None),
+        "events": ("GET", f"/events?since={getattr(args, 'since', 0)}", None),
+    }
+    method, path, data = calls[args.command]
+    try:
+        result = _request(args.control, method, path, data)
+    except urllib.error.HTTPError as err:
+        print(f"hwsim: {err.code}: {err.read().decode(errors='replace')}", file=sys.stderr)
+        return 1
+    except (urllib.error.URLError, OSError) as err:
+        print(f"hwsim: no simulator at {args.control}: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hwsim", description="The simulated world around a chargebox.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the simulated hardware")
+    run.add_argument("--connectors", type=int, default=1, choices=range(1, 9), metavar="N")
+    run.add_argument("--control-port", type=int, default=7700)
+    run.add_argument("--gpio-port", type=int, default=0, help="TCP port of the pilot/relay sim wire")
+    run.add_argument("--meter-port", type=int, default=0, help="Modbus TCP port of connector 1's meter (+1 per connector)")
+    run.add_argument("--reader-link", help="make this path a symlink to the reader's pseudo-terminal")
+    run.add_argument("--ready-file", help="write the listening line here too")
+    run.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub.add_parser("central-system", help="run the reference Central System (see --help)", add_help=False)
+    control = os.environ.get("HWSIM_CONTROL", DEFAULT_CONTROL)
+    for name, text in (("plug", "plug an EV in"), ("unplug", "unplug the EV"), ("ev", "the EV stops or resumes asking"),
+                       ("card", "present a card"), ("state", "show the world"), ("events", "list events")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--control", default=control, help=f"control URL (default {control}; env HWSIM_CONTROL)")
+        if name in ("plug", "unplug", "ev"):
+            command.add_argument("-c", "--connector", type=int, default=1)
+        if name == "ev":
+            group = command.add_mutually_exclusive_group(required=True)
+            group.add_argument("--stop", action="store_true")
+            group.add_argument("--resume", action="store_true")
+        if name == "card":
+            command.add_argument("uid", help="the card's UID in hex, byte 0 first")
+            command.add_argument("--hold", type=float, default=0.5)
+        if name == "events":
+            command.add_argument("--since", type=int, default=0)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["central-system"]:
+        return central_system_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        return _serve(args)
+    return _drive(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The simulator's control interface: HTTP with JSON on loopback, for shells, tests and the demo.
+
+    GET  /state                      the world: connectors, pilot, duty, relay, current, energy
+    GET  /events?since=N             events after seq N (plug, pilot, pwm, relay, card, ...)
+    GET  /wait?kind=relay&closed=true&timeout=10   the first matching event (504 on timeout)
+    POST /plug      {"connector": 1, "max_current": 32, "soc": 0.5}
+    POST /unplug    {"connector": 1}
+    POST /ev        {"connector": 1, "wants_energy": false}
+    POST /card      {"uid": "04A2B3C4", "hold": 0.5}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+
+from hwsim.ev import EV
+from hwsim.world import World
+
+
+def _scalar(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def control_app(world: World) -> web.Application:
+    async def body(request: web.Request) -> dict[str, Any]:
+        try:
+            data = await request.json() if request.can_read_body else {}
+        except ValueError as err:
+            raise web.HTTPBadRequest(text=f"body is not JSON: {err}") from err
+        if not isinstance(data, dict):
+            raise web.HTTPBadRequest(text="body must be a JSON object")
+        return data
+
+    def connector_of(data: dict[str, Any]) -> int:
+        number = data.get("connector", 1)
+        if not isinstance(number, int) or number not in world.connectors:
+            raise web.HTTPBadRequest(text=f"no connector {number!r}; have {sorted(world.connectors)}")
+        return number
+
+    async def state(request: web.Request) -> web.Response:
+        return web.json_response(world.snapshot())
+
+    async def events(request: web.Request) -> web.Response:
+        since = int(request.query.get("since", "0"))
+        return web.json_response(world.events[since:])
+
+    async def wait(request: web.Request) -> web.Response:
+        query = dict(request.query)
+        kind = query.pop("kind", "")
+        timeout = float(query.pop("timeout", "10"))
+        try:
+            event = await world.wait_event(kind, timeout, **{k: _scalar(v) for k, v in query.items()})
+        except TimeoutError:
+            raise web.HTTPGatewayTimeout(text=f"no {kind} event within {timeout} s") from None
+        return web.json_response(event)
+
+    async def plug(request: web.Request) -> web.Response:
+        data = await body(request)
+        ev = EV(max_current=float(data.get("max_current", 32.0)), soc=float(data.get("soc", 0.5)))
+        world.plug(connector_of(data), ev)
+        return web.json_response(world.snapshot())
+
+    async def unplug(request: web.Request) -> web.Response:
+        world.unplug(connector_of(await body(request)))
+        return web.json_response(world.snapshot())
+
+    async def ev(request: web.Request) -> web.Response:
+        data = await body(request)
+        world.set_ev_wants(connector_of(data), bool(data.get("wants_energy", True)))
+        return web.json_response(world.snapshot())
+
+    async def card(request: web.Request) -> web.Response:
+        data = await body(request)
+        try:
+            uid = bytes.fromhex(str(data["uid"]))
+        except (KeyError, ValueError) as err:
+            raise web.HTTPBadRequest(text="uid must be hex, e.g. 04A2B3C4") from err
+        asyncio.ensure_future(world.present_card(uid, float(data.get("hold", 0.5))))
+        return web.json_response({"uid": uid.hex().upper()})
+
+    app = web.Application()
+    app.router.add_get("/state", state)
+    app.router.add_get("/events", events)
+    app.router.add_get("/wait", wait)
+    app.router.add_post("/plug", plug)
+    app.router.add_post("/unplug", unplug)
+    app.router.add_post("/ev", ev)
+    app.router.add_post("/card", card)
+    return app
