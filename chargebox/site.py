@@ -1,0 +1,206 @@
+"""A simulated site: the simulator, the reference Central System and the daemon as three OS
+processes on loopback, wired by a generated config. ``chargebox demo`` and the system tests use it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import IO, Any
+
+from chargebox.binding.soap15.service import CENTRAL_SYSTEM_WSDL, CHARGE_POINT_WSDL
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _read_ready(process: subprocess.Popen[str], name: str, timeout: float = 20.0) -> dict[str, Any]:
+    """The first JSON line a child prints when it listens."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{name} exited with {process.wait()} before it was ready")
+        if line.startswith("{"):
+            ready: dict[str, Any] = json.loads(line)
+            return ready
+    raise TimeoutError(f"{name} was not ready within {timeout} s")
+
+
+CONFIG = """\
+[chargebox]
+identity = "{identity}"
+vendor = "chargebox"
+model = "desktop-sim"
+serial_number = "SIM-0001"
+
+[central_system]
+url = "http://127.0.0.1:{cs_port}/"
+
+[endpoint]
+host = "127.0.0.1"
+port = {box_port}
+public_url = "http://127.0.0.1:{box_port}/"
+
+[storage]
+path = "chargebox.db"
+
+[ocpp]
+heartbeat_interval = {heartbeat_interval}
+meter_value_sample_interval = {sample_interval}
+connection_timeout = 60
+
+[reader]
+backend = "hexline"
+port = "{reader}"
+
+[[connector]]
+id = 1
+max_current = {max_current}
+
+[connector.meter]
+backend = "modbus"
+model = "sdm630"
+host = "127.0.0.1"
+port = {meter_port}
+
+[connector.pilot]
+backend = "sim"
+address = "127.0.0.1:{gpio_port}"
+
+[connector.relay]
+backend = "sim"
+address = "127.0.0.1:{gpio_port}"
+"""
+
+
+class SimulatedSite:
+    """Start with ``with SimulatedSite() as site:``; drive with :meth:`hw` and :meth:`cs`."""
+
+    def __init__(self, workdir: Path | None = None, *, identity: str = "CB-SIM-1",
+                 cs_wsdl: Path = CENTRAL_SYSTEM_WSDL, cp_wsdl: Path = CHARGE_POINT_WSDL,
+                 sample_interval: int = 2, heartbeat_interval: int = 300, max_current: float = 16.0,
+                 central_system_port: int | None = None) -> None:
+        self._own_dir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="chargebox-site-"))
+        self.identity = identity
+        self._cs_wsdl, self._cp_wsdl = cs_wsdl, cp_wsdl
+        self._settings = {"sample_interval": sample_interval, "heartbeat_interval": heartbeat_interval,
+                          "max_current": max_current}
+        self._external_cs = central_system_port  # another Central System (e.g. ts-ocpp) already listens
+        self.processes: dict[str, subprocess.Popen[str]] = {}
+        self._logs: list[IO[str]] = []
+        self.hw_url = self.cs_url = ""
+        self.box_port = 0
+        self.config_path = self.workdir / "site.toml"
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[str]:
+        log = open(self.workdir / f"{name}.log", "a")  # noqa: SIM115 - closed in stop()
+        self._logs.append(log)
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True, cwd=self.workdir,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.processes[name] = process
+        return process
+
+    def start(self) -> SimulatedSite:
+        hw = self._spawn("hwsim", [sys.executable, "-m", "hwsim.cli", "run", "--control-port", "0",
+                                   "--reader-link", str(self.workdir / "reader"), "--log-level", "INFO"])
+        world = _read_ready(hw, "hwsim")
+        self.hw_url = f"http://127.0.0.1:{world['control_port']}"
+        cs_port = self._external_cs
+        if cs_port is None:
+            cs = self._spawn("central-system", [
+                sys.executable, "-m", "hwsim.centralsystem", "--cs-wsdl", str(self._cs_wsdl), "--cp-wsdl",
+                str(self._cp_wsdl), "--heartbeat-interval", str(self._settings["heartbeat_interval"]),
+                "--log-level", "INFO"])
+            central = _read_ready(cs, "central system")
+            self.cs_url = f"http://127.0.0.1:{central['control_port']}"
+            cs_port = central["soap_port"]
+        self.box_port = free_port()
+        self.config_path.write_text(CONFIG.format(
+            identity=self.identity, cs_port=cs_port, box_port=self.box_port,
+            reader=self.workdir / "reader", meter_port=world["connectors"]["1"]["meter_port"],
+            gpio_port=world["gpio_port"], **self._settings))
+        self.start_daemon()
+        return self
+
+    def start_daemon(self) -> subprocess.Popen[str]:
+        return self._spawn("chargebox", [sys.executable, "-m", "chargebox.cli", "run", "--config",
+                                         str(self.config_path)])
+
+    def stop_daemon(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
+        process = self.processes.pop("chargebox")
+        process.send_signal(sig)
+        return process.wait(timeout)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+        for log in self._logs:
+            log.close()
+
+    def remove(self) -> None:
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> SimulatedSite:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @staticmethod
+    def _http(base: str, method: str, path: str, data: Any = None, timeout: float = 60.0) -> Any:
+        body = json.dumps(data).encode() if data is not None else None
+        request = urllib.request.Request(base + path, data=body, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def hw(self, method: str, path: str, data: Any = None) -> Any:
+        """The simulator's control interface (see hwsim.control)."""
+        return self._http(self.hw_url, method, path, data)
+
+    def cs(self, method: str, path: str, data: Any = None) -> Any:
+        """The reference Central System's control interface (see hwsim.centralsystem.control)."""
+        return self._http(self.cs_url, method, path, data)
+
+    def wait_cs(self, action: str, count: int = 1, timeout: float = 15.0) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = self.cs("GET", f"/wait?action={action}&count={count}&timeout={timeout}")
+        return records
+
+    def wait_hw(self, kind: str, timeout: float = 15.0, **match: Any) -> dict[str, Any]:
+        query = "".join(f"&{key}={json.dumps(value)}" for key, value in match.items())
+        event: dict[str, Any] = self.hw("GET", f"/wait?kind={kind}&timeout={timeout}{query}")
+        return event
+
+    def log(self, name: str) -> str:
+        return (self.workdir / f"{name}.log").read_text(errors="replace")
