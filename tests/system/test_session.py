@@ -1,0 +1,119 @@
+"""One charging session, daemon and simulator in separate OS processes over real sockets and a
+pseudo-terminal, asserted from the reference Central System's record.
+
+Where the official WSDLs are present, the reference Central System validates every request of the
+box against them, and every confirmation the box returns to a call; elsewhere it uses ours.
+"""
+
+from __future__ import annotations
+
+import signal
+import struct
+from collections.abc import Iterator
+
+import pytest
+
+from chargebox.site import SimulatedSite
+from tests.conftest import OFFICIAL_WSDL
+
+pytestmark = pytest.mark.system
+CARD = "04A2B3C4D5E680"
+
+
+def register_wh(energy_wh: float) -> int:
+    """What the box must report: the SDM630's float32 kWh register, in whole Wh."""
+    (kwh,) = struct.unpack(">f", struct.pack(">f", energy_wh / 1000.0))
+    return round(kwh * 1000.0)
+
+
+@pytest.fixture
+def site() -> Iterator[SimulatedSite]:
+    kwargs = {}
+    if OFFICIAL_WSDL is not None:
+        kwargs = {"cs_wsdl": OFFICIAL_WSDL / "ocpp_centralsystemservice_1.5_final.wsdl",
+                  "cp_wsdl": OFFICIAL_WSDL / "ocpp_chargepointservice_1.5_final.wsdl"}
+    site = SimulatedSite(**kwargs)
+    try:
+        with site:
+            yield site
+    finally:
+        print(site.log("chargebox"))
+        site.remove()
+
+
+def test_a_session_reaches_the_central_system_in_order_with_the_meter_registers(site: SimulatedSite) -> None:
+    site.wait_cs("BootNotification")
+    energy_before = site.hw("GET", "/state")["connectors"]["1"]["energy_wh"]
+    site.hw("POST", "/plug", {"connector": 1})
+    site.hw("POST", "/card", {"uid": CARD})
+    site.wait_hw("relay", closed=True)
+    site.wait_cs("MeterValues", 2)
+    site.hw("POST", "/card", {"uid": CARD})
+    site.wait_cs("StopTransaction")
+    site.wait_hw("relay", closed=False)
+    energy_after = site.hw("GET", "/state")["connectors"]["1"]["energy_wh"]
+    site.hw("POST", "/unplug", {"connector": 1})
+    site.wait_cs("StatusNotification", 3)
+
+    record = site.cs("GET", "/record")
+    assert all(r["valid"] for r in record), [r["errors"] for r in record if not r["valid"]]
+    assert {r["charge_box_identity"] for r in record} == {"CB-SIM-1"}
+    assert all(r["from_url"] == f"http://127.0.0.1:{site.box_port}/" for r in record)
+    actions = [r["action"] for r in record if r["action"] not in ("StatusNotification", "MeterValues")]
+    assert actions == ["BootNotification", "Authorize", "StartTransaction", "StopTransaction"]
+    by_action = {r["action"]: r["payload"] for r in record}
+    start, stop = by_action["StartTransaction"], by_action["StopTransaction"]
+    assert by_action["Authorize"]["idTag"] == start["idTag"] == CARD
+    assert start["connectorId"] == 1
+    assert start["meterStart"] == register_wh(energy_before)
+    assert stop["meterStop"] == register_wh(energy_after)
+    assert stop["meterStop"] > start["meterStart"]
+    assert stop["transactionId"] == 1  # the id the Central System gave in StartTransaction.conf
+    samples = [r["payload"] for r in record if r["action"] == "MeterValues"]
+    assert all(s["transactionId"] == 1 and s["connectorId"] == 1 for s in samples)
+    values = [int(v["#text"]) for s in samples for mv in s["values"] for v in mv["value"]]
+    assert start["meterStart"] <= values[0] <= values[-1] <= stop["meterStop"]
+    statuses = [r["payload"]["status"] for r in record if r["action"] == "StatusNotification"]
+    assert statuses == ["Available", "Occupied", "Available"]
+
+
+def test_remote_start_and_stop_reach_the_box_at_its_from_url(site: SimulatedSite) -> None:
+    site.wait_cs("BootNotification")
+    started = site.cs("POST", "/call", {"chargeBoxIdentity": "cb-sim-1", "action": "RemoteStartTransaction",
+                                        "payload": {"idTag": "REMOTE1", "connectorId": 1}})
+    assert started["ok"] and started["valid"], started
+    assert started["payload"] == {"status": "Accepted"}
+    site.hw("POST", "/plug", {"connector": 1})
+    site.wait_hw("relay", closed=True)
+    (start,) = site.wait_cs("StartTransaction")
+    assert start["payload"]["idTag"] == "REMOTE1"
+    unknown = site.cs("POST", "/call", {"chargeBoxIdentity": "CB-SIM-1", "action": "RemoteStopTransaction",
+                                        "payload": {"transactionId": 999}})
+    assert unknown["payload"] == {"status": "Rejected"}
+    stopped = site.cs("POST", "/call", {"chargeBoxIdentity": "CB-SIM-1", "action": "RemoteStopTransaction",
+                                        "payload": {"transactionId": 1}})
+    assert stopped["payload"] == {"status": "Accepted"}
+    site.wait_hw("relay", closed=False)
+    (stop,) = site.wait_cs("StopTransaction")
+    assert stop["payload"]["transactionId"] == 1
+
+
+def test_an_operation_not_yet_implemented_gets_a_not_supported_fault(site: SimulatedSite) -> None:
+    site.wait_cs("BootNotification")
+    answer = site.cs("POST", "/call", {"chargeBoxIdentity": "CB-SIM-1", "action": "Reset",
+                                       "payload": {"type": "Soft"}})
+    assert not answer["ok"]
+    assert (answer["fault"]["code"], answer["fault"]["subcode"]) == ("Receiver", "NotSupported")
+    wrong = site.cs("POST", "/call", {"chargeBoxIdentity": "CB-OTHER", "action": "ClearCache", "payload": {},
+                                     "url": f"http://127.0.0.1:{site.box_port}/"})
+    assert (wrong["fault"]["code"], wrong["fault"]["subcode"]) == ("Sender", "IdentityMismatch")
+
+
+def test_sigterm_stops_the_daemon_cleanly_with_the_relay_open(site: SimulatedSite) -> None:
+    site.wait_cs("BootNotification")
+    site.hw("POST", "/plug", {"connector": 1})
+    site.hw("POST", "/card", {"uid": CARD})
+    site.wait_hw("relay", closed=True)
+    assert site.stop_daemon(signal.SIGTERM) == 0
+    site.wait_hw("relay", closed=False)
+    assert "stopped" in site.log("chargebox")
