@@ -305,8 +305,8 @@ class ChargePoint:
                 # The card that started the session stops it without an Authorize (1.6 section 3.5.4).
                 await self._stop(port, "Local", id_tag)
                 return
-        port = self._free_port()
-        if port is None:
+        free = self._free_port()
+        if free is None:
             log.info("card presented, but no connector is free")
             return
         if not self.booted.is_set():
@@ -321,7 +321,7 @@ class ChargePoint:
         if conf.id_tag_info.status is not AuthorizationStatus.ACCEPTED:
             log.info("card %s not authorized: %s", id_tag, conf.id_tag_info.status)
             return
-        await self._authorize(port, id_tag, conf.id_tag_info.parent_id_tag)
+        await self._authorize(free, id_tag, conf.id_tag_info.parent_id_tag)
 
     def _free_port(self, number: int | None = None) -> _Port | None:
         candidates = [self.ports[number]] if number in self.ports else list(self.ports.values())

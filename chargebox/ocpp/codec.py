@@ -76,7 +76,7 @@ def _get(obj: Any, key: str) -> Any:
 def from_wire(obj: Any, cls: type[T]) -> T:
     """Build a message or data type of class ``cls`` from what zeep parsed (None for an empty body)."""
     kwargs = {}
-    for name, wire, hint in _fields(cls):
+    for name, wire, hint in _fields(typing.cast(type, cls)):
         raw = _get(obj, wire)
         if raw is not None:
             kwargs[name] = _convert(raw, hint)

@@ -27,7 +27,7 @@ def open_database(path: Path | str) -> sqlite_utils.Database:
 
 
 def _create(db: sqlite_utils.Database) -> None:
-    db["transactions"].create(
+    db.table("transactions").create(
         {
             "local_id": int,  # ours, known before the Central System answers
             "connector_id": int,
@@ -49,7 +49,7 @@ def _create(db: sqlite_utils.Database) -> None:
         not_null={"connector_id", "id_tag", "meter_start", "start_time"},
         if_not_exists=True,
     )
-    db["outbox"].create(
+    db.table("outbox").create(
         {
             "seq": int,
             "action": str,
@@ -62,8 +62,8 @@ def _create(db: sqlite_utils.Database) -> None:
         defaults={"attempts": 0},
         if_not_exists=True,
     )
-    db["settings"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
-    db["settings"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+    db.table("settings").create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    db.table("settings").upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
 
 @contextlib.contextmanager

@@ -47,7 +47,7 @@ class Outbox:
                 "action": request.action(), "local_tx": local_tx, "payload": payload,
                 "created": created.isoformat(), "attempts": 0,
             })
-            return int(self._table.last_pk)
+            return int(self._table.last_pk or 0)
 
     def _queued(self, row: dict[str, Any]) -> Queued:
         cls = CENTRAL_SYSTEM_OPERATIONS[row["action"]].request

@@ -66,8 +66,8 @@ class TransactionJournal:
                 "start_time": start_time.isoformat(), "start_time_synced": int(synced),
                 "meter_last": meter_start, "last_seen": start_time.isoformat(),
             })
-            local_id = self._table.last_pk
-        return self.get(int(local_id))
+            local_id = int(self._table.last_pk or 0)
+        return self.get(local_id)
 
     def get(self, local_id: int) -> JournalEntry:
         return _entry(self._table.get(local_id))

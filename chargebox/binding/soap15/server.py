@@ -13,8 +13,8 @@ import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from chargebox.binding.soap15 import envelope
 from chargebox.binding.soap15.faults import (
@@ -73,7 +73,7 @@ class ChargePointEndpoint:
                 data = await request.read()
             except web.HTTPRequestEntityTooLarge:
                 raise
-            except (aiohttp.ContentEncodingError, ValueError, OSError) as err:  # bad gzip/deflate
+            except (HttpProcessingError, ValueError, OSError) as err:  # a bad gzip/deflate body
                 raise ProtocolError(f"cannot decode request body: {err}") from err
             if request.content_type != envelope.CONTENT_TYPE:
                 raise ProtocolError(f"Content-Type {request.content_type!r}; SOAP 1.2 needs {envelope.CONTENT_TYPE}")

@@ -305,10 +305,11 @@ async def run_central_system(
                 "control_url": control.url,
             }
         )
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+        # The file first: whoever reads the stdout line may look for the file at once.
         if ready_file is not None:
             _write_ready_file(Path(ready_file), line)
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
         await asyncio.Event().wait()  # until cancelled
     finally:
         await control.stop()
