@@ -73,8 +73,8 @@ class SimLink:
             self._reader = self._writer = None
 
 
-class SimPilot(Pilot):
-    """The pilot of connector ``connector`` in the simulator at ``address`` (host:port)."""
+class _SimDevice:
+    """A connector's device in the simulator at ``address`` (host:port), on its own link."""
 
     INJECTED = ("connector",)
 
@@ -85,10 +85,17 @@ class SimPilot(Pilot):
 
     async def connect(self) -> None:
         await self._link.connect()
-        await self._link.send({"op": "subscribe", "connector": self.connector})
 
     async def disconnect(self) -> None:
         await self._link.disconnect()
+
+
+class SimPilot(_SimDevice, Pilot):
+    """The pilot of connector ``connector``: PWM out, pilot states in."""
+
+    async def connect(self) -> None:
+        await super().connect()
+        await self._link.send({"op": "subscribe", "connector": self.connector})
 
     async def _write_duty(self, duty: float | None) -> None:
         await self._link.send({"op": "pwm", "connector": self.connector, "duty": duty})
@@ -103,21 +110,8 @@ class SimPilot(Pilot):
                     log.warning("simulator sent a bad pilot state: %r", message)
 
 
-class SimRelay(Relay):
-    """The contactor of connector ``connector`` in the simulator at ``address`` (host:port)."""
-
-    INJECTED = ("connector",)
-
-    def __init__(self, *, address: str, connector: int = 1) -> None:
-        super().__init__()
-        self.connector = connector
-        self._link = SimLink(address)
-
-    async def connect(self) -> None:
-        await self._link.connect()
-
-    async def disconnect(self) -> None:
-        await self._link.disconnect()
+class SimRelay(_SimDevice, Relay):
+    """The contactor of connector ``connector``."""
 
     async def _write(self, closed: bool) -> None:
         await self._link.send({"op": "relay", "connector": self.connector, "closed": closed})

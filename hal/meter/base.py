@@ -6,9 +6,9 @@ import abc
 import asyncio
 import math
 from collections.abc import Coroutine
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
+from hal.device import Device
 from hal.errors import ConfigurationError, DeviceTimeout, FrameError, ImplausibleValue
 from hal.events import MeterIdentity, MeterReading
 
@@ -25,7 +25,7 @@ FLOAT32_STEPS = 4 * 2.0**-23
 MIN_MARGIN_WH = 1.0
 
 
-class Meter(abc.ABC):
+class Meter(Device):
     """A kWh meter that is polled: :meth:`read` returns one :class:`MeterReading`.
 
     Contract for backends:
@@ -69,24 +69,8 @@ class Meter(abc.ABC):
     # -- public API ----------------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Acquire the device. Raises a :class:`hal.errors.HalError` if it cannot be reached."""
+        """Acquire the device, within the timeout."""
         await self._bounded(self._open(), "opening")
-
-    async def close(self) -> None:
-        """Release the device. Safe to call twice."""
-        await self._close()
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def read(self) -> MeterReading:
         """Poll the meter once and return a plausible reading.
@@ -110,13 +94,7 @@ class Meter(abc.ABC):
 
     # -- hooks for backends --------------------------------------------------------------------
 
-    @abc.abstractmethod
-    async def _open(self) -> None:
-        """Acquire the device (see the class docstring)."""
 
-    @abc.abstractmethod
-    async def _close(self) -> None:
-        """Release the device (see the class docstring)."""
 
     @abc.abstractmethod
     async def _read_values(self) -> dict[str, float]:

@@ -32,10 +32,10 @@ class Pilot(abc.ABC):
         self.duty: float | None = 100.0
         self.state: PilotState | None = None
 
-    async def connect(self) -> None:  # noqa: B027 - optional hook
+    async def connect(self) -> None:
         """Open the device; default: nothing to open."""
 
-    async def disconnect(self) -> None:  # noqa: B027 - optional hook
+    async def disconnect(self) -> None:
         """Release the device; default: nothing to release."""
 
     async def offer(self, amps: float | None) -> None:

@@ -15,10 +15,10 @@ class Relay(abc.ABC):
     def __init__(self) -> None:
         self.closed = False
 
-    async def connect(self) -> None:  # noqa: B027 - optional hook
+    async def connect(self) -> None:
         """Open the device; default: nothing to open."""
 
-    async def disconnect(self) -> None:  # noqa: B027 - optional hook
+    async def disconnect(self) -> None:
         """Release the device; default: nothing to release."""
 
     async def set(self, closed: bool) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import abc
 import asyncio
 from collections.abc import AsyncIterator
-from types import TracebackType
-from typing import Self
 
+from hal.device import Device
 from hal.errors import ConfigurationError
 from hal.events import CardPresented
 
 
-class CardReader(abc.ABC):
+class CardReader(Device):
     """A reader that reports cards put on it, one :class:`CardPresented` per presentation.
 
     Contract for backends:
@@ -51,25 +50,6 @@ class CardReader(abc.ABC):
 
     # -- public API ----------------------------------------------------------------------------
 
-    async def open(self) -> None:
-        """Acquire the device. Raises :class:`hal.errors.DeviceUnavailable` if it cannot be opened."""
-        await self._open()
-
-    async def close(self) -> None:
-        """Release the device. Safe to call twice."""
-        await self._close()
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def next_card(self) -> CardPresented:
         """Wait for the next presentation of a card and return it.
@@ -99,13 +79,7 @@ class CardReader(abc.ABC):
 
     # -- hooks for backends --------------------------------------------------------------------
 
-    @abc.abstractmethod
-    async def _open(self) -> None:
-        """Acquire the device (see the class docstring)."""
 
-    @abc.abstractmethod
-    async def _close(self) -> None:
-        """Release the device (see the class docstring)."""
 
     @abc.abstractmethod
     async def _read_uid(self) -> bytes | None:

@@ -1,0 +1,36 @@
+"""What every device with something to acquire shares: ``open``/``close`` and ``async with``."""
+
+from __future__ import annotations
+
+import abc
+from types import TracebackType
+from typing import Self
+
+
+class Device(abc.ABC):
+    """Backends implement ``_open`` and ``_close``; ``close`` must be safe to call twice."""
+
+    async def open(self) -> None:
+        """Acquire the device. Raises a :class:`hal.errors.HalError` if it cannot be reached."""
+        await self._open()
+
+    async def close(self) -> None:
+        """Release the device. Safe to call twice."""
+        await self._close()
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @abc.abstractmethod
+    async def _open(self) -> None:
+        """Acquire the device (see the subclass's docstring)."""
+
+    @abc.abstractmethod
+    async def _close(self) -> None:
+        """Release the device (see the subclass's docstring)."""
