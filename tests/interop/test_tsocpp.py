@@ -299,6 +299,7 @@ def test_remote_start_and_stop(site: SimulatedSite, tsocpp: TsOcpp) -> None:
     id_tag = "REMOTE-0001"
     started = tsocpp.send(site.identity, "RemoteStartTransaction", {"idTag": id_tag, "connectorId": 1})
     assert started["url"] == box_url(site)
+    assert f"<idTag>{id_tag}</idTag><connectorId>1</connectorId>" in started.get("rawRequest", ""), started
     assert started["ok"], started
     assert started["payload"]["status"] == "Accepted", started
 
