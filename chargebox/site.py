@@ -144,11 +144,14 @@ class SimulatedSite:
                                          str(self.config_path)])
 
     def stop_daemon(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
-        process = self.processes.pop("chargebox")
+        process = self.processes["chargebox"]
         process.send_signal(sig)
         return process.wait(timeout)
 
     def stop(self) -> None:
+        # The daemon first: it opens its relays while its devices are still there.
+        if "chargebox" in self.processes and self.processes["chargebox"].poll() is None:
+            self.stop_daemon()
         for process in self.processes.values():
             if process.poll() is None:
                 process.terminate()

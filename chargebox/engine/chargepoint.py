@@ -286,11 +286,19 @@ class ChargePoint:
     # -- hardware events -----------------------------------------------------------------------
 
     async def _pilot_loop(self, port: _Port) -> None:
-        async for state in port.hardware.pilot.states():
-            self._on_event("pilot", {"connector": port.machine.number, "state": state.value})
-            async with port.lock:
-                await self._apply(port, port.machine.on_pilot(state))
-            await self._announce(port)
+        """Pilot states into the machine; a lost pilot device is reconnected, never fatal (DESIGN.md)."""
+        while True:
+            try:
+                async for state in port.hardware.pilot.states():
+                    self._on_event("pilot", {"connector": port.machine.number, "state": state.value})
+                    async with port.lock:
+                        await self._apply(port, port.machine.on_pilot(state))
+                    await self._announce(port)
+            except (HalError, OSError) as err:
+                log.error("pilot of connector %s lost: %s; reconnecting", port.machine.number, err)
+            await asyncio.sleep(self.timers.boot_retry_min)
+            with contextlib.suppress(HalError, OSError):
+                await port.hardware.pilot.connect()
 
     async def _reader_loop(self, reader: CardReader) -> None:
         async for card in reader.cards():
