@@ -712,6 +712,8 @@ def test_cli_refuses_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture
     bad.write_text("<definitions/>")
     assert cli_main(["--cs-wsdl", str(bad), "--cp-wsdl", str(CP_WSDL)]) == 2
     assert "not a WSDL" in capsys.readouterr().err
+    assert cli_main(["--cs-wsdl", str(CP_WSDL), "--cp-wsdl", str(CS_WSDL)]) == 2
+    assert "not an OCPP Central System service WSDL" in capsys.readouterr().err
 
 
 async def test_cli_process_listens_and_stops_on_sigterm(tmp_path: Path, http: aiohttp.ClientSession) -> None:
