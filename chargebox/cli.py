@@ -3,17 +3,32 @@
     chargebox run --config FILE        run the daemon in the foreground (logs to stderr)
     chargebox check-config FILE        report every problem in a site config; exit 1 if any
     chargebox demo                     one charging session on simulated hardware, with a timeline
+    chargebox status                   what the running daemon is doing (over its control socket)
+    chargebox queue [--json|-o FILE]   the messages waiting in its outbox, to read or export
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
-from chargebox.config import load
+from chargebox.config import DEFAULT_CONTROL_SOCKET, Config, load
 from chargebox.errors import ConfigError
+
+#: EX_CONFIG (sysexits.h): ``run`` with a bad config; the unit does not restart on it
+#: (RestartPreventExitStatus=), since only an edited file helps.
+EXIT_BAD_CONFIG = 78
+
+
+def _load(path: Path) -> Config | None:
+    try:
+        return load(path)
+    except ConfigError as err:
+        for file, key, text in err.problems:
+            print(f"{file}: {key}: {text}", file=sys.stderr)
+        print(f"{len(err.problems)} problem(s) found", file=sys.stderr)
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,24 +41,42 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("file", type=Path)
     demo = sub.add_parser("demo", help="play one charging session on simulated hardware")
     demo.add_argument("--keep", action="store_true", help="keep the demo's work directory")
+    for name, text in (("status", "show what the running daemon is doing"),
+                       ("queue", "list the messages waiting in the daemon's outbox")):
+        tool = sub.add_parser(name, help=text)
+        where = tool.add_mutually_exclusive_group()
+        where.add_argument("--socket", type=Path,
+                           help=f"the daemon's control socket (default {DEFAULT_CONTROL_SOCKET})")
+        where.add_argument("--config", "-c", type=Path,
+                           help="take the socket from this site config (service.control_socket)")
+        tool.add_argument("--json", action="store_true", help="print JSON")
+        if name == "queue":
+            tool.add_argument("--output", "-o", type=Path, help="export the messages as JSON to this file")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
         from chargebox.demo import run_demo
 
         return run_demo(keep=args.keep)
-    try:
-        config = load(args.config if args.command == "run" else args.file)
-    except ConfigError as err:
-        for file, key, text in err.problems:
-            print(f"{file}: {key}: {text}", file=sys.stderr)
-        print(f"{len(err.problems)} problem(s) found", file=sys.stderr)
-        return 1
+    if args.command in ("status", "queue"):
+        from chargebox.service.report import report
+
+        socket = args.socket or Path(DEFAULT_CONTROL_SOCKET)
+        if args.config is not None:
+            tool_config = _load(args.config)
+            if tool_config is None:
+                return 1
+            socket = tool_config.control_socket
+        return report(args.command, socket, as_json=args.json, output=getattr(args, "output", None))
+    config = _load(args.config if args.command == "run" else args.file)
+    if config is None:
+        return EXIT_BAD_CONFIG if args.command == "run" else 1
     if args.command == "check-config":
         print(f"{config.path}: OK ({len(config.connectors)} connector(s), identity {config.identity})")
         return 0
-    logging.basicConfig(level=args.log_level or config.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from chargebox.service.journal import setup_logging
+
+    setup_logging(args.log_level or config.log_level, mask_id_tags=config.mask_id_tags)
     from chargebox.daemon import run as run_daemon
 
     return run_daemon(config)

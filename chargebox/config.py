@@ -8,15 +8,25 @@ The keys are documented in README.md ("Configuration").
 from __future__ import annotations
 
 import ipaddress
+import ssl
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from hal.backends import check_options
 
+from chargebox.binding.soap15 import tls
+from chargebox.engine.configuration import KEYS, Kind, normalise
 from chargebox.errors import ConfigError
+
+_KINDS = {Kind.INT: "an integer", Kind.BOOL: "true or false", Kind.MEASURANDS: "a comma-separated list of "
+          "measurands (7.20), like \"Energy.Active.Import.Register,Power.Active.Import\"", Kind.TEXT: "a string"}
+
+#: In the unit's RuntimeDirectory=, so only root and the service user reach it (README, the service).
+DEFAULT_CONTROL_SOCKET = "/run/chargebox/control.sock"
+DEFAULT_REBOOT_COMMAND = ("systemctl", "reboot")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +44,45 @@ class ConnectorConfig:
     meter: Device
     pilot: Device
     relay: Device
+    lock: Device | None = None  # [connector.lock], optional: a socket outlet's cable lock
+    protection: Device | None = None  # [connector.protection], optional: RCD / over-temperature inputs
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTransport:
+    """``[central_system]``: how the box reaches its Central System (HTTP, TLS, compression, timeouts)."""
+
+    allow_plain_http: bool = False
+    ca_file: Path | None = None
+    pin_sha256: bytes | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    compression: Literal["gzip", "deflate"] | None = "gzip"
+    compress_threshold: int = 1024
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return tls.client_context(ca_file=self.ca_file, pin_sha256=self.pin_sha256, cert_file=self.cert_file,
+                                  key_file=self.key_file)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointTransport:
+    """``[endpoint]``: how the box serves the Central System (HTTPS, client certificates, limits)."""
+
+    allow_plain_http: bool = False
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    client_ca_file: Path | None = None
+    max_body: int = 1 << 20
+    read_timeout: float = 30.0
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """None where the endpoint serves plain HTTP (allowed only by ``allow_plain_http``)."""
+        if self.cert_file is None:
+            return None
+        return tls.server_context(self.cert_file, self.key_file, self.client_ca_file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +101,15 @@ class Config:
     storage: Path
     reader: Device | None
     connectors: tuple[ConnectorConfig, ...]
-    heartbeat_interval: int = 900
-    meter_value_sample_interval: int = 60
-    connection_timeout: int = 60
+    central_system_transport: ClientTransport = ClientTransport()
+    endpoint_transport: EndpointTransport = EndpointTransport()
+    #: OCPP configuration keys (6.9.1) by name, as wire text: the box's defaults until the Central
+    #: System changes them.
+    ocpp: dict[str, str] = field(default_factory=dict)
     log_level: str = "INFO"
+    mask_id_tags: bool = True
+    control_socket: Path = Path(DEFAULT_CONTROL_SOCKET)
+    reboot_command: tuple[str, ...] = DEFAULT_REBOOT_COMMAND
 
 
 _TYPES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "a table",
@@ -121,6 +175,110 @@ def _port(value: int) -> bool:
     return 0 < value < 65536
 
 
+def _file(c: _Checker, table: dict[str, Any], prefix: str, key: str) -> Path | None:
+    """An optional file key, relative to the config file's folder; it must exist."""
+    value = c.get(table, prefix, key, str, None, expected="a file path")
+    if value is None:
+        return None
+    path = (c.path.parent / value).resolve()
+    if not path.is_file():
+        c.fail(f"{prefix}.{key}", f"no such file: {path}")
+        return None
+    return path
+
+
+def _tls_context(c: _Checker, key: str, build: Any) -> None:
+    """Load the certificates now, so a bad PEM is a config error and not a failure at run time."""
+    try:
+        build()
+    except (OSError, ssl.SSLError, ValueError) as err:
+        c.fail(key, f"cannot load the certificate or key: {err}")
+
+
+def _client_transport(c: _Checker, cs: dict[str, Any], url: str | None) -> ClientTransport:
+    """The TLS, compression and timeout keys of ``[central_system]`` (README, Configuration)."""
+    p = "central_system"
+    plain = c.get(cs, p, "allow_plain_http", bool, False)
+    if url is not None and urlsplit(url).scheme == "http" and not plain:
+        c.fail(f"{p}.url", "a plain http:// URL needs central_system.allow_plain_http = true; use https://")
+    pin_text = c.get(cs, p, "pin_sha256", str, None, expected="the SHA-256 of the certificate, 64 hex digits")
+    pin = None
+    if pin_text is not None:
+        try:
+            pin = tls.parse_fingerprint(pin_text)
+        except ValueError as err:
+            c.fail(f"{p}.pin_sha256", str(err))
+    files = {key: _file(c, cs, p, key) for key in ("ca_file", "cert_file", "key_file")}
+    https = url is not None and urlsplit(url).scheme == "https"
+    for key in ("ca_file", "pin_sha256", "cert_file", "key_file"):
+        if key in cs and url is not None and not https:
+            c.fail(f"{p}.{key}", "only applies to an https:// central_system.url")
+    if "key_file" in cs and "cert_file" not in cs:
+        c.fail(f"{p}.key_file", "needs central_system.cert_file (the client certificate)")
+    compression = c.get(cs, p, "compression", str, "gzip", check=lambda v: v in ("gzip", "deflate", "none"),
+                        expected='"gzip", "deflate" or "none"')
+    transport = ClientTransport(
+        allow_plain_http=bool(plain), ca_file=files["ca_file"], pin_sha256=pin, cert_file=files["cert_file"],
+        key_file=files["key_file"],
+        timeout=c.get(cs, p, "timeout", float, 30.0, check=lambda v: v > 0, expected="seconds > 0") or 30.0,
+        connect_timeout=c.get(cs, p, "connect_timeout", float, 10.0, check=lambda v: v > 0,
+                              expected="seconds > 0") or 10.0,
+        compression=None if compression in (None, "none") else cast(Literal["gzip", "deflate"], compression),
+        compress_threshold=c.get(cs, p, "compress_threshold", int, 1024, check=lambda v: v >= 0,
+                                 expected="bytes >= 0") or 0,
+    )
+    if https:
+        loaded = [key for key in ("cert_file", "ca_file") if key in cs]
+        _tls_context(c, f"{p}.{loaded[0]}" if loaded else p, transport.ssl_context)
+    return transport
+
+
+def _endpoint_transport(c: _Checker, endpoint: dict[str, Any], public_url: str | None) -> EndpointTransport:
+    """The HTTPS and limit keys of ``[endpoint]`` (README, Configuration)."""
+    p = "endpoint"
+    plain = c.get(endpoint, p, "allow_plain_http", bool, False)
+    files = {key: _file(c, endpoint, p, key) for key in ("cert_file", "key_file", "client_ca_file")}
+    if "cert_file" not in endpoint:
+        if not plain:
+            c.fail(f"{p}.cert_file", "missing; the endpoint serves HTTPS unless endpoint.allow_plain_http = true")
+        for key in ("key_file", "client_ca_file"):
+            if key in endpoint:
+                c.fail(f"{p}.{key}", "needs endpoint.cert_file (the endpoint's certificate)")
+    if public_url is not None and urlsplit(public_url).scheme == "http" and not plain:
+        c.fail(f"{p}.public_url", "a plain http:// URL needs endpoint.allow_plain_http = true; use https://")
+    transport = EndpointTransport(
+        allow_plain_http=bool(plain), cert_file=files["cert_file"], key_file=files["key_file"],
+        client_ca_file=files["client_ca_file"],
+        max_body=c.get(endpoint, p, "max_body", int, 1 << 20, check=lambda v: v >= 1024,
+                       expected="bytes >= 1024") or 1 << 20,
+        read_timeout=c.get(endpoint, p, "read_timeout", float, 30.0, check=lambda v: v > 0,
+                           expected="seconds > 0") or 30.0,
+    )
+    if transport.cert_file is not None:
+        _tls_context(c, f"{p}.cert_file", transport.ssl_context)
+    return transport
+
+
+def _ocpp_keys(c: _Checker, table: dict[str, Any]) -> dict[str, str]:
+    """The [ocpp] table: configuration keys by their OCPP name (6.9.1), checked as ChangeConfiguration
+    would check them."""
+    found: dict[str, str] = {}
+    for name, value in table.items():
+        key = KEYS.get(name.casefold())
+        if key is None or key.readonly:
+            c.fail(f"ocpp.{name}", "unknown or readonly key; expected one of: "
+                   + ", ".join(k.name for k in KEYS.values() if not k.readonly))
+            continue
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        canonical = normalise(key, text) if isinstance(value, (bool, int, str)) else None
+        if canonical is None:
+            c.fail(f"ocpp.{name}", f"expected {_KINDS[key.kind]}"
+                   + (f" >= {key.minimum}" if key.kind is Kind.INT else "") + f", got {value!r}")
+            continue
+        found[key.name] = canonical
+    return found
+
+
 def load(path: Path | str) -> Config:
     """Read and check a site config; ConfigError lists every problem."""
     path = Path(path)
@@ -131,7 +289,8 @@ def load(path: Path | str) -> Config:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError([(str(path), "-", f"not valid TOML: {err}")]) from err
     c = _Checker(path)
-    c.unknown(data, "", {"chargebox", "central_system", "endpoint", "storage", "reader", "connector", "ocpp", "log"})
+    c.unknown(data, "", {"chargebox", "central_system", "endpoint", "storage", "reader", "connector", "ocpp", "log",
+                        "service"})
     box = c.table(data, "", "chargebox") or {}
     c.unknown(box, "chargebox", {"identity", "vendor", "model", "serial_number"})
     identity = c.get(box, "chargebox", "identity", str, check=lambda v: 0 < len(v) <= 64 and v.strip() == v,
@@ -144,16 +303,20 @@ def load(path: Path | str) -> Config:
                    expected="at most 25 characters (6.3)")
 
     cs = c.table(data, "", "central_system") or {}
-    c.unknown(cs, "central_system", {"url"})
+    c.unknown(cs, "central_system", {"url", "allow_plain_http", "ca_file", "pin_sha256", "cert_file", "key_file",
+                                     "timeout", "connect_timeout", "compression", "compress_threshold"})
     cs_url = c.get(cs, "central_system", "url", str, check=_url, expected="an http:// or https:// URL")
+    cs_transport = _client_transport(c, cs, cs_url)
 
     endpoint = c.table(data, "", "endpoint") or {}
-    c.unknown(endpoint, "endpoint", {"host", "port", "path", "public_url", "allow"})
+    c.unknown(endpoint, "endpoint", {"host", "port", "path", "public_url", "allow", "allow_plain_http", "cert_file",
+                                     "key_file", "client_ca_file", "max_body", "read_timeout"})
     host = c.get(endpoint, "endpoint", "host", str, "0.0.0.0")
     port = c.get(endpoint, "endpoint", "port", int, 8180, check=_port, expected="a port 1..65535")
     ep_path = c.get(endpoint, "endpoint", "path", str, "/", check=lambda v: v.startswith("/"), expected="a path starting with /")
     public_url = c.get(endpoint, "endpoint", "public_url", str, check=_url,
                        expected="the http(s) URL the Central System reaches the box at (wsa:From, 8.3)")
+    endpoint_transport = _endpoint_transport(c, endpoint, public_url)
     allow: list[Any] = []
     for index, network in enumerate(c.get(endpoint, "endpoint", "allow", list, []) or []):
         try:
@@ -166,15 +329,20 @@ def load(path: Path | str) -> Config:
     storage_path = c.get(storage, "storage", "path", str, expected="the SQLite database file")
 
     ocpp = c.table(data, "", "ocpp", required=False) or {}
-    c.unknown(ocpp, "ocpp", {"heartbeat_interval", "meter_value_sample_interval", "connection_timeout"})
-    heartbeat = c.get(ocpp, "ocpp", "heartbeat_interval", int, 900, check=lambda v: v > 0, expected="seconds > 0")
-    sample = c.get(ocpp, "ocpp", "meter_value_sample_interval", int, 60, check=lambda v: v >= 0,
-                   expected="seconds >= 0 (0 disables)")
-    conn_timeout = c.get(ocpp, "ocpp", "connection_timeout", int, 60, check=lambda v: v > 0, expected="seconds > 0")
+    ocpp_defaults = _ocpp_keys(c, ocpp)
     log = c.table(data, "", "log", required=False) or {}
-    c.unknown(log, "log", {"level"})
+    c.unknown(log, "log", {"level", "mask_id_tags"})
     level = c.get(log, "log", "level", str, "INFO", check=lambda v: v in {"DEBUG", "INFO", "WARNING", "ERROR"},
                   expected="DEBUG, INFO, WARNING or ERROR")
+    mask_id_tags = c.get(log, "log", "mask_id_tags", bool, True)
+    service = c.table(data, "", "service", required=False) or {}
+    c.unknown(service, "service", {"control_socket", "reboot_command"})
+    socket_name = c.get(service, "service", "control_socket", str, DEFAULT_CONTROL_SOCKET,
+                        check=lambda v: 0 < len(str(path.parent / v).encode()) < 108,
+                        expected="a socket path of at most 107 bytes (AF_UNIX)")
+    reboot = c.get(service, "service", "reboot_command", list, list(DEFAULT_REBOOT_COMMAND),
+                   check=lambda v: bool(v) and all(isinstance(word, str) and word for word in v),
+                   expected="the command and its arguments, like [\"systemctl\", \"reboot\"]")
 
     reader = c.device(data, "", "reader", required=False)
     connectors: list[ConnectorConfig] = []
@@ -187,7 +355,7 @@ def load(path: Path | str) -> Config:
         if not isinstance(table, dict):
             c.fail(prefix, "expected a [[connector]] table")
             continue
-        c.unknown(table, prefix, {"id", "max_current", "meter", "pilot", "relay"})
+        c.unknown(table, prefix, {"id", "max_current", "meter", "pilot", "relay", "lock", "protection"})
         number = c.get(table, prefix, "id", int, index + 1, check=lambda v: 0 < v < 100, expected="1..99")
         if number in seen:
             c.fail(f"{prefix}.id", f"connector {number} is defined twice")
@@ -195,8 +363,9 @@ def load(path: Path | str) -> Config:
         max_current = c.get(table, prefix, "max_current", float, 16.0, check=lambda v: 6.0 <= v <= 80.0,
                             expected="amps between 6 and 80 (IEC 61851-1)")
         meter, pilot, relay = (c.device(table, prefix, kind) for kind in ("meter", "pilot", "relay"))
+        lock, protection = (c.device(table, prefix, kind, required=False) for kind in ("lock", "protection"))
         if meter and pilot and relay and number is not None and max_current is not None:
-            connectors.append(ConnectorConfig(number, max_current, meter, pilot, relay))
+            connectors.append(ConnectorConfig(number, max_current, meter, pilot, relay, lock, protection))
     if sorted(seen) != list(range(1, len(seen) + 1)) and seen:
         c.fail("connector", f"connector ids must be 1..N without gaps (1.6 section 3.8), got {sorted(seen)}")
     if c.problems:
@@ -206,6 +375,7 @@ def load(path: Path | str) -> Config:
         path=path, identity=identity, vendor=vendor, model=model, serial_number=serial,
         central_system_url=cs_url, listen_host=host, listen_port=port, endpoint_path=ep_path,
         public_url=public_url, allow=tuple(allow), storage=(base / storage_path).resolve(), reader=reader,
-        connectors=tuple(connectors), heartbeat_interval=heartbeat, meter_value_sample_interval=sample,
-        connection_timeout=conn_timeout, log_level=level,
+        connectors=tuple(connectors), central_system_transport=cs_transport,
+        endpoint_transport=endpoint_transport, ocpp=ocpp_defaults, log_level=level,
+        mask_id_tags=mask_id_tags, control_socket=(base / socket_name).resolve(), reboot_command=tuple(reboot),
     )

@@ -1,4 +1,9 @@
-"""The daemon: builds the charge point from the site config and runs it until SIGTERM."""
+"""The daemon: builds the charge point from the site config and runs it until SIGTERM.
+
+Under systemd (README, "The service") it reports READY=1 once the endpoint listens and the charge
+point runs, sends watchdog keep-alives from its event loop, and serves ``chargebox status`` and
+``chargebox queue`` on its control socket.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +17,19 @@ from aiohttp import web
 from hal.backends import load_backend
 
 import chargebox
+from chargebox.binding.soap15 import configured
 from chargebox.binding.soap15.client import CentralSystemClient
 from chargebox.binding.soap15.server import ChargePointEndpoint
 from chargebox.clock import Clock
 from chargebox.config import Config, Device
-from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity, Timers
-from chargebox.store.database import open_database
-from chargebox.store.outbox import Outbox
-from chargebox.store.transactions import TransactionJournal
+from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity
+from chargebox.engine.configuration import Configuration
+from chargebox.service.control import ControlServer
+from chargebox.service.link import LinkMonitor
+from chargebox.service.notify import Notifier, keep_alive
+from chargebox.service.reset import Restarter
+from chargebox.service.status import queue, snapshot
+from chargebox.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +38,16 @@ def _build(kind: str, device: Device, **injected: Any) -> Any:
     return load_backend(kind, device.backend)(**device.options, **injected)
 
 
-def build(config: Config, clock: Clock | None = None) -> tuple[ChargePoint, CentralSystemClient, ChargePointEndpoint]:
-    """The charge point, its client and its endpoint, wired as the config says."""
-    db = open_database(config.storage)
-    client = CentralSystemClient(config.central_system_url, config.identity, lambda: config.public_url)
+def build(config: Config, clock: Clock | None = None,
+          ) -> tuple[ChargePoint, CentralSystemClient, ChargePointEndpoint, LinkMonitor]:
+    """The charge point, its client, its endpoint, and the monitor of the link between them and the
+    Central System, wired as the config says."""
+    clock = clock or Clock()
+    store = Store.open(config.storage)
+    ocpp = Configuration(store.db, config.ocpp)
+    ocpp.set_fixed("ChargePointId", config.identity)
+    client = configured.client(config)
+    link = LinkMonitor(client, clock)
     connectors = {
         c.id: ConnectorHardware(
             pilot=_build("pilot", c.pilot, connector=c.id), relay=_build("relay", c.relay, connector=c.id),
@@ -41,42 +57,80 @@ def build(config: Config, clock: Clock | None = None) -> tuple[ChargePoint, Cent
     }
     charge_point = ChargePoint(
         identity=Identity(config.vendor, config.model, config.serial_number, firmware_version=chargebox.__version__),
-        client=client, journal=TransactionJournal(db), outbox=Outbox(db), clock=clock or Clock(),
-        connectors=connectors, reader=_build("reader", config.reader) if config.reader else None,
-        timers=Timers(heartbeat_interval=config.heartbeat_interval,
-                      meter_value_sample_interval=config.meter_value_sample_interval,
-                      connection_timeout=config.connection_timeout),
+        client=link, store=store, config=ocpp, clock=clock, connectors=connectors,
+        reader=_build("reader", config.reader) if config.reader else None,
     )
-    endpoint = ChargePointEndpoint(config.identity, charge_point.handle, path=config.endpoint_path, allow=config.allow)
-    return charge_point, client, endpoint
+    endpoint = configured.endpoint(config, link.incoming(charge_point.handle), client)
+    return charge_point, client, endpoint, link
 
 
-async def serve(config: Config) -> None:
+async def _started(box: asyncio.Task[None], link: LinkMonitor) -> None:
+    """Until the charge point runs (its first request goes out); its error if it fails before."""
+    started = asyncio.ensure_future(link.started.wait())
+    try:
+        await asyncio.wait({box, started}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        started.cancel()
+    if box.done():
+        box.result()
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    if task is None or task.done():
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def serve(config: Config, notifier: Notifier | None = None) -> None:
     """Run until cancelled: endpoint first (so the Central System can call back), then the box."""
-    charge_point, client, endpoint = build(config)
+    notifier = notifier or Notifier.from_environment()
+    charge_point, client, endpoint, link = build(config)
+    control = ControlServer(config.control_socket, {
+        "status": lambda: snapshot(charge_point, link, identity=config.identity,
+                                   central_system_url=config.central_system_url),
+        "queue": lambda: queue(charge_point),
+    })
     runner = web.AppRunner(endpoint.app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, config.listen_host, config.listen_port).start()
+    await web.TCPSite(runner, config.listen_host, config.listen_port,
+                      ssl_context=configured.endpoint_ssl(config)).start()
+    await control.start()
     log.info("chargebox %s serving as %s at %s, Central System %s", chargebox.__version__, config.identity,
              config.public_url, config.central_system_url)
+    box = asyncio.create_task(charge_point.run(), name="charge-point")
+    watchdog: asyncio.Task[None] | None = None
     try:
-        await charge_point.run()
+        await _started(box, link)
+        notifier.ready(f"serving as {config.identity} at {config.public_url}")
+        watchdog = asyncio.create_task(keep_alive(notifier), name="watchdog")
+        await box
     finally:
+        notifier.stopping()
+        await _cancel(watchdog)
+        await _cancel(box)  # relays open, the running session's last reading journalled
+        await control.close()
         await client.close()
         await runner.cleanup()
+        charge_point.journal.db.close()
         log.info("stopped")
 
 
 def run(config: Config) -> int:
-    """Foreground run: SIGTERM and SIGINT stop it cleanly (relays open, database closed)."""
+    """Foreground run: SIGTERM and SIGINT stop it cleanly (relays open, database closed). The exit
+    status is 0, or :data:`~chargebox.service.reset.SOFT_RESET_EXIT_STATUS` after a reset that
+    did not reboot (systemd then restarts the daemon)."""
 
-    async def main() -> None:
+    async def main() -> int:
         task = asyncio.current_task()
         assert task is not None
         for sig in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(sig, task.cancel)
+        # Handed to the engine's Reset handler once it takes one (6.35); stopping is SIGTERM's way.
+        restarter = Restarter(task.cancel, config.reboot_command)
         with contextlib.suppress(asyncio.CancelledError):
             await serve(config)
+        return await restarter.finish()
 
-    asyncio.run(main())
-    return 0
+    return asyncio.run(main())

@@ -51,19 +51,24 @@ serial_number = "SIM-0001"
 
 [central_system]
 url = "http://127.0.0.1:{cs_port}/"
+allow_plain_http = true  # loopback only
 
 [endpoint]
 host = "127.0.0.1"
 port = {box_port}
 public_url = "http://127.0.0.1:{box_port}/"
+allow_plain_http = true
 
 [storage]
 path = "chargebox.db"
 
+[service]
+control_socket = "control.sock"  # beside the config: tests never share /run/chargebox
+
 [ocpp]
-heartbeat_interval = {heartbeat_interval}
-meter_value_sample_interval = {sample_interval}
-connection_timeout = 60
+HeartBeatInterval = {heartbeat_interval}
+MeterValueSampleInterval = {sample_interval}
+ConnectionTimeOut = 60
 
 [reader]
 backend = "hexline"

@@ -3,7 +3,8 @@
 Backends are chosen by the site config and may be injected in code and tests (DESIGN.md, style 2-3).
 A backend's options are the keyword arguments of its class; :func:`check_options` validates a config
 table against that signature without opening any device, so ``chargebox check-config`` can report
-every bad key before the daemon touches hardware.
+every bad key before the daemon touches hardware. A backend class may add a classmethod
+``check(options) -> [(key, problem)]`` for values with a syntax of their own (GPIO pin names).
 """
 
 from __future__ import annotations
@@ -19,15 +20,30 @@ from hal.errors import BackendUnavailable
 BACKENDS: dict[str, dict[str, str]] = {
     "reader": {
         "hexline": "hal.rfid.hexline:HexLineReader",
+        "rdm6300": "hal.rfid.rdm6300:Rdm6300Reader",
+        "pn532": "hal.rfid.pn532:Pn532Reader",
     },
     "meter": {
         "modbus": "hal.meter.modbus:ModbusMeter",
     },
     "pilot": {
         "sim": "hal.simwire:SimPilot",
+        "sysfs": "hal.pilot.sysfs:SysfsPilot",
     },
     "relay": {
         "sim": "hal.simwire:SimRelay",
+        "gpiod": "hal.gpio.devices:GpioRelay",
+        "rpigpio": "hal.gpio.devices:RpiGpioRelay",
+    },
+    "lock": {
+        "sim": "hal.simwire:SimLock",
+        "gpiod": "hal.gpio.devices:GpioLock",
+        "rpigpio": "hal.gpio.devices:RpiGpioLock",
+    },
+    "protection": {
+        "sim": "hal.simwire:SimProtection",
+        "gpiod": "hal.gpio.devices:GpioProtection",
+        "rpigpio": "hal.gpio.devices:RpiGpioProtection",
     },
 }
 
@@ -115,4 +131,9 @@ def check_options(kind: str, name: str, options: dict[str, Any]) -> list[tuple[s
     for key in sorted(accepted - set(options)):
         if params[key].default is inspect.Parameter.empty:
             problems.append((key, f"missing; {kind} backend {name!r} needs it"))
+    # Backends whose option values have a syntax of their own (GPIO pin names) check it here.
+    check = getattr(cls, "check", None)
+    if callable(check):
+        reported = {key for key, _ in problems}
+        problems += [(key, problem) for key, problem in check(options) if key not in reported]
     return problems

@@ -1,4 +1,5 @@
-"""What every device with something to acquire shares: ``open``/``close`` and ``async with``."""
+"""What every device with something to acquire shares: ``open``/``close``, ``async with`` and
+fault reporting (:class:`hal.faults.FaultSource`)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,14 @@ import abc
 from types import TracebackType
 from typing import Self
 
+from hal.faults import FaultSource
 
-class Device(abc.ABC):
-    """Backends implement ``_open`` and ``_close``; ``close`` must be safe to call twice."""
+
+class Device(FaultSource, abc.ABC):
+    """Backends implement ``_open`` and ``_close``; ``close`` must be safe to call twice.
+
+    Faults are reported through :meth:`~hal.faults.FaultSource.faults` (see that class).
+    """
 
     async def open(self) -> None:
         """Acquire the device. Raises a :class:`hal.errors.HalError` if it cannot be reached."""

@@ -4,22 +4,30 @@ No kernel GPIO simulator exists on desktop machines, so this backend stands wher
 (DESIGN.md, "The simulated world"). The wire is JSON lines on one TCP connection per device:
 
 - device -> sim: ``{"op": "subscribe", "connector": N}``, ``{"op": "pwm", "connector": N, "duty": D}``
-  (D in percent, ``null`` for state F), ``{"op": "relay", "connector": N, "closed": bool}``
-- sim -> device: ``{"ev": "pilot", "connector": N, "state": "A".."F"}``, sent at once after
-  ``subscribe`` and on every change.
+  (D in percent, ``null`` for state F), ``{"op": "relay", "connector": N, "closed": bool}``,
+  ``{"op": "lock", "connector": N, "locked": bool}``
+- sim -> device, each sent at once after ``subscribe`` and on every change:
+  ``{"ev": "pilot", "connector": N, "state": "A".."F"}``,
+  ``{"ev": "relay", "connector": N, "closed": bool}`` (the contact as it is: a welded one stays closed),
+  ``{"ev": "lock", "connector": N, "locked": bool}`` (the position switch),
+  ``{"ev": "protection", "connector": N, "rcd": bool, "overtemp": bool}`` (true = tripped / too hot).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
 
 from hal.errors import ConfigurationError, DeviceUnavailable
 from hal.events import PilotState
+from hal.lock.base import CableLock
 from hal.pilot.base import Pilot
+from hal.protection.base import Protection
 from hal.relay.base import Relay
+from hal.signal import Signal
 
 log = logging.getLogger(__name__)
 
@@ -74,28 +82,72 @@ class SimLink:
 
 
 class _SimDevice:
-    """A connector's device in the simulator at ``address`` (host:port), on its own link."""
+    """A connector's device in the simulator at ``address`` (host:port), on its own link.
+
+    Devices with inputs (relay feedback, lock position, protection) subscribe and follow the
+    simulator's events in a background task from ``connect`` to ``disconnect``; ``connect`` returns
+    once the first event of its kind has set the initial value.
+    """
 
     INJECTED = ("connector",)
+    #: The simulator event this device follows ("" for none).
+    EVENT = ""
 
     def __init__(self, *, address: str, connector: int = 1) -> None:
         super().__init__()
         self.connector = connector
         self._link = SimLink(address)
+        self._listener: asyncio.Task[None] | None = None
 
-    async def connect(self) -> None:
+    async def _connect(self) -> None:
         await self._link.connect()
+        if self.EVENT:
+            await self._link.send({"op": "subscribe", "connector": self.connector})
+            self._on_event(await self._next_event())
+            self._listener = asyncio.get_running_loop().create_task(self._listen())
 
-    async def disconnect(self) -> None:
+    async def _disconnect(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
         await self._link.disconnect()
+
+    async def _next_event(self) -> dict[str, Any]:
+        while True:
+            message = await self._link.receive()
+            if message.get("ev") == self.EVENT and message.get("connector") == self.connector:
+                return message
+
+    async def _listen(self) -> None:
+        try:
+            while True:
+                self._on_event(await self._next_event())
+        except DeviceUnavailable as err:
+            log.error("simulated %s of connector %s lost: %s", self.EVENT, self.connector, err)
+
+    def _on_event(self, message: dict[str, Any]) -> None:
+        """Take in one event of kind :attr:`EVENT`."""
+
+    @staticmethod
+    def _fed(signal: Signal[bool] | None, value: bool) -> Signal[bool]:
+        """``signal`` updated to ``value``, or a new one holding it (the first event after connect)."""
+        if signal is None:
+            return Signal(value)
+        signal.set(value)
+        return signal
 
 
 class SimPilot(_SimDevice, Pilot):
     """The pilot of connector ``connector``: PWM out, pilot states in."""
 
     async def connect(self) -> None:
-        await super().connect()
+        await self._connect()
         await self._link.send({"op": "subscribe", "connector": self.connector})
+
+    async def disconnect(self) -> None:
+        await self._disconnect()
 
     async def _write_duty(self, duty: float | None) -> None:
         await self._link.send({"op": "pwm", "connector": self.connector, "duty": duty})
@@ -111,7 +163,42 @@ class SimPilot(_SimDevice, Pilot):
 
 
 class SimRelay(_SimDevice, Relay):
-    """The contactor of connector ``connector``."""
+    """The contactor of connector ``connector``; with ``feedback``, its auxiliary contact too."""
+
+    def __init__(self, *, address: str, connector: int = 1, feedback: bool = True,
+                 feedback_timeout: float = 0.5) -> None:
+        super().__init__(address=address, connector=connector)
+        self.feedback_timeout = feedback_timeout
+        self.EVENT = "relay" if feedback else ""
+
+    def _on_event(self, message: dict[str, Any]) -> None:
+        self.feedback = self._fed(self.feedback, bool(message.get("closed")))
 
     async def _write(self, closed: bool) -> None:
         await self._link.send({"op": "relay", "connector": self.connector, "closed": closed})
+
+
+class SimLock(_SimDevice, CableLock):
+    """The cable lock of connector ``connector``, with its position switch."""
+
+    EVENT = "lock"
+
+    def __init__(self, *, address: str, connector: int = 1, feedback_timeout: float = 1.0) -> None:
+        super().__init__(address=address, connector=connector)
+        self.feedback_timeout = feedback_timeout
+
+    def _on_event(self, message: dict[str, Any]) -> None:
+        self.feedback = self._fed(self.feedback, bool(message.get("locked")))
+
+    async def _drive(self, locked: bool) -> None:
+        await self._link.send({"op": "lock", "connector": self.connector, "locked": locked})
+
+
+class SimProtection(_SimDevice, Protection):
+    """The RCD and over-temperature inputs of connector ``connector``."""
+
+    EVENT = "protection"
+
+    def _on_event(self, message: dict[str, Any]) -> None:
+        for name in ("rcd", "overtemp"):
+            self.inputs[name] = self._fed(self.inputs.get(name), bool(message.get(name)))

@@ -2,49 +2,57 @@
 
 It feeds hardware events and Central System requests to the engine's machines, applies their
 effects to the HAL, the journal and the outbox, and runs the protocol's timers: BootNotification
-until accepted (4.2), heartbeats (4.6), meter samples (4.7), status notifications (4.9).
+until accepted (4.2), heartbeats (4.6), meter values (4.7), status notifications (4.9). Who may
+charge is :mod:`~chargebox.engine.authorization`'s decision; the outbox is delivered by
+:mod:`~chargebox.engine.delivery`; Central System commands are answered in
+:mod:`~chargebox.engine.commands`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
+from hal.errors import HalError
 from hal.events import CardPresented, MeterReading
 from hal.meter.base import Meter
 from hal.pilot.base import Pilot
 from hal.relay.base import Relay
 from hal.rfid.base import CardReader
-from hal.errors import HalError
 
-from chargebox.binding import CallFailed, CentralSystemUnreachable
+from chargebox.binding import BindingError, CallFailed, CentralSystemUnreachable
 from chargebox.binding.soap15.faults import NotSupported
 from chargebox.clock import Clock
+from chargebox.engine.authorization import Authorizer
+from chargebox.engine.commands import Commands
+from chargebox.engine.configuration import Configuration
 from chargebox.engine.connector import (
     BeginTransaction,
     Connector,
     Effect,
     EndTransaction,
+    Fault,
     OfferCurrent,
+    Phase,
     SwitchRelay,
 )
-from chargebox.engine.routing import handles, routes
-from chargebox.ocpp.datatypes import MeterValue, SampledValue
+from chargebox.engine.delivery import Courier
+from chargebox.engine.metering import meter_value, next_aligned, whole_wh
+from chargebox.engine.routing import routes
+from chargebox.ocpp.datatypes import IdTagInfo, MeterValue, TransactionData
 from chargebox.ocpp.enums import (
     AuthorizationStatus,
     ChargePointErrorCode,
     ChargePointStatus,
-    Measurand,
     ReadingContext,
     RegistrationStatus,
-    RemoteStartStopStatus,
-    UnitOfMeasure,
 )
 from chargebox.ocpp.messages import (
     AuthorizeConfirmation,
@@ -55,19 +63,16 @@ from chargebox.ocpp.messages import (
     HeartbeatConfirmation,
     HeartbeatRequest,
     MeterValuesRequest,
-    RemoteStartTransactionConfirmation,
-    RemoteStartTransactionRequest,
-    RemoteStopTransactionConfirmation,
-    RemoteStopTransactionRequest,
     Request,
     StartTransactionConfirmation,
     StartTransactionRequest,
     StatusNotificationRequest,
+    StopTransactionConfirmation,
     StopTransactionRequest,
 )
+from chargebox.store import Store
 from chargebox.store.database import atomic
-from chargebox.store.outbox import Outbox
-from chargebox.store.transactions import TransactionJournal
+from chargebox.store.outbox import Queued
 
 log = logging.getLogger(__name__)
 
@@ -99,60 +104,75 @@ class Identity:
 
 @dataclass(slots=True)
 class Timers:
-    """Protocol intervals in seconds; the Central System's values replace these when given."""
+    """The box's own intervals in seconds (the protocol's are configuration keys)."""
 
-    heartbeat_interval: float = 900.0
-    meter_value_sample_interval: float = 60.0
-    connection_timeout: float = 60.0
     boot_retry_min: float = 5.0
     boot_retry_max: float = 600.0
     retry_unreachable: float = 30.0
-    transaction_message_attempts: int = 3
-    transaction_message_retry_interval: float = 60.0
-
-
-def whole_wh(reading: MeterReading) -> int:
-    """meterStart and meterStop are whole Wh, rounded the same way at both ends (6.26, 6.28)."""
-    return int(round(reading.energy_import_wh))
+    #: How often a running transaction's meter register and sign of life reach the journal: what a
+    #: power cut stops it with.
+    journal_interval: float = 60.0
 
 
 @dataclass(slots=True)
-class _Port:
+class Port:
     """One connector: its machine, its hardware, and the transaction running on it."""
 
     machine: Connector
     hardware: ConnectorHardware
     local_tx: int | None = None
     announced: tuple[ChargePointStatus, ChargePointErrorCode] | None = None
-    sampler: asyncio.Task[None] | None = None
+    recorder: asyncio.Task[None] | None = None
     lapse: asyncio.TimerHandle | None = None
+    aligned_from: MeterReading | None = None  # the reading at the start of the clock-aligned interval
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+async def _nap(seconds: float, wakeup: asyncio.Event) -> None:
+    """Sleep ``seconds``, or less when ``wakeup`` is set (a changed interval applies at once)."""
+    wakeup.clear()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(max(seconds, 0.0)):
+            await wakeup.wait()
 
 
 class ChargePoint:
     """Runs the box: ``await run()`` until cancelled. ``handle()`` answers Central System requests."""
 
     def __init__(
-        self, *, identity: Identity, client: Client, journal: TransactionJournal, outbox: Outbox,
-        clock: Clock, connectors: dict[int, ConnectorHardware], reader: CardReader | None,
-        timers: Timers | None = None, on_event: Callable[[str, dict[str, Any]], None] | None = None,
+        self, *, identity: Identity, client: Client, store: Store, config: Configuration, clock: Clock,
+        connectors: dict[int, ConnectorHardware], reader: CardReader | None, timers: Timers | None = None,
+        on_event: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.identity = identity
         self.client = client
-        self.journal = journal
-        self.outbox = outbox
+        self.store = store
+        self.journal = store.journal
+        self.outbox = store.outbox
+        self.config = config
         self.clock = clock
         self.reader = reader
         self.timers = timers or Timers()
-        self.ports = {n: _Port(Connector(n, hw.max_current), hw) for n, hw in sorted(connectors.items())}
+        self.ports = {n: Port(Connector(n, hw.max_current), hw) for n, hw in sorted(connectors.items())}
+        self.config.set_fixed("NumberOfConnectors", str(len(self.ports)))
+        self.authorizer = Authorizer(config, store.local_list, store.cache, clock)
+        self.courier = Courier(store, config, self._send, self._acknowledged, self.timers.retry_unreachable)
         self.booted = asyncio.Event()
         self.registration: RegistrationStatus | None = None
+        self.online = False
         self.last_heartbeat: float | None = None
+        self.box_faults: dict[ChargePointErrorCode, Fault] = {}
+        self._box_announced: ChargePointErrorCode | None = ChargePointErrorCode.NO_ERROR
         self._on_event = on_event or (lambda kind, data: None)
-        self._outbox_wakeup = asyncio.Event()
         self._last_traffic = 0.0
-        self._routes = routes(self)
+        self._heartbeat_wakeup = asyncio.Event()
+        self._aligned_wakeup = asyncio.Event()
+        self._unsynced: list[int] = []  # transactions begun before the clock was synchronised
+        self.commands = Commands(self)
+        self._routes = routes(self.commands)
         self._tasks: set[asyncio.Task[Any]] = set()
+        config.watch("HeartBeatInterval", self._heartbeat_wakeup.set)
+        config.watch("ClockAlignedDataInterval", self._aligned_wakeup.set)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -163,14 +183,18 @@ class ChargePoint:
             await port.hardware.relay.connect()
             await port.hardware.relay.set(False)  # never closed without a journalled transaction
             await port.hardware.pilot.offer(None)
-            await port.hardware.meter.open()
+            with contextlib.suppress(HalError, OSError):
+                await port.hardware.meter.open()
+        await self._replay_journal()
         if self.reader is not None:
-            await self.reader.open()
+            with contextlib.suppress(HalError, OSError):
+                await self.reader.open()
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._boot_loop())
                 group.create_task(self._heartbeat_loop())
-                group.create_task(self._outbox_loop())
+                group.create_task(self._courier_loop())
+                group.create_task(self._aligned_loop())
                 if self.reader is not None:
                     group.create_task(self._reader_loop(self.reader))
                 for port in self.ports.values():
@@ -179,11 +203,19 @@ class ChargePoint:
             await self._shutdown()
 
     async def _shutdown(self) -> None:
+        """Relays open; a running session keeps its journal entry with a fresh reading, and the next
+        start stops it exactly once (:meth:`_replay_journal`)."""
+        for task in list(self._tasks):
+            task.cancel()
         for port in self.ports.values():
-            if port.sampler is not None:
-                port.sampler.cancel()
+            if port.recorder is not None:
+                port.recorder.cancel()
             with contextlib.suppress(HalError, OSError):
                 await port.hardware.relay.set(False)
+            if port.local_tx is not None:
+                reading = await self._read_meter(port)
+                if reading is not None:
+                    self.journal.record_meter(port.local_tx, whole_wh(reading), self.clock.now())
             for close in (port.hardware.pilot.disconnect, port.hardware.relay.disconnect, port.hardware.meter.close):
                 with contextlib.suppress(HalError, OSError):
                     await close()
@@ -191,101 +223,182 @@ class ChargePoint:
             with contextlib.suppress(HalError, OSError):
                 await self.reader.close()
 
-    def _spawn(self, coro: Awaitable[Any]) -> None:
+    def spawn(self, coro: Awaitable[Any]) -> None:
+        """Run ``coro`` beside the loops; it is cancelled when the charge point stops."""
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _send(self, request: Request) -> Confirmation:
-        """A direct call (not through the outbox); every call counts as traffic for heartbeats."""
+        """A call to the Central System; every call counts as traffic for heartbeats, and its outcome
+        tells whether the box is online."""
         self._on_event("ocpp-request", {"action": request.action()})
-        confirmation = await self.client.call(request)
+        try:
+            confirmation = await self.client.call(request)
+        except CentralSystemUnreachable as err:
+            if self.online:
+                log.warning("Central System unreachable, working offline: %s", err)
+            self.online = False
+            raise
         self._last_traffic = self.clock.monotonic()
+        if not self.online:
+            self.online = True
+            log.info("Central System reachable")
+            if self.booted.is_set():
+                # Back online: what waited goes now, and statuses that could not be told are told.
+                self.courier.wake()
+                self.spawn(self.announce_all())
         return confirmation
+
+    async def _courier_loop(self) -> None:
+        await self.booted.wait()  # nothing but BootNotification before Accepted (4.2)
+        await self.courier.run()
 
     # -- boot and heartbeat (4.2, 4.6) ---------------------------------------------------------
 
     async def _boot_loop(self) -> None:
         delay = self.timers.boot_retry_min
-        identity = self.identity
-        meter = next(iter(self.ports.values())).hardware.meter if self.ports else None
-        meter_identity = None
-        if meter is not None:
-            with contextlib.suppress(HalError, OSError):
-                meter_identity = await meter.identity()
-        request = BootNotificationRequest(
-            charge_point_vendor=identity.vendor, charge_point_model=identity.model,
-            charge_point_serial_number=identity.serial_number,
-            charge_box_serial_number=identity.charge_box_serial_number,
-            firmware_version=identity.firmware_version,
-            meter_type=meter_identity.model[:25] if meter_identity else None,
-            meter_serial_number=meter_identity.serial_number[:25] if meter_identity and meter_identity.serial_number else None,
-        )
+        request = await self._boot_request()
         while True:
             try:
                 conf = await self._send(request)
                 assert isinstance(conf, BootNotificationConfirmation)
                 self.registration = conf.status
-                self.clock.sync(conf.current_time)
+                self._sync_clock(conf.current_time)
                 if conf.status is RegistrationStatus.ACCEPTED:
                     if conf.heartbeat_interval > 0:
-                        self.timers.heartbeat_interval = conf.heartbeat_interval
+                        self.config.change("HeartBeatInterval", str(conf.heartbeat_interval))
                     break
                 # Rejected: retry after the interval the Central System gave (6.4).
                 delay = max(conf.heartbeat_interval, self.timers.boot_retry_min)
-            except (CentralSystemUnreachable, CallFailed) as err:
+            except BindingError as err:
                 log.warning("BootNotification failed: %s", err)
             # Growing, jittered intervals, so a fleet that lost its Central System does not return at once.
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, self.timers.boot_retry_max)
-        log.info("boot accepted; heartbeat every %s s", self.timers.heartbeat_interval)
+        log.info("boot accepted; heartbeat every %s s", self.config.integer("HeartBeatInterval"))
         self.booted.set()
-        self._outbox_wakeup.set()
-        await self._announce_all()
+        self.courier.wake()
+        await self.announce_all()
+
+    async def _boot_request(self) -> BootNotificationRequest:
+        identity = self.identity
+        meter_identity = None
+        for port in self.ports.values():
+            with contextlib.suppress(HalError, OSError):
+                meter_identity = await port.hardware.meter.identity()
+                break
+        return BootNotificationRequest(
+            charge_point_vendor=identity.vendor, charge_point_model=identity.model,
+            charge_point_serial_number=identity.serial_number,
+            charge_box_serial_number=identity.charge_box_serial_number,
+            firmware_version=identity.firmware_version,
+            meter_type=meter_identity.model[:25] if meter_identity else None,
+            meter_serial_number=(meter_identity.serial_number or "")[:25] or None if meter_identity else None,
+        )
+
+    def _sync_clock(self, central_time: datetime) -> None:
+        """The Central System's time corrects the clock (6.4, 6.16); transactions begun before the
+        first synchronisation get their timestamps corrected by the same step."""
+        before = self.clock.offset
+        first = not self.clock.synced
+        self.clock.sync(central_time)
+        if first and self._unsynced:
+            self.journal.correct_times(self._unsynced, self.clock.offset - before)
+            self._unsynced.clear()
 
     async def _heartbeat_loop(self) -> None:
         await self.booted.wait()
         while True:
-            # Skipped when other traffic went out within the interval (6.16).
-            due = self._last_traffic + self.timers.heartbeat_interval
-            wait = due - self.clock.monotonic()
+            # Skipped when other traffic went out within the interval (6.16); while offline, a
+            # heartbeat is the probe that finds the Central System again.
+            interval = self.config.integer("HeartBeatInterval")
+            if not self.online:
+                interval = min(interval, int(self.timers.retry_unreachable))
+            wait = self._last_traffic + interval - self.clock.monotonic()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await _nap(wait, self._heartbeat_wakeup)
                 continue
-            try:
-                conf = await self._send(HeartbeatRequest())
-                assert isinstance(conf, HeartbeatConfirmation)
-                self.clock.sync(conf.current_time)
-                self.last_heartbeat = self.clock.monotonic()
-            except (CentralSystemUnreachable, CallFailed) as err:
-                log.warning("Heartbeat failed: %s", err)
-                self._last_traffic = self.clock.monotonic()
+            await self.heartbeat()
+
+    async def heartbeat(self) -> None:
+        """One Heartbeat.req now (also the answer to a wake-up, 8.3)."""
+        try:
+            conf = await self._send(HeartbeatRequest())
+            assert isinstance(conf, HeartbeatConfirmation)
+            self._sync_clock(conf.current_time)
+            self.last_heartbeat = self.clock.monotonic()
+        except CentralSystemUnreachable:
+            self._last_traffic = self.clock.monotonic()  # logged once, by _send
+        except CallFailed as err:
+            log.warning("Heartbeat failed: %s", err)
+            self._last_traffic = self.clock.monotonic()
 
     # -- status (4.9) --------------------------------------------------------------------------
 
-    async def _announce_all(self) -> None:
+    async def announce_all(self) -> None:
+        await self._announce_box()
         for port in self.ports.values():
-            await self._announce(port)
+            await self.announce(port)
 
-    async def _announce(self, port: _Port) -> None:
+    async def announce(self, port: Port) -> None:
         """A StatusNotification when the computed status or error changed (4.9)."""
         machine = port.machine
-        current = (machine.status, machine.fault or ChargePointErrorCode.NO_ERROR)
-        if current == port.announced or not self.booted.is_set():
+        fault = machine.fault
+        current = (machine.status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
+        if current == port.announced:
             return
-        port.announced = current
-        self._on_event("status", {"connector": machine.number, "status": current[0].value})
+        self._on_event("status", {"connector": machine.number, "status": current[0].value,
+                                  "error": current[1].value})
+        if await self._notify(machine.number, current[0], fault):
+            port.announced = current
+
+    async def _announce_box(self) -> None:
+        """Connector 0 is the box itself (1.6 3.8): faults of no connector (reader, modem) go there."""
+        fault = next(iter(self.box_faults.values()), None)
+        code = fault.code if fault else ChargePointErrorCode.NO_ERROR
+        if code == self._box_announced:
+            return
+        if await self._notify(0, ChargePointStatus.AVAILABLE, fault):
+            self._box_announced = code
+
+    async def _notify(self, connector: int, status: ChargePointStatus, fault: Fault | None) -> bool:
+        if not self.booted.is_set():
+            return False
         request = StatusNotificationRequest(
-            connector_id=machine.number, status=current[0], error_code=current[1], timestamp=self.clock.now(),
+            connector_id=connector, status=status, error_code=fault.code if fault else ChargePointErrorCode.NO_ERROR,
+            info=fault.info[:50] or None if fault else None, timestamp=self.clock.now(),
+            vendor_error_code=fault.vendor_error_code if fault else None,
         )
         try:
             await self._send(request)
-        except (CentralSystemUnreachable, CallFailed) as err:
+        except CentralSystemUnreachable:
+            return False  # told when the box is back online (announce_all in _send)
+        except CallFailed as err:
             log.warning("StatusNotification failed: %s", err)
+            return False
+        return True
+
+    def box_fault(self, fault: Fault, active: bool) -> None:
+        """A fault of the box as a whole (ReaderFailure, WeakSignal), reported on connector 0."""
+        if active:
+            self.box_faults[fault.code] = fault
+        else:
+            self.box_faults.pop(fault.code, None)
+        self.spawn(self._announce_box())
+
+    async def connector_fault(self, port: Port, fault: Fault, active: bool) -> None:
+        """A fault of one connector's hardware: a blocking one stops its session (4.9, 7.7)."""
+        async with port.lock:
+            if active:
+                await self._apply(port, port.machine.on_fault(fault))
+            else:
+                await self._apply(port, port.machine.on_fault_cleared(fault.code))
+        await self.announce(port)
 
     # -- hardware events -----------------------------------------------------------------------
 
-    async def _pilot_loop(self, port: _Port) -> None:
+    async def _pilot_loop(self, port: Port) -> None:
         """Pilot states into the machine; a lost pilot device is reconnected, never fatal (DESIGN.md)."""
         while True:
             try:
@@ -293,7 +406,7 @@ class ChargePoint:
                     self._on_event("pilot", {"connector": port.machine.number, "state": state.value})
                     async with port.lock:
                         await self._apply(port, port.machine.on_pilot(state))
-                    await self._announce(port)
+                    await self.announce(port)
             except (HalError, OSError) as err:
                 log.error("pilot of connector %s lost: %s; reconnecting", port.machine.number, err)
             await asyncio.sleep(self.timers.boot_retry_min)
@@ -305,61 +418,80 @@ class ChargePoint:
             self._on_event("card", {"id_tag": card.id_token})
             await self.present(card)
 
+    def _ask(self) -> Callable[[str], Awaitable[IdTagInfo]] | None:
+        """Authorize.req, when the Central System can be asked (booted and not known offline)."""
+        if not (self.booted.is_set() and self.online):
+            return None
+
+        async def ask(id_tag: str) -> IdTagInfo:
+            conf = await self._send(AuthorizeRequest(id_tag=id_tag))
+            assert isinstance(conf, AuthorizeConfirmation)
+            return conf.id_tag_info
+
+        return ask
+
     async def present(self, card: CardPresented) -> None:
-        """A card on the reader: stop the session it started, or authorize a new one."""
+        """A card on the reader: stop the session it (or its group) started, or start a new one."""
         id_tag = card.id_token
-        for port in self.ports.values():
-            if port.machine.in_transaction and (port.machine.id_tag or "").casefold() == id_tag.casefold():
-                # The card that started the session stops it without an Authorize (1.6 section 3.5.4).
-                await self._stop(port, "Local", id_tag)
+        running = [p for p in self.ports.values() if p.machine.in_transaction]
+        for port in running:
+            if (port.machine.id_tag or "").casefold() == id_tag.casefold():
+                # The card that started the session stops it without an Authorize (1.6 3.5.4, 3.10).
+                await self.stop(port, "Local", id_tag)
                 return
-        free = self._free_port()
+        decision = None
+        if any(p.machine.parent_id_tag for p in running):
+            # Another card of the same group may stop it (1.6 3.10): its group is known locally or
+            # learnt from the Central System.
+            decision = await self.authorizer.authorize(id_tag, self._ask())
+            parent = (decision.info.parent_id_tag or "").casefold()
+            for port in running:
+                if parent and parent == (port.machine.parent_id_tag or "").casefold():
+                    await self.stop(port, "Local", id_tag)
+                    return
+        free = self.free_port()
         if free is None:
             log.info("card presented, but no connector is free")
             return
-        if not self.booted.is_set():
-            log.info("card presented before boot was accepted; refused")
+        if decision is None:
+            decision = await self.authorizer.authorize(id_tag, self._ask())
+        self._on_event("authorization", {"id_tag": id_tag, "status": decision.info.status.value,
+                                         "source": decision.source.value})
+        if not decision.accepted:
+            log.info("card %s not authorized (%s, %s)", id_tag, decision.info.status.value, decision.source.value)
             return
-        try:
-            conf = await self._send(AuthorizeRequest(id_tag=id_tag))
-        except (CentralSystemUnreachable, CallFailed) as err:
-            log.warning("Authorize failed, card refused: %s", err)
-            return
-        assert isinstance(conf, AuthorizeConfirmation)
-        if conf.id_tag_info.status is not AuthorizationStatus.ACCEPTED:
-            log.info("card %s not authorized: %s", id_tag, conf.id_tag_info.status)
-            return
-        await self._authorize(free, id_tag, conf.id_tag_info.parent_id_tag)
+        await self.authorize(free, id_tag, decision.info.parent_id_tag)
 
-    def _free_port(self, number: int | None = None) -> _Port | None:
+    def free_port(self, number: int | None = None) -> Port | None:
+        """The connector a new session goes to: the one asked for, else one with a cable waiting,
+        else an idle one."""
         candidates = [self.ports[number]] if number in self.ports else list(self.ports.values())
-        # A connector with a cable waiting is the one the driver means.
-        for phase_wanted in ("PLUGGED", "IDLE"):
+        for phase in (Phase.PLUGGED, Phase.IDLE):
             for port in candidates:
-                if port.machine.phase.name == phase_wanted and port.machine.fault is None:
+                if port.machine.phase is phase and port.machine.can_start:
                     return port
         return None
 
-    async def _authorize(self, port: _Port, id_tag: str, parent_id_tag: str | None) -> None:
+    async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None:
         async with port.lock:
             await self._apply(port, port.machine.on_authorized(id_tag, parent_id_tag))
-            if port.machine.phase.name == "AUTHORIZED":
+            if port.machine.phase is Phase.AUTHORIZED:
                 port.lapse = asyncio.get_running_loop().call_later(
-                    self.timers.connection_timeout, self._lapse, port)
-        await self._announce(port)
+                    self.config.integer("ConnectionTimeOut"), self._lapse, port)
+        await self.announce(port)
 
-    def _lapse(self, port: _Port) -> None:
+    def _lapse(self, port: Port) -> None:
         port.machine.on_connection_timeout()
-        self._spawn(self._announce(port))
+        self.spawn(self.announce(port))
 
-    async def _stop(self, port: _Port, reason: str, id_tag: str | None) -> None:
+    async def stop(self, port: Port, reason: str, id_tag: str | None) -> None:
         async with port.lock:
             await self._apply(port, port.machine.on_stop(reason, id_tag))
-        await self._announce(port)
+        await self.announce(port)
 
     # -- effects -------------------------------------------------------------------------------
 
-    async def _apply(self, port: _Port, effects: list[Effect]) -> None:
+    async def _apply(self, port: Port, effects: list[Effect]) -> None:
         for effect in effects:
             if isinstance(effect, BeginTransaction):
                 if port.lapse is not None:
@@ -374,121 +506,194 @@ class ChargePoint:
                 self._on_event("offer", {"connector": port.machine.number, "amps": effect.amps})
                 await port.hardware.pilot.offer(effect.amps)
 
-    async def _read_meter(self, port: _Port) -> MeterReading | None:
+    async def _read_meter(self, port: Port) -> MeterReading | None:
+        """A fresh reading, or None; a meter that does not answer is a PowerMeterFailure (7.7)."""
+        meter = port.hardware.meter
         try:
-            return await port.hardware.meter.read()
+            reading = await meter.read()
         except (HalError, OSError) as err:
             log.warning("meter of connector %s: %s", port.machine.number, err)
-            return port.hardware.meter.last_good
+            if ChargePointErrorCode.POWER_METER_FAILURE not in port.machine.faults:
+                port.machine.on_fault(Fault(ChargePointErrorCode.POWER_METER_FAILURE, str(err)[:50]))
+                self.spawn(self.announce(port))
+            return None
+        if ChargePointErrorCode.POWER_METER_FAILURE in port.machine.faults:
+            port.machine.on_fault_cleared(ChargePointErrorCode.POWER_METER_FAILURE)
+            self.spawn(self.announce(port))
+        return reading
 
-    async def _begin(self, port: _Port, effect: BeginTransaction) -> None:
-        reading = await self._read_meter(port)
+    def _values(self, reading: MeterReading | None, key: str, context: ReadingContext) -> MeterValue | None:
+        if reading is None:
+            return None
+        return meter_value(reading, self.config.measurands(key), context, self.clock.now())
+
+    async def _begin(self, port: Port, effect: BeginTransaction) -> None:
+        reading = await self._read_meter(port) or port.hardware.meter.last_good
         meter_start = whole_wh(reading) if reading else 0
         now = self.clock.now()
         request = StartTransactionRequest(
             connector_id=port.machine.number, id_tag=effect.id_tag, timestamp=now, meter_start=meter_start,
         )
         # Journal and outbox in one SQLite transaction: a power cut keeps both or neither.
-        with atomic(self.journal.db):
+        with atomic(self.store.db):
             entry = self.journal.begin(
                 connector_id=port.machine.number, id_tag=effect.id_tag, meter_start=meter_start,
                 start_time=now, synced=self.clock.synced, parent_id_tag=effect.parent_id_tag,
             )
             self.outbox.put(request, local_tx=entry.local_id, created=now)
+            begin = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN)
+            if begin is not None:
+                self.journal.add_value(entry.local_id, begin)
+        if not self.clock.synced:
+            self._unsynced.append(entry.local_id)
         port.local_tx = entry.local_id
-        self._outbox_wakeup.set()
-        port.sampler = asyncio.create_task(self._sample_loop(port, entry.local_id))
+        self._on_event("transaction", {"connector": port.machine.number, "local_tx": entry.local_id,
+                                       "begin": True})
+        self.courier.wake()
+        port.recorder = asyncio.create_task(self._record_loop(port, entry.local_id))
 
-    async def _end(self, port: _Port, effect: EndTransaction) -> None:
-        if port.sampler is not None:
-            port.sampler.cancel()
-            port.sampler = None
+    async def _end(self, port: Port, effect: EndTransaction) -> None:
+        if port.recorder is not None:
+            port.recorder.cancel()
+            port.recorder = None
         local_tx = port.local_tx
         if local_tx is None:
             return
         reading = await self._read_meter(port)
         entry = self.journal.get(local_tx)
+        # Never a refused or missing reading: the last good register the journal holds (issue: meter faults).
         meter_stop = whole_wh(reading) if reading else (entry.meter_last or entry.meter_start)
-        now = self.clock.now()
-        with atomic(self.journal.db):
-            self.journal.finish(local_tx, meter_stop=meter_stop, stop_time=now, reason=effect.reason,
-                                id_tag=effect.id_tag)
-            # transactionId is filled in when the message is sent: the Central System may not have
-            # answered the StartTransaction yet (DESIGN.md, outbox).
-            self.outbox.put(
-                StopTransactionRequest(transaction_id=0, id_tag=effect.id_tag, timestamp=now, meter_stop=meter_stop),
-                local_tx=local_tx, created=now,
-            )
+        with atomic(self.store.db):
+            end = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_END)
+            if end is not None:
+                self.journal.add_value(local_tx, end)
+            self._finish(local_tx, meter_stop, self.clock.now(), effect.reason, effect.id_tag)
         port.local_tx = None
-        self._outbox_wakeup.set()
+        self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": False})
+        self.courier.wake()
 
-    async def _sample_loop(self, port: _Port, local_tx: int) -> None:
-        """MeterValues every MeterValueSampleInterval from the start of the transaction (4.7)."""
-        interval = self.timers.meter_value_sample_interval
-        if interval <= 0:
+    def _finish(self, local_tx: int, meter_stop: int, when: datetime, reason: str, id_tag: str | None) -> None:
+        """The journal's end of a transaction and its StopTransaction, in the caller's SQLite transaction.
+
+        transactionId and the final timestamp are filled in when the message is sent: the Central
+        System may not have answered the StartTransaction yet (:mod:`~chargebox.engine.delivery`).
+        """
+        self.journal.finish(local_tx, meter_stop=meter_stop, stop_time=when, reason=reason, id_tag=id_tag)
+        values = self.journal.values(local_tx)
+        self.outbox.put(
+            StopTransactionRequest(transaction_id=0, id_tag=id_tag, timestamp=when, meter_stop=meter_stop,
+                                   transaction_data=[TransactionData(values)] if values else []),
+            local_tx=local_tx, created=when,
+        )
+
+    async def _replay_journal(self) -> None:
+        """Power loss (issue 4): a transaction still running in the journal at start was cut off. It is
+        stopped once, with a fresh reading when the meter answers (never one below the journal's),
+        else the last one journalled, at the time of its last sign of life."""
+        for entry in self.journal.running():
+            port = self.ports.get(entry.connector_id)
+            reading = await self._read_meter(port) if port is not None else None
+            last = entry.meter_last if entry.meter_last is not None else entry.meter_start
+            meter_stop = max(whole_wh(reading), last) if reading else last
+            when = entry.last_seen or entry.start_time
+            with atomic(self.store.db):
+                self._finish(entry.local_id, meter_stop, when, "PowerLoss", None)
+            log.warning("transaction %s on connector %s was cut off; stopped at %s with %s Wh",
+                        entry.local_id, entry.connector_id, when.isoformat(), meter_stop)
+
+    async def _record_loop(self, port: Port, local_tx: int) -> None:
+        """While a transaction runs: its register and sign of life to the journal every
+        journal_interval, and MeterValues every MeterValueSampleInterval from its start (4.7, 6.9.1)."""
+        start = last = self.clock.monotonic()
+        while True:
+            interval = self.config.integer("MeterValueSampleInterval")  # a new value applies at once
+            # The next multiple of the interval from the start; `last` guards against a loop that
+            # wakes a hair early and would sample the same moment twice.
+            elapsed = max(self.clock.monotonic(), last) - start + 1e-6
+            next_sample = start + (math.floor(elapsed / interval) + 1) * interval if interval > 0 else math.inf
+            due = min(next_sample, last + self.timers.journal_interval)
+            await asyncio.sleep(due - self.clock.monotonic())
+            last = due
+            reading = await self._read_meter(port)
+            if reading is None:
+                continue
+            with atomic(self.store.db):
+                self.journal.record_meter(local_tx, whole_wh(reading), self.clock.now())
+                if due == next_sample:
+                    self._queue_values(port, local_tx, reading, ReadingContext.SAMPLE_PERIODIC,
+                                       "MeterValuesSampledData", "StopTxnSampledData")
+            self.courier.wake()
+
+    def _queue_values(self, port: Port, local_tx: int, reading: MeterReading, context: ReadingContext,
+                      measurands_key: str, stop_key: str, interval_start: MeterReading | None = None) -> None:
+        """A transaction's MeterValues into the outbox, and the values its StopTransaction will carry."""
+        now = self.clock.now()
+        value = meter_value(reading, self.config.measurands(measurands_key), context, now, interval_start)
+        if value is not None:
+            self.outbox.put(MeterValuesRequest(connector_id=port.machine.number, transaction_id=0, values=[value]),
+                            local_tx=local_tx, created=now)
+        kept = meter_value(reading, self.config.measurands(stop_key), context, now, interval_start)
+        if kept is not None:
+            self.journal.add_value(local_tx, kept)
+
+    async def _aligned_loop(self) -> None:
+        """Clock-aligned meter values at every ClockAlignedDataInterval boundary from midnight (6.9.1)."""
+        while True:
+            interval = self.config.integer("ClockAlignedDataInterval")
+            if interval <= 0:
+                await _nap(86400.0, self._aligned_wakeup)
+                continue
+            boundary = next_aligned(self.clock.now(), interval)
+            await _nap((boundary - self.clock.now()).total_seconds(), self._aligned_wakeup)
+            if self.clock.now() < boundary:
+                continue  # woken by a new interval
+            for port in self.ports.values():
+                await self._aligned_sample(port)
+
+    async def _aligned_sample(self, port: Port) -> None:
+        reading = await self._read_meter(port)
+        if reading is None:
             return
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                reading = await port.hardware.meter.read()
-            except (HalError, OSError) as err:
-                log.warning("meter sample failed: %s", err)
-                continue
-            now = self.clock.now()
-            wh = whole_wh(reading)
-            value = MeterValue(now, [SampledValue(
-                str(wh), context=ReadingContext.SAMPLE_PERIODIC,
-                measurand=Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, unit=UnitOfMeasure.WH,
-            )])
-            with atomic(self.journal.db):
-                self.journal.record_meter(local_tx, wh, now)
-                self.outbox.put(
-                    MeterValuesRequest(connector_id=port.machine.number, transaction_id=0, values=[value]),
-                    local_tx=local_tx, created=now,
-                )
-            self._outbox_wakeup.set()
+        start, port.aligned_from = port.aligned_from, reading
+        if port.local_tx is not None:
+            with atomic(self.store.db):
+                self.journal.record_meter(port.local_tx, whole_wh(reading), self.clock.now())
+                self._queue_values(port, port.local_tx, reading, ReadingContext.SAMPLE_CLOCK,
+                                   "MeterValuesAlignedData", "StopTxnAlignedData", start)
+            self.courier.wake()
+            return
+        # Outside a transaction the values are not transaction messages: sent when online, else dropped.
+        value = meter_value(reading, self.config.measurands("MeterValuesAlignedData"), ReadingContext.SAMPLE_CLOCK,
+                            self.clock.now(), start)
+        if value is not None and self.booted.is_set() and self.online:
+            with contextlib.suppress(BindingError):
+                await self._send(MeterValuesRequest(connector_id=port.machine.number, values=[value]))
 
-    # -- the outbox (DESIGN.md; OCPP 1.6 section 3.7) -----------------------------------------
+    # -- acknowledgements (called by the courier inside its SQLite transaction) ----------------
 
-    async def _outbox_loop(self) -> None:
-        await self.booted.wait()
-        while True:
-            queued = self.outbox.head()
-            if queued is None:
-                self._outbox_wakeup.clear()
-                await self._outbox_wakeup.wait()
-                continue
-            request = queued.request
-            if queued.local_tx is not None and not isinstance(request, StartTransactionRequest):
-                transaction_id = self.journal.get(queued.local_tx).transaction_id
-                if transaction_id is None:
-                    # Its StartTransaction was given up on: no id exists, and none may be guessed.
-                    log.error("dropping %s: its transaction never got an id", request.action())
-                    self.outbox.remove(queued.seq)
-                    continue
-                request = dataclasses.replace(request, transaction_id=transaction_id)  # type: ignore[call-arg]
-            try:
-                conf = await self._send(request)
-            except CentralSystemUnreachable as err:
-                # Not a failure to process: the message waits, however long the outage.
-                log.info("Central System unreachable, %s waits: %s", request.action(), err)
-                await asyncio.sleep(self.timers.retry_unreachable)
-                continue
-            except CallFailed as err:
-                attempts = self.outbox.count_attempt(queued.seq)
-                if attempts >= self.timers.transaction_message_attempts:
-                    log.error("%s failed %d times, giving up: %s", request.action(), attempts, err)
-                    self.outbox.remove(queued.seq)
-                    continue
-                log.warning("%s failed (attempt %d): %s", request.action(), attempts, err)
-                await asyncio.sleep(self.timers.transaction_message_retry_interval * attempts)
-                continue
-            if isinstance(conf, StartTransactionConfirmation) and queued.local_tx is not None:
-                with atomic(self.journal.db):
-                    self.journal.set_transaction_id(queued.local_tx, conf.transaction_id)
-                    self.outbox.remove(queued.seq)
-            else:
-                self.outbox.remove(queued.seq)
+    def _acknowledged(self, queued: Queued, confirmation: Confirmation) -> None:
+        request = queued.request
+        if isinstance(confirmation, StartTransactionConfirmation) and queued.local_tx is not None:
+            assert isinstance(request, StartTransactionRequest)
+            self.journal.set_transaction_id(queued.local_tx, confirmation.transaction_id)
+            info = confirmation.id_tag_info
+            self.authorizer.remember(request.id_tag, info)
+            if info.status is not AuthorizationStatus.ACCEPTED:
+                self.spawn(self._deauthorize(queued.local_tx, info))
+        elif isinstance(confirmation, StopTransactionConfirmation) and confirmation.id_tag_info is not None:
+            assert isinstance(request, StopTransactionRequest)
+            if request.id_tag:
+                self.authorizer.remember(request.id_tag, confirmation.id_tag_info)
+
+    async def _deauthorize(self, local_tx: int, info: IdTagInfo) -> None:
+        """The Central System did not accept a started transaction (1.6 3.5.4)."""
+        for port in self.ports.values():
+            if port.local_tx == local_tx:
+                log.warning("transaction %s deauthorized (%s)", local_tx, info.status.value)
+                stop = self.config.flag("StopTransactionOnInvalidId")
+                async with port.lock:
+                    await self._apply(port, port.machine.on_deauthorized(stop))
+                await self.announce(port)
 
     # -- Central System requests (chapter 5) ---------------------------------------------------
 
@@ -498,21 +703,9 @@ class ChargePoint:
             raise NotSupported(f"{request.action()} is not supported yet")
         return await handler(request)
 
-    @handles(RemoteStartTransactionRequest)
-    async def _remote_start(self, request: RemoteStartTransactionRequest) -> Confirmation:
-        """5.10: accepted when a connector can take it; the session then starts normally."""
-        port = self._free_port(request.connector_id)
-        if port is None or (request.connector_id is not None and request.connector_id not in self.ports):
-            return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
-        self._spawn(self._authorize(port, request.id_tag, None))
-        return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
-
-    @handles(RemoteStopTransactionRequest)
-    async def _remote_stop(self, request: RemoteStopTransactionRequest) -> Confirmation:
-        """5.11: stop the transaction with that id, as if stopped locally; Rejected when unknown."""
-        entry = self.journal.by_transaction_id(request.transaction_id)
+    def port_of_transaction(self, transaction_id: int) -> Port | None:
+        entry = self.journal.by_transaction_id(transaction_id)
         for port in self.ports.values():
             if entry is not None and entry.running and port.local_tx == entry.local_id:
-                self._spawn(self._stop(port, "Remote", None))
-                return RemoteStopTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
-        return RemoteStopTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
+                return port
+        return None

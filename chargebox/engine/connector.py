@@ -1,5 +1,5 @@
-"""One connector's session machine (DESIGN.md, style 9): pilot events and authorization in,
-effects out. The OCPP status is computed from the phase, never stored beside it.
+"""One connector's session machine (DESIGN.md, style 9): pilot events, authorization and faults in,
+effects out. The OCPP status is computed from the state, never stored beside it.
 
 Phases and what moves them (OCPP 1.5 chapter 4 and 1.6 section 3.8 on connectors):
 
@@ -9,6 +9,10 @@ Phases and what moves them (OCPP 1.5 chapter 4 and 1.6 section 3.8 on connectors
     STARTING/CHARGING/SUSPENDED: EV asks (C/D) -> CHARGING (relay closed), EV stops asking (B) -> SUSPENDED
     any transaction phase --stop--> FINISHING (relay open, no current, end tx) --unplugged--> IDLE
     a transaction phase --unplugged--> IDLE (end tx, reason EVDisconnected)
+
+Besides the phase: the active hardware faults (each with its error code, 7.7), whether the Central
+System deauthorized the running transaction without stopping it (StopTransactionOnInvalidId false:
+energy stops, the transaction goes on, 1.6 3.5.4), and whether the connector is operative (5.2).
 """
 
 from __future__ import annotations
@@ -26,11 +30,17 @@ class Phase(Enum):
     PLUGGED = auto()  # cable in, no authorization yet
     AUTHORIZED = auto()  # authorized, waiting for the cable
     CHARGING = auto()  # transaction running, EV asks for energy, relay closed
-    SUSPENDED = auto()  # transaction running, EV does not ask (state B), relay open
+    SUSPENDED = auto()  # transaction running, no energy (EV does not ask, or deauthorized), relay open
     FINISHING = auto()  # transaction ended, cable still in
 
 
 TRANSACTION_PHASES = {Phase.CHARGING, Phase.SUSPENDED}
+
+#: Faults that leave a connector able to deliver energy: they are reported with its status, which
+#: stays what it was (7.8: Faulted is "not available for energy delivery"). A meter that stops
+#: answering does not stop a session; its meterStop is the last good reading.
+NON_BLOCKING = {ChargePointErrorCode.POWER_METER_FAILURE, ChargePointErrorCode.READER_FAILURE,
+                ChargePointErrorCode.WEAK_SIGNAL}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +68,13 @@ class OfferCurrent:
 Effect = BeginTransaction | EndTransaction | SwitchRelay | OfferCurrent
 
 
+@dataclass(frozen=True, slots=True)
+class Fault:
+    code: ChargePointErrorCode
+    info: str = ""  # StatusNotification info (string[50])
+    vendor_error_code: str | None = None  # for OtherError (6.44)
+
+
 class Connector:
     """The machine for connector ``number``; each ``on_*`` returns the effects to apply, in order."""
 
@@ -68,7 +85,9 @@ class Connector:
         self.pilot: PilotState = PilotState.A
         self.id_tag: str | None = None
         self.parent_id_tag: str | None = None
-        self.fault: ChargePointErrorCode | None = None
+        self.faults: dict[ChargePointErrorCode, Fault] = {}
+        self.deauthorized = False
+        self.operative = True
 
     @property
     def plugged(self) -> bool:
@@ -83,46 +102,75 @@ class Connector:
         return self.phase in TRANSACTION_PHASES
 
     @property
+    def fault(self) -> Fault | None:
+        """The fault to report: a blocking one first, else any (7.7 has one errorCode per status)."""
+        blocking = [f for f in self.faults.values() if f.code not in NON_BLOCKING]
+        found = blocking or list(self.faults.values())
+        return found[0] if found else None
+
+    @property
+    def blocked(self) -> bool:
+        return any(code not in NON_BLOCKING for code in self.faults)
+
+    @property
+    def can_start(self) -> bool:
+        return self.operative and not self.blocked and self.phase in (Phase.IDLE, Phase.PLUGGED)
+
+    @property
     def status(self) -> ChargePointStatus:
-        """OCPP 1.5 status (7.8): computed from the phase and the fault."""
-        if self.fault is not None:
+        """OCPP 1.5 status (7.8): computed from the phase, the faults and the availability."""
+        if self.blocked:
             return ChargePointStatus.FAULTED
-        if self.phase is Phase.IDLE or self.phase is Phase.AUTHORIZED:
-            return ChargePointStatus.AVAILABLE
+        if self.phase in (Phase.IDLE, Phase.AUTHORIZED):
+            return ChargePointStatus.AVAILABLE if self.operative else ChargePointStatus.UNAVAILABLE
         return ChargePointStatus.OCCUPIED
 
     def on_pilot(self, state: PilotState) -> list[Effect]:
         self.pilot = state
         if state in (PilotState.E, PilotState.F):
             # A pilot short or an EV error is a Mode3Error (7.7); a running transaction stops safely.
-            self.fault = ChargePointErrorCode.MODE3_ERROR
-            return self._end("EVDisconnected" if self.in_transaction else "", None, keep_cable=False)
-        if self.fault is ChargePointErrorCode.MODE3_ERROR:
-            self.fault = None
+            return self.on_fault(Fault(ChargePointErrorCode.MODE3_ERROR, f"pilot state {state.value}"))
+        effects = self.on_fault_cleared(ChargePointErrorCode.MODE3_ERROR)
         if not self.plugged:
             if self.in_transaction:
-                return self._end("EVDisconnected", None, keep_cable=False)
+                return effects + self._end("EVDisconnected", None, keep_cable=False)
             if self.phase is not Phase.AUTHORIZED:  # an authorization waits for the cable
                 self.phase = Phase.IDLE
-            return []
+            return effects
         if self.phase is Phase.IDLE:
             self.phase = Phase.PLUGGED
-            return []
+            return effects
         if self.phase is Phase.AUTHORIZED:
-            return self._begin()
+            return effects + self._begin()
         if self.in_transaction:
-            # The relay follows the EV: closed only while it asks for energy (IEC 61851 state C/D).
-            if self.ev_asks and self.phase is Phase.SUSPENDED:
+            # The relay follows the EV: closed only while it asks for energy (IEC 61851 state C/D),
+            # and never for a transaction the Central System did not accept.
+            if self.ev_asks and self.phase is Phase.SUSPENDED and not self.deauthorized:
                 self.phase = Phase.CHARGING
-                return [SwitchRelay(True)]
+                return effects + [SwitchRelay(True)]
             if not self.ev_asks and self.phase is Phase.CHARGING:
                 self.phase = Phase.SUSPENDED
-                return [SwitchRelay(False)]
+                return effects + [SwitchRelay(False)]
+        return effects
+
+    def on_fault(self, fault: Fault) -> list[Effect]:
+        """A hardware fault: a blocking one ends a session with the relay open first (4.9)."""
+        self.faults[fault.code] = fault
+        if fault.code in NON_BLOCKING:
+            return []
+        if self.phase is Phase.AUTHORIZED:
+            self.phase, self.id_tag, self.parent_id_tag = Phase.IDLE, None, None
+        if self.in_transaction:
+            return self._end("Other", None, keep_cable=self.plugged)
+        return []
+
+    def on_fault_cleared(self, code: ChargePointErrorCode) -> list[Effect]:
+        self.faults.pop(code, None)
         return []
 
     def on_authorized(self, id_tag: str, parent_id_tag: str | None) -> list[Effect]:
         """A card or a remote start was accepted for this connector."""
-        if self.fault is not None or self.phase not in (Phase.IDLE, Phase.PLUGGED):
+        if not self.can_start:
             return []
         self.id_tag, self.parent_id_tag = id_tag, parent_id_tag
         if self.phase is Phase.PLUGGED:
@@ -137,16 +185,35 @@ class Connector:
             self.id_tag = self.parent_id_tag = None
         return []
 
+    def on_deauthorized(self, stop: bool) -> list[Effect]:
+        """StartTransaction.conf came back not Accepted (1.6 3.5.4, StopTransactionOnInvalidId):
+        stop the transaction, or stop only the energy and let the EV driver end it."""
+        if not self.in_transaction:
+            return []
+        if stop:
+            return self._end("DeAuthorized", None, keep_cable=self.plugged)
+        self.deauthorized = True
+        effects: list[Effect] = [OfferCurrent(None)]
+        if self.phase is Phase.CHARGING:
+            effects.insert(0, SwitchRelay(False))
+        self.phase = Phase.SUSPENDED
+        return effects
+
     def on_stop(self, reason: str, id_tag: str | None) -> list[Effect]:
         """Stop the transaction (card, Central System, reset...): relay open, then the journal."""
         if not self.in_transaction:
             return []
         return self._end(reason, id_tag, keep_cable=self.plugged)
 
+    def set_operative(self, operative: bool) -> None:
+        """ChangeAvailability (5.2); the caller waits for a transaction to end before making it inoperative."""
+        self.operative = operative
+
     def _begin(self) -> list[Effect]:
         assert self.id_tag is not None
         # The transaction is journalled before any current is offered or the relay closes.
         self.phase = Phase.CHARGING if self.ev_asks else Phase.SUSPENDED
+        self.deauthorized = False
         effects: list[Effect] = [BeginTransaction(self.id_tag, self.parent_id_tag), OfferCurrent(self.max_current)]
         if self.ev_asks:
             effects.append(SwitchRelay(True))
@@ -158,4 +225,5 @@ class Connector:
             effects.append(EndTransaction(reason, id_tag))
         self.phase = Phase.FINISHING if keep_cable else Phase.IDLE
         self.id_tag = self.parent_id_tag = None
+        self.deauthorized = False
         return effects

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import types
 import typing
 from collections.abc import Mapping
@@ -60,6 +61,21 @@ def to_wire(value: Any) -> Any:
             raise ValueError(f"naive datetime {value!r} cannot go on the wire")
         return value.astimezone(timezone.utc)
     return value
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def to_json(value: Any) -> str:
+    """A message or data type as compact JSON text, for storage (the outbox, the journal)."""
+    return json.dumps(to_wire(value), default=_json_default, separators=(",", ":"))
+
+
+def from_json(text: str, cls: type[T]) -> T:
+    return from_wire(json.loads(text), cls)
 
 
 def _get(obj: Any, key: str) -> Any:

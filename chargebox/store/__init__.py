@@ -3,3 +3,31 @@
 Everything that must survive a power cut is written here before it takes effect (DESIGN.md,
 invariants): SQLite in WAL mode with ``synchronous=FULL``, so a committed row is on flash.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from chargebox.store.authorization import AuthorizationCache, LocalList
+from chargebox.store.database import open_database
+from chargebox.store.outbox import Outbox
+from chargebox.store.transactions import TransactionJournal
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """Everything the box keeps, over one database connection."""
+
+    db: sqlite_utils.Database
+    journal: TransactionJournal
+    outbox: Outbox
+    local_list: LocalList
+    cache: AuthorizationCache
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        db = open_database(path)
+        return cls(db, TransactionJournal(db), Outbox(db), LocalList(db), AuthorizationCache(db))

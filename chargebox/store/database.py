@@ -62,7 +62,15 @@ def _create(db: sqlite_utils.Database) -> None:
         defaults={"attempts": 0},
         if_not_exists=True,
     )
+    db.table("transaction_values").create(
+        {"id": int, "local_tx": int, "payload": str},  # a MeterValue for StopTransaction's transactionData
+        pk="id", foreign_keys=[("local_tx", "transactions", "local_id")], if_not_exists=True,
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS transaction_values_tx ON transaction_values(local_tx)")
     db.table("settings").create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    tag = {"key": str, "id_tag": str, "status": str, "expiry": str, "parent_id_tag": str}
+    db.table("local_list").create(tag, pk="key", if_not_exists=True)
+    db.table("auth_cache").create({**tag, "stamp": int}, pk="key", if_not_exists=True)
     db.table("settings").upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
 

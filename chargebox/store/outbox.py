@@ -6,7 +6,6 @@ transaction) live here; other messages are sent directly and may overtake them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,12 +26,6 @@ class Queued:
     attempts: int
 
 
-def _json_default(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 class Outbox:
     """An ordered, durable queue of requests."""
 
@@ -41,7 +34,7 @@ class Outbox:
         self._table = db.table("outbox")
 
     def put(self, request: Request, *, local_tx: int | None, created: datetime) -> int:
-        payload = json.dumps(codec.to_wire(request), default=_json_default, separators=(",", ":"))
+        payload = codec.to_json(request)
         with atomic(self._db):
             self._table.insert({
                 "action": request.action(), "local_tx": local_tx, "payload": payload,
@@ -51,7 +44,7 @@ class Outbox:
 
     def _queued(self, row: dict[str, Any]) -> Queued:
         cls = CENTRAL_SYSTEM_OPERATIONS[row["action"]].request
-        request = codec.from_wire(json.loads(row["payload"]), cls)
+        request = codec.from_json(row["payload"], cls)
         return Queued(row["seq"], request, row["local_tx"], datetime.fromisoformat(row["created"]), row["attempts"])
 
     def head(self) -> Queued | None:

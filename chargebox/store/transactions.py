@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
+from chargebox.ocpp import codec
+from chargebox.ocpp.datatypes import MeterValue
 from chargebox.store.database import atomic
 
 
@@ -90,6 +92,28 @@ class TransactionJournal:
         """The last good reading and sign of life: what a power cut stops the transaction with."""
         with atomic(self.db):
             self._table.update(local_id, {"meter_last": meter_wh, "last_seen": when.isoformat()})
+
+    def add_value(self, local_id: int, value: MeterValue) -> None:
+        """A meter value kept for the transaction's StopTransaction.transactionData (6.9.1 StopTxn*Data)."""
+        self.db.table("transaction_values").insert({"local_tx": local_id, "payload": codec.to_json(value)})
+
+    def values(self, local_id: int) -> list[MeterValue]:
+        rows = self.db.query("SELECT payload FROM transaction_values WHERE local_tx = ? ORDER BY id", [local_id])
+        return [codec.from_json(row["payload"], MeterValue) for row in rows]
+
+    def correct_times(self, local_ids: list[int], delta: timedelta) -> None:
+        """Timestamps taken before the clock was first synchronised, moved by the correction the
+        Central System's time brought (its StartTransaction and StopTransaction carry them)."""
+        with atomic(self.db):
+            for entry in (self.get(local_id) for local_id in local_ids):
+                if entry.start_time_synced:
+                    continue
+                change: dict[str, Any] = {"start_time": (entry.start_time + delta).isoformat(), "start_time_synced": 1}
+                for key in ("stop_time", "last_seen"):
+                    moment = getattr(entry, key)
+                    if moment is not None:
+                        change[key] = (moment + delta).isoformat()
+                self._table.update(entry.local_id, change)
 
     def finish(self, local_id: int, *, meter_stop: int, stop_time: datetime, reason: str,
                id_tag: str | None) -> JournalEntry:

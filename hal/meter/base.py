@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import logging
 import math
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
 
 from hal.device import Device
-from hal.errors import ConfigurationError, DeviceTimeout, FrameError, ImplausibleValue
-from hal.events import MeterIdentity, MeterReading
+from hal.errors import ConfigurationError, DeviceTimeout, FrameError, HalError, ImplausibleValue
+from hal.events import FaultKind, MeterIdentity, MeterReading
+
+log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
@@ -47,16 +50,27 @@ class Meter(Device):
     transaction. Values other than the import energy that are not finite are left out of the
     reading rather than refusing it.
 
+    Faults (:meth:`~hal.faults.FaultSource.faults`): ``DeviceFault(METER)`` once ``fault_after``
+    reads in a row have failed (timeout, CRC, exception response, connection lost) or at once for a
+    refused implausible value; ``DeviceFault(METER, active=False)`` at the next good reading.
+    :meth:`readings` polls on a period and never raises for the device.
+
     The keyword arguments of a backend's constructor are the options of the ``[meter]`` table.
     """
 
-    def __init__(self, *, timeout: float = 2.0, max_power_w: float = 50000.0) -> None:
+    def __init__(self, *, timeout: float = 2.0, max_power_w: float = 50000.0, fault_after: int = 3) -> None:
+        super().__init__()
         if not timeout > 0:
             raise ConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}")
         if not max_power_w > 0:
             raise ConfigurationError(f"max_power_w must be > 0, got {max_power_w!r}")
+        if fault_after < 1:
+            raise ConfigurationError(f"fault_after must be >= 1 failed reads, got {fault_after!r}")
         self.timeout = timeout
         self.max_power_w = max_power_w
+        self.fault_after = fault_after
+        #: Failed reads in a row (reset by a good one).
+        self.failed_reads = 0
         self._last_good: MeterReading | None = None
         #: Readings refused as implausible, for diagnostics.
         self.implausible_readings: int = 0
@@ -78,15 +92,45 @@ class Meter(Device):
         Raises :class:`DeviceTimeout`, :class:`hal.errors.DeviceUnavailable`, :class:`FrameError`
         or :class:`ImplausibleValue` (all :class:`hal.errors.HalError`).
         """
-        values = await self._bounded(self._read_values(), "reading")
-        taken_at = asyncio.get_running_loop().time()
-        energy = values.get("energy_import_wh")
-        if energy is None:
-            raise FrameError("meter answered without an import energy value")
-        self._check_energy(energy, taken_at)
+        try:
+            values = await self._bounded(self._read_values(), "reading")
+            taken_at = asyncio.get_running_loop().time()
+            energy = values.get("energy_import_wh")
+            if energy is None:
+                raise FrameError("meter answered without an import energy value")
+            self._check_energy(energy, taken_at)
+        except HalError as err:
+            self.failed_reads += 1
+            if isinstance(err, ImplausibleValue) or self.failed_reads >= self.fault_after:
+                self._report(FaultKind.METER, True, str(err))
+            raise
         reading = _to_reading(values, taken_at)
         self._last_good = reading
+        self.failed_reads = 0
+        self._report(FaultKind.METER, False)
         return reading
+
+    async def readings(self, interval: float) -> AsyncIterator[MeterReading]:
+        """Poll every ``interval`` seconds (loop clock) and yield each good reading, for ever.
+
+        Failed and refused reads are skipped (and reported through ``faults()``), never raised. The
+        period is kept from a fixed start, so the cadence does not drift with the read time; a
+        poll that overran its slot is not made up for.
+        """
+        if not interval > 0:
+            raise ConfigurationError(f"interval must be > 0 seconds, got {interval!r}")
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        while True:
+            try:
+                reading = await self.read()
+            except HalError as err:
+                log.debug("meter poll failed: %s", err)
+            else:
+                yield reading
+            now = loop.time()
+            due = max(due + interval, now)
+            await asyncio.sleep(due - now)
 
     async def identity(self) -> MeterIdentity:
         """The meter's model and serial number (for BootNotification meterType/meterSerialNumber)."""

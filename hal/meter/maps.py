@@ -77,14 +77,18 @@ class ValueType(StrEnum):
     """How a value is encoded in registers."""
 
     FLOAT32 = "float32"
+    UINT64 = "uint64"  # ABB meters keep energy counters in 64 bits
+    INT64 = "int64"
     UINT32 = "uint32"
     INT32 = "int32"
     UINT16 = "uint16"
     INT16 = "int16"
+    STRING = "string"  # ASCII, two characters per register; identity only, length in "registers"
 
     @property
     def registers(self) -> int:
-        return 1 if self in (ValueType.UINT16, ValueType.INT16) else 2
+        """Registers a value of this type takes (0 for strings, whose length the map gives)."""
+        return _REGISTERS[self]
 
 
 class WordOrder(StrEnum):
@@ -94,8 +98,21 @@ class WordOrder(StrEnum):
     LITTLE = "little"  # low word first ("word swapped")
 
 
+_REGISTERS = {
+    ValueType.FLOAT32: 2,
+    ValueType.UINT64: 4,
+    ValueType.INT64: 4,
+    ValueType.UINT32: 2,
+    ValueType.INT32: 2,
+    ValueType.UINT16: 1,
+    ValueType.INT16: 1,
+    ValueType.STRING: 0,
+}
+
 _STRUCT = {
     ValueType.FLOAT32: ">f",
+    ValueType.UINT64: ">Q",
+    ValueType.INT64: ">q",
     ValueType.UINT32: ">I",
     ValueType.INT32: ">i",
     ValueType.UINT16: ">H",
@@ -113,10 +130,12 @@ class Register:
     type: ValueType
     word_order: WordOrder
     scale: float
+    #: For strings: how many registers the text takes.
+    length: int = 0
 
     @property
     def count(self) -> int:
-        return self.type.registers
+        return self.length if self.type is ValueType.STRING else self.type.registers
 
     def decode(self, words: list[int]) -> float:
         """Registers (16-bit ints, in wire order) -> value in SI units."""
@@ -127,6 +146,11 @@ class Register:
         (value,) = struct.unpack(_STRUCT[self.type], raw)
         return float(value) * self.scale
 
+    def decode_text(self, words: list[int]) -> str:
+        """A string register block -> text (ASCII, high byte first; NUL and space padding removed)."""
+        raw = b"".join(w.to_bytes(2, "big") for w in words)
+        return raw.decode("ascii", errors="replace").strip("\x00 ")
+
 
 @dataclass(frozen=True, slots=True)
 class RegisterMap:
@@ -136,6 +160,7 @@ class RegisterMap:
     model: str
     measurands: dict[str, Register]
     serial_number: Register | None
+    meter_type: Register | None
     max_registers_per_read: int
     max_gap: int
 
@@ -146,7 +171,7 @@ _E = TypeVar("_E", bound=StrEnum)
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 _DEFAULT_KEYS = {"function", "type", "word_order", "scale"}
-_REGISTER_KEYS = _DEFAULT_KEYS | {"address"}
+_REGISTER_KEYS = _DEFAULT_KEYS | {"address", "registers"}
 
 
 def builtin_maps() -> list[str]:
@@ -263,22 +288,27 @@ def parse_map(data: dict[str, Any], source: str) -> RegisterMap:
         )
 
     identity = _table(data, "identity", fail)
-    _only(identity, {"serial_number"}, "identity", fail)
-    serial: Register | None = None
-    if "serial_number" in identity:
-        spec = identity["serial_number"]
+    _only(identity, {"serial_number", "type"}, "identity", fail)
+    found: dict[str, Register] = {}
+    for name in ("serial_number", "type"):
+        if name not in identity:
+            continue
+        key = f"identity.{name}"
+        spec = identity[name]
         if not isinstance(spec, dict):
-            raise fail("identity.serial_number", "expected a table with at least 'address'")
-        serial = _register("serial_number", spec, base | {"scale": 1.0}, "identity.serial_number", fail)
-        if serial.type is ValueType.FLOAT32:
-            raise fail("identity.serial_number.type", "a serial number is an integer type, not float32")
+            raise fail(key, "expected a table with at least 'address'")
+        found[name] = reg = _register(name, spec, base | {"scale": 1.0}, key, fail)
+        if reg.type is ValueType.FLOAT32 or (name == "type" and reg.type is not ValueType.STRING):
+            raise fail(f"{key}.type", f"expected {'string' if name == 'type' else 'an integer type or string'}, "
+                                      f"got {reg.type.value}")
 
     _check_overlaps(measurands, fail)
     return RegisterMap(
         source=source,
         model=model,
         measurands=measurands,
-        serial_number=serial,
+        serial_number=found.get("serial_number"),
+        meter_type=found.get("type"),
         max_registers_per_read=max_read,
         max_gap=max_gap,
     )
@@ -298,9 +328,19 @@ def _register(name: str, spec: dict[str, Any], base: dict[str, Any], key: str, f
     scale = merged["scale"]
     if isinstance(scale, bool) or not isinstance(scale, int | float) or scale == 0:
         raise fail(f"{key}.scale", f"expected a non-zero number, got {scale!r}")
-    if address + vtype.registers - 1 > 0xFFFF:
+    length = merged.get("registers", 0)
+    if vtype is ValueType.STRING:
+        if not key.startswith("identity.") :
+            raise fail(f"{key}.type", "a measurand is a number; string is for identity registers only")
+        if not _is_int(length) or not 1 <= length <= MODBUS_MAX_READ:
+            raise fail(f"{key}.registers", f"expected the string's length in registers, 1..{MODBUS_MAX_READ}, "
+                                           f"got {length!r}")
+    elif "registers" in spec:
+        raise fail(f"{key}.registers", f"only a string has a length; a {vtype.value} takes {vtype.registers}")
+    reg = Register(name, address, function, vtype, order, float(scale), length)
+    if address + reg.count - 1 > 0xFFFF:
         raise fail(f"{key}.address", f"a {vtype} at {address:#06x} runs past register 0xFFFF")
-    return Register(name, address, function, vtype, order, float(scale))
+    return reg
 
 
 def _check_overlaps(measurands: dict[str, Register], fail: _Fail) -> None:

@@ -19,7 +19,7 @@ from pymodbus.framer import FramerType
 from hal.errors import ConfigurationError, DeviceTimeout, DeviceUnavailable, FrameError, HalError
 from hal.events import MeterIdentity
 from hal.meter.base import Meter
-from hal.meter.maps import Function, ReadBlock, Register, RegisterMap, load_map, plan_reads
+from hal.meter.maps import Function, ReadBlock, Register, RegisterMap, ValueType, load_map, plan_reads
 
 
 class ModbusExceptionError(HalError):
@@ -62,7 +62,7 @@ class ModbusMeter(Meter):
     Options (the ``[meter]`` table): ``model`` (built-in map name such as ``"sdm630"``, or a path to a
     map file), ``host`` and ``port`` for Modbus TCP, or ``serial_port`` and ``baudrate`` for RTU
     (8N1) - exactly one of ``host`` / ``serial_port``; ``device_id`` (the Modbus unit/slave id),
-    ``timeout`` and ``max_power_w`` (see :class:`hal.meter.base.Meter`).
+    ``timeout``, ``max_power_w`` and ``fault_after`` (see :class:`hal.meter.base.Meter`).
 
     The map is loaded and checked in the constructor, so a bad map fails at start-up, with the file
     and key, before any device is touched.
@@ -79,8 +79,9 @@ class ModbusMeter(Meter):
         device_id: int = 1,
         timeout: float = 2.0,
         max_power_w: float = 50000.0,
+        fault_after: int = 3,
     ) -> None:
-        super().__init__(timeout=timeout, max_power_w=max_power_w)
+        super().__init__(timeout=timeout, max_power_w=max_power_w, fault_after=fault_after)
         if (host is None) == (serial_port is None):
             raise ConfigurationError(
                 "host / serial_port: exactly one is needed (host for Modbus TCP, serial_port for RTU)"
@@ -131,17 +132,23 @@ class ModbusMeter(Meter):
             return values
 
     async def _read_identity(self) -> MeterIdentity:
-        serial: str | None = None
-        reg = self.map.serial_number
-        if reg is not None:
-            block = ReadBlock(reg.function, reg.address, reg.count, (reg,))
-            async with self._lock:
-                words = await self._read_block(block)
-            value = _decode(reg, block, words)
-            if not math.isfinite(value):
-                raise FrameError(f"meter at {self.where}: serial number register holds {value!r}")
-            serial = str(int(value))
-        return MeterIdentity(model=self.map.model, serial_number=serial)
+        serial = await self._read_text(self.map.serial_number)
+        meter_type = await self._read_text(self.map.meter_type)
+        return MeterIdentity(model=meter_type or self.map.model, serial_number=serial)
+
+    async def _read_text(self, reg: Register | None) -> str | None:
+        """An identity register as text: strings as they are, integers in decimal."""
+        if reg is None:
+            return None
+        block = ReadBlock(reg.function, reg.address, reg.count, (reg,))
+        async with self._lock:
+            words = await self._read_block(block)
+        if reg.type is ValueType.STRING:
+            return reg.decode_text(words) or None
+        value = _decode(reg, block, words)
+        if not math.isfinite(value):
+            raise FrameError(f"meter at {self.where}: {reg.name} register holds {value!r}")
+        return str(int(value))
 
     # -- internals -----------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import abc
 from collections.abc import AsyncIterator
 
-from hal.events import PilotState
+from hal.events import FaultKind, PilotState
+from hal.faults import FaultSource
 
 
 def duty_for_current(amps: float | None) -> float:
@@ -20,14 +21,20 @@ def duty_for_current(amps: float | None) -> float:
     return round(min(amps, 80.0) / 2.5 + 64.0, 2)
 
 
-class Pilot(abc.ABC):
+class Pilot(FaultSource, abc.ABC):
     """One connector's pilot: ``offer()`` sets the current, ``states()`` yields state changes.
 
     Backends implement ``_write_duty`` (None for state F, -12 V) and ``_next_state`` (wait for the
-    next raw reading). The base class drops repeats, so a steady state is reported once.
+    next raw, debounced reading). The base class drops repeats, so a steady state is reported once.
+
+    Faults (IEC 61851-1 A.3, "Mode3Error"): while :meth:`states` runs, state E (pilot shorted to
+    PE, 0 V) and a state F that the EVSE did not command are reported as ``DeviceFault(MODE3)``,
+    cleared when the pilot leaves them. Backends that can see a missing EV diode report it the same
+    way through ``_report``.
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.offered: float | None = None
         self.duty: float | None = 100.0
         self.state: PilotState | None = None
@@ -54,6 +61,10 @@ class Pilot(abc.ABC):
             state = await self._next_state()
             if state != self.state:
                 self.state = state
+                short = state is PilotState.E
+                uncommanded_f = state is PilotState.F and self.duty is not None
+                detail = "pilot short circuit (state E)" if short else "pilot at -12 V not commanded (state F)"
+                self._report(FaultKind.MODE3, short or uncommanded_f, detail)
                 yield state
 
     @abc.abstractmethod

@@ -7,8 +7,8 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from hal.device import Device
-from hal.errors import ConfigurationError
-from hal.events import CardPresented
+from hal.errors import ConfigurationError, DeviceUnavailable
+from hal.events import CardPresented, FaultKind
 
 
 class CardReader(Device):
@@ -18,6 +18,7 @@ class CardReader(Device):
 
     - ``_open()`` acquires the device; a device that cannot be reached raises
       :class:`hal.errors.DeviceUnavailable` (wrapping the library error with ``raise ... from err``).
+      It is idempotent: on an open device it does nothing.
     - ``_close()`` releases it; it is idempotent and never raises for an already closed device.
     - ``_read_uid()`` waits for the next frame and returns the UID it carries, or ``None`` for a frame
       that arrived but is garbled (the base class counts those in :attr:`garbled_frames`). It raises
@@ -29,6 +30,12 @@ class CardReader(Device):
     same presentation, not a new one. A card held for a minute is one event; the same card lifted and
     put back after more than ``hold_window`` is two.
 
+    A reader that goes away (USB adapter unplugged, device node gone, a reader that stops answering)
+    is a fault, not an end: :meth:`cards` reports ``DeviceFault(READER)`` through
+    :meth:`~hal.faults.FaultSource.faults`, tries to reopen the device every ``reopen_interval``
+    seconds (loop clock) and, once it is back, reports ``DeviceFault(READER, active=False)`` and
+    goes on yielding cards. :meth:`next_card` is the single-shot form and raises instead.
+
     The keyword arguments of a backend's constructor are exactly the options of the site config's
     ``[reader]`` table (see :func:`hal.backends.check_options`), plus ``name``, which the daemon
     supplies itself and which therefore is not a config option (``INJECTED``).
@@ -37,10 +44,14 @@ class CardReader(Device):
     #: Constructor arguments the daemon fills in itself; hidden from config checking.
     INJECTED: tuple[str, ...] = ("name",)
 
-    def __init__(self, *, hold_window: float = 1.0, name: str = "reader") -> None:
+    def __init__(self, *, hold_window: float = 1.0, reopen_interval: float = 1.0, name: str = "reader") -> None:
+        super().__init__()
         if hold_window < 0:
             raise ConfigurationError(f"hold_window must be >= 0 seconds, got {hold_window!r}")
+        if not reopen_interval > 0:
+            raise ConfigurationError(f"reopen_interval must be > 0 seconds, got {reopen_interval!r}")
         self.hold_window = hold_window
+        self.reopen_interval = reopen_interval
         self.name = name
         #: Frames that arrived but could not be decoded; they are dropped, never fatal.
         self.garbled_frames: int = 0
@@ -49,7 +60,6 @@ class CardReader(Device):
         self._last_seen: dict[bytes, float] = {}
 
     # -- public API ----------------------------------------------------------------------------
-
 
     async def next_card(self) -> CardPresented:
         """Wait for the next presentation of a card and return it.
@@ -73,12 +83,22 @@ class CardReader(Device):
                 return CardPresented(uid=uid, reader=self.name)
 
     async def cards(self) -> AsyncIterator[CardPresented]:
-        """Every presentation, for ever (until the device fails): ``async for card in reader.cards()``."""
+        """Every presentation, for ever: ``async for card in reader.cards()``.
+
+        Opens the reader if it is not open. Never ends because of the device: a lost reader is
+        reported as a fault and reopened (see the class docstring).
+        """
         while True:
-            yield await self.next_card()
+            try:
+                await self.open()  # a no-op when open (backends' _open is idempotent)
+                card = await self.next_card()
+            except DeviceUnavailable as err:
+                self._report(FaultKind.READER, True, str(err))
+                await self._reopen()
+                continue
+            yield card
 
     # -- hooks for backends --------------------------------------------------------------------
-
 
 
     @abc.abstractmethod
@@ -86,6 +106,21 @@ class CardReader(Device):
         """Return the UID of the next frame, or ``None`` for a garbled frame."""
 
     # -- internals -----------------------------------------------------------------------------
+
+    async def _reopen(self) -> None:
+        """Close, then try to open every ``reopen_interval`` until the device is back."""
+        await self.close()
+        while True:
+            # A retry period on the loop clock, not a wait for an event: nothing signals that a
+            # USB adapter was plugged back in, so the device node is tried periodically.
+            await asyncio.sleep(self.reopen_interval)
+            try:
+                await self.open()
+            except DeviceUnavailable:
+                continue
+            self._last_seen.clear()  # a card held across the outage is a new presentation
+            self._report(FaultKind.READER, False)
+            return
 
     def _forget_older_than(self, horizon: float) -> None:
         # "< horizon" so that a frame exactly hold_window after the previous one still counts as held.

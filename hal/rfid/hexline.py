@@ -7,14 +7,9 @@ repeats into one presentation.
 
 from __future__ import annotations
 
-import asyncio
 import re
 
-import serial
-import serial_asyncio_fast
-
-from hal.errors import DeviceUnavailable
-from hal.rfid.base import CardReader
+from hal.rfid.serialport import SerialCardReader
 
 #: A line longer than this without a newline is noise (or a wrong baud rate), not a frame.
 #: The longest valid frame is 20 hex digits + CR LF; 64 leaves room for modules that pad.
@@ -43,52 +38,12 @@ def parse_line(line: bytes) -> bytes | None:
     return uid
 
 
-class HexLineReader(CardReader):
+class HexLineReader(SerialCardReader):
     """A reader on a serial port that sends one hex line per frame (backend ``"hexline"``).
 
-    Options (the ``[reader]`` table): ``port`` (device path, e.g. ``/dev/ttyUSB0``), ``baudrate``,
-    ``hold_window`` (seconds, see :class:`CardReader`).
+    Options: those of :class:`SerialCardReader`. After an overlong line, bytes are dropped up to the
+    next newline: the rest of that line is the same garbage and must not be counted a second time.
     """
-
-    def __init__(
-        self,
-        *,
-        port: str,
-        baudrate: int = 9600,
-        hold_window: float = 1.0,
-        name: str = "reader",
-    ) -> None:
-        super().__init__(hold_window=hold_window, name=name)
-        self.port = port
-        self.baudrate = baudrate
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-        self._buffer = bytearray()
-        # After an overlong line we drop bytes up to the next newline: the rest of that line is
-        # the same garbage and must not be counted (or parsed) a second time.
-        self._discarding = False
-
-    async def _open(self) -> None:
-        if self._reader is not None:
-            return
-        try:
-            self._reader, self._writer = await serial_asyncio_fast.open_serial_connection(
-                url=self.port, baudrate=self.baudrate
-            )
-        except (OSError, serial.SerialException, ValueError) as err:
-            raise DeviceUnavailable(f"card reader {self.name!r}: cannot open {self.port}: {err}") from err
-        self._buffer.clear()
-        self._discarding = False
-
-    async def _close(self) -> None:
-        writer, self._reader, self._writer = self._writer, None, None
-        if writer is None:
-            return
-        writer.close()
-        try:
-            await writer.wait_closed()
-        except (OSError, serial.SerialException):
-            pass  # the port is going away anyway; closing must not fail on a dead adapter
 
     async def _read_uid(self) -> bytes | None:
         while True:
@@ -100,16 +55,7 @@ class HexLineReader(CardReader):
                 if not line.strip(b"\r"):
                     continue  # a bare terminator (e.g. CR LF split as LF CR) carries no frame
                 return parse_line(line)
-            if self._reader is None:
-                raise DeviceUnavailable(f"card reader {self.name!r} is not open")
-            try:
-                chunk = await self._reader.read(256)
-            except (OSError, serial.SerialException) as err:
-                raise DeviceUnavailable(f"card reader {self.name!r} on {self.port} failed: {err}") from err
-            if not chunk:
-                raise DeviceUnavailable(f"card reader {self.name!r} on {self.port} went away (EOF)")
-            self._buffer += chunk
-
+            await self._read_more()
     def _take_line(self) -> tuple[bytes, bool] | None:
         """Cut the next line off the buffer: ``(line, overlong)``, or ``None`` if none is complete."""
         while True:

@@ -2,8 +2,11 @@
 running world from a shell.
 
     hwsim run [--connectors N] [--control-port 7700] [--reader-link PATH] [--ready-file PATH]
+              [--reader-protocol hexline|rdm6300|pn532] [--meter-model sdm630|sdm120|abb-b23|em340]
+              [--meter-rtu-link PATH]
     hwsim central-system --cs-wsdl P --cp-wsdl P [--port N] [--control-port N]
     hwsim plug|unplug [-c N]      hwsim card UID      hwsim ev --stop|--resume [-c N]
+    hwsim fault NAME [-c N] [--clear]                 hwsim faults
     hwsim state                   hwsim events [--since N]
 """
 
@@ -26,25 +29,23 @@ from aiohttp import web
 
 from hwsim.centralsystem.__main__ import main as central_system_main
 from hwsim.control import control_app
-from hwsim.world import World
+from hwsim.meter_models import MODELS
+from hwsim.reader import PROTOCOLS
+from hwsim.world import FAULTS, World
 
 DEFAULT_CONTROL = "http://127.0.0.1:7700"
 
 
 async def _run_world(args: argparse.Namespace) -> None:
-    world = World(args.connectors, meter_base_port=args.meter_port, gpio_port=args.gpio_port)
+    world = World(args.connectors, meter_base_port=args.meter_port, gpio_port=args.gpio_port,
+                  reader_protocol=args.reader_protocol, reader_link=args.reader_link,
+                  meter_model=args.meter_model, meter_rtu_link=args.meter_rtu_link)
     await world.start()
     runner = web.AppRunner(control_app(world))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", args.control_port)
     await site.start()
     control_port = runner.addresses[0][1]
-    if args.reader_link:
-        # A fixed path for the config: pseudo-terminal names change on every start.
-        link = Path(args.reader_link)
-        with contextlib.suppress(FileNotFoundError):
-            link.unlink()
-        link.symlink_to(world.reader.port)
     ready = {"event": "listening", "control_port": control_port, **world.snapshot()}
     line = json.dumps(ready)
     print(line, flush=True)
@@ -91,6 +92,9 @@ def _drive(args: argparse.Namespace) -> int:
         "card": ("POST", "/card", {"uid": getattr(args, "uid", ""), "hold": getattr(args, "hold", 0.5)}),
         "ev": ("POST", "/ev", {"connector": getattr(args, "connector", 1),
                                "wants_energy": not getattr(args, "stop", False)}),
+        "fault": ("POST", "/fault", {"fault": getattr(args, "name", ""), "connector": getattr(args, "connector", 1),
+                                     "active": not getattr(args, "clear", False)}),
+        "faults": ("GET", "/faults", None),
         "state": ("GET", "/state", None),
         "events": ("GET", f"/events?since={getattr(args, 'since', 0)}", None),
     }
@@ -115,16 +119,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--control-port", type=int, default=7700)
     run.add_argument("--gpio-port", type=int, default=0, help="TCP port of the pilot/relay sim wire")
     run.add_argument("--meter-port", type=int, default=0, help="Modbus TCP port of connector 1's meter (+1 per connector)")
-    run.add_argument("--reader-link", help="make this path a symlink to the reader's pseudo-terminal")
+    run.add_argument("--reader-link", help="make this path a symlink to the reader's pseudo-terminal "
+                     "(a fixed path for the config: pty names change on every start and on replug)")
+    run.add_argument("--reader-protocol", default="hexline", choices=PROTOCOLS)
+    run.add_argument("--meter-model", default="sdm630", choices=sorted(MODELS))
+    run.add_argument("--meter-rtu-link", help="also serve the meters on Modbus RTU on a pseudo-terminal, "
+                     "linked here (unit id = connector number)")
     run.add_argument("--ready-file", help="write the listening line here too")
     run.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub.add_parser("central-system", help="run the reference Central System (see --help)", add_help=False)
     control = os.environ.get("HWSIM_CONTROL", DEFAULT_CONTROL)
     for name, text in (("plug", "plug an EV in"), ("unplug", "unplug the EV"), ("ev", "the EV stops or resumes asking"),
-                       ("card", "present a card"), ("state", "show the world"), ("events", "list events")):
+                       ("card", "present a card"), ("fault", "inject or clear a fault"),
+                       ("faults", "list the faults that can be injected"), ("state", "show the world"),
+                       ("events", "list events")):
         command = sub.add_parser(name, help=text)
         command.add_argument("--control", default=control, help=f"control URL (default {control}; env HWSIM_CONTROL)")
-        if name in ("plug", "unplug", "ev"):
+        if name == "fault":
+            command.add_argument("name", choices=list(FAULTS), metavar="NAME", help=", ".join(FAULTS))
+            command.add_argument("--clear", action="store_true", help="clear the fault instead")
+        if name in ("plug", "unplug", "ev", "fault"):
             command.add_argument("-c", "--connector", type=int, default=1)
         if name == "ev":
             group = command.add_mutually_exclusive_group(required=True)

@@ -7,6 +7,8 @@
     POST /unplug    {"connector": 1}
     POST /ev        {"connector": 1, "wants_energy": false}
     POST /card      {"uid": "04A2B3C4", "hold": 0.5}
+    GET  /faults                     the faults that can be injected, and which are active
+    POST /fault     {"fault": "relay_welded", "connector": 1, "active": true}   inject (false: clear)
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from hwsim.ev import EV
-from hwsim.world import World
+from hwsim.world import FAULTS, World
 
 
 def _scalar(text: str) -> Any:
@@ -85,6 +87,20 @@ def control_app(world: World) -> web.Application:
         asyncio.ensure_future(world.present_card(uid, float(data.get("hold", 0.5))))
         return web.json_response({"uid": uid.hex().upper()})
 
+    async def faults(request: web.Request) -> web.Response:
+        return web.json_response({"faults": FAULTS, "active": world.active_faults()})
+
+    async def fault(request: web.Request) -> web.Response:
+        data = await body(request)
+        name = data.get("fault")
+        if name not in FAULTS:
+            raise web.HTTPBadRequest(text=f"fault must be one of: {', '.join(FAULTS)}; got {name!r}")
+        active = data.get("active", True)
+        if not isinstance(active, bool):
+            raise web.HTTPBadRequest(text=f"active must be true or false, got {active!r}")
+        world.set_fault(name, active, connector_of(data))
+        return web.json_response(world.snapshot())
+
     app = web.Application()
     app.router.add_get("/state", state)
     app.router.add_get("/events", events)
@@ -93,4 +109,6 @@ def control_app(world: World) -> web.Application:
     app.router.add_post("/unplug", unplug)
     app.router.add_post("/ev", ev)
     app.router.add_post("/card", card)
+    app.router.add_get("/faults", faults)
+    app.router.add_post("/fault", fault)
     return app

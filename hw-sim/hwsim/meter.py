@@ -1,19 +1,28 @@
-"""A simulated kWh meter: its physics (:class:`SimMeter`) and its wire (:class:`ModbusMeterServer`).
+"""A simulated kWh meter: its physics (:class:`SimMeter`) and its wire (:class:`ModbusMeterServer`
+on Modbus TCP, :class:`RtuBus` on Modbus RTU over a pseudo-terminal).
 
-The server is a real pymodbus Modbus TCP server laid out like an Eastron SDM630. Its register table
-is written out here from the SDM630 data sheet, independently of ``hal/meter/maps/sdm630.toml``: a
-simulator that read the driver's map could not catch a wrong address in that map.
+The register layouts are in :mod:`hwsim.meter_models`, one per meter model, written from the data
+sheets. The Modbus framing (MBAP for TCP, address + CRC-16 for RTU) is written here from the Modbus
+specifications rather than borrowed from pymodbus, which the driver uses: the simulator and the
+driver must not share the code whose bugs the tests are there to catch, and owning the wire is what
+lets the simulator garble a CRC or fall silent on demand.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import logging
+import os
 import struct
+import tty
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from pymodbus.constants import ExcCodes
-from pymodbus.server import ModbusTcpServer
-from pymodbus.simulator import DataType, SimData, SimDevice
+from hwsim.meter_models import HOLDING, INPUT, MODELS, MeterModel
+
+log = logging.getLogger(__name__)
 
 
 def _no_current() -> Sequence[float]:
@@ -40,7 +49,7 @@ class SimMeter:
         serial_number: int = 12345678,
     ) -> None:
         if not 0 <= serial_number <= 0xFFFFFFFF:
-            raise ValueError("serial_number must fit in 32 bits (the SDM630 holds it as uint32)")
+            raise ValueError("serial_number must fit in 32 bits (meters hold it as uint32)")
         self.currents = currents
         self.voltage_v = voltage_v
         self.frequency_hz = frequency_hz
@@ -71,50 +80,33 @@ class SimMeter:
         return sum(self.phase_currents()) * self.voltage_v
 
 
-# -- the SDM630's wire ----------------------------------------------------------------------------
-# Input registers (function 04), IEEE 754 float32, high word first. PDU addresses (0-based).
-SDM630_VOLTAGE_L1 = 0x0000
-SDM630_VOLTAGE_L2 = 0x0002
-SDM630_VOLTAGE_L3 = 0x0004
-SDM630_CURRENT_L1 = 0x0006
-SDM630_CURRENT_L2 = 0x0008
-SDM630_CURRENT_L3 = 0x000A
-SDM630_POWER_L1 = 0x000C
-SDM630_POWER_L2 = 0x000E
-SDM630_POWER_L3 = 0x0010
-SDM630_AVG_VOLTAGE = 0x002A
-SDM630_AVG_CURRENT = 0x002E
-SDM630_SUM_CURRENT = 0x0030
-SDM630_TOTAL_POWER = 0x0034
-SDM630_TOTAL_VA = 0x0038
-SDM630_TOTAL_PF = 0x003E
-SDM630_FREQUENCY = 0x0046
-SDM630_IMPORT_KWH = 0x0048
-SDM630_EXPORT_KWH = 0x004A
-SDM630_TOTAL_KWH = 0x0156
-# The meter answers any address in 0x0000..0x017F (unused ones read as 0.0), which is what lets a
-# driver fetch 0x0000..0x004F in one request.
-SDM630_INPUT_END = 0x0180
-# Holding registers (function 03): serial number, uint32, high word first, read-only.
-SDM630_SERIAL = 0xFC00
+# -- Modbus ------------------------------------------------------------------------------------------
+
+ILLEGAL_FUNCTION = 0x01
+ILLEGAL_DATA_ADDRESS = 0x02
+ILLEGAL_DATA_VALUE = 0x03
+DEVICE_FAILURE = 0x04
 
 
-def float32_words(value: float) -> tuple[int, int]:
-    """A float as two registers, high word first."""
-    raw = struct.pack(">f", value)
-    return int.from_bytes(raw[0:2], "big"), int.from_bytes(raw[2:4], "big")
-
-
-def uint32_words(value: int) -> tuple[int, int]:
-    return (value >> 16) & 0xFFFF, value & 0xFFFF
+def crc16(frame: bytes) -> bytes:
+    """Modbus RTU CRC-16 (polynomial 0xA001 reflected, initial 0xFFFF), low byte first."""
+    crc = 0xFFFF
+    for byte in frame:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return struct.pack("<H", crc)
 
 
 class ModbusMeterServer:
-    """A Modbus TCP server on 127.0.0.1 that looks like an SDM630 whose values come from a SimMeter.
+    """One simulated meter of ``model`` (see :data:`hwsim.meter_models.MODELS`), unit ``device_id``,
+    served on Modbus TCP at ``host``:``port`` (0: any free port) and, through :class:`RtuBus`, on RTU.
 
     Fault switches, for tests and the control interface (they act on the next request):
 
     - ``silent``: requests are received but never answered (the client times out);
+    - ``garbled``: answers are corrupted on the wire (RTU: a wrong CRC; TCP: a byte count that does
+      not match the registers sent);
     - ``backwards``: the import energy register runs backwards from where it was when switched on;
     - ``exception``: every read is answered with Modbus exception 04 (device failure).
 
@@ -125,30 +117,36 @@ class ModbusMeterServer:
         self,
         meter: SimMeter,
         *,
+        model: str = "sdm630",
         port: int = 0,
         host: str = "127.0.0.1",
         device_id: int = 1,
         clock: Callable[[], float] | None = None,
     ) -> None:
+        if model not in MODELS:
+            raise ValueError(f"unknown meter model {model!r}; expected one of: {', '.join(sorted(MODELS))}")
         self.meter = meter
+        self.model: MeterModel = MODELS[model]
         self.host = host
         self._requested_port = port
         self.device_id = device_id
         self._clock = clock
         self.silent = False
+        self.garbled = False
         self.exception = False
         self._backwards_from: float | None = None
-        self._server: ModbusTcpServer | None = None
-        self._port: int | None = None
-        #: Requests served (answered or not), for tests and diagnostics.
+        self._server: asyncio.Server | None = None
+        self._connections: dict[asyncio.StreamWriter, asyncio.Task[None]] = {}
+        #: Requests received (answered or not), for tests and diagnostics.
         self.requests = 0
 
     @property
     def port(self) -> int:
         """The TCP port actually listened on (useful with ``port=0``)."""
-        if self._port is None:
+        if self._server is None:
             raise RuntimeError("ModbusMeterServer is not started")
-        return self._port
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
 
     @property
     def backwards(self) -> bool:
@@ -163,110 +161,154 @@ class ModbusMeterServer:
             self._backwards_from = None
 
     async def start(self) -> None:
-        if self._server is not None:
-            return
-        blocks = (
-            [SimData(0, count=16, values=False, datatype=DataType.BITS)],  # coils: none on an SDM630
-            [SimData(0, count=16, values=False, datatype=DataType.BITS)],  # discrete inputs: none
-            [SimData(SDM630_SERIAL, count=2, values=0, datatype=DataType.REGISTERS, readonly=True)],
-            [SimData(0, count=SDM630_INPUT_END, values=0, datatype=DataType.REGISTERS, readonly=True)],
-        )
-        device = SimDevice(id=self.device_id, simdata=blocks, action=self._on_request)
-        server = ModbusTcpServer(
-            device, address=(self.host, self._requested_port), trace_packet=self._on_packet
-        )
-        await server.serve_forever(background=True)
-        listener = server.transport
-        sockets = getattr(listener, "sockets", None)
-        if not sockets:
-            await server.shutdown()
-            raise RuntimeError(f"Modbus server did not bind to {self.host}:{self._requested_port}")
-        self._port = int(sockets[0].getsockname()[1])
-        self._server = server
+        if self._server is None:
+            self._server = await asyncio.start_server(self._serve_tcp, self.host, self._requested_port)
 
     async def stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
-            await server.shutdown()
+            server.close()
+            for writer in list(self._connections):
+                writer.close()  # the handler sees EOF and ends
+            await asyncio.gather(*self._connections.values(), return_exceptions=True)
+            await server.wait_closed()
 
     # -- the device ----------------------------------------------------------------------------
+
+    def banks(self) -> dict[int, dict[int, int]]:
+        """The register images now, by function code."""
+        self._tick()
+        energy = self.meter.energy_wh
+        if self._backwards_from is not None:
+            # Mirror the true register around the switch-on value, and start 100 Wh lower, so even a
+            # meter with no load shows the fault on the very next read.
+            energy = 2 * self._backwards_from - energy - 100.0
+        return self.model.banks(self.meter, max(0.0, energy))
+
+    def answer(self, pdu: bytes) -> bytes | None:
+        """The response PDU to a request PDU, or ``None`` when the meter stays silent."""
+        self.requests += 1
+        if self.silent:
+            return None
+        function = pdu[0] if pdu else 0
+        if self.exception:
+            return bytes([function | 0x80, DEVICE_FAILURE])
+        if function not in (HOLDING, INPUT):
+            return bytes([function | 0x80, ILLEGAL_FUNCTION])  # measurements are read-only
+        if len(pdu) != 5:
+            return bytes([function | 0x80, ILLEGAL_DATA_VALUE])
+        address, count = struct.unpack(">HH", pdu[1:5])
+        if not 1 <= count <= 125:
+            return bytes([function | 0x80, ILLEGAL_DATA_VALUE])
+        if not self.model.answers(function, address, count):
+            return bytes([function | 0x80, ILLEGAL_DATA_ADDRESS])
+        image = self.banks().get(function, {})
+        words = [image.get(a, 0) for a in range(address, address + count)]
+        byte_count = 2 * count
+        if self.garbled:
+            byte_count -= 2  # fewer bytes announced than sent: no parser can trust this answer
+        return bytes([function, byte_count & 0xFF]) + struct.pack(f">{count}H", *words)
 
     def _tick(self) -> None:
         now = self._clock() if self._clock is not None else asyncio.get_running_loop().time()
         self.meter.tick(now)
 
-    def input_registers(self) -> dict[int, int]:
-        """The current input register image (address -> 16-bit value) for the values it simulates."""
-        m = self.meter
-        i1, i2, i3 = m.phase_currents()
-        v = m.voltage_v
-        energy = m.energy_wh
-        if self._backwards_from is not None:
-            # Mirror the true register around the switch-on value, and start 100 Wh lower, so even a
-            # meter with no load shows the fault on the very next read.
-            energy = 2 * self._backwards_from - energy - 100.0
-        floats = {
-            SDM630_VOLTAGE_L1: v,
-            SDM630_VOLTAGE_L2: v,
-            SDM630_VOLTAGE_L3: v,
-            SDM630_CURRENT_L1: i1,
-            SDM630_CURRENT_L2: i2,
-            SDM630_CURRENT_L3: i3,
-            SDM630_POWER_L1: i1 * v,
-            SDM630_POWER_L2: i2 * v,
-            SDM630_POWER_L3: i3 * v,
-            SDM630_AVG_VOLTAGE: v,
-            SDM630_AVG_CURRENT: (i1 + i2 + i3) / 3,
-            SDM630_SUM_CURRENT: i1 + i2 + i3,
-            SDM630_TOTAL_POWER: m.power_w,
-            SDM630_TOTAL_VA: m.power_w,
-            SDM630_TOTAL_PF: 1.0,
-            SDM630_FREQUENCY: m.frequency_hz,
-            SDM630_IMPORT_KWH: energy / 1000.0,
-            SDM630_EXPORT_KWH: m.energy_export_wh / 1000.0,
-            SDM630_TOTAL_KWH: (energy + m.energy_export_wh) / 1000.0,
-        }
-        image: dict[int, int] = {}
-        for address, value in floats.items():
-            image[address], image[address + 1] = float32_words(value)
-        return image
-
-    def holding_registers(self) -> dict[int, int]:
-        hi, lo = uint32_words(self.meter.serial_number)
-        return {SDM630_SERIAL: hi, SDM630_SERIAL + 1: lo}
-
-    async def _on_request(
-        self,
-        function_code: int,
-        start_address: int,
-        address: int,
-        count: int,
-        registers: list[int],
-        set_values: list[int] | list[bool] | None,
-    ) -> ExcCodes | None:
-        # Called by pymodbus for every request, after its address checks and before it answers
-        # from `registers` (the whole bank, starting at `start_address`): fill in fresh values.
-        self.requests += 1
-        if self.exception:
-            return ExcCodes.DEVICE_FAILURE
-        if set_values is not None:
-            return ExcCodes.ILLEGAL_FUNCTION  # an SDM630's measurements are read-only
-        if function_code == 4:
-            self._tick()
-            image = self.input_registers()
-        elif function_code == 3:
-            image = self.holding_registers()
-        else:
-            return ExcCodes.ILLEGAL_FUNCTION
-        for addr in range(address, address + count):
-            registers[addr - start_address] = image.get(addr, 0)
-        return None
-
-    def _on_packet(self, sending: bool, data: bytes) -> bytes:
-        # A silent meter hears the request and says nothing: drop the answer at the wire.
-        if sending and self.silent:
-            return b""
-        return data
+    async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Modbus TCP (Messaging on TCP/IP Implementation Guide V1.0b, 3.1.3): MBAP header of
+        # transaction id, protocol id 0, length (unit id + PDU), unit id; then the PDU.
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections[writer] = task
+        try:
+            while True:
+                header = await reader.readexactly(7)
+                tid, protocol, length, unit = struct.unpack(">HHHB", header)
+                if protocol != 0 or not 2 <= length <= 254:
+                    break  # not Modbus: a real server drops the connection
+                pdu = await reader.readexactly(length - 1)
+                if unit != self.device_id:
+                    continue  # a gateway would answer 0x0B; a single meter just ignores it
+                response = self.answer(pdu)
+                if response is not None:
+                    writer.write(struct.pack(">HHHB", tid, 0, len(response) + 1, unit) + response)
+                    await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._connections.pop(writer, None)
+            writer.close()
 
 
-__all__ = ["ModbusMeterServer", "SimMeter", "float32_words", "uint32_words"]
+class RtuBus:
+    """An RS-485 line with meters on it, as a pseudo-terminal: the driver opens :attr:`path`.
+
+    Modbus over Serial Line V1.02, 2.5.1: an RTU frame is the unit address, the PDU and a CRC-16.
+    Each meter answers the requests addressed to its ``device_id``; a request with a bad CRC is
+    ignored, as a real slave does. A meter's ``garbled`` switch corrupts the CRC of its answers.
+    """
+
+    def __init__(self, meters: Sequence[ModbusMeterServer], *, link: str | Path | None = None) -> None:
+        self.meters = {m.device_id: m for m in meters}
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)  # raw: no echo, no CR/LF translation
+        os.set_blocking(self._master, False)
+        self.port = os.ttyname(self._slave)
+        self.link = Path(link) if link is not None else None
+        if self.link is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.link.unlink()
+            self.link.symlink_to(self.port)
+        self._buffer = bytearray()
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(self._master, self._on_readable)
+        self._closed = False
+
+    @property
+    def path(self) -> str:
+        return str(self.link) if self.link is not None else self.port
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._loop.remove_reader(self._master)
+        os.close(self._master)
+        os.close(self._slave)
+        if self.link is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.link.unlink()
+
+    def _on_readable(self) -> None:
+        try:
+            self._buffer += os.read(self._master, 512)
+        except BlockingIOError:
+            return
+        except OSError as err:
+            if err.errno != errno.EIO:  # EIO: the driver has the line closed right now
+                raise
+            return
+        # Read requests (functions 03/04) are 8 bytes: unit, function, address, count, CRC. A real
+        # slave frames by the 3.5-character silence; on a pty, whole requests arrive together.
+        while len(self._buffer) >= 8:
+            frame = bytes(self._buffer[:8])
+            if crc16(frame[:6]) != frame[6:]:
+                del self._buffer[:1]  # noise or a partial frame: resynchronise byte by byte
+                continue
+            del self._buffer[:8]
+            meter = self.meters.get(frame[0])
+            if meter is None:
+                continue  # addressed to another slave (or broadcast): not ours to answer
+            response = meter.answer(frame[1:6])
+            if response is None:
+                continue
+            body = bytes([frame[0]]) + response
+            crc = crc16(body)
+            if meter.garbled:
+                crc = bytes([crc[0] ^ 0xFF, crc[1]])
+            try:
+                os.write(self._master, body + crc)
+            except OSError as err:
+                log.debug("RTU answer lost: %s", err)
+
+
+__all__ = ["ModbusMeterServer", "RtuBus", "SimMeter", "crc16"]

@@ -1,7 +1,11 @@
 """The simulated world around one charge box: per connector a cable with maybe an EV, the pilot,
-the contactor and a kWh meter; one card reader. Devices sit at their wires: the reader on a
-pseudo-terminal, meters as Modbus TCP servers, pilot and relays behind the ``sim`` GPIO wire of
-``hal.simwire``. Every event is kept in :attr:`World.events` for timelines and tests.
+the contactor, the cable lock, the protection inputs and a kWh meter; one card reader. Devices sit
+at their wires: the reader on a pseudo-terminal, meters as Modbus TCP servers (and, optionally, on
+one Modbus RTU line on a pseudo-terminal, unit id = connector number), pilot, relays, lock and
+protection behind the ``sim`` GPIO wire of ``hal.simwire``. Every event is kept in
+:attr:`World.events` for timelines and tests.
+
+Faults are injected with :meth:`World.set_fault` (names in :data:`FAULTS`) and cleared the same way.
 """
 
 from __future__ import annotations
@@ -16,9 +20,23 @@ from typing import Any
 from hal.events import PilotState
 
 from hwsim.ev import EV
-from hwsim.meter import ModbusMeterServer, SimMeter
+from hwsim.meter import ModbusMeterServer, RtuBus, SimMeter
 from hwsim.reader import PtyCardReader
 
+#: Injectable faults: name -> what it does. Reader faults are box-wide; the others per connector.
+FAULTS = {
+    "reader_unplugged": "the card reader's serial device disappears (replugged when cleared)",
+    "meter_silent": "the meter hears requests and never answers",
+    "meter_garbled": "the meter's answers are corrupted (RTU: bad CRC; TCP: bad byte count)",
+    "meter_backwards": "the meter's import energy register runs backwards",
+    "meter_exception": "the meter answers every read with Modbus exception 04",
+    "relay_welded": "the contactor stays closed whatever it is told",
+    "lock_jammed": "the cable lock stays where it is whatever it is told",
+    "rcd_trip": "the residual current device trips (power off, RCD contact active)",
+    "overtemp": "the over-temperature input is active",
+    "pilot_short": "the pilot is shorted to PE: state E (0 V)",
+}
+BOX_FAULTS = frozenset({"reader_unplugged"})
 log = logging.getLogger(__name__)
 
 
@@ -29,32 +47,59 @@ class SimConnector:
     meter_server: ModbusMeterServer
     ev: EV | None = None
     duty: float | None = 100.0
-    relay_closed: bool = False
+    relay_closed: bool = False  # as commanded
+    lock_locked: bool = False  # as commanded
     subscribers: list[asyncio.StreamWriter] = field(default_factory=list)
     state: PilotState = PilotState.A
+    faults: set[str] = field(default_factory=set)
+    contact: bool = False  # the contactor as it really is (a welded one stays closed)
+    locked: bool = False  # the lock as it really is (a jammed one stays put)
 
     def pilot(self) -> PilotState:
+        if "pilot_short" in self.faults:
+            return PilotState.E
         return self.ev.pilot(self.duty) if self.ev is not None else PilotState.A
+
+    def powered(self) -> bool:
+        return self.contact and "rcd_trip" not in self.faults
 
     def currents(self) -> tuple[float, ...]:
         if self.ev is None:
             return (0.0, 0.0, 0.0)
-        amps = self.ev.current(self.duty, self.relay_closed)
+        amps = self.ev.current(self.duty, self.powered())
         return tuple(amps if phase < self.ev.phases else 0.0 for phase in range(3))
+
+    def inputs(self) -> list[dict[str, Any]]:
+        """What the box's inputs show now, as sim-wire events."""
+        n = self.number
+        return [
+            {"ev": "pilot", "connector": n, "state": self.state.value},
+            {"ev": "relay", "connector": n, "closed": self.contact},
+            {"ev": "lock", "connector": n, "locked": self.locked},
+            {"ev": "protection", "connector": n, "rcd": "rcd_trip" in self.faults,
+             "overtemp": "overtemp" in self.faults},
+        ]
 
 
 class World:
     """Build with ``World(connectors=N)``, ``await start()``, then drive it with its methods."""
 
     def __init__(self, connectors: int = 1, *, meter_base_port: int = 0, gpio_port: int = 0,
-                 energy_wh: float = 1_234_000.0) -> None:
-        self.reader = PtyCardReader()
+                 energy_wh: float = 1_234_000.0, reader_protocol: str = "hexline",
+                 reader_link: str | None = None, meter_model: str = "sdm630",
+                 meter_rtu_link: str | None = None) -> None:
+        """Build inside a running loop (the PN532 reader and the RTU line listen on it)."""
+        self.reader = PtyCardReader(reader_protocol, link=reader_link)
         self.connectors: dict[int, SimConnector] = {}
         for number in range(1, connectors + 1):
             meter = SimMeter(energy_wh=energy_wh, serial_number=20240000 + number)
-            server = ModbusMeterServer(meter, port=meter_base_port + number - 1 if meter_base_port else 0)
+            server = ModbusMeterServer(meter, model=meter_model, device_id=number,
+                                       port=meter_base_port + number - 1 if meter_base_port else 0)
             self.connectors[number] = SimConnector(number, meter, server)
             meter.currents = self.connectors[number].currents
+        # One RS-485 line for all meters, as on a multi-connector box: unit id = connector number.
+        self._rtu_link = meter_rtu_link
+        self.rtu: RtuBus | None = None
         self._gpio_port = gpio_port
         self._gpio: asyncio.Server | None = None
         self.events: list[dict[str, Any]] = []
@@ -69,6 +114,8 @@ class World:
     async def start(self) -> None:
         for connector in self.connectors.values():
             await connector.meter_server.start()
+        if self._rtu_link is not None:
+            self.rtu = RtuBus([c.meter_server for c in self.connectors.values()], link=self._rtu_link)
         self._gpio = await asyncio.start_server(self._serve_gpio, "127.0.0.1", self._gpio_port)
 
     async def stop(self) -> None:
@@ -79,6 +126,8 @@ class World:
                     writer.close()
         for connector in self.connectors.values():
             await connector.meter_server.stop()
+        if self.rtu is not None:
+            self.rtu.close()
         self.reader.close()
 
     def record(self, kind: str, **detail: Any) -> None:
@@ -123,6 +172,30 @@ class World:
             self.record("ev", connector=number, wants_energy=wants)
             self._update(connector)
 
+    def set_fault(self, name: str, active: bool = True, number: int = 1) -> None:
+        """Inject (or clear, ``active=False``) fault ``name`` (see :data:`FAULTS`) on connector ``number``."""
+        if name not in FAULTS:
+            raise ValueError(f"unknown fault {name!r}; expected one of: {', '.join(FAULTS)}")
+        connector = self.connectors[number]
+        self._settle(connector)
+        before = connector.inputs()
+        if name == "reader_unplugged":
+            if active:
+                self.reader.unplug()
+            else:
+                self.reader.replug()
+        elif name.startswith("meter_"):
+            setattr(connector.meter_server, name.removeprefix("meter_"), active)
+        if active:
+            connector.faults.add(name)
+        else:
+            connector.faults.discard(name)
+        self.record("fault", connector=number, fault=name, active=active)
+        self._update(connector, before)
+
+    def active_faults(self) -> list[dict[str, Any]]:
+        return [{"connector": c.number, "fault": f} for c in self.connectors.values() for f in sorted(c.faults)]
+
     async def present_card(self, uid: bytes, hold: float = 0.5) -> None:
         self.record("card", uid=uid.hex().upper())
         await self.reader.present(uid, hold=hold)
@@ -136,20 +209,32 @@ class World:
         if connector.ev is not None:
             connector.ev.absorb(connector.meter.energy_wh - before)
 
-    def _update(self, connector: SimConnector) -> None:
+    def _update(self, connector: SimConnector, before: list[dict[str, Any]] | None = None) -> None:
+        """Let the physics follow the commands and faults; tell the box what its inputs now show.
+
+        ``before``: the inputs before the change, if the caller changed something they show directly.
+        """
+        before = before if before is not None else connector.inputs()
+        if "relay_welded" not in connector.faults or connector.relay_closed:
+            connector.contact = connector.relay_closed
+        if "lock_jammed" not in connector.faults:
+            connector.locked = connector.lock_locked
         state = connector.pilot()
         if state != connector.state:
             connector.state = state
             self.record("pilot", connector=connector.number, state=state.value)
-            self._notify(connector)
+        changed = [event for event, old in zip(connector.inputs(), before, strict=True) if event != old]
+        self._notify(connector, changed)
 
-    def _notify(self, connector: SimConnector) -> None:
-        line = json.dumps({"ev": "pilot", "connector": connector.number, "state": connector.state.value}).encode()
+    def _notify(self, connector: SimConnector, events: list[dict[str, Any]]) -> None:
+        if not events:
+            return
+        lines = b"".join(json.dumps(event).encode() + b"\n" for event in events)
         for writer in list(connector.subscribers):
             if writer.is_closing():
                 connector.subscribers.remove(writer)
             else:
-                writer.write(line + b"\n")
+                writer.write(lines)
 
     async def _serve_gpio(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -164,7 +249,7 @@ class World:
                 self._settle(connector)
                 if op == "subscribe":
                     connector.subscribers.append(writer)
-                    self._notify(connector)
+                    writer.write(b"".join(json.dumps(e).encode() + b"\n" for e in connector.inputs()))
                 elif op == "pwm":
                     duty = message.get("duty")
                     if duty != connector.duty:
@@ -175,6 +260,11 @@ class World:
                     if closed != connector.relay_closed:
                         connector.relay_closed = closed
                         self.record("relay", connector=connector.number, closed=closed)
+                elif op == "lock":
+                    locked = bool(message.get("locked"))
+                    if locked != connector.lock_locked:
+                        connector.lock_locked = locked
+                        self.record("lock", connector=connector.number, locked=locked)
                 self._update(connector)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
@@ -182,12 +272,16 @@ class World:
             writer.close()
 
     def snapshot(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"reader": self.reader.port, "gpio_port": self.gpio_port, "connectors": {}}
+        out: dict[str, Any] = {"reader": self.reader.path, "reader_protocol": self.reader.protocol,
+                               "gpio_port": self.gpio_port, "meter_rtu": self.rtu.path if self.rtu else None,
+                               "faults": self.active_faults(), "connectors": {}}
         for number, connector in self.connectors.items():
             self._settle(connector)
             out["connectors"][str(number)] = {
                 "plugged": connector.ev is not None, "pilot": connector.state.value, "duty": connector.duty,
-                "relay_closed": connector.relay_closed, "current_a": list(connector.currents()),
+                "relay_closed": connector.relay_closed, "contact_closed": connector.contact,
+                "lock_locked": connector.lock_locked, "locked": connector.locked,
+                "faults": sorted(connector.faults), "current_a": list(connector.currents()),
                 "energy_wh": connector.meter.energy_wh, "meter_port": connector.meter_server.port,
                 "soc": connector.ev.soc if connector.ev else None,
             }

@@ -7,11 +7,8 @@ time has passed for the meter; the driver's plausibility check runs on the loop 
 
 from __future__ import annotations
 
-import asyncio
-import os
 import socket
 import struct
-import tty
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -213,67 +210,3 @@ def test_options_match_the_meter_config_table() -> None:
     problems = dict(check_options("meter", "modbus", {"host": 5, "slave": 1}))
     assert set(problems) == {"host", "slave", "model"}
 
-
-# -- Modbus RTU on a serial line -------------------------------------------------------------------
-
-
-def _crc16(data: bytes) -> bytes:
-    """Modbus RTU CRC (polynomial 0xA001, init 0xFFFF), low byte first on the wire."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return struct.pack("<H", crc)
-
-
-class RtuResponder:
-    """A minimal RTU slave on a pty: answers reads with zeros and 12.5 kWh at 0x0048.
-
-    Written from the Modbus over Serial Line spec (RTU frame: unit, function, data, CRC16) so the
-    driver's serial path is exercised end to end; ``corrupt_crc`` flips the CRC of the answers.
-    """
-
-    def __init__(self) -> None:
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)
-        os.set_blocking(self.master, False)
-        self.port = os.ttyname(self.slave)
-        self.corrupt_crc = False
-        self._buf = bytearray()
-        self._loop = asyncio.get_running_loop()
-        self._loop.add_reader(self.master, self._on_readable)
-
-    def _on_readable(self) -> None:
-        self._buf += os.read(self.master, 256)
-        while len(self._buf) >= 8:  # a read request is 8 bytes
-            request = bytes(self._buf[:8])
-            del self._buf[:8]
-            unit, function, address, count = struct.unpack(">BBHH", request[:6])
-            assert request[6:] == _crc16(request[:6])
-            words = [0] * count
-            if function == 4 and address <= 0x0048 < address + count - 1:
-                words[0x48 - address : 0x4A - address] = struct.unpack(">HH", struct.pack(">f", 12.5))
-            body = bytes([unit, function, 2 * count]) + struct.pack(f">{count}H", *words)
-            crc = _crc16(body)
-            os.write(self.master, body + (bytes([crc[0] ^ 0xFF, crc[1]]) if self.corrupt_crc else crc))
-
-    def close(self) -> None:
-        self._loop.remove_reader(self.master)
-        os.close(self.master)
-        os.close(self.slave)
-
-
-async def test_rtu_over_a_serial_line() -> None:
-    device = RtuResponder()
-    meter = ModbusMeter(model="sdm630", serial_port=device.port, baudrate=9600, timeout=0.3)
-    try:
-        assert (await meter.read()).energy_import_wh == 12500.0
-        device.corrupt_crc = True  # a frame with a bad CRC is no answer at all
-        with pytest.raises(DeviceTimeout):
-            await meter.read()
-        device.corrupt_crc = False
-        assert (await meter.read()).energy_import_wh == 12500.0
-    finally:
-        await meter.close()
-        device.close()

@@ -19,6 +19,8 @@ from hal.events import CardPresented
 from hal.rfid.base import CardReader
 from hal.rfid.hexline import HexLineReader, parse_line
 
+from conftest import Collector
+
 CARD_A = bytes.fromhex("04A2B3C4D5E680")  # 7-byte ISO 14443 UID
 CARD_B = bytes.fromhex("DEADBEEF")  # 4-byte UID
 CARD_C = bytes.fromhex("0102030405060708090A")  # 10-byte UID
@@ -41,47 +43,16 @@ async def reader(sim: PtyCardReader) -> AsyncIterator[HexLineReader]:
     await driver.close()
 
 
-class Collector:
-    """Reads presentations continuously, as the daemon does, into a queue the test waits on.
-
-    Continuous reading matters: the hold window is measured when frames are read, so a test that
-    stopped reading while a card is held would see stale frames as a new presentation.
-    """
-
-    def __init__(self, reader: CardReader) -> None:
-        self.queue: asyncio.Queue[CardPresented] = asyncio.Queue()
-        self.task = asyncio.create_task(self._run(reader))
-
-    async def _run(self, reader: CardReader) -> None:
-        async for card in reader.cards():
-            self.queue.put_nowait(card)
-
-    async def next(self, timeout: float = 2.0) -> CardPresented:
-        async with asyncio.timeout(timeout):
-            return await self.queue.get()
-
-    def pending(self) -> list[CardPresented]:
-        out = []
-        while not self.queue.empty():
-            out.append(self.queue.get_nowait())
-        return out
-
-    async def stop(self) -> None:
-        self.task.cancel()
-        try:
-            await self.task
-        except asyncio.CancelledError:
-            pass
-
-
 @pytest.fixture
-async def collector(reader: HexLineReader) -> AsyncIterator[Collector]:
-    c = Collector(reader)
+async def collector(reader: HexLineReader) -> AsyncIterator[Collector[CardPresented]]:
+    # Continuous reading, as the daemon does: the hold window is measured when frames are read, so
+    # a test that stopped reading while a card is held would see stale frames as a new presentation.
+    c: Collector[CardPresented] = Collector(reader.cards())
     yield c
     await c.stop()
 
 
-async def test_held_card_is_one_presentation(sim: PtyCardReader, collector: Collector) -> None:
+async def test_held_card_is_one_presentation(sim: PtyCardReader, collector: Collector[CardPresented]) -> None:
     # Held for 4 hold windows, a frame every 0.05 s: many frames, one card.
     await sim.present(CARD_A, hold=4 * HOLD_WINDOW, repeat_every=0.05)
     assert sim.frames_sent >= 10
@@ -92,7 +63,7 @@ async def test_held_card_is_one_presentation(sim: PtyCardReader, collector: Coll
     assert collector.pending() == []
 
 
-async def test_card_presented_twice_is_two_presentations(sim: PtyCardReader, collector: Collector) -> None:
+async def test_card_presented_twice_is_two_presentations(sim: PtyCardReader, collector: Collector[CardPresented]) -> None:
     await sim.present(CARD_A, hold=0.2, repeat_every=0.05)
     assert (await collector.next()).uid == CARD_A
     # The card is away from the reader for longer than the hold window. This sleep is the scenario
@@ -105,14 +76,14 @@ async def test_card_presented_twice_is_two_presentations(sim: PtyCardReader, col
     assert collector.pending() == []
 
 
-async def test_two_cards_in_turn(sim: PtyCardReader, collector: Collector) -> None:
+async def test_two_cards_in_turn(sim: PtyCardReader, collector: Collector[CardPresented]) -> None:
     await sim.present(CARD_A, hold=0.0)
     await sim.present(CARD_C, hold=0.0)
     assert [(await collector.next()).uid, (await collector.next()).uid] == [CARD_A, CARD_C]
 
 
 async def test_garbled_frames_are_dropped_and_counted(
-    sim: PtyCardReader, reader: HexLineReader, collector: Collector
+    sim: PtyCardReader, reader: HexLineReader, collector: Collector[CardPresented]
 ) -> None:
     sim.write_raw(b"04A2B3C4D5E6ZZ\r\n")  # not hex
     sim.write_raw(b"04A2B3C\r\n")  # odd number of digits
@@ -127,7 +98,7 @@ async def test_garbled_frames_are_dropped_and_counted(
     assert reader.garbled_frames == 7
 
 
-async def test_frame_split_across_writes(sim: PtyCardReader, collector: Collector) -> None:
+async def test_frame_split_across_writes(sim: PtyCardReader, collector: Collector[CardPresented]) -> None:
     sim.write_raw(b"04A2B3")
     sim.write_raw(b"C4D5E6")
     sim.write_raw(b"80\r")

@@ -18,6 +18,7 @@ SOAP11_NAMESPACE = "http://schemas.xmlsoap.org/soap/envelope/"
 WSA_NAMESPACE = "http://www.w3.org/2005/08/addressing"
 FAULT_SUBCODE_NAMESPACE = "urn://Ocpp/2012/02/"  # 8.2
 WSA_ANONYMOUS = "http://www.w3.org/2005/08/addressing/anonymous"
+WSA_NONE = "http://www.w3.org/2005/08/addressing/none"  # WS-Addressing 1.0 Core 2.1: discard the reply
 CONTENT_TYPE = "application/soap+xml"
 
 _PARSER = etree.XMLParser(
@@ -42,6 +43,7 @@ class Addressing:
     to: str | None = None
     from_url: str | None = None
     reply_to: str | None = None
+    fault_to: str | None = None
     relates_to: str | None = None
 
 
@@ -67,16 +69,25 @@ def parse(data: bytes, identity_namespace: str) -> Envelope:
         raise ProtocolError(f"root element is {root.tag!r}, not a SOAP 1.2 Envelope")
     headers = Addressing()
     header = root.find(f"{_S}Header")
-    if header is not None:
-        for element in header:
-            if not isinstance(element.tag, str):
-                continue
-            qname = etree.QName(element)
-            # 8.1: the header name "chargeBoxIdentity" SHALL be treated as case insensitive.
-            if qname.namespace == identity_namespace and qname.localname.lower() == "chargeboxidentity":
-                headers.charge_box_identity = (element.text or "").strip()
-            elif qname.namespace == WSA_NAMESPACE:
-                _read_addressing(headers, qname.localname, element)
+    seen: set[str] = set()
+    for element in header if header is not None else ():
+        if not isinstance(element.tag, str):
+            continue
+        qname = etree.QName(element)
+        # 8.1: the header name "chargeBoxIdentity" SHALL be treated as case insensitive.
+        if qname.namespace == identity_namespace and qname.localname.lower() == "chargeboxidentity":
+            name = "chargeBoxIdentity"
+        elif qname.namespace == WSA_NAMESPACE and qname.localname in _ADDRESSING_FIELDS:
+            name = qname.localname
+        else:
+            continue
+        if name in seen:  # WS-Addressing 1.0 Core 3.2: each property at most once
+            raise ProtocolError(f"header {name} given twice")
+        seen.add(name)
+        _read_header(headers, name, element)
+    if seen - {"chargeBoxIdentity", "Action"} and headers.action is None:
+        # WS-Addressing 1.0 Core 3.2: a message that uses addressing carries its [action].
+        raise ProtocolError("WS-Addressing headers without wsa:Action")
     body = root.find(f"{_S}Body")
     if body is None:
         raise ProtocolError("SOAP Envelope has no Body")
@@ -89,14 +100,22 @@ def parse(data: bytes, identity_namespace: str) -> Envelope:
     return Envelope(headers, payload)
 
 
-def _read_addressing(headers: Addressing, name: str, element: etree._Element) -> None:
-    if name in ("From", "ReplyTo"):
+# Header element -> Addressing field; the endpoint references (From, ReplyTo, FaultTo) hold an Address.
+_ADDRESSING_FIELDS = {"Action": "action", "MessageID": "message_id", "To": "to", "RelatesTo": "relates_to",
+                      "From": "from_url", "ReplyTo": "reply_to", "FaultTo": "fault_to"}
+_ENDPOINT_REFERENCES = {"From", "ReplyTo", "FaultTo"}
+
+
+def _read_header(headers: Addressing, name: str, element: etree._Element) -> None:
+    if name == "chargeBoxIdentity":
+        headers.charge_box_identity = (element.text or "").strip()
+        return
+    if name in _ENDPOINT_REFERENCES:
         address = element.find(f"{_A}Address")
-        value = (address.text if address is not None else element.text) or ""
-        setattr(headers, "from_url" if name == "From" else "reply_to", value.strip())
-    elif name in ("Action", "MessageID", "To", "RelatesTo"):
-        field = {"Action": "action", "MessageID": "message_id", "To": "to", "RelatesTo": "relates_to"}[name]
-        setattr(headers, field, (element.text or "").strip())
+        if address is None:
+            raise ProtocolError(f"wsa:{name} without wsa:Address")
+        element = address
+    setattr(headers, _ADDRESSING_FIELDS[name], (element.text or "").strip())
 
 
 def _read_fault(fault: etree._Element) -> SoapFault:
@@ -120,7 +139,7 @@ def build(
                         ("RelatesTo", headers.relates_to)):
         if value is not None:
             etree.SubElement(header, f"{_A}{name}").text = value
-    for name, value in (("From", headers.from_url), ("ReplyTo", headers.reply_to)):
+    for name, value in (("From", headers.from_url), ("ReplyTo", headers.reply_to), ("FaultTo", headers.fault_to)):
         if value is not None:
             etree.SubElement(etree.SubElement(header, f"{_A}{name}"), f"{_A}Address").text = value
     soap_body = etree.SubElement(envelope, f"{_S}Body")

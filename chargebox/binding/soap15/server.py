@@ -1,21 +1,32 @@
 """The box's Charge Point service endpoint: the Central System's requests in, confirmations out.
 
 Checks in order, each answering a SOAP 1.2 fault with the subcode of section 8.2: the caller's
-address against the allow-list (SecurityError), the body size (HTTP 413, before parsing), the
-envelope (ProtocolError), chargeBoxIdentity compared case-insensitively (IdentityMismatch), the
-body against the schema (ProtocolError); then the engine's handler, whose NotSupported or other
-failures become Receiver faults. ``GET ...?wsdl`` serves the box's WSDL.
+address against the allow-list (SecurityError), the body size (HTTP 413, before parsing) and the time
+to receive it (HTTP 408), the envelope (ProtocolError), chargeBoxIdentity compared
+case-insensitively (IdentityMismatch), the body against the schema (ProtocolError); then the
+engine's handler, whose NotSupported or other failures become Receiver faults. ``GET ...?wsdl``
+serves the box's WSDL.
+
+Replies go back on the HTTP response unless the request names a non-anonymous wsa:ReplyTo (or
+wsa:FaultTo for a fault, WS-Addressing 1.0 Core 3.4): then the box answers HTTP 202 with an empty
+body once it has processed the request, and posts the reply to that address through its client
+(same TLS settings; plain http only where allowed). A ReplyTo of ``.../addressing/none`` gets the
+202 and no reply. Faults raised before the caller proved its identity always go back inline: the box
+never posts to an address given by a stranger.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from chargebox.binding import BindingError
 from chargebox.binding.soap15 import envelope
 from chargebox.binding.soap15.faults import (
     IdentityMismatch,
@@ -33,22 +44,41 @@ Handler = Callable[[Request], Awaitable[Confirmation]]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+class ReplyChannel(Protocol):
+    """Where replies to a non-anonymous wsa:ReplyTo go: the box's client of the Central System."""
+
+    def check_url(self, url: str) -> None: ...
+
+    async def send_reply(self, url: str, body: bytes, action: str) -> None: ...
+
+
 class ChargePointEndpoint:
-    """Serves the 15 Central System operations (chapter 5) for one charge box identity."""
+    """Serves the 15 Central System operations (chapter 5) for one charge box identity.
+
+    ``max_body`` bounds a request body (after decompression); ``read_timeout`` the seconds to receive
+    it; responses of ``compress_threshold`` bytes or more go compressed when the caller accepts it.
+    Without ``replies`` a request with a non-anonymous wsa:ReplyTo is refused (ProtocolError).
+    """
 
     def __init__(
-        self, identity: str, handler: Handler, *, path: str = "/", max_body: int = 64 * 1024,
-        allow: Sequence[Network] = (), service: Service | None = None,
+        self, identity: str, handler: Handler, *, path: str = "/", max_body: int = 1 << 20,
+        read_timeout: float = 30.0, compress_threshold: int = 1024, allow: Sequence[Network] = (),
+        replies: ReplyChannel | None = None, service: Service | None = None,
     ) -> None:
         self.identity = identity
         self.path = path
         self._handler = handler
         self._allow = tuple(allow)
+        self._read_timeout = read_timeout
+        self._compress_threshold = compress_threshold
+        self._replies = replies
+        self._pending: set[asyncio.Task[None]] = set()
         self._service = service or charge_point_service()
         self._wsdl = self._service.wsdl.read_bytes()
         self.app = web.Application(client_max_size=max_body)
         self.app.router.add_post(path, self._post)
         self.app.router.add_get(path, self._get)
+        self.app.on_cleanup.append(self._cancel_replies)
 
     async def _get(self, request: web.Request) -> web.StreamResponse:
         if "wsdl" in {key.lower() for key in request.query}:
@@ -64,39 +94,73 @@ class ChargePointEndpoint:
             return False
         return any(address in network for network in self._allow)
 
+    async def _read(self, request: web.Request) -> bytes:
+        if not self._allowed(request.remote):
+            raise SecurityError(f"address {request.remote} may not call this charge box")
+        try:
+            async with asyncio.timeout(self._read_timeout):
+                data = await request.read()
+        except TimeoutError:
+            raise web.HTTPRequestTimeout(text="request body not received in time") from None
+        except web.HTTPRequestEntityTooLarge:
+            raise
+        except (HttpProcessingError, ValueError, OSError) as err:  # a bad gzip/deflate body
+            raise ProtocolError(f"cannot decode request body: {err}") from err
+        if request.content_type != envelope.CONTENT_TYPE:
+            raise ProtocolError(f"Content-Type {request.content_type!r}; SOAP 1.2 needs {envelope.CONTENT_TYPE}")
+        return data
+
     async def _post(self, request: web.Request) -> web.StreamResponse:
         received = envelope.Addressing()
+        # Where the reply and a fault go; None is the HTTP response. Set only once the caller has
+        # proved who it is (chargeBoxIdentity) and its ReplyTo/FaultTo passed the client's checks.
+        destinations: tuple[str | None, str | None] = (None, None)
         try:
-            if not self._allowed(request.remote):
-                raise SecurityError(f"address {request.remote} may not call this charge box")
-            try:
-                data = await request.read()
-            except web.HTTPRequestEntityTooLarge:
-                raise
-            except (HttpProcessingError, ValueError, OSError) as err:  # a bad gzip/deflate body
-                raise ProtocolError(f"cannot decode request body: {err}") from err
-            if request.content_type != envelope.CONTENT_TYPE:
-                raise ProtocolError(f"Content-Type {request.content_type!r}; SOAP 1.2 needs {envelope.CONTENT_TYPE}")
-            message = envelope.parse(data, self._service.namespace)
+            message = envelope.parse(await self._read(request), self._service.namespace)
             received = message.headers
+            self._check_identity(received)
+            reply_to = self._destination(received.reply_to)
+            destinations = (reply_to, self._destination(received.fault_to) if received.fault_to else reply_to)
             confirmation_xml, action = await self._dispatch(message)
-            status = 200
-            reply = envelope.build(self._reply_headers(received, action), self._service.namespace, confirmation_xml)
+            status, destination = 200, destinations[0]
+            reply = envelope.build(self._reply_headers(received, action, destination), self._service.namespace,
+                                   confirmation_xml)
         except SoapFault as fault:
             log.warning("answering %s with fault %s/%s: %s", received.action or "request", fault.code,
                         fault.subcode, fault.reason)
-            status = 400 if fault.code == "Sender" else 500
-            reply = envelope.build(self._reply_headers(received, "/Fault"), self._service.namespace, fault=fault)
-        return web.Response(
+            status, destination, action = 400 if fault.code == "Sender" else 500, destinations[1], "/Fault"
+            reply = envelope.build(self._reply_headers(received, action, destination), self._service.namespace,
+                                   fault=fault)
+        if destination is not None:
+            if destination != envelope.WSA_NONE:
+                self._send_later(destination, reply, action)
+            return web.Response(status=202)
+        response = web.Response(
             body=reply, status=status, headers={"Content-Type": f"{envelope.CONTENT_TYPE}; charset=utf-8"},
         )
+        if len(reply) >= self._compress_threshold:
+            response.enable_compression()  # only if the caller's Accept-Encoding has gzip or deflate
+        return response
 
-    async def _dispatch(self, message: envelope.Envelope) -> tuple[object, str]:
-        identity = message.headers.charge_box_identity
+    def _check_identity(self, headers: envelope.Addressing) -> None:
+        identity = headers.charge_box_identity
         if identity is None:
             raise ProtocolError("missing chargeBoxIdentity header (8.1)")
         if identity.casefold() != self.identity.casefold():
             raise IdentityMismatch(f"this is charge box {self.identity}, not {identity}")
+
+    def _destination(self, address: str | None) -> str | None:
+        """Where a reply to ``address`` goes: None for the HTTP response, else a checked URL or WSA_NONE."""
+        if not address or address == envelope.WSA_ANONYMOUS:
+            return None
+        if address == envelope.WSA_NONE:
+            return address
+        if self._replies is None:
+            raise ProtocolError("this charge box answers on the HTTP response only (anonymous wsa:ReplyTo)")
+        self._replies.check_url(address)
+        return address
+
+    async def _dispatch(self, message: envelope.Envelope) -> tuple[object, str]:
         if message.body is None:
             raise ProtocolError("empty SOAP Body")
         operation = self._service.operation_of(message.body)
@@ -112,11 +176,32 @@ class ChargePointEndpoint:
         except Exception as err:  # the engine failed: the CS gets InternalError, the daemon lives on
             log.exception("handling %s failed", operation.name)
             raise InternalError(f"{operation.name} failed: {type(err).__name__}") from err
-        return self._service.render(confirmation, operation.name), f"/{operation.name}Response"
+        try:
+            return self._service.render(confirmation, operation.name), f"/{operation.name}Response"
+        except (ValueError, TypeError) as err:  # the engine's answer breaks the schema: never send it
+            log.error("%s confirmation not sendable: %s", operation.name, err)
+            raise InternalError(f"{operation.name} confirmation could not be built") from err
 
-    def _reply_headers(self, received: envelope.Addressing, action: str) -> envelope.Addressing:
-        # WS-Addressing: a response relates to the request's MessageID and goes to its ReplyTo.
+    def _reply_headers(self, received: envelope.Addressing, action: str, reply_to: str | None) -> envelope.Addressing:
+        # WS-Addressing 1.0 Core 3.4: a reply relates to the request's MessageID, addressed to its ReplyTo.
         return envelope.Addressing(
             action=action, message_id=envelope.new_message_id(), relates_to=received.message_id,
-            to=received.reply_to or envelope.WSA_ANONYMOUS,
+            to=reply_to or envelope.WSA_ANONYMOUS,
         )
+
+    def _send_later(self, url: str, body: bytes, action: str) -> None:
+        assert self._replies is not None
+        task = asyncio.get_running_loop().create_task(self._send(self._replies, url, body, action))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _send(self, replies: ReplyChannel, url: str, body: bytes, action: str) -> None:
+        try:
+            await replies.send_reply(url, body, action)
+        except BindingError as err:  # the request was processed; only its answer is lost
+            log.warning("reply %s to %s not delivered: %s", action, url, err)
+
+    async def _cancel_replies(self, _app: web.Application) -> None:
+        for task in list(self._pending):
+            task.cancel()
+        await asyncio.gather(*self._pending, return_exceptions=True)

@@ -1,180 +1,205 @@
-"""The charge point shell on a virtual clock (looptime): boot, heartbeats and a whole session with
-fake hardware and a fake Central System, hours of protocol time in milliseconds."""
+"""The charge point shell on a virtual clock (looptime): boot, heartbeats, sessions, metering, the
+clock; hours of protocol time in milliseconds with fake hardware and a fake Central System."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 
 import pytest
-from hal.events import CardPresented, MeterIdentity, MeterReading, PilotState
-from hal.meter.base import Meter
-from hal.pilot.base import Pilot
-from hal.relay.base import Relay
+from hal.events import CardPresented, PilotState
 
-from chargebox.binding import CentralSystemUnreachable
-from chargebox.clock import Clock, loop_wall_clock
-from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity, Timers
-from chargebox.ocpp.datatypes import IdTagInfo
-from chargebox.ocpp.enums import AuthorizationStatus, RegistrationStatus
-from chargebox.ocpp.messages import (
-    AuthorizeConfirmation,
-    BootNotificationConfirmation,
-    Confirmation,
-    HeartbeatConfirmation,
-    MeterValuesConfirmation,
-    Request,
-    StartTransactionConfirmation,
-    StatusNotificationConfirmation,
-    StopTransactionConfirmation,
+from chargebox.ocpp.enums import (
+    ChargePointErrorCode,
+    ChargePointStatus,
+    ConfigurationStatus,
+    Measurand,
+    ReadingContext,
+    RegistrationStatus,
 )
-from chargebox.store.database import open_database
-from chargebox.store.outbox import Outbox
-from chargebox.store.transactions import TransactionJournal
+from chargebox.ocpp.messages import (
+    ChangeConfigurationRequest,
+    MeterValuesRequest,
+    StartTransactionRequest,
+    StatusNotificationRequest,
+    StopTransactionRequest,
+)
+from tests.chargebox.engine.fakes import EPOCH, Box, FakeCentralSystem
 
-pytestmark = pytest.mark.looptime
+# A test that waits for something that never comes fails at a virtual week instead of hanging.
+pytestmark = pytest.mark.looptime(end=7 * 86400)
 
-
-class FakeCentralSystem:
-    def __init__(self, *, reachable_after: float = 0.0, boot: list[RegistrationStatus] | None = None) -> None:
-        self.sent: list[tuple[float, Request]] = []
-        self.reachable_after = reachable_after
-        self.boot = boot or []
-        self.received = asyncio.Condition()
-
-    async def call(self, request: Request) -> Confirmation:
-        now = asyncio.get_running_loop().time()
-        if now < self.reachable_after:
-            raise CentralSystemUnreachable("down")
-        async with self.received:
-            self.sent.append((now, request))
-            self.received.notify_all()
-        time = datetime(2026, 1, 1, tzinfo=timezone.utc)
-        match request.action():
-            case "BootNotification":
-                status = self.boot.pop(0) if self.boot else RegistrationStatus.ACCEPTED
-                return BootNotificationConfirmation(status=status, current_time=time, heartbeat_interval=120)
-            case "Heartbeat":
-                return HeartbeatConfirmation(current_time=time)
-            case "Authorize":
-                return AuthorizeConfirmation(id_tag_info=IdTagInfo(AuthorizationStatus.ACCEPTED))
-            case "StartTransaction":
-                return StartTransactionConfirmation(transaction_id=77, id_tag_info=IdTagInfo(AuthorizationStatus.ACCEPTED))
-            case "StopTransaction":
-                return StopTransactionConfirmation()
-            case "MeterValues":
-                return MeterValuesConfirmation()
-        return StatusNotificationConfirmation()
-
-    def actions(self) -> list[str]:
-        return [request.action() for _, request in self.sent]
-
-    async def wait(self, action: str, count: int = 1) -> list[Request]:
-        async with self.received:
-            await self.received.wait_for(lambda: self.actions().count(action) >= count)
-        return [request for _, request in self.sent if request.action() == action]
+CARD = CardPresented(bytes.fromhex("0A0B0C0D"))
 
 
-class FakePilot(Pilot):
-    def __init__(self) -> None:
-        super().__init__()
-        self.queue: asyncio.Queue[PilotState] = asyncio.Queue()
-
-    async def _write_duty(self, duty: float | None) -> None:
-        pass
-
-    async def _next_state(self) -> PilotState:
-        return await self.queue.get()
+async def plug_and_start(box: Box, connector: int = 1, card: CardPresented = CARD) -> None:
+    await box.pilots[connector - 1].put(PilotState.B)
+    await box.cp.present(card)
+    await box.pilots[connector - 1].put(PilotState.C)
+    await box.relays[connector - 1].wait(True)
 
 
-class FakeRelay(Relay):
-    def __init__(self) -> None:
-        super().__init__()
-        self.history: list[bool] = []
-
-    async def _write(self, closed: bool) -> None:
-        self.history.append(closed)
-
-
-class FakeMeter(Meter):
-    def __init__(self) -> None:
-        super().__init__()
-        self.energy_wh = 1000.4
-
-    async def _open(self) -> None:
-        pass
-
-    async def _close(self) -> None:
-        pass
-
-    async def _read_values(self) -> dict[str, float]:
-        return {"energy_import_wh": self.energy_wh}
-
-    async def _read_identity(self) -> MeterIdentity:
-        return MeterIdentity("FAKE", "123")
-
-
-@pytest.fixture
-async def parts() -> AsyncIterator[tuple[FakePilot, FakeRelay, FakeMeter]]:
-    yield FakePilot(), FakeRelay(), FakeMeter()
-
-
-def charge_point(cs: FakeCentralSystem, pilot: Pilot, relay: Relay, meter: Meter) -> ChargePoint:
-    db = open_database(":memory:")
-    return ChargePoint(
-        identity=Identity("chargebox", "test"), client=cs, journal=TransactionJournal(db), outbox=Outbox(db),
-        clock=Clock(loop_wall_clock(1_767_225_600.0)),
-        connectors={1: ConnectorHardware(pilot, relay, meter, 16.0)}, reader=None,
-        timers=Timers(heartbeat_interval=900, meter_value_sample_interval=60, boot_retry_min=10),
-    )
-
-
-async def test_boot_is_retried_until_accepted_and_nothing_is_sent_before(parts) -> None:  # type: ignore[no-untyped-def]
-    cs = FakeCentralSystem(reachable_after=3600, boot=[RegistrationStatus.REJECTED])
-    cp = charge_point(cs, *parts)
-    task = asyncio.create_task(cp.run())
-    pilot = parts[0]
-    await pilot.queue.put(PilotState.B)  # an event while offline must not leak out before boot
+async def test_boot_is_retried_until_accepted_and_nothing_is_sent_before() -> None:
+    cs = FakeCentralSystem(boot=[RegistrationStatus.REJECTED])
+    cs.reachable = False
+    box = Box(cs)
+    box.start()
+    await box.pilots[0].put(PilotState.B)  # an event while offline must not leak out before boot
+    await asyncio.sleep(3600)
+    cs.reachable = True
     await cs.wait("StatusNotification")
-    task.cancel()
-    boots = [t for t, r in cs.sent if r.action() == "BootNotification"]
+    await box.stop()
+    boots = cs.times("BootNotification")
     assert cs.actions()[:2] == ["BootNotification", "BootNotification"]  # Rejected, then Accepted
     assert boots[0] >= 3600 and boots[1] - boots[0] >= 120 * 0.8  # the interval the CS gave
     assert cs.actions()[2:] == ["StatusNotification"]
-    assert cp.timers.heartbeat_interval == 120 and cp.clock.synced
+    assert box.cp.config.integer("HeartBeatInterval") == 120 and box.cp.clock.synced
 
 
-async def test_heartbeats_follow_the_interval_from_boot(parts) -> None:  # type: ignore[no-untyped-def]
+async def test_boot_retries_grow_with_jitter_while_unreachable() -> None:
     cs = FakeCentralSystem()
-    cp = charge_point(cs, *parts)
-    task = asyncio.create_task(cp.run())
-    await cs.wait("Heartbeat", 3)
-    task.cancel()
-    times = [t for t, r in cs.sent if r.action() == "Heartbeat"]
-    assert [round(b - a) for a, b in zip(times, times[1:], strict=False)] == [120, 120]
+    cs.reachable = False
+    attempts: list[float] = []
+    real_call = cs.call
+
+    async def counting(request):  # type: ignore[no-untyped-def]
+        attempts.append(asyncio.get_running_loop().time())
+        return await real_call(request)
+
+    cs.call = counting  # type: ignore[method-assign]
+    box = Box(cs)
+    box.start()
+    await asyncio.sleep(2000)
+    await box.stop()
+    gaps = [b - a for a, b in zip(attempts, attempts[1:])]
+    # 10, 20, 40, 80, 160, 320 s each ±20 %, then at most boot_retry_max (600 s).
+    assert all(b > a for a, b in zip(gaps[:6], gaps[1:6])) and max(gaps) <= 600 * 1.2
+    assert gaps[0] == pytest.approx(10, rel=0.21) and len(set(gaps)) == len(gaps)
 
 
-async def test_a_session_is_journalled_sent_in_order_and_metered(parts) -> None:  # type: ignore[no-untyped-def]
-    pilot, relay, meter = parts
+async def test_heartbeats_follow_the_interval_and_a_change_applies_at_once() -> None:
     cs = FakeCentralSystem()
-    cp = charge_point(cs, pilot, relay, meter)
-    task = asyncio.create_task(cp.run())
+    box = Box(cs)
+    cp = box.start()
+    await cs.wait("Heartbeat", 2)
+    conf = await cp.handle(ChangeConfigurationRequest(key="HeartBeatInterval", value="30"))
+    assert conf.status is ConfigurationStatus.ACCEPTED  # type: ignore[attr-defined]
+    await cs.wait("Heartbeat", 4)
+    await box.stop()
+    times = cs.times("Heartbeat")
+    assert round(times[1] - times[0]) == 120 and round(times[3] - times[2]) == 30
+
+
+async def test_a_heartbeat_is_skipped_when_other_traffic_went_out() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs, MeterValueSampleInterval="50")
+    box.start()
     await cs.wait("BootNotification")
-    await pilot.queue.put(PilotState.B)
-    await cp.present(CardPresented(bytes.fromhex("0A0B0C0D")))
-    await pilot.queue.put(PilotState.C)
+    await plug_and_start(box)
+    await cs.wait("MeterValues", 5)  # every 50 s, so never 120 s of silence
+    await box.stop()
+    assert cs.of("Heartbeat") == []
+
+
+async def test_a_session_is_journalled_sent_in_order_and_metered() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs, StopTxnSampledData="Energy.Active.Import.Register,Power.Active.Import")
+    cp = box.start()
+    await cs.wait("BootNotification")
+    await plug_and_start(box)
     (start,) = await cs.wait("StartTransaction")
-    meter.energy_wh = 1500.5
+    box.meters[0].energy_wh = 1500.5
     await cs.wait("MeterValues", 2)
-    await cp.present(CardPresented(bytes.fromhex("0a0b0c0d")))
+    await cp.present(CardPresented(bytes.fromhex("0a0b0c0d")))  # same card, other case: it stops
     (stop,) = await cs.wait("StopTransaction")
-    task.cancel()
-    assert start.meter_start == 1000 and stop.meter_stop == 1500  # type: ignore[attr-defined]
-    assert stop.transaction_id == 77  # type: ignore[attr-defined]
-    assert relay.history == [False, True, False]
-    samples = [r for _, r in cs.sent if r.action() == "MeterValues"]
-    assert all(s.transaction_id == 77 for s in samples)  # type: ignore[attr-defined]
-    times = [t for t, r in cs.sent if r.action() == "MeterValues"]
-    assert round(times[1] - times[0]) == 60
+    await box.stop()
+    assert isinstance(start, StartTransactionRequest) and isinstance(stop, StopTransactionRequest)
+    assert start.meter_start == 1000 and stop.meter_stop == 1500 and stop.transaction_id == 78
+    assert box.relays[0].history[:3] == [False, True, False]
+    samples = [r for r in cs.of("MeterValues") if isinstance(r, MeterValuesRequest)]
+    assert all(s.transaction_id == 78 for s in samples)
+    assert round(cs.times("MeterValues")[1] - cs.times("MeterValues")[0]) == 60
+    value = samples[0].values[0].values[0]
+    assert (value.measurand, value.context, value.unit, value.value) == (
+        Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, ReadingContext.SAMPLE_PERIODIC, "Wh", "1500")
+    # StopTxnSampledData: begin, each sample and end, with the measurands asked for.
+    contexts = [mv.values[0].context for mv in stop.transaction_data[0].values]
+    assert contexts[0] is ReadingContext.TRANSACTION_BEGIN and contexts[-1] is ReadingContext.TRANSACTION_END
+    assert ReadingContext.SAMPLE_PERIODIC in contexts
+    assert {v.measurand for v in stop.transaction_data[0].values[0].values} == {
+        Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, Measurand.POWER_ACTIVE_IMPORT}
+    assert cs.actions().index("StartTransaction") < cs.actions().index("StopTransaction")
     assert cp.journal.recent(1)[0].meter_stop == 1500 and cp.outbox.depth() == 0
+
+
+async def test_sampling_interval_zero_sends_no_meter_values() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs, MeterValueSampleInterval="0")
+    box.start()
+    await cs.wait("BootNotification")
+    await plug_and_start(box)
+    await asyncio.sleep(3600)
+    await box.stop()
+    assert cs.of("MeterValues") == [] and cs.of("StartTransaction")
+
+
+async def test_clock_aligned_values_land_on_wall_clock_boundaries() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs, ClockAlignedDataInterval="900", MeterValueSampleInterval="0")
+    box.start()
+    await asyncio.sleep(100)  # the box starts 100 s past midnight: boundaries at 900, 1800...
+    await plug_and_start(box)
+    samples = await cs.wait("MeterValues", 3)
+    await box.stop()
+    stamps = [r.values[0].timestamp for r in samples if isinstance(r, MeterValuesRequest)]
+    assert all(s.minute % 15 == 0 and s.second == 0 for s in stamps)
+    assert [s.values[0].values[0].context for s in samples] == [ReadingContext.SAMPLE_CLOCK] * 3  # type: ignore[attr-defined]
+    assert all(s.transaction_id == 78 for s in samples)  # type: ignore[attr-defined]
+
+
+async def test_an_authorization_without_a_cable_lapses_after_connection_timeout() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs, ConnectionTimeOut="45")
+    cp = box.start()
+    await cs.wait("BootNotification")
+    await cp.present(CARD)
+    await asyncio.sleep(46)
+    await box.pilots[0].put(PilotState.B)
+    await asyncio.sleep(5)
+    await box.stop()
+    assert cs.of("StartTransaction") == [] and True not in box.relays[0].history
+
+
+async def test_a_meter_that_stops_answering_is_reported_and_never_ends_up_in_meter_stop() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs)
+    cp = box.start()
+    await cs.wait("BootNotification")
+    await plug_and_start(box)
+    box.meters[0].energy_wh = 1200.0
+    await cs.wait("MeterValues", 1)  # the journal holds 1200
+    box.meters[0].broken = True
+    await asyncio.sleep(60)
+    await cp.present(CARD)
+    (stop,) = await cs.wait("StopTransaction")
+    await box.stop()
+    statuses = [r for r in cs.of("StatusNotification") if isinstance(r, StatusNotificationRequest)]
+    failure = [s for s in statuses if s.error_code is ChargePointErrorCode.POWER_METER_FAILURE]
+    assert failure and failure[0].status is ChargePointStatus.OCCUPIED  # charging went on
+    assert stop.meter_stop == 1200  # type: ignore[attr-defined]
+
+
+async def test_timestamps_taken_before_the_clock_was_set_are_corrected() -> None:
+    cs = FakeCentralSystem(clock_skew=7200.0)  # the box's own clock is two hours behind
+    cs.reachable = False
+    box = Box(cs, AllowOfflineTxForUnknownId="true")
+    cp = box.start()
+    await plug_and_start(box)  # offline, unknown card allowed
+    await asyncio.sleep(600)
+    cs.reachable = True
+    (start,) = await cs.wait("StartTransaction")
+    await box.stop()
+    entry = cp.journal.recent(1)[0]
+    assert entry.start_time_synced
+    expected = datetime.fromtimestamp(EPOCH + 7200.0, timezone.utc)
+    assert abs((start.timestamp - expected).total_seconds()) < 5  # type: ignore[attr-defined]

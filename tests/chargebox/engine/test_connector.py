@@ -58,7 +58,7 @@ def test_a_pilot_fault_stops_the_session_and_faults_the_connector_until_it_clear
     c.on_pilot(P.C)
     effects = c.on_pilot(P.E)
     assert effects[:2] == [SwitchRelay(False), OfferCurrent(None)] and isinstance(effects[2], EndTransaction)
-    assert c.status is ChargePointStatus.FAULTED and c.fault is ChargePointErrorCode.MODE3_ERROR
+    assert c.status is ChargePointStatus.FAULTED and c.fault and c.fault.code is ChargePointErrorCode.MODE3_ERROR
     assert c.on_authorized("OTHER", None) == []  # no session on a faulted connector
     c.on_pilot(P.A)
     assert c.status is ChargePointStatus.AVAILABLE

@@ -1,0 +1,35 @@
+"""The SOAP binding as a site config describes it: the client of the Central System and the box's
+endpoint with their TLS, compression, limits and timeouts (README, Configuration)."""
+
+from __future__ import annotations
+
+import ssl
+
+from chargebox.binding.soap15.client import CentralSystemClient
+from chargebox.binding.soap15.server import ChargePointEndpoint, Handler
+from chargebox.config import Config
+
+
+def client(config: Config) -> CentralSystemClient:
+    """The client of ``[central_system]``; it sends the box's ``endpoint.public_url`` as wsa:From."""
+    cs = config.central_system_transport
+    return CentralSystemClient(
+        config.central_system_url, config.identity, lambda: config.public_url, timeout=cs.timeout,
+        connect_timeout=cs.connect_timeout, compression=cs.compression, compress_threshold=cs.compress_threshold,
+        allow_plain_http=cs.allow_plain_http, ssl_context=cs.ssl_context(),
+    )
+
+
+def endpoint(config: Config, handler: Handler, replies: CentralSystemClient) -> ChargePointEndpoint:
+    """The endpoint of ``[endpoint]``; answers to a wsa:ReplyTo go out through ``replies``."""
+    transport = config.endpoint_transport
+    return ChargePointEndpoint(
+        config.identity, handler, path=config.endpoint_path, allow=config.allow, replies=replies,
+        max_body=transport.max_body, read_timeout=transport.read_timeout,
+        compress_threshold=config.central_system_transport.compress_threshold,
+    )
+
+
+def endpoint_ssl(config: Config) -> ssl.SSLContext | None:
+    """What the endpoint serves HTTPS with; None for plain HTTP (only with endpoint.allow_plain_http)."""
+    return config.endpoint_transport.ssl_context()

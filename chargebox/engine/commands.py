@@ -1,0 +1,107 @@
+"""Central System commands (spec chapter 5): each handler decides and answers; the charge point
+(:mod:`~chargebox.engine.chargepoint`) carries out what the answer promises."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chargebox.engine.routing import handles
+from chargebox.ocpp.datatypes import KeyValue
+from chargebox.ocpp.enums import ClearCacheStatus, RemoteStartStopStatus, UpdateStatus, UpdateType
+from chargebox.ocpp.messages import (
+    ChangeConfigurationConfirmation,
+    ChangeConfigurationRequest,
+    ClearCacheConfirmation,
+    ClearCacheRequest,
+    Confirmation,
+    GetConfigurationConfirmation,
+    GetConfigurationRequest,
+    GetLocalListVersionConfirmation,
+    GetLocalListVersionRequest,
+    RemoteStartTransactionConfirmation,
+    RemoteStartTransactionRequest,
+    RemoteStopTransactionConfirmation,
+    RemoteStopTransactionRequest,
+    SendLocalListConfirmation,
+    SendLocalListRequest,
+)
+
+if TYPE_CHECKING:
+    from chargebox.engine.chargepoint import ChargePoint
+
+
+class Commands:
+    def __init__(self, charge_point: ChargePoint) -> None:
+        self.cp = charge_point
+
+    # -- transactions (5.10, 5.11) -------------------------------------------------------------
+
+    @handles(RemoteStartTransactionRequest)
+    async def remote_start(self, request: RemoteStartTransactionRequest) -> Confirmation:
+        """5.10: accepted when the connector asked for (or any, when none) can take a session; it then
+        starts as if a card had been presented there, waiting for the cable (ConnectionTimeOut)."""
+        if request.connector_id is not None and request.connector_id not in self.cp.ports:
+            return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
+        port = self.cp.free_port(request.connector_id)
+        if port is None:
+            return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
+        self.cp.spawn(self.cp.authorize(port, request.id_tag, None))
+        return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
+
+    @handles(RemoteStopTransactionRequest)
+    async def remote_stop(self, request: RemoteStopTransactionRequest) -> Confirmation:
+        """5.11: stop the transaction with that id, as if stopped locally; Rejected when unknown."""
+        port = self.cp.port_of_transaction(request.transaction_id)
+        if port is None:
+            return RemoteStopTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
+        self.cp.spawn(self.cp.stop(port, "Remote", None))
+        return RemoteStopTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
+
+    # -- authorization data (5.4, 5.9, 5.13) ---------------------------------------------------
+
+    @handles(SendLocalListRequest)
+    async def send_local_list(self, request: SendLocalListRequest) -> Confirmation:
+        """5.13: a Full list replaces, a Differential one updates; its version must be newer than
+        the current one (VersionMismatch), and the list never grows past LocalAuthListMaxLength."""
+        local_list, config = self.cp.store.local_list, self.cp.config
+        entries = request.local_authorisation_list
+        limit = config.integer("LocalAuthListMaxLength")
+        if len({e.id_tag.casefold() for e in entries}) != len(entries) or len(entries) > config.integer(
+                "SendLocalListMaxLength"):
+            return SendLocalListConfirmation(status=UpdateStatus.FAILED)
+        if request.update_type is UpdateType.FULL:
+            if len([e for e in entries if e.id_tag_info is not None]) > limit:
+                return SendLocalListConfirmation(status=UpdateStatus.FAILED)
+            local_list.replace(request.list_version, entries)
+        else:
+            if request.list_version <= local_list.version:
+                return SendLocalListConfirmation(status=UpdateStatus.VERSION_MISMATCH)
+            if local_list.size_after(entries) > limit:
+                return SendLocalListConfirmation(status=UpdateStatus.FAILED)
+            local_list.update(request.list_version, entries)
+        return SendLocalListConfirmation(status=UpdateStatus.ACCEPTED, hash=local_list.digest())
+
+    @handles(GetLocalListVersionRequest)
+    async def get_local_list_version(self, request: GetLocalListVersionRequest) -> Confirmation:
+        """5.9: the list's version, 0 when it is empty."""
+        return GetLocalListVersionConfirmation(list_version=self.cp.store.local_list.version)
+
+    @handles(ClearCacheRequest)
+    async def clear_cache(self, request: ClearCacheRequest) -> Confirmation:
+        """5.4: the Authorization Cache is emptied; the Local Authorization List is not touched."""
+        self.cp.store.cache.clear()
+        return ClearCacheConfirmation(status=ClearCacheStatus.ACCEPTED)
+
+    # -- configuration (5.3, 5.8) --------------------------------------------------------------
+
+    @handles(ChangeConfigurationRequest)
+    async def change_configuration(self, request: ChangeConfigurationRequest) -> Confirmation:
+        return ChangeConfigurationConfirmation(status=self.cp.config.change(request.key, request.value))
+
+    @handles(GetConfigurationRequest)
+    async def get_configuration(self, request: GetConfigurationRequest) -> Confirmation:
+        known, unknown = self.cp.config.entries(request.key)
+        return GetConfigurationConfirmation(
+            configuration_key=[KeyValue(key.name, key.readonly, value) for key, value in known],
+            unknown_key=unknown,
+        )

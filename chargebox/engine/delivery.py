@@ -1,0 +1,108 @@
+"""Delivery of the outbox: transaction messages leave in order, one in flight (OCPP 1.6 section 3.7).
+
+- An unreachable Central System is not a failure to process: the head message waits, however
+  long the outage, and is tried again when the box is online again.
+- A failure to process (SOAP fault, HTTP error, malformed answer) counts one attempt; attempt n
+  waits n x TransactionMessageRetryInterval (3.7.1), and after TransactionMessageAttempts the
+  message is given up and the next one goes.
+- The journal is the truth for what a message says about its transaction: its transactionId
+  (assigned when StartTransaction.conf arrives, so a session run offline sends its StopTransaction
+  with the id the Central System then gives, never -1 and never a guess) and its timestamps
+  (corrected once the clock was synchronised).
+- The acknowledgement and what it teaches (the transactionId) are committed in one SQLite
+  transaction, so a restart never sends an acknowledged message again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+
+from chargebox.binding import CallFailed, CentralSystemUnreachable
+from chargebox.engine.configuration import Configuration
+from chargebox.ocpp.messages import (
+    Confirmation,
+    Request,
+    StartTransactionRequest,
+    StopTransactionRequest,
+)
+from chargebox.store import Store
+from chargebox.store.database import atomic
+from chargebox.store.outbox import Queued
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[Request], Awaitable[Confirmation]]
+#: Called with each acknowledged message and its confirmation, inside the acknowledging transaction.
+Acknowledged = Callable[[Queued, Confirmation], None]
+
+
+class Courier:
+    def __init__(self, store: Store, config: Configuration, send: Send, acknowledged: Acknowledged,
+                 retry_unreachable: float) -> None:
+        self.store = store
+        self.config = config
+        self._send = send
+        self._acknowledged = acknowledged
+        self.retry_unreachable = retry_unreachable
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was queued, or the Central System is reachable again."""
+        self._wakeup.set()
+
+    async def _nap(self, seconds: float) -> None:
+        self._wakeup.clear()
+        try:
+            async with asyncio.timeout(seconds):
+                await self._wakeup.wait()
+        except TimeoutError:
+            pass
+
+    async def run(self) -> None:
+        outbox = self.store.outbox
+        while True:
+            queued = outbox.head()
+            if queued is None:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            request = self._as_sent(queued)
+            if request is None:
+                log.error("dropping %s: its transaction never got an id", queued.request.action())
+                outbox.remove(queued.seq)
+                continue
+            try:
+                confirmation = await self._send(request)
+            except CentralSystemUnreachable:
+                await self._nap(self.retry_unreachable)
+                continue
+            except CallFailed as err:
+                attempts = outbox.count_attempt(queued.seq)
+                if attempts >= self.config.integer("TransactionMessageAttempts"):
+                    log.error("%s failed %d times, giving up: %s", request.action(), attempts, err)
+                    outbox.remove(queued.seq)
+                    continue
+                log.warning("%s failed (attempt %d): %s", request.action(), attempts, err)
+                await asyncio.sleep(self.config.integer("TransactionMessageRetryInterval") * attempts)
+                continue
+            with atomic(self.store.db):
+                self._acknowledged(queued, confirmation)
+                outbox.remove(queued.seq)
+
+    def _as_sent(self, queued: Queued) -> Request | None:
+        """The message with what the journal now knows; None when its transaction has no id."""
+        request = queued.request
+        if queued.local_tx is None:
+            return request
+        entry = self.store.journal.get(queued.local_tx)
+        if isinstance(request, StartTransactionRequest):
+            return dataclasses.replace(request, timestamp=entry.start_time)
+        if entry.transaction_id is None:
+            return None
+        if isinstance(request, StopTransactionRequest) and entry.stop_time is not None:
+            return dataclasses.replace(request, transaction_id=entry.transaction_id, timestamp=entry.stop_time)
+        return dataclasses.replace(request, transaction_id=entry.transaction_id)  # type: ignore[call-arg]
+

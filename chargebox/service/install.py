@@ -1,0 +1,284 @@
+"""The installer: one command puts chargebox on a box, or into an OEM image's root filesystem.
+
+    sudo python3 -m chargebox.service.install                      # on the box, from this source tree
+    sudo python3 -m chargebox.service.install --wheels DIR         # on the box, offline, from wheels
+    python3 -m chargebox.service.install --root IMG --wheels DIR   # into an image, offline
+
+Run it from a source tree (it takes the unit, its companions and the example config from there).
+What it writes, under the root (``/`` on the box):
+
+    /opt/chargebox/                          a virtual environment for the target's Python, made by
+                                             hand (pyvenv.cfg and bin/python -> the target's python3)
+                                             and filled by ``pip install --target``, so the build
+                                             host's interpreter is never run in or linked to the image
+    /usr/local/bin/chargebox                 the ``chargebox`` command for operators
+    /etc/systemd/system/chargebox.service    the unit, enabled (multi-user.target.wants)
+    /etc/sysusers.d/chargebox.conf           the service user and its groups
+    /etc/tmpfiles.d/chargebox.conf           the config file's owner and mode
+    /etc/polkit-1/rules.d/50-chargebox.rules the service user may reboot (Hard reset)
+    /etc/chargebox/chargebox.toml            the example config, unless one is there already
+
+With ``--root`` nothing on the build host changes: no user is created, no systemctl runs; the
+image creates the user (systemd-sysusers) and fixes the config's owner (systemd-tmpfiles) at
+boot. On the box the installer does both now and reloads systemd; ``--start`` also (re)starts
+the service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from chargebox.errors import ChargeboxError
+
+TREE = Path(__file__).resolve().parents[2]
+PREFIX = Path("opt/chargebox")
+UNIT = Path("etc/systemd/system/chargebox.service")
+WANTS = Path("etc/systemd/system/multi-user.target.wants/chargebox.service")
+SYSUSERS = Path("etc/sysusers.d/chargebox.conf")
+TMPFILES = Path("etc/tmpfiles.d/chargebox.conf")
+POLKIT = Path("etc/polkit-1/rules.d/50-chargebox.rules")
+CONFIG = Path("etc/chargebox/chargebox.toml")
+COMMAND = Path("usr/local/bin/chargebox")
+MINIMUM_PYTHON = (3, 11)
+
+# The unit runs the interpreter, not a console script: pip writes the build host's interpreter
+# into a script's #! line, which is wrong inside an image.
+WRAPPER = f'#!/bin/sh\nexec /{PREFIX}/bin/python -m chargebox.cli "$@"\n'
+
+
+class InstallError(ChargeboxError, RuntimeError):
+    """The installation cannot go on; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    root: Path
+    wheels: Path | None
+    extras: tuple[str, ...]
+    python: str  # the target's interpreter, as a path inside the root
+    python_version: str  # "3.11"
+    platforms: tuple[str, ...]  # pip platform tags, for an image of another architecture
+    system_site_packages: bool
+    no_deps: bool
+    config: Path
+    start: bool
+
+    @property
+    def on_box(self) -> bool:
+        return self.root == Path("/")
+
+    def target(self, path: Path) -> Path:
+        return self.root / path
+
+
+def _host_version() -> str:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _resolve_in_root(root: Path, path: str) -> Path:
+    """``path`` inside ``root`` with its symlinks followed there (an absolute link points into the
+    root, not at the build host)."""
+    current = root / path.lstrip("/")
+    for _ in range(40):
+        if not current.is_symlink():
+            return current
+        link = os.readlink(current)
+        current = root / link.lstrip("/") if link.startswith("/") else current.parent / link
+    raise InstallError(f"{root / path.lstrip('/')}: too many levels of symbolic links")
+
+
+def python_version(root: Path, python: str) -> str:
+    """The target's Python version, ``"3.11"``: asked of the interpreter on the box; in an image,
+    read from the name its ``python3`` link leads to (``python3 -> python3.11``)."""
+    if root == Path("/"):
+        try:
+            out = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                 check=True, capture_output=True, text=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError) as err:
+            raise InstallError(f"cannot run {python}: {err}; give --python") from err
+        return out
+    found = re.fullmatch(r"python(\d+\.\d+)", _resolve_in_root(root, python).name)
+    if found is None:
+        raise InstallError(f"cannot tell the Python version of {root / python.lstrip('/')} in the image; "
+                           "give --python-version (the image's python3, like 3.11)")
+    return found.group(1)
+
+
+def _check_version(version: str) -> str:
+    try:
+        numbers = tuple(int(part) for part in version.split("."))
+    except ValueError:
+        numbers = ()
+    if len(numbers) != 2:
+        raise InstallError(f"--python-version: expected MAJOR.MINOR like 3.11, got {version!r}")
+    if numbers < MINIMUM_PYTHON:
+        raise InstallError(f"chargebox needs Python {'.'.join(map(str, MINIMUM_PYTHON))} or newer; "
+                           f"the target has {version}")
+    return version
+
+
+def make_venv(plan: Plan) -> Path:
+    """The virtual environment's skeleton, for the target's interpreter; returns its site-packages."""
+    prefix = plan.target(PREFIX)
+    site = prefix / "lib" / f"python{plan.python_version}" / "site-packages"
+    site.mkdir(parents=True, exist_ok=True)
+    (prefix / "bin").mkdir(exist_ok=True)
+    # lib64 as venv makes it, for distributions whose platlibdir is lib64.
+    links = {prefix / "bin" / "python": plan.python, prefix / "bin" / "python3": "python", prefix / "lib64": "lib"}
+    for link, target in links.items():
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target)
+    (prefix / "pyvenv.cfg").write_text(
+        f"home = {Path(plan.python).parent}\n"
+        f"include-system-site-packages = {'true' if plan.system_site_packages else 'false'}\n"
+        f"version = {plan.python_version}\n", encoding="utf-8")
+    return site
+
+
+def pip_command(plan: Plan, site: Path) -> list[str]:
+    """``pip install --target`` for the target's Python version and platform; offline with wheels."""
+    extras = f"[{','.join(plan.extras)}]" if plan.extras else ""
+    command = [sys.executable, "-m", "pip", "install", "--upgrade", "--target", str(site),
+               "--disable-pip-version-check", "--no-warn-script-location"]
+    if plan.wheels is not None:
+        command += ["--no-index", "--find-links", str(plan.wheels)]
+    if not plan.on_box:
+        command.append("--no-cache-dir")
+    cross = plan.python_version != _host_version() or plan.platforms
+    if cross:
+        # Only wheels can be installed for another interpreter, and their bytecode would be the
+        # host's: the target compiles it on first use (where /opt is writable) or runs without.
+        command += ["--python-version", plan.python_version, "--implementation", "cp", "--only-binary=:all:",
+                    "--no-compile"]
+        for platform in plan.platforms:
+            command += ["--platform", platform]
+    if plan.no_deps:
+        command.append("--no-deps")
+    command.append(f"chargebox{extras}" if plan.wheels is not None else f"{TREE}{extras}")
+    return command
+
+
+def _write(path: Path, data: str, mode: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(data, encoding="utf-8")
+    path.chmod(mode)
+
+
+def install_files(plan: Plan) -> list[str]:
+    """The unit, its companions, the command and the config (an existing config is kept)."""
+    notes = []
+    source = TREE / "systemd"
+    for name, where in (("chargebox.service", UNIT), ("chargebox.sysusers", SYSUSERS),
+                        ("chargebox.tmpfiles", TMPFILES), ("chargebox.polkit.rules", POLKIT)):
+        _write(plan.target(where), (source / name).read_text(encoding="utf-8"), 0o644)
+    _write(plan.target(COMMAND), WRAPPER, 0o755)
+    wants = plan.target(WANTS)
+    wants.parent.mkdir(parents=True, exist_ok=True)
+    if wants.is_symlink() or wants.exists():
+        wants.unlink()
+    wants.symlink_to(f"/{UNIT}")
+    config = plan.target(CONFIG)
+    if config.exists():
+        notes.append(f"kept the existing {config}")
+    else:
+        _write(config, plan.config.read_text(encoding="utf-8"), 0o640)
+        notes.append(f"installed {config} from {plan.config}: edit it for this site")
+    return notes
+
+
+def _run(command: Sequence[str]) -> None:
+    print("+", " ".join(command))
+    try:
+        subprocess.run(command, check=True)
+    except (OSError, subprocess.CalledProcessError) as err:
+        raise InstallError(f"{command[0]} failed: {err}") from err
+
+
+def install(plan: Plan) -> None:
+    site = make_venv(plan)
+    print(f"installing chargebox for Python {plan.python_version} into {site}")
+    _run(pip_command(plan, site))
+    # pip --target puts console scripts beside the packages, with the host's interpreter in #!.
+    shutil.rmtree(site / "bin", ignore_errors=True)
+    for note in install_files(plan):
+        print(note)
+    if not plan.on_box:
+        print(f"installed into {plan.root}; at first boot the image creates the chargebox user and starts the service")
+        return
+    _run(["systemd-sysusers", f"/{SYSUSERS}"])
+    _run(["systemd-tmpfiles", "--create", f"/{TMPFILES}"])
+    _run(["systemctl", "daemon-reload"])
+    check = subprocess.run([f"/{PREFIX}/bin/python", "-m", "chargebox.cli", "check-config", f"/{CONFIG}"],
+                           check=False)
+    if plan.start:
+        _run(["systemctl", "restart", "chargebox.service"])
+    elif check.returncode == 0:
+        print("start it with: systemctl start chargebox; watch it with: chargebox status, journalctl -u chargebox")
+    else:
+        print(f"fix /{CONFIG}, then: systemctl start chargebox")
+
+
+def parse(argv: Sequence[str] | None = None) -> Plan:
+    parser = argparse.ArgumentParser(prog="python3 -m chargebox.service.install", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=Path, default=Path("/"),
+                        help="an image's root filesystem to install into, offline (default: this box)")
+    parser.add_argument("--wheels", type=Path, help="install from the wheels in this folder only (no index)")
+    parser.add_argument("--extras", default="",
+                        help="comma-separated extras: gpiod, rpi, systemd (python-systemd; builds from source, "
+                             "so on Raspberry Pi OS rather apt install python3-systemd and --system-site-packages)")
+    parser.add_argument("--python", default="/usr/bin/python3", help="the target's interpreter (default /usr/bin/python3)")
+    parser.add_argument("--python-version", help="the target's Python, like 3.11 (default: asked of --python)")
+    parser.add_argument("--platform", action="append", default=[],
+                        help="pip platform tag of the target, like manylinux_2_36_aarch64 (repeatable)")
+    parser.add_argument("--system-site-packages", action="store_true",
+                        help="let the venv see the system's packages (python3-systemd, python3-rpi.gpio from apt)")
+    parser.add_argument("--no-deps", action="store_true", help="install chargebox alone (dependencies come from the system)")
+    parser.add_argument("--config", type=Path, default=TREE / "config" / "raspberry-pi.toml",
+                        help="the config installed when none exists (default: config/raspberry-pi.toml)")
+    parser.add_argument("--start", action="store_true", help="on the box: (re)start the service afterwards")
+    args = parser.parse_args(argv)
+    if not (TREE / "systemd" / "chargebox.service").is_file():
+        raise InstallError(f"run the installer from a chargebox source tree ({TREE} has no systemd/chargebox.service)")
+    root = args.root.resolve()
+    if not root.is_dir():
+        raise InstallError(f"--root {args.root}: not a directory")
+    if args.wheels is not None and not args.wheels.is_dir():
+        raise InstallError(f"--wheels {args.wheels}: not a directory")
+    if not args.config.is_file():
+        raise InstallError(f"--config {args.config}: no such file")
+    if root == Path("/") and os.geteuid() != 0:
+        raise InstallError("installing on this box needs root (sudo); to fill an image, give --root")
+    if args.start and root != Path("/"):
+        raise InstallError("--start is for the box itself; an image starts the service at boot")
+    if not args.python.startswith("/"):
+        raise InstallError(f"--python {args.python}: expected an absolute path on the target")
+    extras = tuple(name.strip() for name in args.extras.split(",") if name.strip())
+    return Plan(
+        root=root, wheels=args.wheels.resolve() if args.wheels else None, extras=extras, python=args.python,
+        python_version=_check_version(args.python_version or python_version(root, args.python)),
+        platforms=tuple(args.platform), system_site_packages=args.system_site_packages, no_deps=args.no_deps,
+        config=args.config, start=args.start,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        install(parse(argv))
+    except InstallError as err:
+        print(f"install: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""``chargebox status`` and ``chargebox queue``: ask the running daemon, print for a person or as JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from chargebox.service.control import ControlError, request
+
+
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def status_text(status: dict[str, Any]) -> str:
+    cs = status["central_system"]
+    lines = [
+        (f"chargebox {status['version']} (pid {status['pid']}) as {status['identity']}, "
+         f"time {status['time']}{'' if status['clock_synchronised'] else ' (not synchronised yet)'}"),
+        f"central system  {cs['url']}",
+        f"  registration  {_or_dash(cs['registration'])}{'' if cs['booted'] else ' (boot not accepted yet)'}",
+        f"  last success  {_or_dash(cs['last_success'])}",
+        f"  last failure  {_or_dash(cs['last_failure'])}" + (f"  {cs['last_error']}" if cs["last_error"] else ""),
+        f"last heartbeat  {status['last_heartbeat'] or 'none yet'}",
+    ]
+    for connector in status["connectors"]:
+        fault = f" fault {connector['fault']}" if connector["fault"] else ""
+        tx = f" transaction (local) {connector['local_tx']}" if connector["local_tx"] is not None else ""
+        lines.append(f"connector {connector['id']}     {connector['status']} {connector['phase'].lower()}{fault}{tx}")
+    for tx in status["transactions"]:
+        lines.append(
+            f"transaction     local {tx['local_tx']} on connector {tx['connector']}, transactionId "
+            f"{_or_dash(tx['transaction_id'])}, idTag {tx['id_tag']}, since {tx['start_time']}, "
+            f"meter {tx['meter_start']} -> {_or_dash(tx['meter_last'])} Wh")
+    outbox = status["outbox"]
+    oldest = f", oldest from {outbox['oldest']}" if outbox["oldest"] else ""
+    lines.append(f"outbox          {outbox['depth']} message(s) waiting{oldest}")
+    return "\n".join(lines)
+
+
+def queue_text(messages: list[dict[str, Any]]) -> str:
+    lines = [f"{'seq':>6}  {'action':<18} {'local tx':>8} {'tx id':>8}  {'created':<32} attempts"]
+    for m in messages:
+        lines.append(f"{m['seq']:>6}  {m['action']:<18} {_or_dash(m['local_tx']):>8} "
+                     f"{_or_dash(m['transaction_id']):>8}  {m['created']:<32} {m['attempts']}")
+    lines.append(f"{len(messages)} message(s) waiting")
+    return "\n".join(lines)
+
+
+def report(command: str, socket: Path, *, as_json: bool, output: Path | None = None) -> int:
+    """Print what the daemon at ``socket`` answers to ``command``; 1 with the reason when it cannot."""
+    try:
+        result = request(socket, command)
+    except ControlError as err:
+        print(f"chargebox {command}: {err}", file=sys.stderr)
+        return 1
+    if output is not None:
+        output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"{len(result)} message(s) written to {output}")
+    elif as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(status_text(result) if command == "status" else queue_text(result))
+    return 0

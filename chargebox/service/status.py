@@ -1,0 +1,105 @@
+"""What ``chargebox status`` and ``chargebox queue`` show, built from the running charge point's
+public state and its database (plain JSON-ready values; the control socket sends them as they are).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import Any
+
+import chargebox
+from chargebox.engine.chargepoint import ChargePoint
+from chargebox.engine.connector import Fault
+from chargebox.logfields import mask_id_tag
+from chargebox.ocpp import codec
+from chargebox.service.link import LinkMonitor
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _fault(fault: Fault | None) -> str | None:
+    """The error code (7.7) with its info text, as StatusNotification reports them."""
+    if fault is None:
+        return None
+    return f"{fault.code.value}: {fault.info}" if fault.info else fault.code.value
+
+
+def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, central_system_url: str) -> dict[str, Any]:
+    """Connectors, running transactions, the Central System link, the last heartbeat, the outbox.
+
+    IdTags are masked as in the logs (``[log] mask_id_tags``): an operator on the phone needs to
+    tell sessions apart, not to read cards.
+    """
+    clock = charge_point.clock
+    now = clock.now()
+    heartbeat = charge_point.last_heartbeat
+    oldest = charge_point.outbox.head()
+    return {
+        "version": chargebox.__version__,
+        "pid": os.getpid(),
+        "identity": identity,
+        "time": now.isoformat(),
+        "clock_synchronised": clock.synced,
+        "central_system": {
+            "url": central_system_url,
+            "registration": charge_point.registration.value if charge_point.registration else None,
+            "booted": charge_point.booted.is_set(),
+            "last_success": _iso(link.last_success),
+            "last_failure": _iso(link.last_failure),
+            "last_error": link.last_error,
+        },
+        # The charge point keeps heartbeat times on the loop clock; shown as wall time.
+        "last_heartbeat": _iso(now - timedelta(seconds=clock.monotonic() - heartbeat))
+        if heartbeat is not None else None,
+        "connectors": [
+            {
+                "id": number,
+                "status": port.machine.status.value,
+                "phase": port.machine.phase.name,
+                "fault": _fault(port.machine.fault),
+                "local_tx": port.local_tx,
+            }
+            for number, port in charge_point.ports.items()
+        ],
+        "transactions": [
+            {
+                "local_tx": entry.local_id,
+                "connector": entry.connector_id,
+                "transaction_id": entry.transaction_id,
+                "id_tag": mask_id_tag(entry.id_tag),
+                "start_time": entry.start_time.isoformat(),
+                "meter_start": entry.meter_start,
+                "meter_last": entry.meter_last,
+            }
+            for entry in charge_point.journal.running()
+        ],
+        "outbox": {
+            "depth": charge_point.outbox.depth(),
+            "oldest": oldest.created.isoformat() if oldest is not None else None,
+        },
+    }
+
+
+def queue(charge_point: ChargePoint) -> list[dict[str, Any]]:
+    """Every message waiting in the outbox, oldest first, as it will be sent.
+
+    Unmasked: this is the export for reconciling with the Central System after a long outage, and
+    the control socket that serves it is for root and the service user only. A message of a
+    transaction carries the Central System's transactionId once known (``transaction_id``).
+    """
+    journal = charge_point.journal
+    return [
+        {
+            "seq": queued.seq,
+            "action": queued.request.action(),
+            "local_tx": queued.local_tx,
+            "transaction_id": journal.get(queued.local_tx).transaction_id if queued.local_tx is not None else None,
+            "created": queued.created.isoformat(),
+            "attempts": queued.attempts,
+            "payload": codec.to_wire(queued.request),
+        }
+        for queued in charge_point.outbox.all()
+    ]

@@ -1,0 +1,145 @@
+"""The Local Authorization List and the Authorization Cache, kept apart (OCPP 1.6 section 3.5).
+
+Both are keyed by the idTag folded to one case: IdToken is case-insensitive (7.16). The list is the
+Central System's, changed only by SendLocalList (5.13); the cache is the box's own memory of every
+IdTagInfo it was given, bounded, and cleared by ClearCache (5.4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from chargebox.ocpp.datatypes import AuthorisationData, IdTagInfo
+from chargebox.ocpp.enums import AuthorizationStatus
+from chargebox.store.database import atomic
+
+_VERSION_KEY = "local_list_version"
+
+
+def _row(id_tag: str, info: IdTagInfo) -> dict[str, Any]:
+    return {
+        "key": id_tag.casefold(), "id_tag": id_tag, "status": info.status.value,
+        "expiry": info.expiry_date.isoformat() if info.expiry_date else None,
+        "parent_id_tag": info.parent_id_tag,
+    }
+
+
+def _info(row: dict[str, Any]) -> IdTagInfo:
+    return IdTagInfo(
+        AuthorizationStatus(row["status"]),
+        datetime.fromisoformat(row["expiry"]) if row["expiry"] else None,
+        row["parent_id_tag"],
+    )
+
+
+def _lookup(table: sqlite_utils.db.Table, id_tag: str) -> IdTagInfo | None:
+    rows = list(table.rows_where("key = ?", [id_tag.casefold()], limit=1))
+    return _info(rows[0]) if rows else None
+
+
+class LocalList:
+    """The Local Authorization List and its version (0 when empty, 4.x GetLocalListVersion)."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self._db = db
+        self._table = db.table("local_list")
+        self._settings = db.table("settings")
+
+    @property
+    def version(self) -> int:
+        rows = list(self._settings.rows_where("key = ?", [_VERSION_KEY]))
+        return int(rows[0]["value"]) if rows and self.size else 0
+
+    @property
+    def size(self) -> int:
+        return int(self._table.count)
+
+    def get(self, id_tag: str) -> IdTagInfo | None:
+        return _lookup(self._table, id_tag)
+
+    def replace(self, version: int, entries: Iterable[AuthorisationData]) -> None:
+        """A Full update: the list becomes exactly ``entries``."""
+        with atomic(self._db):
+            self._db.execute("DELETE FROM local_list")
+            self._apply(version, entries)
+
+    def update(self, version: int, entries: Iterable[AuthorisationData]) -> None:
+        """A Differential update: an entry with idTagInfo is added or replaced, one without is removed."""
+        with atomic(self._db):
+            self._apply(version, entries)
+
+    def size_after(self, entries: list[AuthorisationData]) -> int:
+        """How many entries a Differential update would leave, to refuse one past the maximum."""
+        keys = {e.id_tag.casefold() for e in entries}
+        present = {row["key"] for row in self._db.query(
+            f"SELECT key FROM local_list WHERE key IN ({','.join('?' * len(keys))})", list(keys))} if keys else set()
+        added = {e.id_tag.casefold() for e in entries if e.id_tag_info is not None} - present
+        removed = {e.id_tag.casefold() for e in entries if e.id_tag_info is None} & present
+        return self.size + len(added) - len(removed)
+
+    def _apply(self, version: int, entries: Iterable[AuthorisationData]) -> None:
+        upserts, deletes = [], []
+        for entry in entries:
+            if entry.id_tag_info is None:
+                deletes.append((entry.id_tag.casefold(),))
+            else:
+                info = entry.id_tag_info
+                # ConcurrentTx only describes the tag's state when the Central System answered; in a
+                # list it means the tag is valid (spec 4.8, 4.10).
+                if info.status is AuthorizationStatus.CONCURRENT_TX:
+                    info = IdTagInfo(AuthorizationStatus.ACCEPTED, info.expiry_date, info.parent_id_tag)
+                upserts.append(_row(entry.id_tag, info))
+        if deletes:
+            self._db.conn.executemany("DELETE FROM local_list WHERE key = ?", deletes)
+        if upserts:
+            self._table.upsert_all(upserts, pk="key", batch_size=2000)
+        self._settings.upsert({"key": _VERSION_KEY, "value": str(version)}, pk="key")
+
+    def digest(self) -> str:
+        """SHA-1 over the list in a canonical form (idTag order), sent back as SendLocalList.conf's
+        hash. 1.5 leaves the method open (4.x Send Local List); the Central System may compare."""
+        sha = hashlib.sha1()
+        for row in self._db.query("SELECT key, status, expiry, parent_id_tag FROM local_list ORDER BY key"):
+            sha.update("|".join(str(row[k] or "") for k in ("key", "status", "expiry", "parent_id_tag")).encode())
+            sha.update(b"\n")
+        return sha.hexdigest()
+
+
+class AuthorizationCache:
+    """Every IdTagInfo received, latest first; the least useful entries go when it is full (1.6 3.5.1):
+    entries that are not valid first, then the ones updated longest ago."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self._db = db
+        self._table = db.table("auth_cache")
+
+    @property
+    def size(self) -> int:
+        return int(self._table.count)
+
+    def get(self, id_tag: str) -> IdTagInfo | None:
+        return _lookup(self._table, id_tag)
+
+    def put(self, id_tag: str, info: IdTagInfo, *, max_entries: int) -> None:
+        with atomic(self._db):
+            row = _row(id_tag, info)
+            row["stamp"] = self._next_stamp()
+            self._table.upsert(row, pk="key")
+            excess = self.size - max_entries
+            if excess > 0:
+                self._db.execute(
+                    "DELETE FROM auth_cache WHERE key IN (SELECT key FROM auth_cache "
+                    "ORDER BY status = 'Accepted', stamp LIMIT ?)", [excess])
+
+    def _next_stamp(self) -> int:
+        # A counter, not a clock: the order of updates is what matters, and it never goes backwards.
+        row = next(self._db.query("SELECT coalesce(max(stamp), 0) + 1 AS n FROM auth_cache"))
+        return int(row["n"])
+
+    def clear(self) -> None:
+        self._db.execute("DELETE FROM auth_cache")

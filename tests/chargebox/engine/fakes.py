@@ -1,0 +1,204 @@
+"""Fake hardware and a scriptable fake Central System for engine tests on a virtual clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from hal.errors import DeviceTimeout
+from hal.events import MeterIdentity, PilotState
+from hal.meter.base import Meter
+from hal.pilot.base import Pilot
+from hal.relay.base import Relay
+
+from chargebox.binding import CallFailed, CentralSystemUnreachable
+from chargebox.clock import Clock, loop_wall_clock
+from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity, Timers
+from chargebox.engine.configuration import Configuration
+from chargebox.ocpp.datatypes import IdTagInfo
+from chargebox.ocpp.enums import AuthorizationStatus, RegistrationStatus
+from chargebox.ocpp.messages import (
+    AuthorizeConfirmation,
+    BootNotificationConfirmation,
+    Confirmation,
+    HeartbeatConfirmation,
+    MeterValuesConfirmation,
+    Request,
+    StartTransactionConfirmation,
+    StatusNotificationConfirmation,
+    StopTransactionConfirmation,
+)
+from chargebox.store import Store
+
+#: 2026-01-01T00:00:00Z, the fake Central System's idea of "now" at loop time 0.
+EPOCH = 1_767_225_600.0
+
+
+class FakeCentralSystem:
+    """Answers like a permissive Central System; ``reachable``, ``fail`` and ``answers`` script it."""
+
+    def __init__(self, *, boot: list[RegistrationStatus] | None = None, clock_skew: float = 0.0) -> None:
+        self.sent: list[tuple[float, Request]] = []
+        self.reachable = True
+        self.boot = boot or []
+        self.fail: dict[str, int] = {}  # action -> how many calls still get a SOAP fault
+        self.answers: dict[str, Callable[[Request], Confirmation]] = {}
+        self.tags: dict[str, IdTagInfo] = {}
+        self.next_transaction_id = 77
+        self.clock_skew = clock_skew
+        self.received = asyncio.Condition()
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(EPOCH + asyncio.get_running_loop().time() + self.clock_skew, timezone.utc)
+
+    def info(self, id_tag: str) -> IdTagInfo:
+        return self.tags.get(id_tag, IdTagInfo(AuthorizationStatus.ACCEPTED))
+
+    async def call(self, request: Request) -> Confirmation:
+        action = request.action()
+        if not self.reachable:
+            raise CentralSystemUnreachable("down")
+        async with self.received:
+            self.sent.append((asyncio.get_running_loop().time(), request))
+            self.received.notify_all()
+        if self.fail.get(action, 0) > 0:
+            self.fail[action] -= 1
+            raise CallFailed("Receiver/InternalError")
+        if action in self.answers:
+            return self.answers[action](request)
+        match action:
+            case "BootNotification":
+                status = self.boot.pop(0) if self.boot else RegistrationStatus.ACCEPTED
+                return BootNotificationConfirmation(status=status, current_time=self.now(), heartbeat_interval=120)
+            case "Heartbeat":
+                return HeartbeatConfirmation(current_time=self.now())
+            case "Authorize":
+                return AuthorizeConfirmation(id_tag_info=self.info(request.id_tag))  # type: ignore[attr-defined]
+            case "StartTransaction":
+                self.next_transaction_id += 1
+                return StartTransactionConfirmation(transaction_id=self.next_transaction_id,
+                                                    id_tag_info=self.info(request.id_tag))  # type: ignore[attr-defined]
+            case "StopTransaction":
+                return StopTransactionConfirmation()
+            case "MeterValues":
+                return MeterValuesConfirmation()
+        return StatusNotificationConfirmation()
+
+    def actions(self) -> list[str]:
+        return [request.action() for _, request in self.sent]
+
+    def of(self, action: str) -> list[Request]:
+        return [request for _, request in self.sent if request.action() == action]
+
+    def times(self, action: str) -> list[float]:
+        return [t for t, request in self.sent if request.action() == action]
+
+    async def wait(self, action: str, count: int = 1) -> list[Request]:
+        async with self.received:
+            await self.received.wait_for(lambda: self.actions().count(action) >= count)
+        return self.of(action)
+
+
+class FakePilot(Pilot):
+    """``await put(state)`` returns once the charge point has dealt with the state."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: asyncio.Queue[PilotState] = asyncio.Queue()
+        self._taken = False
+
+    async def put(self, state: PilotState) -> None:
+        self.queue.put_nowait(state)
+        await self.queue.join()
+
+    async def _write_duty(self, duty: float | None) -> None:
+        pass
+
+    async def _next_state(self) -> PilotState:
+        # The charge point asks for the next state only when it has applied the previous one.
+        if self._taken:
+            self.queue.task_done()
+        state = await self.queue.get()
+        self._taken = True
+        return state
+
+
+class FakeRelay(Relay):
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: list[bool] = []
+        self.changed = asyncio.Event()
+
+    async def _write(self, closed: bool) -> None:
+        self.history.append(closed)
+        self.changed.set()
+
+    async def wait(self, closed: bool) -> None:
+        while self.closed is not closed or not self.history:
+            self.changed.clear()
+            await self.changed.wait()
+
+
+class FakeMeter(Meter):
+    def __init__(self, energy_wh: float = 1000.4) -> None:
+        super().__init__()
+        self.energy_wh = energy_wh
+        self.broken = False
+
+    async def _open(self) -> None:
+        pass
+
+    async def _close(self) -> None:
+        pass
+
+    async def _read_values(self) -> dict[str, float]:
+        if self.broken:
+            raise DeviceTimeout("meter does not answer")
+        return {"energy_import_wh": self.energy_wh, "power_w": 3680.0, "current_l1": 16.0, "voltage_l1": 230.0}
+
+    async def _read_identity(self) -> MeterIdentity:
+        return MeterIdentity("FAKE", "123")
+
+
+class Box:
+    """One charge point with fake parts over a database that outlives restarts of the charge point."""
+
+    def __init__(self, cs: FakeCentralSystem, *, connectors: int = 1, **ocpp: str) -> None:
+        self.cs = cs
+        self.store = Store.open(":memory:")
+        self.pilots = [FakePilot() for _ in range(connectors)]
+        self.relays = [FakeRelay() for _ in range(connectors)]
+        self.meters = [FakeMeter() for _ in range(connectors)]
+        self.ocpp = {"HeartBeatInterval": "900", "MeterValueSampleInterval": "60", **ocpp}
+        self.cp = self.build()
+        self.task: asyncio.Task[None] | None = None
+
+    def build(self) -> ChargePoint:
+        hardware = {n + 1: ConnectorHardware(self.pilots[n], self.relays[n], self.meters[n], 16.0)
+                    for n in range(len(self.pilots))}
+        return ChargePoint(
+            identity=Identity("chargebox", "test"), client=self.cs, store=self.store,
+            config=Configuration(self.store.db, self.ocpp), clock=Clock(loop_wall_clock(EPOCH)),
+            connectors=hardware, reader=None, timers=Timers(boot_retry_min=10, retry_unreachable=30),
+        )
+
+    def start(self) -> ChargePoint:
+        self.task = asyncio.create_task(self.cp.run())
+        return self.cp
+
+    async def stop(self) -> None:
+        assert self.task is not None
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+    async def restart(self) -> ChargePoint:
+        """A new charge point with new devices on the same database, as after a power cut or a
+        service restart; the meters keep their registers and the EVs stay plugged in."""
+        await self.stop()
+        for n, old in enumerate(self.meters):
+            self.meters[n] = FakeMeter(old.energy_wh)
+            self.meters[n].broken = old.broken
+        self.pilots = [FakePilot() for _ in self.pilots]
+        self.cp = self.build()
+        return self.start()

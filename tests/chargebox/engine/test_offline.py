@@ -1,0 +1,295 @@
+"""Authorization and offline operation on a virtual clock: the local list, the cache, the offline
+rules of OCPP 1.6 3.5, groups, deauthorization, the outbox's retry rules and power loss."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import pytest
+from hal.events import CardPresented, PilotState
+
+from chargebox.ocpp.datatypes import AuthorisationData, IdTagInfo
+from chargebox.ocpp.enums import AuthorizationStatus, UpdateStatus, UpdateType
+from chargebox.ocpp.messages import (
+    SendLocalListRequest,
+    StartTransactionRequest,
+    StopTransactionRequest,
+)
+from tests.chargebox.engine.fakes import Box, FakeCentralSystem
+from tests.chargebox.engine.test_chargepoint import CARD, plug_and_start
+
+pytestmark = pytest.mark.looptime(end=30 * 86400)
+
+ACCEPTED = IdTagInfo(AuthorizationStatus.ACCEPTED)
+OTHER = CardPresented(bytes.fromhex("11223344"))
+
+
+async def send_list(box: Box, *entries: AuthorisationData, version: int = 1) -> None:
+    conf = await box.cp.handle(SendLocalListRequest(update_type=UpdateType.FULL, list_version=version,
+                                                    local_authorisation_list=list(entries)))
+    assert conf.status is UpdateStatus.ACCEPTED  # type: ignore[attr-defined]
+
+
+async def offline_box(cs: FakeCentralSystem, **ocpp: str) -> Box:
+    """A box that booted, then lost its Central System."""
+    box = Box(cs, **ocpp)
+    box.start()
+    await cs.wait("StatusNotification")
+    cs.reachable = False
+    box.cp.online = False
+    return box
+
+
+async def test_offline_a_card_from_the_local_list_charges_and_the_session_is_sent_later() -> None:
+    cs = FakeCentralSystem()
+    box = await offline_box(cs)
+    await send_list(box, AuthorisationData("0a0b0c0d", ACCEPTED))  # idTags are case-insensitive
+    await plug_and_start(box)
+    await asyncio.sleep(4 * 3600)  # many hours of outage; samples queue up
+    await box.cp.present(CARD)
+    await box.relays[0].wait(False)
+    queued = box.cp.outbox.depth()
+    cs.reachable = True
+    (stop,) = await cs.wait("StopTransaction")
+    await box.stop()
+    samples = queued - 2  # the start, a sample a minute, the stop
+    assert samples >= 4 * 60 - 1
+    sent = [a for a in cs.actions() if a in ("StartTransaction", "MeterValues", "StopTransaction")]
+    assert sent == ["StartTransaction"] + ["MeterValues"] * samples + ["StopTransaction"]  # in order
+    assert isinstance(stop, StopTransactionRequest) and stop.transaction_id == 78  # the id given after the outage
+    assert "Authorize" not in cs.actions()
+
+
+async def test_offline_a_card_from_the_cache_charges() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs)
+    cp = box.start()
+    await cs.wait("StatusNotification")
+    await cp.present(OTHER)  # online: authorized, and remembered
+    await asyncio.sleep(61)  # the authorization lapses without a cable
+    cs.reachable = False
+    cp.online = False
+    await plug_and_start(box, card=OTHER)
+    await box.stop()
+    assert cs.actions().count("Authorize") == 1 and box.relays[0].closed is False  # shutdown opens it
+
+
+@pytest.mark.parametrize("allow", [True, False])
+async def test_offline_an_unknown_card_charges_only_when_allowed(allow: bool) -> None:
+    cs = FakeCentralSystem()
+    box = await offline_box(cs, AllowOfflineTxForUnknownId=str(allow).lower())
+    await box.pilots[0].put(PilotState.B)
+    await box.cp.present(CARD)
+    await box.pilots[0].put(PilotState.C)
+    await asyncio.sleep(5)
+    await box.stop()
+    assert (True in box.relays[0].history) is allow
+    assert (box.cp.journal.recent(1) != []) is allow
+
+
+async def test_offline_a_known_card_that_is_not_valid_never_charges_even_if_unknown_ones_may() -> None:
+    cs = FakeCentralSystem()
+    box = await offline_box(cs, AllowOfflineTxForUnknownId="true")
+    await send_list(box, AuthorisationData("0A0B0C0D", IdTagInfo(AuthorizationStatus.BLOCKED)))
+    await box.pilots[0].put(PilotState.B)
+    await box.cp.present(CARD)
+    await asyncio.sleep(5)
+    await box.stop()
+    assert box.cp.journal.recent(1) == []
+
+
+async def test_offline_an_expired_list_entry_does_not_charge() -> None:
+    cs = FakeCentralSystem()
+    box = await offline_box(cs)
+    expired = datetime(2025, 12, 31, tzinfo=timezone.utc)
+    await send_list(box, AuthorisationData("0A0B0C0D", IdTagInfo(AuthorizationStatus.ACCEPTED, expired)))
+    await box.pilots[0].put(PilotState.B)
+    await box.cp.present(CARD)
+    await asyncio.sleep(5)
+    await box.stop()
+    assert box.cp.journal.recent(1) == []
+
+
+async def test_offline_with_local_authorize_offline_off_nothing_local_charges() -> None:
+    cs = FakeCentralSystem()
+    box = await offline_box(cs, LocalAuthorizeOffline="false")
+    await send_list(box, AuthorisationData("0A0B0C0D", ACCEPTED))
+    await box.pilots[0].put(PilotState.B)
+    await box.cp.present(CARD)
+    await asyncio.sleep(5)
+    await box.stop()
+    assert box.cp.journal.recent(1) == []
+
+
+@pytest.mark.parametrize("pre_authorize", [True, False])
+async def test_local_pre_authorize_starts_a_listed_card_without_asking(pre_authorize: bool) -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs, LocalPreAuthorize=str(pre_authorize).lower())
+    box.start()
+    await cs.wait("StatusNotification")
+    await send_list(box, AuthorisationData("0A0B0C0D", ACCEPTED))
+    await plug_and_start(box)
+    await box.stop()
+    assert ("Authorize" in cs.actions()) is not pre_authorize
+
+
+async def test_online_the_central_system_decides_over_the_list_and_its_answer_is_cached() -> None:
+    cs = FakeCentralSystem()
+    cs.tags["0A0B0C0D"] = IdTagInfo(AuthorizationStatus.BLOCKED)
+    box = Box(cs)
+    box.start()
+    await cs.wait("StatusNotification")
+    await box.pilots[0].put(PilotState.B)
+    await box.cp.present(CARD)
+    await asyncio.sleep(5)
+    await box.stop()
+    assert box.cp.journal.recent(1) == []
+    cached = box.store.cache.get("0a0b0c0d")
+    assert cached is not None and cached.status is AuthorizationStatus.BLOCKED
+
+
+async def test_a_card_of_the_same_group_stops_the_session_and_the_starting_card_needs_no_authorize() -> None:
+    cs = FakeCentralSystem()
+    cs.tags = {"0A0B0C0D": IdTagInfo(AuthorizationStatus.ACCEPTED, parent_id_tag="FLEET"),
+               "11223344": IdTagInfo(AuthorizationStatus.ACCEPTED, parent_id_tag="fleet")}
+    box = Box(cs)
+    box.start()
+    await cs.wait("StatusNotification")
+    await plug_and_start(box)
+    await box.cp.present(OTHER)  # same group: Authorize tells its parent, then it stops the session
+    (stop,) = await cs.wait("StopTransaction")
+    assert stop.id_tag == "11223344"  # type: ignore[attr-defined]
+    authorizes = cs.actions().count("Authorize")
+    await box.pilots[0].put(PilotState.A)
+    await plug_and_start(box)
+    await box.cp.present(CARD)  # the card that started stops without an Authorize
+    await cs.wait("StopTransaction", 2)
+    await box.stop()
+    assert cs.actions().count("Authorize") == authorizes + 1  # only for the second start
+
+
+async def test_a_card_of_another_group_does_not_stop_the_session() -> None:
+    cs = FakeCentralSystem()
+    cs.tags = {"0A0B0C0D": IdTagInfo(AuthorizationStatus.ACCEPTED, parent_id_tag="FLEET"),
+               "11223344": IdTagInfo(AuthorizationStatus.ACCEPTED, parent_id_tag="OTHER")}
+    box = Box(cs)
+    box.start()
+    await cs.wait("StatusNotification")
+    await plug_and_start(box)
+    await box.cp.present(OTHER)
+    await asyncio.sleep(5)
+    await box.stop()
+    assert cs.of("StopTransaction") == [] and box.relays[0].history[-2:] == [True, False]  # open at shutdown only
+
+
+@pytest.mark.parametrize("stop_on_invalid", [True, False])
+async def test_a_deauthorized_offline_start_stops_the_session_or_only_the_energy(stop_on_invalid: bool) -> None:
+    cs = FakeCentralSystem()
+    cs.tags["0A0B0C0D"] = IdTagInfo(AuthorizationStatus.INVALID)
+    box = await offline_box(cs, AllowOfflineTxForUnknownId="true",
+                            StopTransactionOnInvalidId=str(stop_on_invalid).lower())
+    await plug_and_start(box)  # unknown offline: charges
+    cs.reachable = True
+    await cs.wait("StartTransaction")  # ... until the Central System says Invalid
+    await box.relays[0].wait(False)
+    await asyncio.sleep(5)
+    if stop_on_invalid:
+        assert cs.of("StopTransaction") and box.cp.journal.recent(1)[0].stop_reason == "DeAuthorized"
+    else:
+        assert cs.of("StopTransaction") == [] and box.cp.journal.running()
+        await box.pilots[0].put(PilotState.B)
+        await box.pilots[0].put(PilotState.C)  # the EV asks again: the relay stays open
+        await asyncio.sleep(5)
+        assert box.relays[0].closed is False
+        await box.pilots[0].put(PilotState.A)  # unplugging ends it
+        await cs.wait("StopTransaction")
+    await box.stop()
+
+
+async def test_a_stop_transaction_that_faults_is_retried_with_linear_backoff_then_skipped() -> None:
+    cs = FakeCentralSystem()
+    cs.fail["StopTransaction"] = 99
+    box = Box(cs, TransactionMessageAttempts="3", TransactionMessageRetryInterval="20",
+              MeterValueSampleInterval="0")
+    box.start()
+    await cs.wait("StatusNotification")
+    await plug_and_start(box)
+    await box.cp.present(CARD)
+    await cs.wait("StopTransaction", 3)
+    await box.pilots[0].put(PilotState.A)
+    await plug_and_start(box, card=OTHER)  # the next session's messages are not blocked for ever
+    await cs.wait("StartTransaction", 2)
+    await box.stop()
+    tries = cs.times("StopTransaction")[:3]
+    assert [round(b - a) for a, b in zip(tries, tries[1:])] == [20, 40]  # 1 x, then 2 x the interval
+    assert cs.actions().count("StopTransaction") >= 3
+
+
+async def test_an_unreachable_central_system_is_not_a_failure_the_message_waits() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs, TransactionMessageAttempts="1", MeterValueSampleInterval="0", AllowOfflineTxForUnknownId="true")
+    box.start()
+    await cs.wait("StatusNotification")
+    cs.reachable = False
+    await plug_and_start(box)  # the Authorize finds the Central System gone: the offline rules decide
+    await asyncio.sleep(3 * 86400)  # three days down
+    cs.reachable = True
+    (start,) = await cs.wait("StartTransaction")
+    await box.stop()
+    assert isinstance(start, StartTransactionRequest)
+
+
+async def test_power_loss_stops_the_running_session_once_with_the_last_journalled_value() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs)
+    box.start()
+    await cs.wait("StatusNotification")
+    await plug_and_start(box)
+    box.meters[0].energy_wh = 1800.0
+    await cs.wait("MeterValues")
+    box.cp._shutdown = lambda: asyncio.sleep(0)  # type: ignore[method-assign]  # a power cut: no clean stop
+    box.meters[0].broken = True  # and the meter does not answer after it
+    cp = await box.restart()
+    await cs.wait("StopTransaction")
+    box.meters[0].broken = False
+    cp = await box.restart()
+    await cs.wait("BootNotification", 3)
+    await asyncio.sleep(600)
+    await box.stop()
+    (stop,) = cs.of("StopTransaction")  # once, whatever the restarts
+    assert isinstance(stop, StopTransactionRequest) and stop.meter_stop == 1800 and stop.transaction_id == 78
+    assert cp.journal.recent(1)[0].stop_reason == "PowerLoss" and not cp.journal.running()
+    assert box.relays[0].closed is False and cs.actions().count("StartTransaction") == 1
+
+
+async def test_a_fresh_reading_after_the_power_cut_stops_the_session_when_the_meter_answers() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs, MeterValueSampleInterval="0")
+    box.start()
+    await cs.wait("StatusNotification")
+    await plug_and_start(box)
+    box.cp._shutdown = lambda: asyncio.sleep(0)  # type: ignore[method-assign]
+    box.meters[0].energy_wh = 2500.0  # charged on after the last journal entry, then the power went
+    await box.restart()
+    (stop,) = await cs.wait("StopTransaction")
+    await box.stop()
+    assert stop.meter_stop == 2500  # type: ignore[attr-defined]
+
+
+async def test_a_service_stop_keeps_the_session_in_the_journal_and_the_restart_stops_it() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs, MeterValueSampleInterval="0")
+    box.start()
+    await cs.wait("StatusNotification")
+    await plug_and_start(box)
+    await asyncio.sleep(575)  # the journal has 1000 Wh from 540 s
+    box.meters[0].energy_wh = 1030.0
+    await asyncio.sleep(10)
+    await box.stop()  # SIGTERM: relay open, a fresh reading journalled
+    assert box.relays[0].closed is False and box.cp.journal.running()[0].meter_last == 1030
+    box.meters[0].broken = True
+    await box.restart()
+    (stop,) = await cs.wait("StopTransaction")
+    await box.stop()
+    assert stop.meter_stop == 1030  # type: ignore[attr-defined]

@@ -1,0 +1,58 @@
+"""The site config's [ocpp] table: configuration keys by their OCPP names, checked like
+ChangeConfiguration checks them, every problem reported with its key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chargebox.config import load
+from chargebox.errors import ConfigError
+
+BASE = """
+[chargebox]
+identity = "BOX-1"
+[central_system]
+url = "https://cs.example.com/ocpp"
+[endpoint]
+public_url = "http://box.example.com/"
+allow_plain_http = true
+[storage]
+path = "box.db"
+[[connector]]
+[connector.meter]
+backend = "modbus"
+model = "sdm630"
+host = "127.0.0.1"
+[connector.pilot]
+backend = "sim"
+address = "127.0.0.1:7701"
+[connector.relay]
+backend = "sim"
+address = "127.0.0.1:7701"
+"""
+
+
+def write(tmp_path: Path, ocpp: str) -> Path:
+    path = tmp_path / "box.toml"
+    path.write_text(BASE + "[ocpp]\n" + ocpp, encoding="utf-8")
+    return path
+
+
+def test_keys_become_the_boxs_defaults_in_wire_form(tmp_path: Path) -> None:
+    config = load(write(tmp_path, 'HeartBeatInterval = 300\nLocalPreAuthorize = true\n'
+                                  'meterValuesSampledData = "Energy.Active.Import.Register, Voltage"\n'))
+    assert config.ocpp == {"HeartBeatInterval": "300", "LocalPreAuthorize": "true",
+                           "MeterValuesSampledData": "Energy.Active.Import.Register,Voltage"}
+
+
+def test_every_bad_key_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(write(tmp_path, 'HeartBeatInterval = 0\nLocalPreAuthorize = "maybe"\nNoSuchKey = 1\n'
+                             'NumberOfConnectors = 4\nMeterValuesSampledData = "Bogus"\n'))
+    text = str(caught.value)
+    for key in ("ocpp.HeartBeatInterval", "ocpp.LocalPreAuthorize", "ocpp.NoSuchKey", "ocpp.NumberOfConnectors",
+                "ocpp.MeterValuesSampledData"):
+        assert key in text
+    assert "an integer >= 1, got 0" in text and "readonly" in text
