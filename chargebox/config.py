@@ -8,6 +8,7 @@ The keys are documented in README.md ("Configuration").
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import ssl
 import tomllib
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from hal.backends import check_options
 from chargebox.binding.soap15 import tls
 from chargebox.engine.configuration import KEYS, Kind, normalise
 from chargebox.errors import ConfigError
+from chargebox.mobile.policy import WakeUpPolicy
+from chargebox.maintenance.settings import DiagnosticsSettings, FirmwareSettings, TransferSettings
 
 _KINDS = {Kind.INT: "an integer", Kind.BOOL: "true or false", Kind.MEASURANDS: "a comma-separated list of "
           "measurands (7.20), like \"Energy.Active.Import.Register,Power.Active.Import\"", Kind.TEXT: "a string"}
@@ -110,6 +113,12 @@ class Config:
     mask_id_tags: bool = True
     control_socket: Path = Path(DEFAULT_CONTROL_SOCKET)
     reboot_command: tuple[str, ...] = DEFAULT_REBOOT_COMMAND
+    #: The network interface whose current address goes into ``public_url``'s ``{address}`` (8.3).
+    public_interface: str | None = None
+    modem: Device | None = None  # [modem]
+    wakeup: WakeUpPolicy = WakeUpPolicy()  # [wakeup]
+    firmware: FirmwareSettings = FirmwareSettings()
+    diagnostics: DiagnosticsSettings = DiagnosticsSettings()
 
 
 _TYPES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "a table",
@@ -279,6 +288,100 @@ def _ocpp_keys(c: _Checker, table: dict[str, Any]) -> dict[str, str]:
     return found
 
 
+def _transfer(c: _Checker, table: dict[str, Any], p: str) -> TransferSettings:
+    """The keys ``[firmware]`` and ``[diagnostics]`` share: how a file moves over FTP(S)."""
+    default = TransferSettings()
+    settings = TransferSettings(
+        retries=c.get(table, p, "retries", int, default.retries, check=lambda v: 0 <= v <= 1000,
+                      expected="0..1000 (retries when the request gives none)"),
+        retry_interval=c.get(table, p, "retry_interval", float, default.retry_interval, check=lambda v: v >= 0,
+                             expected="seconds >= 0"),
+        timeout=c.get(table, p, "timeout", float, default.timeout, check=lambda v: v > 0, expected="seconds > 0"),
+        ca_file=_file(c, table, p, "ca_file"),
+    )
+    if settings.ca_file is not None:
+        _tls_context(c, f"{p}.ca_file", settings.ssl_context)
+    return settings
+
+
+def _folder(c: _Checker, table: dict[str, Any], p: str) -> Path | None:
+    value = c.get(table, p, "directory", str, None, check=bool, expected="a folder path")
+    return (c.path.parent / value).resolve() if value else None
+
+
+def _firmware(c: _Checker, data: dict[str, Any]) -> FirmwareSettings:
+    """``[firmware]`` (README, Configuration): without an installer, UpdateFirmware is not supported."""
+    p = "firmware"
+    table = c.table(data, "", p, required=False) or {}
+    c.unknown(table, p, {"installer", "after_install", "install_timeout", "directory", "public_key", "max_size",
+                         "retries", "retry_interval", "timeout", "ca_file"})
+    installer = c.get(table, p, "installer", list, None,
+                      check=lambda v: bool(v) and all(isinstance(word, str) and word for word in v),
+                      expected='the command and its arguments, like ["/usr/libexec/chargebox/rauc-install"]')
+    if installer and shutil.which(installer[0]) is None:
+        c.fail(f"{p}.installer", f"no such command: {installer[0]} (expected an executable file)")
+    key = _file(c, table, p, "public_key")
+    if key is not None:
+        from chargebox.maintenance.verify import load_public_key
+
+        try:
+            load_public_key(key)
+        except ImportError:
+            c.fail(f"{p}.public_key", "checking signatures needs the cryptography package (pip install cryptography)")
+        except ValueError as err:
+            c.fail(f"{p}.public_key", f"cannot use the key: {err}")
+    return FirmwareSettings(
+        installer=tuple(installer) if installer else None,
+        after_install=c.get(table, p, "after_install", str, "restart", check=lambda v: v in ("restart", "reboot"),
+                            expected='"restart" (the daemon) or "reboot" (the board)'),
+        install_timeout=c.get(table, p, "install_timeout", float, 900.0, check=lambda v: v > 0,
+                              expected="seconds > 0"),
+        directory=_folder(c, table, p), public_key=key,
+        max_size=c.get(table, p, "max_size", int, 512 << 20, check=lambda v: v > 0, expected="bytes > 0"),
+        transfer=_transfer(c, table, p),
+    )
+
+
+def _diagnostics(c: _Checker, data: dict[str, Any]) -> DiagnosticsSettings:
+    """``[diagnostics]`` (README, Configuration)."""
+    p = "diagnostics"
+    table = c.table(data, "", p, required=False) or {}
+    c.unknown(table, p, {"log_files", "directory", "transactions", "retries", "retry_interval", "timeout", "ca_file"})
+    files = c.get(table, p, "log_files", list, [], check=lambda v: all(isinstance(word, str) and word for word in v),
+                  expected="an array of log file paths or glob patterns") or []
+    return DiagnosticsSettings(
+        log_files=tuple(str(c.path.parent / name) for name in files), directory=_folder(c, table, p),
+        transactions=c.get(table, p, "transactions", int, 100, check=lambda v: v >= 0, expected="a count >= 0"),
+        transfer=_transfer(c, table, p),
+    )
+
+
+def _mobile(c: _Checker, data: dict[str, Any], endpoint: dict[str, Any], public_url: str | None,
+            ) -> tuple[str | None, Device | None, WakeUpPolicy]:
+    """``endpoint.public_interface``, ``[modem]`` and ``[wakeup]`` (README, "Life on a mobile network")."""
+    interface = c.get(endpoint, "endpoint", "public_interface", str, None,
+                      check=lambda v: 0 < len(v) < 16 and "/" not in v, expected="a network interface name like wwan0")
+    if public_url is not None and ("{address}" in public_url) != ("public_interface" in endpoint):
+        c.fail("endpoint.public_url", "a URL with {address} needs endpoint.public_interface, and "
+               "endpoint.public_interface a URL with {address}, like \"https://{address}:8180/\"")
+    modem = c.device(data, "", "modem", required=False)
+    table = c.table(data, "", "wakeup", required=False) or {}
+    c.unknown(table, "wakeup", {"min_interval", "only_for_this_box", "allowed_senders"})
+    if table and "modem" not in data:
+        c.fail("wakeup", "needs a [modem] to receive the SMS")
+    default = WakeUpPolicy()
+    senders = c.get(table, "wakeup", "allowed_senders", list, [],
+                    check=lambda v: all(isinstance(n, str) and n.startswith("+") and n[1:].isdigit() for n in v),
+                    expected='phone numbers in international format, like ["+31612345678"]')
+    policy = WakeUpPolicy(
+        min_interval=c.get(table, "wakeup", "min_interval", float, default.min_interval, check=lambda v: v >= 0,
+                           expected="seconds >= 0 between two wake-up heartbeats"),
+        only_for_this_box=c.get(table, "wakeup", "only_for_this_box", bool, False),
+        allowed_senders=tuple(senders or ()),
+    )
+    return interface, modem, policy
+
+
 def load(path: Path | str) -> Config:
     """Read and check a site config; ConfigError lists every problem."""
     path = Path(path)
@@ -290,7 +393,7 @@ def load(path: Path | str) -> Config:
         raise ConfigError([(str(path), "-", f"not valid TOML: {err}")]) from err
     c = _Checker(path)
     c.unknown(data, "", {"chargebox", "central_system", "endpoint", "storage", "reader", "connector", "ocpp", "log",
-                        "service"})
+                        "service", "firmware", "diagnostics", "modem", "wakeup"})
     box = c.table(data, "", "chargebox") or {}
     c.unknown(box, "chargebox", {"identity", "vendor", "model", "serial_number"})
     identity = c.get(box, "chargebox", "identity", str, check=lambda v: 0 < len(v) <= 64 and v.strip() == v,
@@ -310,13 +413,14 @@ def load(path: Path | str) -> Config:
 
     endpoint = c.table(data, "", "endpoint") or {}
     c.unknown(endpoint, "endpoint", {"host", "port", "path", "public_url", "allow", "allow_plain_http", "cert_file",
-                                     "key_file", "client_ca_file", "max_body", "read_timeout"})
+                                     "key_file", "client_ca_file", "max_body", "read_timeout", "public_interface"})
     host = c.get(endpoint, "endpoint", "host", str, "0.0.0.0")
     port = c.get(endpoint, "endpoint", "port", int, 8180, check=_port, expected="a port 1..65535")
     ep_path = c.get(endpoint, "endpoint", "path", str, "/", check=lambda v: v.startswith("/"), expected="a path starting with /")
     public_url = c.get(endpoint, "endpoint", "public_url", str, check=_url,
                        expected="the http(s) URL the Central System reaches the box at (wsa:From, 8.3)")
     endpoint_transport = _endpoint_transport(c, endpoint, public_url)
+    public_interface, modem, wakeup = _mobile(c, data, endpoint, public_url)
     allow: list[Any] = []
     for index, network in enumerate(c.get(endpoint, "endpoint", "allow", list, []) or []):
         try:
@@ -343,6 +447,7 @@ def load(path: Path | str) -> Config:
     reboot = c.get(service, "service", "reboot_command", list, list(DEFAULT_REBOOT_COMMAND),
                    check=lambda v: bool(v) and all(isinstance(word, str) and word for word in v),
                    expected="the command and its arguments, like [\"systemctl\", \"reboot\"]")
+    firmware, diagnostics = _firmware(c, data), _diagnostics(c, data)
 
     reader = c.device(data, "", "reader", required=False)
     connectors: list[ConnectorConfig] = []
@@ -378,4 +483,5 @@ def load(path: Path | str) -> Config:
         connectors=tuple(connectors), central_system_transport=cs_transport,
         endpoint_transport=endpoint_transport, ocpp=ocpp_defaults, log_level=level,
         mask_id_tags=mask_id_tags, control_socket=(base / socket_name).resolve(), reboot_command=tuple(reboot),
+        firmware=firmware, diagnostics=diagnostics, public_interface=public_interface, modem=modem, wakeup=wakeup,
     )

@@ -23,7 +23,12 @@ from chargebox.binding.soap15.server import ChargePointEndpoint
 from chargebox.clock import Clock
 from chargebox.config import Config, Device
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity
+from chargebox.engine import management
 from chargebox.engine.configuration import Configuration
+from chargebox.maintenance.diagnostics import DiagnosticsUploader
+from chargebox.maintenance.firmware import FirmwareUpdater
+from chargebox.mobile.public_url import advertised_url
+from chargebox.mobile.wakeup import MobileLink
 from chargebox.service.control import ControlServer
 from chargebox.service.link import LinkMonitor
 from chargebox.service.notify import Notifier, keep_alive
@@ -38,7 +43,7 @@ def _build(kind: str, device: Device, **injected: Any) -> Any:
     return load_backend(kind, device.backend)(**device.options, **injected)
 
 
-def build(config: Config, clock: Clock | None = None,
+def build(config: Config, clock: Clock | None = None, restarter: Restarter | None = None,
           ) -> tuple[ChargePoint, CentralSystemClient, ChargePointEndpoint, LinkMonitor]:
     """The charge point, its client, its endpoint, and the monitor of the link between them and the
     Central System, wired as the config says."""
@@ -46,7 +51,7 @@ def build(config: Config, clock: Clock | None = None,
     store = Store.open(config.storage)
     ocpp = Configuration(store.db, config.ocpp)
     ocpp.set_fixed("ChargePointId", config.identity)
-    client = configured.client(config)
+    client = configured.client(config, advertised_url(config.public_url, config.public_interface))
     link = LinkMonitor(client, clock)
     connectors = {
         c.id: ConnectorHardware(
@@ -60,8 +65,28 @@ def build(config: Config, clock: Clock | None = None,
         client=link, store=store, config=ocpp, clock=clock, connectors=connectors,
         reader=_build("reader", config.reader) if config.reader else None,
     )
+    _add_maintenance(charge_point, config, restarter)
+    if config.modem is not None:  # SMS wake-up, WeakSignal, ICCID/IMSI (8.3; README, mobile network)
+        mobile = MobileLink(charge_point, _build("modem", config.modem, name="modem"), config.identity, config.wakeup)
+        charge_point.spawn(mobile.run())
+    management.install(charge_point, restarter)  # availability, reservations, Reset, DataTransfer
     endpoint = configured.endpoint(config, link.incoming(charge_point.handle), client)
     return charge_point, client, endpoint, link
+
+
+def _add_maintenance(charge_point: ChargePoint, config: Config, restarter: Restarter | None) -> None:
+    """GetDiagnostics always; UpdateFirmware when the site config names an installer (README)."""
+    state = config.storage.parent
+    charge_point.add_handlers(DiagnosticsUploader(charge_point, config.diagnostics, state / "diagnostics",
+                                                  config.identity, config.path))
+    if config.firmware.installer is None:
+        return
+    restart = None
+    if restarter is not None:
+        restart = restarter.hard if config.firmware.after_install == "reboot" else restarter.soft
+    firmware = FirmwareUpdater(charge_point, config.firmware, state / "firmware", chargebox.__version__, restart)
+    charge_point.add_handlers(firmware)
+    firmware.resume()
 
 
 async def _started(box: asyncio.Task[None], link: LinkMonitor) -> None:
@@ -83,10 +108,10 @@ async def _cancel(task: asyncio.Task[None] | None) -> None:
         await task
 
 
-async def serve(config: Config, notifier: Notifier | None = None) -> None:
+async def serve(config: Config, notifier: Notifier | None = None, restarter: Restarter | None = None) -> None:
     """Run until cancelled: endpoint first (so the Central System can call back), then the box."""
     notifier = notifier or Notifier.from_environment()
-    charge_point, client, endpoint, link = build(config)
+    charge_point, client, endpoint, link = build(config, restarter=restarter)
     control = ControlServer(config.control_socket, {
         "status": lambda: snapshot(charge_point, link, identity=config.identity,
                                    central_system_url=config.central_system_url),
@@ -130,7 +155,7 @@ def run(config: Config) -> int:
         # Handed to the engine's Reset handler once it takes one (6.35); stopping is SIGTERM's way.
         restarter = Restarter(task.cancel, config.reboot_command)
         with contextlib.suppress(asyncio.CancelledError):
-            await serve(config)
+            await serve(config, restarter=restarter)
         return await restarter.finish()
 
     return asyncio.run(main())

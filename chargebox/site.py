@@ -54,25 +54,29 @@ url = "http://127.0.0.1:{cs_port}/"
 allow_plain_http = true  # loopback only
 
 [endpoint]
-host = "127.0.0.1"
+host = "{listen_host}"
 port = {box_port}
-public_url = "http://127.0.0.1:{box_port}/"
+public_url = "http://{public_host}:{box_port}/"
 allow_plain_http = true
+{endpoint_extra}
 
 [storage]
 path = "chargebox.db"
 
 [service]
 control_socket = "control.sock"  # beside the config: tests never share /run/chargebox
+{service_extra}
 
 [ocpp]
 HeartBeatInterval = {heartbeat_interval}
 MeterValueSampleInterval = {sample_interval}
 ConnectionTimeOut = 60
+{ocpp_extra}
 
 [reader]
 backend = "hexline"
 port = "{reader}"
+hold_window = 0.4  # the simulated reader repeats a held card every 0.2 s
 
 [[connector]]
 id = 1
@@ -91,6 +95,20 @@ address = "127.0.0.1:{gpio_port}"
 [connector.relay]
 backend = "sim"
 address = "127.0.0.1:{gpio_port}"
+{mobile}"""
+
+#: The simulator's modem, and the wake-up rules of 8.3 (README, "Life on a mobile network").
+MOBILE = """
+[modem]
+backend = "at"
+port = "{modem}"
+timeout = 1.0
+poll_interval = 2.0
+reopen_interval = 0.5
+
+[wakeup]
+min_interval = 5
+only_for_this_box = true
 """
 
 
@@ -100,14 +118,30 @@ class SimulatedSite:
     def __init__(self, workdir: Path | None = None, *, identity: str = "CB-SIM-1",
                  cs_wsdl: Path = CENTRAL_SYSTEM_WSDL, cp_wsdl: Path = CHARGE_POINT_WSDL,
                  sample_interval: int = 2, heartbeat_interval: int = 300, max_current: float = 16.0,
-                 central_system_port: int | None = None) -> None:
+                 central_system_port: int | None = None, ocpp: dict[str, str | int | bool] | None = None,
+                 mobile: bool = False, public_interface: str | None = None,
+                 reboot_command: list[str] | None = None, extra_config: str = "",
+                 python: str | None = None) -> None:
+        """``mobile``: the box has the simulator's modem (SMS wake-up); ``public_interface``: it
+        listens on every address and advertises the current one of that interface (8.3);
+        ``reboot_command``: what a Hard reset runs (``service.reboot_command``); ``extra_config``: more
+        TOML tables for the site config (``[firmware]``...); ``python``: the interpreter that runs the
+        daemon (a test's own virtual environment)."""
         self._own_dir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="chargebox-site-"))
         self.identity = identity
         self._cs_wsdl, self._cp_wsdl = cs_wsdl, cp_wsdl
-        self._settings = {"sample_interval": sample_interval, "heartbeat_interval": heartbeat_interval,
-                          "max_current": max_current}
+        extra = "\n".join(f"{key} = {json.dumps(value)}" for key, value in (ocpp or {}).items())
+        self._settings = {"ocpp_extra": extra, "sample_interval": sample_interval,
+                          "heartbeat_interval": heartbeat_interval, "max_current": max_current,
+                          "listen_host": "0.0.0.0" if public_interface else "127.0.0.1",
+                          "public_host": "{address}" if public_interface else "127.0.0.1",
+                          "endpoint_extra": f'public_interface = "{public_interface}"' if public_interface else "",
+                          "mobile": MOBILE.format(modem=self.workdir / "modem") if mobile else "",
+                          "service_extra": f"reboot_command = {json.dumps(reboot_command)}" if reboot_command else ""}
         self._external_cs = central_system_port  # another Central System (e.g. ts-ocpp) already listens
+        self._extra_config = extra_config
+        self.python = python or sys.executable
         self.processes: dict[str, subprocess.Popen[str]] = {}
         self._logs: list[IO[str]] = []
         self.hw_url = self.cs_url = ""
@@ -124,7 +158,8 @@ class SimulatedSite:
 
     def start(self) -> SimulatedSite:
         hw = self._spawn("hwsim", [sys.executable, "-m", "hwsim.cli", "run", "--control-port", "0",
-                                   "--reader-link", str(self.workdir / "reader"), "--log-level", "INFO"])
+                                   "--reader-link", str(self.workdir / "reader"), "--modem-link",
+                                   str(self.workdir / "modem"), "--log-level", "INFO"])
         world = _read_ready(hw, "hwsim")
         self.hw_url = f"http://127.0.0.1:{world['control_port']}"
         cs_port = self._external_cs
@@ -132,7 +167,7 @@ class SimulatedSite:
             cs = self._spawn("central-system", [
                 sys.executable, "-m", "hwsim.centralsystem", "--cs-wsdl", str(self._cs_wsdl), "--cp-wsdl",
                 str(self._cp_wsdl), "--heartbeat-interval", str(self._settings["heartbeat_interval"]),
-                "--log-level", "INFO"])
+                "--sms-gateway", f"{self.hw_url}/sms", "--log-level", "INFO"])
             central = _read_ready(cs, "central system")
             self.cs_url = f"http://127.0.0.1:{central['control_port']}"
             cs_port = central["soap_port"]
@@ -140,12 +175,12 @@ class SimulatedSite:
         self.config_path.write_text(CONFIG.format(
             identity=self.identity, cs_port=cs_port, box_port=self.box_port,
             reader=self.workdir / "reader", meter_port=world["connectors"]["1"]["meter_port"],
-            gpio_port=world["gpio_port"], **self._settings))
+            gpio_port=world["gpio_port"], **self._settings) + self._extra_config)
         self.start_daemon()
         return self
 
     def start_daemon(self) -> subprocess.Popen[str]:
-        return self._spawn("chargebox", [sys.executable, "-m", "chargebox.cli", "run", "--config",
+        return self._spawn("chargebox", [self.python, "-m", "chargebox.cli", "run", "--config",
                                          str(self.config_path)])
 
     def stop_daemon(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
@@ -201,12 +236,24 @@ class SimulatedSite:
         """The reference Central System's control interface (see hwsim.centralsystem.control)."""
         return self._http(self.cs_url, method, path, data)
 
+    def hw_seq(self) -> int:
+        """The number of the simulator's latest event, for ``wait_hw(..., after=...)``."""
+        events: list[dict[str, Any]] = self.hw("GET", "/events")
+        return int(events[-1]["seq"]) if events else 0
+
+    def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Have the reference Central System send ``action`` to the box; its answer record."""
+        answer: dict[str, Any] = self.cs("POST", "/call", {"chargeBoxIdentity": self.identity, "action": action,
+                                                          "payload": payload})
+        return answer
+
     def wait_cs(self, action: str, count: int = 1, timeout: float = 15.0) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = self.cs("GET", f"/wait?action={action}&count={count}&timeout={timeout}")
         return records
 
     def wait_hw(self, kind: str, timeout: float = 15.0, **match: Any) -> dict[str, Any]:
-        query = "".join(f"&{key}={json.dumps(value)}" for key, value in match.items())
+        """The first simulator event of ``kind`` matching (``after=N``: after event number N)."""
+        query = "".join(f"&{key}={json.dumps(value) if key != 'after' else value}" for key, value in match.items())
         event: dict[str, Any] = self.hw("GET", f"/wait?kind={kind}&timeout={timeout}{query}")
         return event
 

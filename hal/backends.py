@@ -45,6 +45,9 @@ BACKENDS: dict[str, dict[str, str]] = {
         "gpiod": "hal.gpio.devices:GpioProtection",
         "rpigpio": "hal.gpio.devices:RpiGpioProtection",
     },
+    "modem": {
+        "at": "hal.modem.at:AtModem",
+    },
 }
 
 

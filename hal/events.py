@@ -30,6 +30,7 @@ class FaultKind(StrEnum):
     UNDER_VOLTAGE = "under_voltage"
     GROUND = "ground"
     WEAK_SIGNAL = "weak_signal"
+    MODEM = "modem"
     OTHER = "other"
 
 
@@ -80,3 +81,41 @@ class DeviceFault:
     kind: FaultKind
     active: bool = True
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SmsReceived:
+    """A short message the modem received (3GPP TS 27.005 text mode), read from its storage.
+
+    The text may carry secrets (a Central System's wake-up token...): ``repr`` shows its length and
+    the sender's last digits only, so logging an event never leaks it.
+    """
+
+    sender: str
+    text: str
+    index: int  # where the modem stored it; deleted once the consumer has taken it
+    sent_at: str = ""  # the service centre time stamp as the modem gives it ("yy/MM/dd,hh:mm:ss+zz")
+
+    def __repr__(self) -> str:
+        return f"SmsReceived(sender='…{self.sender[-4:]}', text=<{len(self.text)} characters>, index={self.index})"
+
+
+@dataclass(frozen=True, slots=True)
+class SignalQuality:
+    """One signal quality report (AT+CSQ, 3GPP TS 27.007 8.5); ``None`` where the modem does not know.
+
+    ``rssi_dbm`` is the received signal strength (-113 means -113 dBm or less, -51 means -51 dBm or
+    more); ``ber`` the channel bit error rate class 0..7. ``taken_at`` is loop time.
+    """
+
+    rssi_dbm: int | None
+    ber: int | None
+    taken_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ModemIdentity:
+    """What the SIM tells about itself, for BootNotification (iccid, imsi; 6.3)."""
+
+    iccid: str | None
+    imsi: str | None

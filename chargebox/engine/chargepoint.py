@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import random
@@ -108,7 +109,6 @@ class Timers:
 
     boot_retry_min: float = 5.0
     boot_retry_max: float = 600.0
-    retry_unreachable: float = 30.0
     #: How often a running transaction's meter register and sign of life reach the journal: what a
     #: power cut stops it with.
     journal_interval: float = 60.0
@@ -156,13 +156,15 @@ class ChargePoint:
         self.ports = {n: Port(Connector(n, hw.max_current), hw) for n, hw in sorted(connectors.items())}
         self.config.set_fixed("NumberOfConnectors", str(len(self.ports)))
         self.authorizer = Authorizer(config, store.local_list, store.cache, clock)
-        self.courier = Courier(store, config, self._send, self._acknowledged, self.timers.retry_unreachable)
+        self.courier = Courier(store, config, self._send, self._acknowledged)
         self.booted = asyncio.Event()
         self.registration: RegistrationStatus | None = None
         self.online = False
         self.last_heartbeat: float | None = None
         self.box_faults: dict[ChargePointErrorCode, Fault] = {}
-        self._box_announced: ChargePointErrorCode | None = ChargePointErrorCode.NO_ERROR
+        #: ChangeAvailability of connector 0 (5.2): the box as a whole is Unavailable when False.
+        self.box_operative = True
+        self._box_announced = (ChargePointStatus.AVAILABLE, ChargePointErrorCode.NO_ERROR)
         self._on_event = on_event or (lambda kind, data: None)
         self._last_traffic = 0.0
         self._heartbeat_wakeup = asyncio.Event()
@@ -170,6 +172,12 @@ class ChargePoint:
         self._unsynced: list[int] = []  # transactions begun before the clock was synchronised
         self.commands = Commands(self)
         self._routes = routes(self.commands)
+        #: More BootNotification.req fields, each a coroutine giving field name -> value (the modem's
+        #: iccid and imsi...); one that fails is left out, so a missing device never delays the boot.
+        self.boot_details: list[Callable[[], Awaitable[dict[str, Any]]]] = []
+        #: Why new sessions may not start now (a firmware update waiting for the box to be idle...).
+        self.session_holds: set[str] = set()
+        self._idle = asyncio.Condition()
         self._tasks: set[asyncio.Task[Any]] = set()
         config.watch("HeartBeatInterval", self._heartbeat_wakeup.set)
         config.watch("ClockAlignedDataInterval", self._aligned_wakeup.set)
@@ -238,6 +246,7 @@ class ChargePoint:
         except CentralSystemUnreachable as err:
             if self.online:
                 log.warning("Central System unreachable, working offline: %s", err)
+                self._heartbeat_wakeup.set()  # heartbeats become the probes that find it again
             self.online = False
             raise
         self._last_traffic = self.clock.monotonic()
@@ -249,6 +258,10 @@ class ChargePoint:
                 self.courier.wake()
                 self.spawn(self.announce_all())
         return confirmation
+
+    async def send(self, request: Request) -> Confirmation:
+        """A direct call to the Central System, for handlers outside the engine (maintenance...)."""
+        return await self._send(request)
 
     async def _courier_loop(self) -> None:
         await self.booted.wait()  # nothing but BootNotification before Accepted (4.2)
@@ -288,7 +301,7 @@ class ChargePoint:
             with contextlib.suppress(HalError, OSError):
                 meter_identity = await port.hardware.meter.identity()
                 break
-        return BootNotificationRequest(
+        request = BootNotificationRequest(
             charge_point_vendor=identity.vendor, charge_point_model=identity.model,
             charge_point_serial_number=identity.serial_number,
             charge_box_serial_number=identity.charge_box_serial_number,
@@ -296,6 +309,12 @@ class ChargePoint:
             meter_type=meter_identity.model[:25] if meter_identity else None,
             meter_serial_number=(meter_identity.serial_number or "")[:25] or None if meter_identity else None,
         )
+        for details in self.boot_details:
+            try:
+                request = dataclasses.replace(request, **await details())
+            except (HalError, OSError) as err:
+                log.warning("BootNotification goes without some details: %s", err)
+        return request
 
     def _sync_clock(self, central_time: datetime) -> None:
         """The Central System's time corrects the clock (6.4, 6.16); transactions begun before the
@@ -314,7 +333,7 @@ class ChargePoint:
             # heartbeat is the probe that finds the Central System again.
             interval = self.config.integer("HeartBeatInterval")
             if not self.online:
-                interval = min(interval, int(self.timers.retry_unreachable))
+                interval = min(interval, self.config.integer("OfflineRetryInterval"))
             wait = self._last_traffic + interval - self.clock.monotonic()
             if wait > 0:
                 await _nap(wait, self._heartbeat_wakeup)
@@ -356,11 +375,12 @@ class ChargePoint:
     async def _announce_box(self) -> None:
         """Connector 0 is the box itself (1.6 3.8): faults of no connector (reader, modem) go there."""
         fault = next(iter(self.box_faults.values()), None)
-        code = fault.code if fault else ChargePointErrorCode.NO_ERROR
-        if code == self._box_announced:
+        status = ChargePointStatus.AVAILABLE if self.box_operative else ChargePointStatus.UNAVAILABLE
+        current = (status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
+        if current == self._box_announced:
             return
-        if await self._notify(0, ChargePointStatus.AVAILABLE, fault):
-            self._box_announced = code
+        if await self._notify(0, status, fault):
+            self._box_announced = current
 
     async def _notify(self, connector: int, status: ChargePointStatus, fault: Fault | None) -> bool:
         if not self.booted.is_set():
@@ -449,7 +469,7 @@ class ChargePoint:
                 if parent and parent == (port.machine.parent_id_tag or "").casefold():
                     await self.stop(port, "Local", id_tag)
                     return
-        free = self.free_port()
+        free = self.free_port(id_tag=id_tag)
         if free is None:
             log.info("card presented, but no connector is free")
             return
@@ -462,15 +482,45 @@ class ChargePoint:
             return
         await self.authorize(free, id_tag, decision.info.parent_id_tag)
 
-    def free_port(self, number: int | None = None) -> Port | None:
-        """The connector a new session goes to: the one asked for, else one with a cable waiting,
-        else an idle one."""
+    def add_handlers(self, handlers: object) -> None:
+        """Answer the Central System requests that ``handlers``' ``@handles`` methods take."""
+        self._routes.update(routes(handlers))
+
+    @property
+    def idle(self) -> bool:
+        """No transaction runs and none is about to start."""
+        return all(port.machine.phase in (Phase.IDLE, Phase.PLUGGED, Phase.FINISHING)
+                   for port in self.ports.values())
+
+    async def wait_idle(self) -> None:
+        async with self._idle:
+            await self._idle.wait_for(lambda: self.idle)
+
+    def free_port(self, number: int | None = None, id_tag: str | None = None) -> Port | None:
+        """The connector a new session (for ``id_tag``) goes to: the one asked for, else one with a
+        cable waiting, else an idle one; none while a hold is on (:attr:`session_holds`), and never
+        one reserved for another id-tag (5.11)."""
+        if self.session_holds:
+            return None
         candidates = [self.ports[number]] if number in self.ports else list(self.ports.values())
         for phase in (Phase.PLUGGED, Phase.IDLE):
             for port in candidates:
-                if port.machine.phase is phase and port.machine.can_start:
+                if port.machine.phase is phase and port.machine.may_start(id_tag):
+                    self._claim_box_reservation(port, id_tag)
                     return port
         return None
+
+    def _claim_box_reservation(self, port: Port, id_tag: str | None) -> None:
+        """A reservation for any connector (connectorId 0, 5.11) is held on one connector; when its
+        id-tag starts elsewhere, the hold moves there, so that transaction ends it."""
+        if id_tag is None or port.machine.reservation is not None:
+            return
+        for other in self.ports.values():
+            held = other.machine.reservation
+            if held is not None and held.connector_id == 0 and held.admits(id_tag, None):
+                other.machine.reservation, port.machine.reservation = None, held
+                self.spawn(self.announce(other))
+                return
 
     async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None:
         async with port.lock:
@@ -483,6 +533,7 @@ class ChargePoint:
     def _lapse(self, port: Port) -> None:
         port.machine.on_connection_timeout()
         self.spawn(self.announce(port))
+        self.spawn(self._tell_idle())
 
     async def stop(self, port: Port, reason: str, id_tag: str | None) -> None:
         async with port.lock:
@@ -533,12 +584,14 @@ class ChargePoint:
         now = self.clock.now()
         request = StartTransactionRequest(
             connector_id=port.machine.number, id_tag=effect.id_tag, timestamp=now, meter_start=meter_start,
+            reservation_id=effect.reservation_id,
         )
         # Journal and outbox in one SQLite transaction: a power cut keeps both or neither.
         with atomic(self.store.db):
             entry = self.journal.begin(
                 connector_id=port.machine.number, id_tag=effect.id_tag, meter_start=meter_start,
                 start_time=now, synced=self.clock.synced, parent_id_tag=effect.parent_id_tag,
+                reservation_id=effect.reservation_id,
             )
             self.outbox.put(request, local_tx=entry.local_id, created=now)
             begin = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN)
@@ -571,6 +624,11 @@ class ChargePoint:
         port.local_tx = None
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": False})
         self.courier.wake()
+        self.spawn(self._tell_idle())
+
+    async def _tell_idle(self) -> None:
+        async with self._idle:
+            self._idle.notify_all()
 
     def _finish(self, local_tx: int, meter_stop: int, when: datetime, reason: str, id_tag: str | None) -> None:
         """The journal's end of a transaction and its StopTransaction, in the caller's SQLite transaction.

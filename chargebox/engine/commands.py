@@ -1,13 +1,19 @@
 """Central System commands (spec chapter 5): each handler decides and answers; the charge point
-(:mod:`~chargebox.engine.chargepoint`) carries out what the answer promises."""
+(:mod:`~chargebox.engine.chargepoint`) carries out what the answer promises.
+
+The commands with state of their own have their own modules: :mod:`~chargebox.engine.availability`,
+:mod:`~chargebox.engine.reservations`, :mod:`~chargebox.engine.resets`,
+:mod:`~chargebox.engine.datatransfer` (registered by :func:`chargebox.engine.management.install`).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chargebox.engine.reservations import admission
 from chargebox.engine.routing import handles
 from chargebox.ocpp.datatypes import KeyValue
-from chargebox.ocpp.enums import ClearCacheStatus, RemoteStartStopStatus, UpdateStatus, UpdateType
+from chargebox.ocpp.enums import ClearCacheStatus, RemoteStartStopStatus, UnlockStatus, UpdateStatus, UpdateType
 from chargebox.ocpp.messages import (
     ChangeConfigurationConfirmation,
     ChangeConfigurationRequest,
@@ -24,6 +30,8 @@ from chargebox.ocpp.messages import (
     RemoteStopTransactionRequest,
     SendLocalListConfirmation,
     SendLocalListRequest,
+    UnlockConnectorConfirmation,
+    UnlockConnectorRequest,
 )
 
 if TYPE_CHECKING:
@@ -34,30 +42,46 @@ class Commands:
     def __init__(self, charge_point: ChargePoint) -> None:
         self.cp = charge_point
 
-    # -- transactions (5.10, 5.11) -------------------------------------------------------------
+    # -- transactions (5.9, 5.10, 5.14) --------------------------------------------------------
 
     @handles(RemoteStartTransactionRequest)
     async def remote_start(self, request: RemoteStartTransactionRequest) -> Confirmation:
-        """5.10: accepted when the connector asked for (or any, when none) can take a session; it then
-        starts as if a card had been presented there, waiting for the cable (ConnectionTimeOut)."""
+        """5.9: accepted when the connector asked for (or any, when none) can take a session for the
+        idTag (a reserved one only for its id-tag or group, 5.11); it then starts as if a card had
+        been presented there, waiting for the cable (ConnectionTimeOut)."""
         if request.connector_id is not None and request.connector_id not in self.cp.ports:
             return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
-        port = self.cp.free_port(request.connector_id)
-        if port is None:
+        port = self.cp.free_port(request.connector_id, request.id_tag)
+        admitted, parent = await admission(self.cp, port, request.id_tag) if port else (False, None)
+        if port is None or not admitted:
             return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
-        self.cp.spawn(self.cp.authorize(port, request.id_tag, None))
+        self.cp.spawn(self.cp.authorize(port, request.id_tag, parent))
         return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
 
     @handles(RemoteStopTransactionRequest)
     async def remote_stop(self, request: RemoteStopTransactionRequest) -> Confirmation:
-        """5.11: stop the transaction with that id, as if stopped locally; Rejected when unknown."""
+        """5.10: stop the transaction with that id, as if stopped locally; Rejected when unknown."""
         port = self.cp.port_of_transaction(request.transaction_id)
         if port is None:
             return RemoteStopTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
         self.cp.spawn(self.cp.stop(port, "Remote", None))
         return RemoteStopTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
 
-    # -- authorization data (5.4, 5.9, 5.13) ---------------------------------------------------
+    @handles(UnlockConnectorRequest)
+    async def unlock_connector(self, request: UnlockConnectorRequest) -> Confirmation:
+        """5.14: a transaction on the connector is finished first, as in Stop Transaction (relay
+        open, no current offered, StopTransaction queued); then the connector is free.
+
+        The engine has no cable lock device yet (hal.lock exists, the charge point does not drive
+        it): with nothing holding the plug, the connector is unlocked once its transaction ended.
+        """
+        port = self.cp.ports.get(request.connector_id)
+        if port is None:
+            return UnlockConnectorConfirmation(status=UnlockStatus.REJECTED)
+        await self.cp.stop(port, "UnlockCommand", None)
+        return UnlockConnectorConfirmation(status=UnlockStatus.ACCEPTED)
+
+    # -- authorization data (5.4, 5.8, 5.13) ---------------------------------------------------
 
     @handles(SendLocalListRequest)
     async def send_local_list(self, request: SendLocalListRequest) -> Confirmation:
@@ -83,7 +107,7 @@ class Commands:
 
     @handles(GetLocalListVersionRequest)
     async def get_local_list_version(self, request: GetLocalListVersionRequest) -> Confirmation:
-        """5.9: the list's version, 0 when it is empty."""
+        """5.8: the list's version, 0 when it is empty."""
         return GetLocalListVersionConfirmation(list_version=self.cp.store.local_list.version)
 
     @handles(ClearCacheRequest)
@@ -92,7 +116,7 @@ class Commands:
         self.cp.store.cache.clear()
         return ClearCacheConfirmation(status=ClearCacheStatus.ACCEPTED)
 
-    # -- configuration (5.3, 5.8) --------------------------------------------------------------
+    # -- configuration (5.3, 5.6) --------------------------------------------------------------
 
     @handles(ChangeConfigurationRequest)
     async def change_configuration(self, request: ChangeConfigurationRequest) -> Confirmation:

@@ -71,7 +71,12 @@ KEYS: dict[str, Key] = _keys(
     Key("TransactionMessageAttempts", Kind.INT, "3", minimum=1, doc="tries of a transaction message that fails"),
     Key("TransactionMessageRetryInterval", Kind.INT, "60", doc="seconds; try n waits n times this (1.6 3.7.1)"),
     Key("AuthorizationCacheMaxLength", Kind.INT, "1000", minimum=1, doc="entries the cache keeps"),
+    Key("OfflineRetryInterval", Kind.INT, "30", minimum=1,
+        doc="seconds between attempts to reach an unreachable Central System (the box's own key)"),
     Key("NumberOfConnectors", Kind.INT, "1", readonly=True, doc="connectors of this box"),
+    Key("ReservationEnabled", Kind.BOOL, "true", doc="accept ReserveNow; when false it is Rejected (7.32)"),
+    Key("ReserveConnectorZeroSupported", Kind.BOOL, "true", readonly=True,
+        doc="a reservation for connector 0 (any connector) is possible (1.6 9.1)"),
 )
 
 

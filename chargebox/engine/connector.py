@@ -12,17 +12,22 @@ Phases and what moves them (OCPP 1.5 chapter 4 and 1.6 section 3.8 on connectors
 
 Besides the phase: the active hardware faults (each with its error code, 7.7), whether the Central
 System deauthorized the running transaction without stopping it (StopTransactionOnInvalidId false:
-energy stops, the transaction goes on, 1.6 3.5.4), and whether the connector is operative (5.2).
+energy stops, the transaction goes on, 1.6 3.5.4), whether the connector is operative (5.2, with a
+change that waits for the running transaction to end), and the reservation it holds (5.11).
+
+The status (7.10), in order: Faulted (a blocking fault), Occupied (a transaction runs), Unavailable
+(set inoperative), Occupied (a cable without a transaction), Reserved, Available.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum, auto
 
 from hal.events import PilotState
 
-from chargebox.ocpp.enums import ChargePointErrorCode, ChargePointStatus
+from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, ReservationStatus
 
 
 class Phase(Enum):
@@ -47,6 +52,7 @@ NON_BLOCKING = {ChargePointErrorCode.POWER_METER_FAILURE, ChargePointErrorCode.R
 class BeginTransaction:
     id_tag: str
     parent_id_tag: str | None
+    reservation_id: int | None = None  # the reservation this transaction ends (4.8, 6.39)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,31 @@ class Fault:
     vendor_error_code: str | None = None  # for OtherError (6.44)
 
 
+def _same(a: str | None, b: str | None) -> bool:
+    """IdTokens compare case-insensitively (7.20)."""
+    return a is not None and b is not None and a.casefold() == b.casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """ReserveNow.req (6.33) as the box holds it."""
+
+    reservation_id: int
+    connector_id: int  # 0: for any connector of the box; it is then held on one connector (5.11)
+    id_tag: str
+    parent_id_tag: str | None
+    expiry: datetime
+
+    def admits(self, id_tag: str, parent_id_tag: str | None) -> bool:
+        """5.11: the incoming id-tag or its parent id-tag matches the reservation's id-tag or parent id-tag."""
+        return any(_same(a, b) for a in (id_tag, parent_id_tag) for b in (self.id_tag, self.parent_id_tag))
+
+    def may_admit(self, id_tag: str) -> bool:
+        """Whether ``id_tag`` can be admitted before its parent id-tag is known: it matches by
+        itself, or the reservation is for a group, whose members only authorization reveals."""
+        return self.admits(id_tag, None) or self.parent_id_tag is not None
+
+
 class Connector:
     """The machine for connector ``number``; each ``on_*`` returns the effects to apply, in order."""
 
@@ -88,6 +119,8 @@ class Connector:
         self.faults: dict[ChargePointErrorCode, Fault] = {}
         self.deauthorized = False
         self.operative = True
+        self.pending_operative: bool | None = None  # ChangeAvailability waiting for the transaction's end
+        self.reservation: Reservation | None = None
 
     @property
     def plugged(self) -> bool:
@@ -116,13 +149,23 @@ class Connector:
     def can_start(self) -> bool:
         return self.operative and not self.blocked and self.phase in (Phase.IDLE, Phase.PLUGGED)
 
+    def may_start(self, id_tag: str | None) -> bool:
+        """A session for ``id_tag`` could start here: none for another tag while reserved (5.11)."""
+        if self.reservation is None:
+            return self.can_start
+        return self.can_start and id_tag is not None and self.reservation.may_admit(id_tag)
+
     @property
     def status(self) -> ChargePointStatus:
-        """OCPP 1.5 status (7.8): computed from the phase, the faults and the availability."""
+        """OCPP 1.5 status (7.10): computed from the phase, the faults, the availability and the reservation."""
         if self.blocked:
             return ChargePointStatus.FAULTED
+        if self.in_transaction:
+            return ChargePointStatus.OCCUPIED
+        if not self.operative:
+            return ChargePointStatus.UNAVAILABLE  # explicitly set unavailable (7.10), cable or not
         if self.phase in (Phase.IDLE, Phase.AUTHORIZED):
-            return ChargePointStatus.AVAILABLE if self.operative else ChargePointStatus.UNAVAILABLE
+            return ChargePointStatus.RESERVED if self.reservation else ChargePointStatus.AVAILABLE
         return ChargePointStatus.OCCUPIED
 
     def on_pilot(self, state: PilotState) -> list[Effect]:
@@ -158,6 +201,7 @@ class Connector:
         self.faults[fault.code] = fault
         if fault.code in NON_BLOCKING:
             return []
+        self.reservation = None  # 5.11: a reservation ends when its connector is Faulted
         if self.phase is Phase.AUTHORIZED:
             self.phase, self.id_tag, self.parent_id_tag = Phase.IDLE, None, None
         if self.in_transaction:
@@ -172,6 +216,8 @@ class Connector:
         """A card or a remote start was accepted for this connector."""
         if not self.can_start:
             return []
+        if self.reservation is not None and not self.reservation.admits(id_tag, parent_id_tag):
+            return []  # 5.11: a reserved connector refuses every other id-tag
         self.id_tag, self.parent_id_tag = id_tag, parent_id_tag
         if self.phase is Phase.PLUGGED:
             return self._begin()
@@ -205,16 +251,54 @@ class Connector:
             return []
         return self._end(reason, id_tag, keep_cable=self.plugged)
 
-    def set_operative(self, operative: bool) -> None:
-        """ChangeAvailability (5.2); the caller waits for a transaction to end before making it inoperative."""
+    def on_availability(self, operative: bool) -> AvailabilityStatus:
+        """ChangeAvailability (5.2): a change asked for during a transaction is Scheduled and applied
+        when it ends (:meth:`_end`); one to the state the connector is in is Accepted."""
+        if self.in_transaction:
+            self.pending_operative = None if operative == self.operative else operative
+            return AvailabilityStatus.ACCEPTED if self.pending_operative is None else AvailabilityStatus.SCHEDULED
+        self.pending_operative = None
+        self._set_operative(operative)
+        return AvailabilityStatus.ACCEPTED
+
+    def _set_operative(self, operative: bool) -> None:
         self.operative = operative
+        if not operative:
+            # Unavailable: no new session (an authorization waiting for the cable lapses) and no
+            # reservation (5.11: it ends when its connector is set Unavailable).
+            self.reservation = None
+            if self.phase is Phase.AUTHORIZED:
+                self.phase, self.id_tag, self.parent_id_tag = Phase.IDLE, None, None
+
+    def on_reserve(self, reservation: Reservation) -> ReservationStatus:
+        """ReserveNow (5.11, 7.32) for this connector; the same reservationId replaces its reservation."""
+        if self.blocked:
+            return ReservationStatus.FAULTED
+        if not self.operative:
+            return ReservationStatus.UNAVAILABLE
+        held = self.reservation
+        if self.phase is not Phase.IDLE or (held is not None and held.reservation_id != reservation.reservation_id):
+            return ReservationStatus.OCCUPIED  # occupied, or reserved for the same or another id-tag
+        self.reservation = reservation
+        return ReservationStatus.ACCEPTED
+
+    def on_reservation_ended(self, reservation_id: int) -> bool:
+        """CancelReservation (5.1) or expiry (5.11): whether this connector held it."""
+        if self.reservation is None or self.reservation.reservation_id != reservation_id:
+            return False
+        self.reservation = None
+        return True
 
     def _begin(self) -> list[Effect]:
         assert self.id_tag is not None
-        # The transaction is journalled before any current is offered or the relay closes.
+        # The transaction is journalled before any current is offered or the relay closes. It ends
+        # the connector's reservation, whose id its StartTransaction carries (4.8, 5.11).
         self.phase = Phase.CHARGING if self.ev_asks else Phase.SUSPENDED
         self.deauthorized = False
-        effects: list[Effect] = [BeginTransaction(self.id_tag, self.parent_id_tag), OfferCurrent(self.max_current)]
+        reservation_id = self.reservation.reservation_id if self.reservation else None
+        self.reservation = None
+        effects: list[Effect] = [BeginTransaction(self.id_tag, self.parent_id_tag, reservation_id),
+                                 OfferCurrent(self.max_current)]
         if self.ev_asks:
             effects.append(SwitchRelay(True))
         return effects
@@ -226,4 +310,7 @@ class Connector:
         self.phase = Phase.FINISHING if keep_cable else Phase.IDLE
         self.id_tag = self.parent_id_tag = None
         self.deauthorized = False
+        if self.pending_operative is not None:  # 5.2: the Scheduled change, now the transaction has ended
+            self._set_operative(self.pending_operative)
+            self.pending_operative = None
         return effects

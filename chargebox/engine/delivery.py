@@ -40,13 +40,11 @@ Acknowledged = Callable[[Queued, Confirmation], None]
 
 
 class Courier:
-    def __init__(self, store: Store, config: Configuration, send: Send, acknowledged: Acknowledged,
-                 retry_unreachable: float) -> None:
+    def __init__(self, store: Store, config: Configuration, send: Send, acknowledged: Acknowledged) -> None:
         self.store = store
         self.config = config
         self._send = send
         self._acknowledged = acknowledged
-        self.retry_unreachable = retry_unreachable
         self._wakeup = asyncio.Event()
 
     def wake(self) -> None:
@@ -77,7 +75,7 @@ class Courier:
             try:
                 confirmation = await self._send(request)
             except CentralSystemUnreachable:
-                await self._nap(self.retry_unreachable)
+                await self._nap(self.config.integer("OfflineRetryInterval"))
                 continue
             except CallFailed as err:
                 attempts = outbox.count_attempt(queued.seq)

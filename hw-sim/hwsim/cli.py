@@ -3,11 +3,12 @@ running world from a shell.
 
     hwsim run [--connectors N] [--control-port 7700] [--reader-link PATH] [--ready-file PATH]
               [--reader-protocol hexline|rdm6300|pn532] [--meter-model sdm630|sdm120|abb-b23|em340]
-              [--meter-rtu-link PATH]
+              [--meter-rtu-link PATH] [--modem-link PATH]
     hwsim central-system --cs-wsdl P --cp-wsdl P [--port N] [--control-port N]
     hwsim plug|unplug [-c N]      hwsim card UID      hwsim ev --stop|--resume [-c N]
     hwsim fault NAME [-c N] [--clear]                 hwsim faults
     hwsim state                   hwsim events [--since N]
+    hwsim sms [TEXT] [--sender N] hwsim signal RSSI [--ber B]          hwsim modem
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ DEFAULT_CONTROL = "http://127.0.0.1:7700"
 async def _run_world(args: argparse.Namespace) -> None:
     world = World(args.connectors, meter_base_port=args.meter_port, gpio_port=args.gpio_port,
                   reader_protocol=args.reader_protocol, reader_link=args.reader_link,
-                  meter_model=args.meter_model, meter_rtu_link=args.meter_rtu_link)
+                  meter_model=args.meter_model, meter_rtu_link=args.meter_rtu_link,
+                  modem_link=args.modem_link)
     await world.start()
     runner = web.AppRunner(control_app(world))
     await runner.setup()
@@ -97,6 +99,9 @@ def _drive(args: argparse.Namespace) -> int:
         "faults": ("GET", "/faults", None),
         "state": ("GET", "/state", None),
         "events": ("GET", f"/events?since={getattr(args, 'since', 0)}", None),
+        "sms": ("POST", "/sms", {"text": getattr(args, "text", ""), "sender": getattr(args, "sender", "")}),
+        "signal": ("POST", "/modem", {"rssi": getattr(args, "rssi", 99), "ber": getattr(args, "ber", 0)}),
+        "modem": ("GET", "/modem", None),
     }
     method, path, data = calls[args.command]
     try:
@@ -125,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--meter-model", default="sdm630", choices=sorted(MODELS))
     run.add_argument("--meter-rtu-link", help="also serve the meters on Modbus RTU on a pseudo-terminal, "
                      "linked here (unit id = connector number)")
+    run.add_argument("--modem-link", help="make this path a symlink to the modem's pseudo-terminal")
     run.add_argument("--ready-file", help="write the listening line here too")
     run.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub.add_parser("central-system", help="run the reference Central System (see --help)", add_help=False)
@@ -132,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("plug", "plug an EV in"), ("unplug", "unplug the EV"), ("ev", "the EV stops or resumes asking"),
                        ("card", "present a card"), ("fault", "inject or clear a fault"),
                        ("faults", "list the faults that can be injected"), ("state", "show the world"),
-                       ("events", "list events")):
+                       ("events", "list events"), ("sms", "a short message reaches the modem"),
+                       ("signal", "set the modem's signal quality"), ("modem", "show the modem")):
         command = sub.add_parser(name, help=text)
         command.add_argument("--control", default=control, help=f"control URL (default {control}; env HWSIM_CONTROL)")
         if name == "fault":
@@ -149,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--hold", type=float, default=0.5)
         if name == "events":
             command.add_argument("--since", type=int, default=0)
+        if name == "sms":
+            command.add_argument("text", nargs="?", default="", help="the message (none: an empty SMS, which wakes too)")
+            command.add_argument("--sender", default="+31600000000")
+        if name == "signal":
+            command.add_argument("rssi", type=int, help="AT+CSQ rssi: 0..31 (-113 + 2*rssi dBm), 99 unknown")
+            command.add_argument("--ber", type=int, default=0)
     return parser
 
 

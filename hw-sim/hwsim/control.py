@@ -2,13 +2,17 @@
 
     GET  /state                      the world: connectors, pilot, duty, relay, current, energy
     GET  /events?since=N             events after seq N (plug, pilot, pwm, relay, card, ...)
-    GET  /wait?kind=relay&closed=true&timeout=10   the first matching event (504 on timeout)
+    GET  /wait?kind=relay&closed=true&timeout=10   the first matching event (504 on timeout);
+                                                   &after=N: only events after event number N
     POST /plug      {"connector": 1, "max_current": 32, "soc": 0.5}
     POST /unplug    {"connector": 1}
     POST /ev        {"connector": 1, "wants_energy": false}
     POST /card      {"uid": "04A2B3C4", "hold": 0.5}
     GET  /faults                     the faults that can be injected, and which are active
     POST /fault     {"fault": "relay_welded", "connector": 1, "active": true}   inject (false: clear)
+    POST /sms       {"text": "CB-1", "sender": "+31600000000"}   a short message reaches the modem
+    GET  /modem                      the modem: its pty, signal, stored messages, commands answered
+    POST /modem     {"rssi": 5, "ber": 0}   what AT+CSQ reports (rssi 0..31, 99 unknown; 27.007 8.5)
 """
 
 from __future__ import annotations
@@ -57,8 +61,9 @@ def control_app(world: World) -> web.Application:
         query = dict(request.query)
         kind = query.pop("kind", "")
         timeout = float(query.pop("timeout", "10"))
+        after = int(query.pop("after", "0"))
         try:
-            event = await world.wait_event(kind, timeout, **{k: _scalar(v) for k, v in query.items()})
+            event = await world.wait_event(kind, timeout, after, **{k: _scalar(v) for k, v in query.items()})
         except TimeoutError:
             raise web.HTTPGatewayTimeout(text=f"no {kind} event within {timeout} s") from None
         return web.json_response(event)
@@ -101,6 +106,27 @@ def control_app(world: World) -> web.Application:
         world.set_fault(name, active, connector_of(data))
         return web.json_response(world.snapshot())
 
+    async def sms(request: web.Request) -> web.Response:
+        data = await body(request)
+        text, sender = data.get("text", ""), data.get("sender", "+31600000000")
+        if not isinstance(text, str) or len(text) > 160:
+            raise web.HTTPBadRequest(text="text must be a string of at most 160 characters (one SMS)")
+        if not isinstance(sender, str) or not sender.lstrip("+").isdigit() or len(sender) > 21:
+            raise web.HTTPBadRequest(text=f"sender must be a phone number like +31600000000, got {sender!r}")
+        return web.json_response({"index": world.receive_sms(text, sender)})
+
+    async def modem(request: web.Request) -> web.Response:
+        if request.method == "POST":
+            data = await body(request)
+            rssi, ber = data.get("rssi"), data.get("ber", 0)
+            if not isinstance(rssi, int) or not isinstance(ber, int) or isinstance(rssi, bool):
+                raise web.HTTPBadRequest(text=f"rssi and ber must be integers, got {rssi!r} and {ber!r}")
+            try:
+                world.set_signal(rssi, ber)
+            except ValueError as err:
+                raise web.HTTPBadRequest(text=str(err)) from err
+        return web.json_response(world.modem.snapshot())
+
     app = web.Application()
     app.router.add_get("/state", state)
     app.router.add_get("/events", events)
@@ -111,4 +137,7 @@ def control_app(world: World) -> web.Application:
     app.router.add_post("/card", card)
     app.router.add_get("/faults", faults)
     app.router.add_post("/fault", fault)
+    app.router.add_post("/sms", sms)
+    app.router.add_get("/modem", modem)
+    app.router.add_post("/modem", modem)
     return app

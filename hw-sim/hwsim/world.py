@@ -21,6 +21,7 @@ from hal.events import PilotState
 
 from hwsim.ev import EV
 from hwsim.meter import ModbusMeterServer, RtuBus, SimMeter
+from hwsim.modem import PtyModem
 from hwsim.reader import PtyCardReader
 
 #: Injectable faults: name -> what it does. Reader faults are box-wide; the others per connector.
@@ -35,8 +36,9 @@ FAULTS = {
     "rcd_trip": "the residual current device trips (power off, RCD contact active)",
     "overtemp": "the over-temperature input is active",
     "pilot_short": "the pilot is shorted to PE: state E (0 V)",
+    "modem_silent": "the modem stops answering AT commands and announcing messages (which it still stores)",
 }
-BOX_FAULTS = frozenset({"reader_unplugged"})
+BOX_FAULTS = frozenset({"reader_unplugged", "modem_silent"})
 log = logging.getLogger(__name__)
 
 
@@ -87,9 +89,10 @@ class World:
     def __init__(self, connectors: int = 1, *, meter_base_port: int = 0, gpio_port: int = 0,
                  energy_wh: float = 1_234_000.0, reader_protocol: str = "hexline",
                  reader_link: str | None = None, meter_model: str = "sdm630",
-                 meter_rtu_link: str | None = None) -> None:
-        """Build inside a running loop (the PN532 reader and the RTU line listen on it)."""
+                 meter_rtu_link: str | None = None, modem_link: str | None = None) -> None:
+        """Build inside a running loop (the PN532 reader, the modem and the RTU line listen on it)."""
         self.reader = PtyCardReader(reader_protocol, link=reader_link)
+        self.modem = PtyModem(link=modem_link)
         self.connectors: dict[int, SimConnector] = {}
         for number in range(1, connectors + 1):
             meter = SimMeter(energy_wh=energy_wh, serial_number=20240000 + number)
@@ -129,6 +132,7 @@ class World:
         if self.rtu is not None:
             self.rtu.close()
         self.reader.close()
+        self.modem.close()
 
     def record(self, kind: str, **detail: Any) -> None:
         event = {"seq": len(self.events) + 1, "time": time.time(), "kind": kind, **detail}
@@ -136,10 +140,11 @@ class World:
         log.info("%s", event)
         self._changed.set()
 
-    async def wait_event(self, kind: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
-        """The first event of ``kind`` whose fields equal ``match`` (past or future)."""
+    async def wait_event(self, kind: str, timeout: float = 10.0, after: int = 0, **match: Any) -> dict[str, Any]:
+        """The first event of ``kind`` after event number ``after`` whose fields equal ``match``
+        (past or future)."""
         async with asyncio.timeout(timeout):
-            seen = 0
+            seen = after
             while True:
                 for event in self.events[seen:]:
                     if event["kind"] == kind and all(event.get(k) == v for k, v in match.items()):
@@ -186,6 +191,8 @@ class World:
                 self.reader.replug()
         elif name.startswith("meter_"):
             setattr(connector.meter_server, name.removeprefix("meter_"), active)
+        elif name == "modem_silent":
+            self.modem.set_silent(active)
         if active:
             connector.faults.add(name)
         else:
@@ -199,6 +206,19 @@ class World:
     async def present_card(self, uid: bytes, hold: float = 0.5) -> None:
         self.record("card", uid=uid.hex().upper())
         await self.reader.present(uid, hold=hold)
+        self.record("card_removed", uid=uid.hex().upper())
+
+    def receive_sms(self, text: str, sender: str) -> int | None:
+        """A short message reaches the modem; its storage index (``None``: the storage is full).
+        The event carries the text's length, not the text (it may hold a wake-up secret)."""
+        index = self.modem.receive_sms(text, sender)
+        self.record("sms", sender=sender, length=len(text), index=index)
+        return index
+
+    def set_signal(self, rssi: int, ber: int = 0) -> None:
+        """What the modem's AT+CSQ reports from now on (27.007 8.5)."""
+        self.modem.set_signal(rssi, ber)
+        self.record("signal", rssi=rssi, ber=ber)
 
     # -- the physics --------------------------------------------------------------------------------
 
@@ -274,6 +294,7 @@ class World:
     def snapshot(self) -> dict[str, Any]:
         out: dict[str, Any] = {"reader": self.reader.path, "reader_protocol": self.reader.protocol,
                                "gpio_port": self.gpio_port, "meter_rtu": self.rtu.path if self.rtu else None,
+                               "modem": self.modem.snapshot(),
                                "faults": self.active_faults(), "connectors": {}}
         for number, connector in self.connectors.items():
             self._settle(connector)

@@ -20,7 +20,7 @@ from hal.lock.base import LockFailure
 from hal.pilot.sysfs import SysfsPilot, classify
 from hal.relay.base import PowerSwitchFailure
 
-from conftest import Collector
+from hal_helpers import Collector
 from fake_gpiod import FakeGpiod
 
 Collect = Callable[[AsyncIterable[Any]], Collector[Any]]

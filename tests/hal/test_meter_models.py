@@ -18,7 +18,7 @@ from hal.errors import DeviceTimeout, FrameError, HalError, ImplausibleValue
 from hal.events import DeviceFault, FaultKind
 from hal.meter.modbus import ModbusDeviceFailure, ModbusMeter
 
-from conftest import Collector
+from hal_helpers import Collector
 
 Collect = Callable[[AsyncIterable[Any]], Collector[Any]]
 START_WH = 1_234_560.0

@@ -19,7 +19,7 @@ from hal.events import CardPresented
 from hal.rfid.base import CardReader
 from hal.rfid.hexline import HexLineReader, parse_line
 
-from conftest import Collector
+from hal_helpers import Collector
 
 CARD_A = bytes.fromhex("04A2B3C4D5E680")  # 7-byte ISO 14443 UID
 CARD_B = bytes.fromhex("DEADBEEF")  # 4-byte UID

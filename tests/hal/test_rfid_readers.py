@@ -22,7 +22,7 @@ from hal.rfid.pn532 import Pn532Reader, command_frame, take_frame, uid_of_target
 from hal.rfid.rdm6300 import Rdm6300Reader, parse_frame
 from hal.rfid.serialport import SerialCardReader
 
-from conftest import Collector
+from hal_helpers import Collector
 
 HOLD = 0.3
 CARDS = {

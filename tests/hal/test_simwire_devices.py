@@ -16,7 +16,7 @@ from hal.lock.base import LockFailure
 from hal.relay.base import PowerSwitchFailure
 from hal.simwire import SimLock, SimPilot, SimProtection, SimRelay
 
-from conftest import Collector
+from hal_helpers import Collector
 
 Collect = Callable[[AsyncIterable[Any]], Collector[Any]]
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from tsocpp_harness import WAIT, TsOcpp, booted, box_url, missing
 
+from chargebox.service.reset import SOFT_RESET_EXIT_STATUS
 from chargebox.site import SimulatedSite
 
 pytestmark = pytest.mark.interop
@@ -97,12 +98,13 @@ def test_remote_start_and_stop(site: SimulatedSite, tsocpp: TsOcpp) -> None:
     site.hw("POST", "/unplug", {"connector": 1})
 
 
-def test_unsupported_operation_is_a_soap_fault(site: SimulatedSite, tsocpp: TsOcpp) -> None:
-    """Reset is not implemented yet: the box answers with a SOAP 1.2 fault, subcode NotSupported."""
+def test_a_soft_reset_from_tsocpp_restarts_the_box(site: SimulatedSite, tsocpp: TsOcpp) -> None:
+    """ts-ocpp resets the box: Accepted, the daemon stops for its service to restart it (exit 75),
+    and, started again as systemd would, it boots to ts-ocpp once more."""
     booted(site, tsocpp)
     reset = tsocpp.send(site.identity, "Reset", {"type": "Soft"})
-    assert reset["ok"] is False, reset
-    assert "fault" in reset, reset
-    assert reset["fault"]["subcode"].rpartition(":")[2] == "NotSupported", reset
-    assert reset["fault"]["code"].rpartition(":")[2] == "Receiver", reset
-    assert reset["httpStatus"] == 500, reset
+    assert reset["ok"], reset
+    assert reset["payload"]["status"] == "Accepted", reset
+    assert site.processes["chargebox"].wait(WAIT) == SOFT_RESET_EXIT_STATUS
+    site.start_daemon()
+    tsocpp.wait_request("BootNotification", count=2, timeout=20, charge_box_id=site.identity)

@@ -98,12 +98,8 @@ def test_remote_start_and_stop_reach_the_box_at_its_from_url(site: SimulatedSite
     assert stop["payload"]["transactionId"] == 1
 
 
-def test_an_operation_not_yet_implemented_gets_a_not_supported_fault(site: SimulatedSite) -> None:
+def test_a_request_for_another_box_gets_an_identity_mismatch_fault(site: SimulatedSite) -> None:
     site.wait_cs("BootNotification")
-    answer = site.cs("POST", "/call", {"chargeBoxIdentity": "CB-SIM-1", "action": "Reset",
-                                       "payload": {"type": "Soft"}})
-    assert not answer["ok"]
-    assert (answer["fault"]["code"], answer["fault"]["subcode"]) == ("Receiver", "NotSupported")
     wrong = site.cs("POST", "/call", {"chargeBoxIdentity": "CB-OTHER", "action": "ClearCache", "payload": {},
                                      "url": f"http://127.0.0.1:{site.box_port}/"})
     assert (wrong["fault"]["code"], wrong["fault"]["subcode"]) == ("Sender", "IdentityMismatch")

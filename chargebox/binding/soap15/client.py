@@ -119,13 +119,21 @@ class CentralSystemClient:
             headers["Content-Encoding"] = self._compression
         try:
             async with self._http().post(url, data=body, headers=headers) as response:
-                data = await response.content.read(MAX_RESPONSE_BYTES + 1)
+                # Read to the end (read(n) may return any part of the body), but never more than the
+                # limit: a connection left with unread bytes cannot carry the next call.
+                chunks, size = [], 0
+                async for chunk in response.content.iter_chunked(65536):
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        break
+                    chunks.append(chunk)
+                data = b"".join(chunks)
                 status = response.status
         except (aiohttp.ClientConnectionError, TimeoutError, OSError) as err:
             raise CentralSystemUnreachable(f"{url}: {err or type(err).__name__}") from err
         except aiohttp.ClientError as err:  # e.g. a response that is not HTTP, or a bad Content-Encoding
             raise CallFailed(f"{url}: {err}") from err
-        if len(data) > MAX_RESPONSE_BYTES:
+        if size > MAX_RESPONSE_BYTES:
             raise ProtocolError(f"response larger than {MAX_RESPONSE_BYTES} bytes")
         return status, data
 

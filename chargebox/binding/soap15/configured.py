@@ -4,17 +4,19 @@ endpoint with their TLS, compression, limits and timeouts (README, Configuration
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 
 from chargebox.binding.soap15.client import CentralSystemClient
 from chargebox.binding.soap15.server import ChargePointEndpoint, Handler
 from chargebox.config import Config
 
 
-def client(config: Config) -> CentralSystemClient:
-    """The client of ``[central_system]``; it sends the box's ``endpoint.public_url`` as wsa:From."""
+def client(config: Config, from_url: Callable[[], str | None] | None = None) -> CentralSystemClient:
+    """The client of ``[central_system]``; it sends ``from_url()`` (by default the box's
+    ``endpoint.public_url``) as wsa:From."""
     cs = config.central_system_transport
     return CentralSystemClient(
-        config.central_system_url, config.identity, lambda: config.public_url, timeout=cs.timeout,
+        config.central_system_url, config.identity, from_url or (lambda: config.public_url), timeout=cs.timeout,
         connect_timeout=cs.connect_timeout, compression=cs.compression, compress_threshold=cs.compress_threshold,
         allow_plain_http=cs.allow_plain_http, ssl_context=cs.ssl_context(),
     )

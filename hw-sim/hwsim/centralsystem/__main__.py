@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--control-host", default=None, help="control interface address (default: --host)")
     p.add_argument("--control-port", type=_port, default=0, help="control port (default 0: any free port)")
     p.add_argument("--heartbeat-interval", type=_interval, default=300, help="heartbeatInterval to hand out (s)")
+    p.add_argument("--sms-gateway", default=None, metavar="URL",
+                   help="where wake-up SMS are posted for POST /hold (e.g. hwsim's http://127.0.0.1:7700/sms)")
     p.add_argument("--ready-file", type=Path, default=None, help="also write the listening line to this file")
     p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
@@ -72,6 +74,7 @@ async def _main(args: argparse.Namespace) -> None:
             args.ready_file,
             heartbeat_interval=args.heartbeat_interval,
             control_host=args.control_host,
+            sms_gateway=args.sms_gateway,
         )
 
 

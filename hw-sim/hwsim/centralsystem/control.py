@@ -16,8 +16,11 @@ wait for requests, make it call a box and change its behaviour. Endpoints:
 ``GET /calls?since=SEQ``
     JSON list of calls made (see :meth:`CallRecord.to_json`).
 ``GET /behaviour``, ``POST /behaviour`` with any of ``{"boot_status", "heartbeat_interval",
-"fail_next": {action: n}, "reject_connections", "id_tags": {tag: status}, "default_id_tag_status"}``
+"fail_next": {action: n}, "reject_connections", "id_tags": {tag: status}, "id_tag_parents": {tag: parent},
+"default_id_tag_status"}``
     -> the current behaviour; 400 naming the bad key or value (nothing is applied then).
+``POST /hold``, ``GET /held``
+    commands for boxes on a mobile network, woken by SMS (see :mod:`hwsim.centralsystem.wakeup`).
 
 This module is part of ``hwsim`` (the outside world) and must never import ``chargebox``.
 """
@@ -34,6 +37,7 @@ from typing import Any
 from aiohttp import web
 
 from .server import CentralSystem, InvalidCallError, UnknownBoxError
+from .wakeup import PendingCommands, add_routes
 
 #: Longest a /wait long-poll may be asked to wait (seconds).
 MAX_WAIT = 600.0
@@ -97,6 +101,7 @@ def behaviour(cs: CentralSystem) -> dict[str, Any]:
         "fail_next": dict(cs.fail_next),
         "reject_connections": cs.reject_connections,
         "id_tags": dict(cs.id_tags),
+        "id_tag_parents": dict(cs.id_tag_parents),
         "default_id_tag_status": cs.default_id_tag_status,
     }
 
@@ -130,6 +135,11 @@ def apply_behaviour(cs: CentralSystem, data: dict[str, Any]) -> None:
             raise ValueError('id_tags: expected {"TAG": "Accepted" | "Blocked" | ...}')
         for status in tags.values():
             cs.check_id_tag_status(status)
+    if "id_tag_parents" in data:
+        parents = data["id_tag_parents"]
+        if not isinstance(parents, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 20 for k, v in parents.items()):
+            raise ValueError('id_tag_parents: expected {"TAG": "PARENT" (IdToken, at most 20 characters)}')
     if "default_id_tag_status" in data:
         if not isinstance(data["default_id_tag_status"], str):
             raise ValueError("default_id_tag_status: expected a string")
@@ -145,6 +155,8 @@ def apply_behaviour(cs: CentralSystem, data: dict[str, Any]) -> None:
         cs.reject_connections = data["reject_connections"]
     if "id_tags" in data:
         cs.id_tags = dict(data["id_tags"])
+    if "id_tag_parents" in data:
+        cs.id_tag_parents = dict(data["id_tag_parents"])
     if "default_id_tag_status" in data:
         cs.default_id_tag_status = data["default_id_tag_status"]
 
@@ -152,8 +164,10 @@ def apply_behaviour(cs: CentralSystem, data: dict[str, Any]) -> None:
 class ControlServer:
     """The control interface for one :class:`CentralSystem`."""
 
-    def __init__(self, cs: CentralSystem) -> None:
+    def __init__(self, cs: CentralSystem, sms_gateway: str | None = None) -> None:
         self.cs = cs
+        #: Commands held for boxes that did not answer, woken by SMS through ``sms_gateway`` (8.3).
+        self.pending = PendingCommands(cs, sms_gateway)
         self._runner: web.AppRunner | None = None
         self.host = "127.0.0.1"
         self.port = 0
@@ -174,6 +188,7 @@ class ControlServer:
         app.router.add_post("/call", self.post_call)
         app.router.add_get("/behaviour", self.get_behaviour)
         app.router.add_post("/behaviour", self.post_behaviour)
+        add_routes(app, self.pending)  # POST /hold, GET /held (hwsim.centralsystem.wakeup)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -191,6 +206,7 @@ class ControlServer:
         self.port = int(runner.addresses[0][1])
 
     async def stop(self) -> None:
+        await self.pending.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -285,6 +301,7 @@ async def run_central_system(
     *,
     heartbeat_interval: int = 300,
     control_host: str | None = None,
+    sms_gateway: str | None = None,
 ) -> None:
     """Run a Central System and its control interface until cancelled.
 
@@ -292,7 +309,7 @@ async def run_central_system(
     to stdout (flushed) and, if ``ready_file`` is given, writes the same line there (atomically).
     """
     cs = CentralSystem(Path(cs_wsdl), Path(cp_wsdl), heartbeat_interval=heartbeat_interval)
-    control = ControlServer(cs)
+    control = ControlServer(cs, sms_gateway)
     try:
         await cs.start(host, port)
         await control.start(control_host or host, control_port)

@@ -235,6 +235,8 @@ class CentralSystem:
         self._auth_statuses = self.cs_schema.enumeration("authorizeResponse", "idTagInfo", "status")
         self._boot_status = "Accepted"
         self.id_tags: dict[str, str] = {}
+        #: idTag -> parentIdTag: the groups (OCPP 1.6 3.10)
+        self.id_tag_parents: dict[str, str] = {}
         self.default_id_tag_status = "Accepted"
         #: action -> answer the next N valid requests of that action with Receiver/InternalError
         self.fail_next: dict[str, int] = {}
@@ -247,6 +249,8 @@ class CentralSystem:
         self.calls: list[CallRecord] = []
         #: chargeBoxIdentity -> last wsa:From address seen (OCPP 1.5, 8.3)
         self.box_urls: dict[str, str] = {}
+        #: Called with every request once it is recorded (held commands wait for a box's next one).
+        self.request_listeners: list[Callable[[Received], None]] = []
         #: transactionId -> what StartTransaction said (and StopTransaction, once seen)
         self.transactions: dict[int, dict[str, Any]] = {}
         self._transaction_ids = itertools.count(1)
@@ -290,6 +294,15 @@ class CentralSystem:
             if tag.casefold() == wanted:
                 return status
         return self.default_id_tag_status
+
+    def id_tag_info(self, id_tag: str) -> dict[str, str]:
+        """IdTagInfo (7.17) for ``id_tag``: its status and, when it belongs to a group, its parentIdTag."""
+        info = {"status": self.id_tag_status(id_tag)}
+        wanted = id_tag.casefold()
+        for tag, parent in self.id_tag_parents.items():
+            if tag.casefold() == wanted:
+                info["parentIdTag"] = parent
+        return info
 
     def box_url(self, charge_box_identity: str) -> str | None:
         """Last ``wsa:From`` address of that box (exact identity first, then case-insensitively)."""
@@ -482,6 +495,8 @@ class CentralSystem:
             # SOAP 1.2 part 2, 7.5.2.2: Sender faults are 400, Receiver faults 500.
             status = 400 if fault.code == "Sender" else 500
         self.record.append(rec)
+        for listener in self.request_listeners:
+            listener(rec)
         await self._notify()
         if not rec.valid:
             log.warning("invalid %s from %s: %s", rec.action, rec.charge_box_identity, rec.errors)
@@ -635,24 +650,30 @@ class CentralSystem:
         if name == "Heartbeat":
             return {"currentTime": now}
         if name == "Authorize":
-            return {"idTagInfo": {"status": self.id_tag_status(str(req.get("idTag", "")))}}
+            return {"idTagInfo": self.id_tag_info(str(req.get("idTag", "")))}
         if name == "StartTransaction":
+            info = self.id_tag_info(str(req.get("idTag", "")))
+            for tid, known in self.transactions.items():
+                if known["charge_box_identity"] == rec.charge_box_identity and known["start"] == req:
+                    # The same message again (the box could not commit our answer before it lost
+                    # power): the same transaction, as a real Central System keeps it.
+                    known["retransmissions"] = known.get("retransmissions", 0) + 1
+                    return {"transactionId": tid, "idTagInfo": info}
             tid = next(self._transaction_ids)
-            status = self.id_tag_status(str(req.get("idTag", "")))
             self.transactions[tid] = {
                 "charge_box_identity": rec.charge_box_identity,
                 "start": req,
                 "start_seq": rec.seq,
-                "status": status,
+                "status": info["status"],
             }
-            return {"transactionId": tid, "idTagInfo": {"status": status}}
+            return {"transactionId": tid, "idTagInfo": info}
         if name == "StopTransaction":
             tx = self.transactions.get(req.get("transactionId", -1))
             if tx is not None:
                 tx["stop"] = req
                 tx["stop_seq"] = rec.seq
             if "idTag" in req:
-                return {"idTagInfo": {"status": self.id_tag_status(str(req["idTag"]))}}
+                return {"idTagInfo": self.id_tag_info(str(req["idTag"]))}
             return {}
         if name == "DataTransfer":
             return {"status": "UnknownVendorId"}

@@ -16,6 +16,7 @@ from chargebox.binding import CallFailed, CentralSystemUnreachable
 from chargebox.clock import Clock, loop_wall_clock
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity, Timers
 from chargebox.engine.configuration import Configuration
+from chargebox.engine.management import install
 from chargebox.ocpp.datatypes import IdTagInfo
 from chargebox.ocpp.enums import AuthorizationStatus, RegistrationStatus
 from chargebox.ocpp.messages import (
@@ -161,6 +162,19 @@ class FakeMeter(Meter):
         return MeterIdentity("FAKE", "123")
 
 
+class FakeRestarter:
+    """Records what a Reset asked of the service (:class:`chargebox.service.reset.Restarter`)."""
+
+    def __init__(self, restarts: list[str]) -> None:
+        self.restarts = restarts
+
+    def soft(self) -> None:
+        self.restarts.append("soft")
+
+    def hard(self) -> None:
+        self.restarts.append("hard")
+
+
 class Box:
     """One charge point with fake parts over a database that outlives restarts of the charge point."""
 
@@ -171,17 +185,21 @@ class Box:
         self.relays = [FakeRelay() for _ in range(connectors)]
         self.meters = [FakeMeter() for _ in range(connectors)]
         self.ocpp = {"HeartBeatInterval": "900", "MeterValueSampleInterval": "60", **ocpp}
+        self.restarts: list[str] = []  # "soft" / "hard", as the Reset handler asked the service
+        self.boot_id = "boot-1"  # the kernel's boot id: a hard reset that reboots changes it
         self.cp = self.build()
         self.task: asyncio.Task[None] | None = None
 
     def build(self) -> ChargePoint:
         hardware = {n + 1: ConnectorHardware(self.pilots[n], self.relays[n], self.meters[n], 16.0)
                     for n in range(len(self.pilots))}
-        return ChargePoint(
+        cp = ChargePoint(
             identity=Identity("chargebox", "test"), client=self.cs, store=self.store,
             config=Configuration(self.store.db, self.ocpp), clock=Clock(loop_wall_clock(EPOCH)),
-            connectors=hardware, reader=None, timers=Timers(boot_retry_min=10, retry_unreachable=30),
+            connectors=hardware, reader=None, timers=Timers(boot_retry_min=10),
         )
+        self.management = install(cp, FakeRestarter(self.restarts), lambda: self.boot_id)
+        return cp
 
     def start(self) -> ChargePoint:
         self.task = asyncio.create_task(self.cp.run())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from chargebox.engine.configuration import KEYS, Configuration
@@ -65,3 +67,9 @@ async def test_get_configuration_lists_every_key_or_those_asked_for_with_unknown
     assert some.unknown_key == ["Nope"]  # type: ignore[attr-defined]
     conf = await cp.handle(ChangeConfigurationRequest(key="NumberOfConnectors", value="5"))
     assert conf.status is S.REJECTED  # type: ignore[attr-defined]
+
+
+def test_the_readme_documents_every_key() -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    missing = [key.name for key in KEYS.values() if f"| `{key.name}` |" not in readme]
+    assert not missing, f"README.md, 'OCPP configuration keys': add {missing}"

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from hal.events import PilotState as P
 
 from chargebox.engine.connector import (
     BeginTransaction,
     Connector,
     EndTransaction,
+    Fault,
     OfferCurrent,
     Phase,
+    Reservation,
     SwitchRelay,
 )
-from chargebox.ocpp.enums import ChargePointErrorCode, ChargePointStatus
+from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, ReservationStatus
 
 
 def test_plug_then_card_starts_and_the_relay_follows_the_ev() -> None:
@@ -66,3 +70,59 @@ def test_a_pilot_fault_stops_the_session_and_faults_the_connector_until_it_clear
 
 def test_stop_without_a_transaction_does_nothing() -> None:
     assert Connector(1, 16.0).on_stop("Remote", None) == []
+
+
+def _reservation(rid: int = 5, id_tag: str = "TAG", parent: str | None = None) -> Reservation:
+    return Reservation(rid, 1, id_tag, parent, datetime(2030, 1, 1, tzinfo=timezone.utc))
+
+
+def test_a_reservation_admits_its_tag_or_its_group_case_insensitively() -> None:
+    r = _reservation(parent="GROUP")
+    assert r.admits("tag", None) and r.admits("GROUP", None) and r.admits("MEMBER", "group")
+    assert not r.admits("OTHER", None) and not r.admits("OTHER", "ELSEWHERE")
+    assert r.may_admit("OTHER")  # a group reservation: only authorization tells
+    assert not _reservation().may_admit("OTHER")
+    assert _reservation().admits("OTHER", "TAG")  # a card whose parent id-tag is the reserved id-tag
+
+
+def test_a_reserved_connector_refuses_other_tags_and_the_start_ends_the_reservation() -> None:
+    c = Connector(1, 16.0)
+    assert c.on_reserve(_reservation()) is ReservationStatus.ACCEPTED and c.status is ChargePointStatus.RESERVED
+    assert c.on_reserve(_reservation(6)) is ReservationStatus.OCCUPIED  # reserved already
+    assert c.on_reserve(_reservation(5, "NEW")) is ReservationStatus.ACCEPTED  # the same id replaces it
+    assert not c.may_start("TAG") and c.may_start("NEW") and not c.may_start(None)
+    assert c.on_authorized("TAG", None) == [] and c.phase is Phase.IDLE
+    c.on_pilot(P.B)
+    assert c.status is ChargePointStatus.OCCUPIED and c.reservation is not None
+    assert c.on_authorized("NEW", None)[0] == BeginTransaction("NEW", None, 5)
+    assert c.reservation is None
+
+
+def test_a_fault_or_unavailability_ends_a_reservation() -> None:
+    c = Connector(1, 16.0)
+    c.on_reserve(_reservation())
+    c.on_fault(Fault(ChargePointErrorCode.GROUND_FAILURE))
+    assert c.reservation is None and c.on_reserve(_reservation()) is ReservationStatus.FAULTED
+    c.on_fault_cleared(ChargePointErrorCode.GROUND_FAILURE)
+    c.on_reserve(_reservation())
+    assert c.on_availability(False) is AvailabilityStatus.ACCEPTED and c.reservation is None
+    assert c.status is ChargePointStatus.UNAVAILABLE and c.on_reserve(_reservation()) is ReservationStatus.UNAVAILABLE
+
+
+def test_availability_changes_during_a_transaction_wait_for_its_end() -> None:
+    c = Connector(1, 16.0)
+    c.on_pilot(P.B)
+    c.on_authorized("TAG", None)
+    assert c.on_availability(True) is AvailabilityStatus.ACCEPTED  # the state it is in
+    assert c.on_availability(False) is AvailabilityStatus.SCHEDULED
+    assert c.operative and c.status is ChargePointStatus.OCCUPIED
+    c.on_stop("Local", "TAG")
+    assert not c.operative and c.status is ChargePointStatus.UNAVAILABLE and not c.can_start
+    assert c.on_availability(True) is AvailabilityStatus.ACCEPTED and c.status is ChargePointStatus.OCCUPIED
+
+
+def test_an_authorization_waiting_for_its_cable_lapses_when_the_connector_becomes_unavailable() -> None:
+    c = Connector(1, 16.0)
+    c.on_authorized("TAG", None)
+    assert c.on_availability(False) is AvailabilityStatus.ACCEPTED
+    assert c.phase is Phase.IDLE and c.on_pilot(P.B) == []

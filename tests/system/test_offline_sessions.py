@@ -1,0 +1,225 @@
+"""Offline operation end to end: the daemon, the simulator and the reference Central System in
+separate processes; the network is cut by the Central System dropping every connection.
+
+One site serves the module; each test leaves it online, unplugged and idle.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from chargebox.site import SimulatedSite
+
+pytestmark = pytest.mark.system
+LISTED, CACHED, UNKNOWN, MEMBER = "04A2B3C4D5E680", "0A0B0C0D", "DEADBEEF", "11223344"
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[SimulatedSite]:
+    site = SimulatedSite(sample_interval=1, ocpp={"TransactionMessageAttempts": 2, "TransactionMessageRetryInterval": 1,
+                                                    "OfflineRetryInterval": 1})
+    try:
+        with site:
+            site.wait_cs("BootNotification")
+            yield site
+    finally:
+        print(site.log("chargebox"))
+        site.remove()
+
+
+def network(site: SimulatedSite, up: bool) -> None:
+    """Cut or restore the network; restored, the box has delivered everything it held."""
+    site.cs("POST", "/behaviour", {"reject_connections": not up})
+    if up:
+        wait_until(lambda: not queued(site), timeout=30)
+
+
+def configure(site: SimulatedSite, **keys: str) -> None:
+    for key, value in keys.items():
+        answer = site.call("ChangeConfiguration", {"key": key, "value": value})
+        assert answer["payload"] == {"status": "Accepted"}, answer
+
+
+def session(site: SimulatedSite, card: str, stop_card: str | None = None) -> bool:
+    """Plug, present ``card``, and if the relay closes stop with ``stop_card`` and unplug; whether it charged."""
+    mark = site.hw_seq()
+    site.hw("POST", "/plug", {"connector": 1})
+    site.hw("POST", "/card", {"uid": card})
+    try:
+        site.wait_hw("relay", timeout=4, closed=True, after=mark)
+    except Exception:  # noqa: BLE001 - no relay event within the time: it did not charge
+        unplug(site)
+        return False
+    present_again(site, stop_card or card, mark)
+    unplug(site)
+    return True
+
+
+def present_again(site: SimulatedSite, card: str, since: int) -> None:
+    """The driver takes the card away and presents it again a moment later (the reader counts a card
+    seen again within its hold window, 0.4 s here, as still held), and the relay opens."""
+    site.wait_hw("card_removed", after=since)
+    time.sleep(0.5)  # the moment the card is away
+    mark = site.hw_seq()
+    site.hw("POST", "/card", {"uid": card})
+    site.wait_hw("relay", closed=False, after=mark)
+    site.wait_hw("card_removed", after=mark)
+    time.sleep(0.5)
+
+
+def transactions(site: SimulatedSite, since: int) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """(StartTransaction, StopTransaction) payloads per transaction, for records after ``since``."""
+    record = [r for r in site.cs("GET", "/record") if r["seq"] > since]
+    starts = {r["response"]["transactionId"]: r["payload"] for r in record
+              if r["action"] == "StartTransaction" and r.get("response")}
+    stops = {r["payload"]["transactionId"]: r["payload"] for r in record
+             if r["action"] == "StopTransaction" and r["fault"] is None}
+    return [(start, stops.get(tid)) for tid, start in sorted(starts.items())]
+
+
+def count(site: SimulatedSite, action: str) -> int:
+    return sum(1 for r in site.cs("GET", "/record") if r["action"] == action)
+
+
+def operator(site: SimulatedSite, command: str) -> Any:
+    """What `chargebox status` or `chargebox queue` shows an operator, as JSON."""
+    out = subprocess.run([sys.executable, "-m", "chargebox.cli", command, "--config", str(site.config_path),
+                          "--json"], capture_output=True, text=True, check=True, timeout=20).stdout
+    return json.loads(out)
+
+
+def queued(site: SimulatedSite) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = operator(site, "queue")
+    return messages
+
+
+def unplug(site: SimulatedSite) -> None:
+    """The EV leaves, and the box has seen it go (a card is for a new session only then)."""
+    site.hw("POST", "/unplug", {"connector": 1})
+    wait_until(lambda: operator(site, "status")["connectors"][0]["phase"] == "IDLE")
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)
+
+
+def last_seq(site: SimulatedSite) -> int:
+    record = site.cs("GET", "/record")
+    return int(record[-1]["seq"]) if record else 0
+
+
+def test_offline_a_listed_card_charges_and_the_session_arrives_in_order_after(site: SimulatedSite) -> None:
+    answer = site.call("SendLocalList", {"updateType": "Full", "listVersion": 3, "localAuthorisationList": [
+        {"idTag": LISTED, "idTagInfo": {"status": "Accepted"}}]})
+    assert answer["payload"]["status"] == "Accepted"
+    assert site.call("GetLocalListVersion", {})["payload"] == {"listVersion": 3}
+    since, stops = last_seq(site), count(site, "StopTransaction")
+    network(site, False)
+    assert session(site, LISTED)
+    assert [m["action"] for m in queued(site)][0] == "StartTransaction"  # held, in order
+    network(site, True)
+    site.wait_cs("StopTransaction", count=stops + 1, timeout=60)
+    ((start, stop),) = transactions(site, since)
+    assert stop is not None and start["idTag"] == LISTED and stop["meterStop"] >= start["meterStart"]
+    record = [r for r in site.cs("GET", "/record") if r["seq"] > since]
+    assert "Authorize" not in [r["action"] for r in record]
+
+
+def test_offline_a_cached_card_charges(site: SimulatedSite) -> None:
+    since = last_seq(site)
+    assert session(site, CACHED)  # online: Authorize, and the answer is cached
+    assert "Authorize" in [r["action"] for r in site.cs("GET", "/record") if r["seq"] > since]
+    network(site, False)
+    try:
+        assert session(site, CACHED)
+    finally:
+        network(site, True)
+
+
+def test_offline_an_unknown_card_charges_only_when_allowed(site: SimulatedSite) -> None:
+    network(site, False)
+    try:
+        assert not session(site, UNKNOWN)
+    finally:
+        network(site, True)
+    configure(site, AllowOfflineTxForUnknownId="true")
+    network(site, False)
+    try:
+        assert session(site, UNKNOWN)
+    finally:
+        network(site, True)
+        configure(site, AllowOfflineTxForUnknownId="false")
+
+
+def test_an_outage_keeps_meter_values_in_order_and_the_stop_gets_the_new_id(site: SimulatedSite) -> None:
+    since = last_seq(site)
+    mark = site.hw_seq()
+    site.hw("POST", "/plug", {"connector": 1})
+    site.hw("POST", "/card", {"uid": LISTED})
+    site.wait_hw("relay", closed=True, after=mark)
+    network(site, False)
+    wait_until(lambda: len(queued(site)) >= 5)  # meter values pile up while the network is down
+    present_again(site, LISTED, mark)
+    unplug(site)
+    stops = count(site, "StopTransaction")
+    network(site, True)
+    site.wait_cs("StopTransaction", count=stops + 1, timeout=60)
+    ((start, stop),) = transactions(site, since)
+    assert stop is not None
+    record = [r for r in site.cs("GET", "/record") if r["seq"] > since]
+    values = [r["payload"] for r in record if r["action"] == "MeterValues"]
+    assert len(values) >= 4 and all(v["transactionId"] == stop["transactionId"] for v in values)
+    registers = [int(v["#text"]) for mv in values for sample in mv["values"] for v in sample["value"]]
+    assert registers == sorted(registers) and start["meterStart"] <= registers[0] <= stop["meterStop"]
+    order = [r["action"] for r in record if r["action"] in ("StartTransaction", "MeterValues", "StopTransaction")]
+    assert order[0] == "StartTransaction" and order[-1] == "StopTransaction"
+
+
+def test_a_stop_transaction_the_central_system_faults_on_is_retried_then_skipped(site: SimulatedSite) -> None:
+    since, stops = last_seq(site), count(site, "StopTransaction")
+    site.cs("POST", "/behaviour", {"fail_next": {"StopTransaction": 2}})
+    assert session(site, LISTED)
+    assert session(site, LISTED)  # the next session is not held up behind it for ever
+    site.wait_cs("StopTransaction", count=stops + 3)  # two faulted attempts, then the next session's
+    pairs = transactions(site, since)
+    assert len(pairs) == 2 and pairs[0][1] is None and pairs[1][1] is not None  # the first given up on
+    faulted = [r for r in site.cs("GET", "/record") if r["seq"] > since and r["action"] == "StopTransaction"
+               and r["fault"] == "Receiver/InternalError"]
+    assert len(faulted) == 2  # TransactionMessageAttempts
+
+
+def test_a_card_of_the_same_group_stops_the_session(site: SimulatedSite) -> None:
+    site.cs("POST", "/behaviour", {"id_tag_parents": {CACHED: "FLEET-7", MEMBER: "FLEET-7"}})
+    since, stops = last_seq(site), count(site, "StopTransaction")
+    assert session(site, CACHED, stop_card=MEMBER)
+    site.wait_cs("StopTransaction", count=stops + 1)
+    ((_, stop),) = transactions(site, since)
+    assert stop is not None and stop["idTag"] == MEMBER
+
+
+def test_a_deauthorized_offline_start_is_stopped_when_the_central_system_says_so(site: SimulatedSite) -> None:
+    configure(site, AllowOfflineTxForUnknownId="true", StopTransactionOnInvalidId="true")
+    site.cs("POST", "/behaviour", {"id_tags": {"FEEDF00D": "Invalid"}})
+    since = last_seq(site)
+    network(site, False)
+    mark = site.hw_seq()
+    site.hw("POST", "/plug", {"connector": 1})
+    site.hw("POST", "/card", {"uid": "FEEDF00D"})
+    site.wait_hw("relay", closed=True, after=mark)  # unknown offline: allowed
+    network(site, True)
+    site.wait_hw("relay", closed=False, after=mark)  # Invalid in StartTransaction.conf: stopped
+    unplug(site)
+    configure(site, AllowOfflineTxForUnknownId="false")
+    site.wait_cs("StopTransaction", count=count(site, "StopTransaction"))
+    ((start, stop),) = transactions(site, since)
+    assert start["idTag"] == "FEEDF00D" and stop is not None
