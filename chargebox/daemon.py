@@ -57,6 +57,8 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
         c.id: ConnectorHardware(
             pilot=_build("pilot", c.pilot, connector=c.id), relay=_build("relay", c.relay, connector=c.id),
             meter=_build("meter", c.meter), max_current=c.max_current,
+            lock=_build("lock", c.lock, connector=c.id) if c.lock else None,
+            protection=_build("protection", c.protection, connector=c.id) if c.protection else None,
         )
         for c in config.connectors
     }

@@ -95,6 +95,14 @@ address = "127.0.0.1:{gpio_port}"
 [connector.relay]
 backend = "sim"
 address = "127.0.0.1:{gpio_port}"
+
+[connector.lock]
+backend = "sim"
+address = "127.0.0.1:{gpio_port}"
+
+[connector.protection]
+backend = "sim"
+address = "127.0.0.1:{gpio_port}"
 {mobile}"""
 
 #: The simulator's modem, and the wake-up rules of 8.3 (README, "Life on a mobile network").
@@ -110,6 +118,11 @@ reopen_interval = 0.5
 min_interval = 5
 only_for_this_box = true
 """
+
+
+#: CONFIG's placeholders for options, as they are without them.
+CONFIG_DEFAULTS = {"ocpp_extra": "", "service_extra": "", "listen_host": "127.0.0.1", "public_host": "127.0.0.1",
+                   "endpoint_extra": "", "mobile": ""}
 
 
 class SimulatedSite:

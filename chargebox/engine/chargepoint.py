@@ -22,7 +22,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from hal.errors import HalError
-from hal.events import CardPresented, MeterReading
+from hal.events import CardPresented, DeviceFault, FaultKind, MeterReading
+from hal.faults import FaultSource
+from hal.lock.base import CableLock
+from hal.protection.base import Protection
 from hal.meter.base import Meter
 from hal.pilot.base import Pilot
 from hal.relay.base import Relay
@@ -84,12 +87,43 @@ class Client(Protocol):
 
 @dataclass(slots=True)
 class ConnectorHardware:
-    """What one connector is wired to."""
+    """What one connector is wired to; a socket outlet has a cable lock, a box may have protections."""
 
     pilot: Pilot
     relay: Relay
     meter: Meter
     max_current: float
+    lock: CableLock | None = None
+    protection: Protection | None = None
+
+    def fault_sources(self) -> list[FaultSource]:
+        devices: list[FaultSource | None] = [self.pilot, self.relay, self.meter, self.lock, self.protection]
+        return [device for device in devices if device is not None]
+
+
+#: HAL fault kinds as OCPP 1.5 error codes (7.7).
+ERROR_CODES = {
+    FaultKind.READER: ChargePointErrorCode.READER_FAILURE,
+    FaultKind.METER: ChargePointErrorCode.POWER_METER_FAILURE,
+    FaultKind.POWER_SWITCH: ChargePointErrorCode.POWER_SWITCH_FAILURE,
+    FaultKind.CONNECTOR_LOCK: ChargePointErrorCode.CONNECTOR_LOCK_FAILURE,
+    FaultKind.MODE3: ChargePointErrorCode.MODE3_ERROR,
+    FaultKind.HIGH_TEMPERATURE: ChargePointErrorCode.HIGH_TEMPERATURE,
+    FaultKind.OVER_CURRENT: ChargePointErrorCode.OVER_CURRENT_FAILURE,
+    FaultKind.UNDER_VOLTAGE: ChargePointErrorCode.UNDER_VOLTAGE,
+    FaultKind.GROUND: ChargePointErrorCode.GROUND_FAILURE,
+    FaultKind.WEAK_SIGNAL: ChargePointErrorCode.WEAK_SIGNAL,
+    FaultKind.OTHER: ChargePointErrorCode.OTHER_ERROR,
+}
+
+
+def as_fault(event: DeviceFault) -> Fault:
+    """A device's fault as StatusNotification reports it: OtherError carries the detail as its
+    vendorErrorCode (6.44), every other code carries it as info."""
+    code = ERROR_CODES[event.kind]
+    if code is ChargePointErrorCode.OTHER_ERROR:
+        return Fault(code, vendor_error_code=event.detail[:50] or None)
+    return Fault(code, event.detail[:50])
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,12 +221,17 @@ class ChargePoint:
     async def run(self) -> None:
         """Start the devices and every loop; returns only when cancelled (then stops cleanly)."""
         for port in self.ports.values():
-            await port.hardware.pilot.connect()
-            await port.hardware.relay.connect()
-            await port.hardware.relay.set(False)  # never closed without a journalled transaction
-            await port.hardware.pilot.offer(None)
+            hardware = port.hardware
+            await hardware.pilot.connect()
+            await hardware.relay.connect()
+            with contextlib.suppress(HalError):  # a welded relay is reported by its fault stream
+                await hardware.relay.set(False)  # never closed without a journalled transaction
+            await hardware.pilot.offer(None)
+            for device in (hardware.lock, hardware.protection):
+                if device is not None:
+                    await device.connect()
             with contextlib.suppress(HalError, OSError):
-                await port.hardware.meter.open()
+                await hardware.meter.open()
         await self._replay_journal()
         if self.reader is not None:
             with contextlib.suppress(HalError, OSError):
@@ -205,8 +244,11 @@ class ChargePoint:
                 group.create_task(self._aligned_loop())
                 if self.reader is not None:
                     group.create_task(self._reader_loop(self.reader))
+                    group.create_task(self._box_faults(self.reader))
                 for port in self.ports.values():
                     group.create_task(self._pilot_loop(port))
+                    for source in port.hardware.fault_sources():
+                        group.create_task(self._connector_faults(port, source))
         finally:
             await self._shutdown()
 
@@ -224,7 +266,10 @@ class ChargePoint:
                 reading = await self._read_meter(port)
                 if reading is not None:
                     self.journal.record_meter(port.local_tx, whole_wh(reading), self.clock.now())
-            for close in (port.hardware.pilot.disconnect, port.hardware.relay.disconnect, port.hardware.meter.close):
+            hardware = port.hardware
+            closers = [hardware.pilot.disconnect, hardware.relay.disconnect, hardware.meter.close]
+            closers += [device.disconnect for device in (hardware.lock, hardware.protection) if device is not None]
+            for close in closers:
                 with contextlib.suppress(HalError, OSError):
                     await close()
         if self.reader is not None:
@@ -407,6 +452,17 @@ class ChargePoint:
             self.box_faults.pop(fault.code, None)
         self.spawn(self._announce_box())
 
+    async def _box_faults(self, device: FaultSource) -> None:
+        async for event in device.faults():
+            self.box_fault(as_fault(event), event.active)
+
+    async def _connector_faults(self, port: Port, device: FaultSource) -> None:
+        async for event in device.faults():
+            log.log(logging.WARNING if event.active else logging.INFO, "connector %s: %s %s%s",
+                    port.machine.number, event.kind.value, "fault" if event.active else "cleared",
+                    f" ({event.detail})" if event.detail else "")
+            await self.connector_fault(port, as_fault(event), event.active)
+
     async def connector_fault(self, port: Port, fault: Fault, active: bool) -> None:
         """A fault of one connector's hardware: a blocking one stops its session (4.9, 7.7)."""
         async with port.lock:
@@ -552,26 +608,32 @@ class ChargePoint:
                 await self._end(port, effect)
             elif isinstance(effect, SwitchRelay):
                 self._on_event("relay", {"connector": port.machine.number, "closed": effect.closed})
-                await port.hardware.relay.set(effect.closed)
+                try:
+                    await port.hardware.relay.set(effect.closed)
+                except HalError as err:  # welded or stuck open: its fault stream stops the session
+                    log.error("relay of connector %s: %s", port.machine.number, err)
             elif isinstance(effect, OfferCurrent):
+                lock = port.hardware.lock
+                if lock is not None and effect.amps is not None and not lock.locked:
+                    try:
+                        await lock.lock()  # the cable is held before any current is offered
+                    except HalError as err:
+                        log.error("cable lock of connector %s: %s", port.machine.number, err)
+                        # ConnectorLockFailure ends the session before it begins (effects after
+                        # this one are dropped: the transaction was not journalled).
+                        await self._apply(port, port.machine.on_fault(
+                            Fault(ChargePointErrorCode.CONNECTOR_LOCK_FAILURE, str(err)[:50])))
+                        return
                 self._on_event("offer", {"connector": port.machine.number, "amps": effect.amps})
                 await port.hardware.pilot.offer(effect.amps)
 
     async def _read_meter(self, port: Port) -> MeterReading | None:
-        """A fresh reading, or None; a meter that does not answer is a PowerMeterFailure (7.7)."""
-        meter = port.hardware.meter
+        """A fresh, plausible reading, or None (the meter reports PowerMeterFailure itself)."""
         try:
-            reading = await meter.read()
+            return await port.hardware.meter.read()
         except (HalError, OSError) as err:
             log.warning("meter of connector %s: %s", port.machine.number, err)
-            if ChargePointErrorCode.POWER_METER_FAILURE not in port.machine.faults:
-                port.machine.on_fault(Fault(ChargePointErrorCode.POWER_METER_FAILURE, str(err)[:50]))
-                self.spawn(self.announce(port))
             return None
-        if ChargePointErrorCode.POWER_METER_FAILURE in port.machine.faults:
-            port.machine.on_fault_cleared(ChargePointErrorCode.POWER_METER_FAILURE)
-            self.spawn(self.announce(port))
-        return reading
 
     def _values(self, reading: MeterReading | None, key: str, context: ReadingContext) -> MeterValue | None:
         if reading is None:
@@ -623,6 +685,12 @@ class ChargePoint:
             self._finish(local_tx, meter_stop, self.clock.now(), effect.reason, effect.id_tag)
         port.local_tx = None
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": False})
+        lock = port.hardware.lock
+        if lock is not None and lock.locked:
+            try:
+                await lock.unlock()  # the driver may take the cable now (the relay is already open)
+            except HalError as err:
+                log.error("cable lock of connector %s: %s", port.machine.number, err)
         self.courier.wake()
         self.spawn(self._tell_idle())
 

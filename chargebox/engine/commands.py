@@ -8,7 +8,10 @@ The commands with state of their own have their own modules: :mod:`~chargebox.en
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
+
+from hal.errors import HalError
 
 from chargebox.engine.reservations import admission
 from chargebox.engine.routing import handles
@@ -36,6 +39,8 @@ from chargebox.ocpp.messages import (
 
 if TYPE_CHECKING:
     from chargebox.engine.chargepoint import ChargePoint
+
+log = logging.getLogger(__name__)
 
 
 class Commands:
@@ -70,15 +75,20 @@ class Commands:
     @handles(UnlockConnectorRequest)
     async def unlock_connector(self, request: UnlockConnectorRequest) -> Confirmation:
         """5.14: a transaction on the connector is finished first, as in Stop Transaction (relay
-        open, no current offered, StopTransaction queued); then the connector is free.
-
-        The engine has no cable lock device yet (hal.lock exists, the charge point does not drive
-        it): with nothing holding the plug, the connector is unlocked once its transaction ended.
-        """
+        open, no current offered, StopTransaction queued); then its cable lock is opened, and the
+        answer is Accepted only when the lock reports it unlocked. A connector without a lock
+        (a tethered cable) has nothing holding the plug once its transaction ended."""
         port = self.cp.ports.get(request.connector_id)
         if port is None:
             return UnlockConnectorConfirmation(status=UnlockStatus.REJECTED)
         await self.cp.stop(port, "UnlockCommand", None)
+        lock = port.hardware.lock
+        if lock is not None:
+            try:
+                await lock.unlock()  # with a position switch, LockFailure when it did not open
+            except (HalError, OSError) as err:
+                log.warning("UnlockConnector %s: %s", request.connector_id, err)
+                return UnlockConnectorConfirmation(status=UnlockStatus.REJECTED)
         return UnlockConnectorConfirmation(status=UnlockStatus.ACCEPTED)
 
     # -- authorization data (5.4, 5.8, 5.13) ---------------------------------------------------

@@ -291,14 +291,15 @@ class Connector:
 
     def _begin(self) -> list[Effect]:
         assert self.id_tag is not None
-        # The transaction is journalled before any current is offered or the relay closes. It ends
-        # the connector's reservation, whose id its StartTransaction carries (4.8, 5.11).
+        # The offer goes out first, so the EV wakes up while the journal is written; the relay only
+        # closes after the transaction is journalled (effects apply in order). It ends the
+        # connector's reservation, whose id its StartTransaction carries (4.8, 5.11).
         self.phase = Phase.CHARGING if self.ev_asks else Phase.SUSPENDED
         self.deauthorized = False
         reservation_id = self.reservation.reservation_id if self.reservation else None
         self.reservation = None
-        effects: list[Effect] = [BeginTransaction(self.id_tag, self.parent_id_tag, reservation_id),
-                                 OfferCurrent(self.max_current)]
+        effects: list[Effect] = [OfferCurrent(self.max_current),
+                                 BeginTransaction(self.id_tag, self.parent_id_tag, reservation_id)]
         if self.ev_asks:
             effects.append(SwitchRelay(True))
         return effects

@@ -104,7 +104,7 @@ TSOCPP_SENDS: dict[str, dict[str, Any]] = {
 # xfail then fails until they join this set.
 ENGINE_HAS = {"RemoteStartTransaction", "RemoteStopTransaction", "ChangeConfiguration", "GetConfiguration",
               "ClearCache", "GetLocalListVersion", "SendLocalList", "CancelReservation", "ChangeAvailability",
-              "DataTransfer", "ReserveNow", "UnlockConnector", "Reset"}
+              "DataTransfer", "ReserveNow", "UnlockConnector", "Reset", "GetDiagnostics"}
 NOT_YET = pytest.mark.xfail(strict=True, reason="engine behaviour: issue 7")
 
 

@@ -6,16 +6,24 @@ One site serves the module; each test leaves it online, unplugged and idle.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
 from chargebox.site import SimulatedSite
+from tests.system.sitetools import (
+    configure,
+    count,
+    last_seq,
+    network,
+    present_again,
+    queued,
+    running,
+    session,
+    transactions,
+    unplug,
+    wait_until,
+)
 
 pytestmark = pytest.mark.system
 LISTED, CACHED, UNKNOWN, MEMBER = "04A2B3C4D5E680", "0A0B0C0D", "DEADBEEF", "11223344"
@@ -23,99 +31,10 @@ LISTED, CACHED, UNKNOWN, MEMBER = "04A2B3C4D5E680", "0A0B0C0D", "DEADBEEF", "112
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[SimulatedSite]:
-    site = SimulatedSite(sample_interval=1, ocpp={"TransactionMessageAttempts": 2, "TransactionMessageRetryInterval": 1,
-                                                    "OfflineRetryInterval": 1})
-    try:
-        with site:
-            site.wait_cs("BootNotification")
-            yield site
-    finally:
-        print(site.log("chargebox"))
-        site.remove()
-
-
-def network(site: SimulatedSite, up: bool) -> None:
-    """Cut or restore the network; restored, the box has delivered everything it held."""
-    site.cs("POST", "/behaviour", {"reject_connections": not up})
-    if up:
-        wait_until(lambda: not queued(site), timeout=30)
-
-
-def configure(site: SimulatedSite, **keys: str) -> None:
-    for key, value in keys.items():
-        answer = site.call("ChangeConfiguration", {"key": key, "value": value})
-        assert answer["payload"] == {"status": "Accepted"}, answer
-
-
-def session(site: SimulatedSite, card: str, stop_card: str | None = None) -> bool:
-    """Plug, present ``card``, and if the relay closes stop with ``stop_card`` and unplug; whether it charged."""
-    mark = site.hw_seq()
-    site.hw("POST", "/plug", {"connector": 1})
-    site.hw("POST", "/card", {"uid": card})
-    try:
-        site.wait_hw("relay", timeout=4, closed=True, after=mark)
-    except Exception:  # noqa: BLE001 - no relay event within the time: it did not charge
-        unplug(site)
-        return False
-    present_again(site, stop_card or card, mark)
-    unplug(site)
-    return True
-
-
-def present_again(site: SimulatedSite, card: str, since: int) -> None:
-    """The driver takes the card away and presents it again a moment later (the reader counts a card
-    seen again within its hold window, 0.4 s here, as still held), and the relay opens."""
-    site.wait_hw("card_removed", after=since)
-    time.sleep(0.5)  # the moment the card is away
-    mark = site.hw_seq()
-    site.hw("POST", "/card", {"uid": card})
-    site.wait_hw("relay", closed=False, after=mark)
-    site.wait_hw("card_removed", after=mark)
-    time.sleep(0.5)
-
-
-def transactions(site: SimulatedSite, since: int) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-    """(StartTransaction, StopTransaction) payloads per transaction, for records after ``since``."""
-    record = [r for r in site.cs("GET", "/record") if r["seq"] > since]
-    starts = {r["response"]["transactionId"]: r["payload"] for r in record
-              if r["action"] == "StartTransaction" and r.get("response")}
-    stops = {r["payload"]["transactionId"]: r["payload"] for r in record
-             if r["action"] == "StopTransaction" and r["fault"] is None}
-    return [(start, stops.get(tid)) for tid, start in sorted(starts.items())]
-
-
-def count(site: SimulatedSite, action: str) -> int:
-    return sum(1 for r in site.cs("GET", "/record") if r["action"] == action)
-
-
-def operator(site: SimulatedSite, command: str) -> Any:
-    """What `chargebox status` or `chargebox queue` shows an operator, as JSON."""
-    out = subprocess.run([sys.executable, "-m", "chargebox.cli", command, "--config", str(site.config_path),
-                          "--json"], capture_output=True, text=True, check=True, timeout=20).stdout
-    return json.loads(out)
-
-
-def queued(site: SimulatedSite) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = operator(site, "queue")
-    return messages
-
-
-def unplug(site: SimulatedSite) -> None:
-    """The EV leaves, and the box has seen it go (a card is for a new session only then)."""
-    site.hw("POST", "/unplug", {"connector": 1})
-    wait_until(lambda: operator(site, "status")["connectors"][0]["phase"] == "IDLE")
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.2)
-
-
-def last_seq(site: SimulatedSite) -> int:
-    record = site.cs("GET", "/record")
-    return int(record[-1]["seq"]) if record else 0
+    with running(SimulatedSite(sample_interval=1, ocpp={
+            "TransactionMessageAttempts": 2, "TransactionMessageRetryInterval": 1, "OfflineRetryInterval": 1})) as site:
+        site.wait_cs("BootNotification")
+        yield site
 
 
 def test_offline_a_listed_card_charges_and_the_session_arrives_in_order_after(site: SimulatedSite) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from chargebox.engine.configuration import KEYS
 from chargebox.site import SimulatedSite
-from tests.conftest import OFFICIAL_WSDL
+from tests.system.sitetools import official_wsdls, running
 
 pytestmark = pytest.mark.system
 CARD = "04A2B3C4D5E680"
@@ -28,17 +28,9 @@ READER_HOLD_WINDOW = 0.45
 def booted_site(**options: Any) -> Iterator[SimulatedSite]:
     """A site whose Central System checks against the official schemas where present, once booted;
     the daemon's log is printed at the end (pytest shows it for a failed test)."""
-    if OFFICIAL_WSDL is not None:
-        options = {"cs_wsdl": OFFICIAL_WSDL / "ocpp_centralsystemservice_1.5_final.wsdl",
-                   "cp_wsdl": OFFICIAL_WSDL / "ocpp_chargepointservice_1.5_final.wsdl", **options}
-    site = SimulatedSite(**options)
-    try:
-        with site:
-            site.wait_cs("BootNotification")
-            yield site
-    finally:
-        print(site.log("chargebox"))
-        site.remove()
+    with running(SimulatedSite(**{**official_wsdls(), **options})) as site:
+        site.wait_cs("BootNotification")
+        yield site
 
 
 @pytest.fixture(scope="module")

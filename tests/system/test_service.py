@@ -25,6 +25,7 @@ from chargebox.config import load
 from chargebox.daemon import serve
 from chargebox.service.notify import Notifier
 from chargebox.site import SimulatedSite
+from tests.system.sitetools import running
 
 pytestmark = pytest.mark.system
 CARD = "04A2B3C4D5E680"
@@ -43,13 +44,8 @@ def notify_socket() -> Iterator[tuple[str, socket.socket]]:
 
 @contextlib.contextmanager
 def site_for(**kwargs: Any) -> Iterator[SimulatedSite]:
-    site = SimulatedSite(**kwargs)
-    try:
-        with site:
-            yield site
-    finally:
-        print(site.log("chargebox"))
-        site.remove()
+    with running(SimulatedSite(**kwargs)) as site:
+        yield site
 
 
 def drain(sock: socket.socket) -> list[bytes]:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from chargebox.site import SimulatedSite
-from tests.conftest import OFFICIAL_WSDL
+from tests.system.sitetools import official_wsdls, running
 
 pytestmark = pytest.mark.system
 CARD = "04A2B3C4D5E680"
@@ -28,17 +28,8 @@ def register_wh(energy_wh: float) -> int:
 
 @pytest.fixture
 def site() -> Iterator[SimulatedSite]:
-    kwargs = {}
-    if OFFICIAL_WSDL is not None:
-        kwargs = {"cs_wsdl": OFFICIAL_WSDL / "ocpp_centralsystemservice_1.5_final.wsdl",
-                  "cp_wsdl": OFFICIAL_WSDL / "ocpp_chargepointservice_1.5_final.wsdl"}
-    site = SimulatedSite(**kwargs)
-    try:
-        with site:
-            yield site
-    finally:
-        print(site.log("chargebox"))
-        site.remove()
+    with running(SimulatedSite(**official_wsdls())) as site:  # type: ignore[arg-type]
+        yield site
 
 
 def test_a_session_reaches_the_central_system_in_order_with_the_meter_registers(site: SimulatedSite) -> None:

@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from chargebox.site import SimulatedSite
-from tests.conftest import OFFICIAL_WSDL, ROOT
+from tests.conftest import ROOT
+from tests.system.sitetools import official_wsdls, running
 
 pytestmark = pytest.mark.system
 
@@ -66,19 +67,11 @@ def site() -> Iterator[SimulatedSite]:
     _ip("link", "set", INTERFACE, "up")
     _ip("link", "set", f"{INTERFACE}-peer", "up")
     _ip("addr", "add", f"{FIRST}/32", "dev", INTERFACE)
-    kwargs = {}
-    if OFFICIAL_WSDL is not None:
-        kwargs = {"cs_wsdl": OFFICIAL_WSDL / "ocpp_centralsystemservice_1.5_final.wsdl",
-                  "cp_wsdl": OFFICIAL_WSDL / "ocpp_chargepointservice_1.5_final.wsdl"}
     # A heartbeat an hour: any heartbeat in this test is the answer to an SMS.
     site = SimulatedSite(identity=IDENTITY, heartbeat_interval=3600, mobile=True, public_interface=INTERFACE,
-                         **kwargs)  # type: ignore[arg-type]
-    try:
-        with site:
-            yield site
-    finally:
-        print(site.log("chargebox"))
-        site.remove()
+                         **official_wsdls())  # type: ignore[arg-type]
+    with running(site):
+        yield site
 
 
 def test_sms_wakes_a_box_whose_address_changed(site: SimulatedSite) -> None:

@@ -179,7 +179,7 @@ async def test_a_meter_that_stops_answering_is_reported_and_never_ends_up_in_met
     box.meters[0].energy_wh = 1200.0
     await cs.wait("MeterValues", 1)  # the journal holds 1200
     box.meters[0].broken = True
-    await asyncio.sleep(60)
+    await asyncio.sleep(3 * 60)  # three samples fail: the meter reports itself faulty (fault_after)
     await cp.present(CARD)
     (stop,) = await cs.wait("StopTransaction")
     await box.stop()

@@ -22,7 +22,7 @@ from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, Charg
 def test_plug_then_card_starts_and_the_relay_follows_the_ev() -> None:
     c = Connector(1, 16.0)
     assert c.on_pilot(P.B) == [] and c.status is ChargePointStatus.OCCUPIED
-    assert c.on_authorized("TAG", None) == [BeginTransaction("TAG", None), OfferCurrent(16.0)]
+    assert c.on_authorized("TAG", None) == [OfferCurrent(16.0), BeginTransaction("TAG", None)]
     assert c.on_pilot(P.C) == [SwitchRelay(True)]
     assert c.on_pilot(P.B) == [SwitchRelay(False)] and c.phase is Phase.SUSPENDED
     assert c.on_pilot(P.C) == [SwitchRelay(True)]
@@ -36,7 +36,7 @@ def test_card_then_plug_starts_and_the_relay_never_closes_before_the_transaction
     assert c.on_authorized("TAG", "GROUP") == [] and c.phase is Phase.AUTHORIZED
     assert c.status is ChargePointStatus.AVAILABLE
     effects = c.on_pilot(P.C)
-    assert effects == [BeginTransaction("TAG", "GROUP"), OfferCurrent(32.0), SwitchRelay(True)]
+    assert effects == [OfferCurrent(32.0), BeginTransaction("TAG", "GROUP"), SwitchRelay(True)]
 
 
 def test_an_authorization_without_a_cable_lapses() -> None:
@@ -94,7 +94,7 @@ def test_a_reserved_connector_refuses_other_tags_and_the_start_ends_the_reservat
     assert c.on_authorized("TAG", None) == [] and c.phase is Phase.IDLE
     c.on_pilot(P.B)
     assert c.status is ChargePointStatus.OCCUPIED and c.reservation is not None
-    assert c.on_authorized("NEW", None)[0] == BeginTransaction("NEW", None, 5)
+    assert c.on_authorized("NEW", None)[1] == BeginTransaction("NEW", None, 5)
     assert c.reservation is None
 
 

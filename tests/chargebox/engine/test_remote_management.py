@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 from hal.events import CardPresented, PilotState
+from hal.lock.base import CableLock
+from hal.signal import Signal
 
 from chargebox.binding import CentralSystemUnreachable
 from chargebox.binding.soap15.faults import NotSupported
@@ -395,6 +397,27 @@ async def test_unlock_stops_the_transaction_first() -> None:
     wrong = await cp.handle(UnlockConnectorRequest(connector_id=2))
     assert wrong.status is UnlockStatus.REJECTED  # type: ignore[attr-defined]
     await box.stop()
+
+
+class FakeLock(CableLock):
+    def __init__(self, jammed: bool) -> None:
+        super().__init__(feedback_timeout=0.5)
+        self.jammed = jammed
+        self.feedback = Signal(True)
+
+    async def _drive(self, locked: bool) -> None:
+        if not self.jammed:
+            self.feedback.set(locked)
+
+
+@pytest.mark.parametrize(("jammed", "status"), [(False, UnlockStatus.ACCEPTED), (True, UnlockStatus.REJECTED)])
+async def test_unlock_is_accepted_only_when_the_lock_reports_unlocked(jammed: bool, status: UnlockStatus) -> None:
+    box = Box(FakeCentralSystem())
+    lock = box.cp.ports[1].hardware.lock = FakeLock(jammed)
+    lock.locked = True
+    conf = await box.cp.handle(UnlockConnectorRequest(connector_id=1))
+    assert conf.status is status  # type: ignore[attr-defined]
+    assert lock.feedback is not None and lock.feedback.value is jammed
 
 
 # -- DataTransfer (4.3, 5.5) -----------------------------------------------------------------------

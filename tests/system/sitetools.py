@@ -1,0 +1,121 @@
+"""Driving a simulated site from system tests: sessions as a driver would run them, the network,
+the operator's view of the box (`chargebox status`, `chargebox queue`) and the Central System's record."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from chargebox.site import SimulatedSite
+from tests.conftest import OFFICIAL_WSDL
+
+
+def official_wsdls() -> dict[str, Path]:
+    """SimulatedSite options that make the reference Central System validate against the official
+    OCPP 1.5 WSDLs, where they are present."""
+    if OFFICIAL_WSDL is None:
+        return {}
+    return {"cs_wsdl": OFFICIAL_WSDL / "ocpp_centralsystemservice_1.5_final.wsdl",
+            "cp_wsdl": OFFICIAL_WSDL / "ocpp_chargepointservice_1.5_final.wsdl"}
+
+
+@contextlib.contextmanager
+def running(site: SimulatedSite) -> Iterator[SimulatedSite]:
+    """The site's processes for the block; the daemon's log is printed (pytest shows it for a failing
+    test) and the work folder removed afterwards."""
+    try:
+        with site:
+            yield site
+    finally:
+        print(site.log("chargebox"))
+        site.remove()
+
+
+def network(site: SimulatedSite, up: bool) -> None:
+    """Cut or restore the network; restored, the box has delivered everything it held."""
+    site.cs("POST", "/behaviour", {"reject_connections": not up})
+    if up:
+        wait_until(lambda: not queued(site), timeout=30)
+
+
+def configure(site: SimulatedSite, **keys: str) -> None:
+    for key, value in keys.items():
+        answer = site.call("ChangeConfiguration", {"key": key, "value": value})
+        assert answer["payload"] == {"status": "Accepted"}, answer
+
+
+def session(site: SimulatedSite, card: str, stop_card: str | None = None) -> bool:
+    """Plug, present ``card``, and if the relay closes stop with ``stop_card`` and unplug; whether it charged."""
+    mark = site.hw_seq()
+    site.hw("POST", "/plug", {"connector": 1})
+    site.hw("POST", "/card", {"uid": card})
+    try:
+        site.wait_hw("relay", timeout=4, closed=True, after=mark)
+    except Exception:  # noqa: BLE001 - no relay event within the time: it did not charge
+        unplug(site)
+        return False
+    present_again(site, stop_card or card, mark)
+    unplug(site)
+    return True
+
+
+def present_again(site: SimulatedSite, card: str, since: int) -> None:
+    """The driver takes the card away and presents it again a moment later (the reader counts a card
+    seen again within its hold window, 0.4 s here, as still held), and the relay opens."""
+    site.wait_hw("card_removed", after=since)
+    time.sleep(0.5)  # the moment the card is away
+    mark = site.hw_seq()
+    site.hw("POST", "/card", {"uid": card})
+    site.wait_hw("relay", closed=False, after=mark)
+    site.wait_hw("card_removed", after=mark)
+    time.sleep(0.5)
+
+
+def transactions(site: SimulatedSite, since: int) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """(StartTransaction, StopTransaction) payloads per transaction, for records after ``since``."""
+    record = [r for r in site.cs("GET", "/record") if r["seq"] > since]
+    starts = {r["response"]["transactionId"]: r["payload"] for r in record
+              if r["action"] == "StartTransaction" and r.get("response")}
+    stops = {r["payload"]["transactionId"]: r["payload"] for r in record
+             if r["action"] == "StopTransaction" and r["fault"] is None}
+    return [(start, stops.get(tid)) for tid, start in sorted(starts.items())]
+
+
+def count(site: SimulatedSite, action: str) -> int:
+    return sum(1 for r in site.cs("GET", "/record") if r["action"] == action)
+
+
+def operator(site: SimulatedSite, command: str) -> Any:
+    """What `chargebox status` or `chargebox queue` shows an operator, as JSON."""
+    out = subprocess.run([sys.executable, "-m", "chargebox.cli", command, "--config", str(site.config_path),
+                          "--json"], capture_output=True, text=True, check=True, timeout=20).stdout
+    return json.loads(out)
+
+
+def queued(site: SimulatedSite) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = operator(site, "queue")
+    return messages
+
+
+def unplug(site: SimulatedSite) -> None:
+    """The EV leaves, and the box has seen it go (a card is for a new session only then)."""
+    site.hw("POST", "/unplug", {"connector": 1})
+    wait_until(lambda: operator(site, "status")["connectors"][0]["phase"] == "IDLE")
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)
+
+
+def last_seq(site: SimulatedSite) -> int:
+    record = site.cs("GET", "/record")
+    return int(record[-1]["seq"]) if record else 0
