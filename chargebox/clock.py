@@ -7,6 +7,7 @@ The wall clock knows whether it has been synchronised with the Central System, w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -39,6 +40,15 @@ class Clock:
     @property
     def offset(self) -> timedelta:
         return timedelta(seconds=self._offset)
+
+
+async def nap(seconds: float | None, wakeup: asyncio.Event) -> None:
+    """Sleep ``seconds`` (None: until woken), or less when ``wakeup`` is set: a timer whose interval
+    changed, or that has something new to do, starts over at once."""
+    wakeup.clear()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(None if seconds is None else max(seconds, 0.0)):
+            await wakeup.wait()
 
 
 def loop_wall_clock(start: float) -> Callable[[], float]:

@@ -33,7 +33,7 @@ from hal.rfid.base import CardReader
 
 from chargebox.binding import BindingError, CallFailed, CentralSystemUnreachable
 from chargebox.binding.soap15.faults import NotSupported
-from chargebox.clock import Clock
+from chargebox.clock import Clock, nap
 from chargebox.engine.authorization import Authorizer
 from chargebox.engine.commands import Commands
 from chargebox.engine.configuration import Configuration
@@ -160,14 +160,6 @@ class Port:
     lapse: asyncio.TimerHandle | None = None
     aligned_from: MeterReading | None = None  # the reading at the start of the clock-aligned interval
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
-async def _nap(seconds: float, wakeup: asyncio.Event) -> None:
-    """Sleep ``seconds``, or less when ``wakeup`` is set (a changed interval applies at once)."""
-    wakeup.clear()
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(max(seconds, 0.0)):
-            await wakeup.wait()
 
 
 class ChargePoint:
@@ -381,7 +373,7 @@ class ChargePoint:
                 interval = min(interval, self.config.integer("OfflineRetryInterval"))
             wait = self._last_traffic + interval - self.clock.monotonic()
             if wait > 0:
-                await _nap(wait, self._heartbeat_wakeup)
+                await nap(wait, self._heartbeat_wakeup)
                 continue
             await self.heartbeat()
 
@@ -767,10 +759,10 @@ class ChargePoint:
         while True:
             interval = self.config.integer("ClockAlignedDataInterval")
             if interval <= 0:
-                await _nap(86400.0, self._aligned_wakeup)
+                await nap(None, self._aligned_wakeup)
                 continue
             boundary = next_aligned(self.clock.now(), interval)
-            await _nap((boundary - self.clock.now()).total_seconds(), self._aligned_wakeup)
+            await nap((boundary - self.clock.now()).total_seconds(), self._aligned_wakeup)
             if self.clock.now() < boundary:
                 continue  # woken by a new interval
             for port in self.ports.values():

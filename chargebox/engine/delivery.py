@@ -21,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from chargebox.binding import CallFailed, CentralSystemUnreachable
+from chargebox.clock import nap
 from chargebox.engine.configuration import Configuration
 from chargebox.ocpp.messages import (
     Confirmation,
@@ -51,21 +52,12 @@ class Courier:
         """Something was queued, or the Central System is reachable again."""
         self._wakeup.set()
 
-    async def _nap(self, seconds: float) -> None:
-        self._wakeup.clear()
-        try:
-            async with asyncio.timeout(seconds):
-                await self._wakeup.wait()
-        except TimeoutError:
-            pass
-
     async def run(self) -> None:
         outbox = self.store.outbox
         while True:
             queued = outbox.head()
             if queued is None:
-                self._wakeup.clear()
-                await self._wakeup.wait()
+                await nap(None, self._wakeup)
                 continue
             request = self._as_sent(queued)
             if request is None:
@@ -75,7 +67,7 @@ class Courier:
             try:
                 confirmation = await self._send(request)
             except CentralSystemUnreachable:
-                await self._nap(self.config.integer("OfflineRetryInterval"))
+                await nap(self.config.integer("OfflineRetryInterval"), self._wakeup)
                 continue
             except CallFailed as err:
                 attempts = outbox.count_attempt(queued.seq)

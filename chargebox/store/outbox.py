@@ -1,7 +1,8 @@
 """The outbox: messages persisted before they are sent, delivered in order (OCPP 1.6 section 3.7).
 
-Only transaction-related messages (StartTransaction, StopTransaction, MeterValues of a
-transaction) live here; other messages are sent directly and may overtake them.
+Transaction-related messages (StartTransaction, StopTransaction, MeterValues of a transaction)
+live here, and so do firmware and diagnostics status notifications that could not be sent at once
+(:mod:`chargebox.maintenance.status`); other messages are sent directly and may overtake them.
 """
 
 from __future__ import annotations

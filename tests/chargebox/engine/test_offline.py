@@ -88,33 +88,21 @@ async def test_offline_an_unknown_card_charges_only_when_allowed(allow: bool) ->
     assert (box.cp.journal.recent(1) != []) is allow
 
 
-async def test_offline_a_known_card_that_is_not_valid_never_charges_even_if_unknown_ones_may() -> None:
+EXPIRED = datetime(2025, 12, 31, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(("keys", "info"), [
+    # A known card that is not valid never charges, even where unknown ones may (1.6 3.5.4).
+    ({"AllowOfflineTxForUnknownId": "true"}, IdTagInfo(AuthorizationStatus.BLOCKED)),
+    # An entry past its expiryDate counts as Expired.
+    ({}, IdTagInfo(AuthorizationStatus.ACCEPTED, EXPIRED)),
+    # With LocalAuthorizeOffline off, nothing local charges.
+    ({"LocalAuthorizeOffline": "false"}, ACCEPTED),
+], ids=["blocked", "expired", "local-authorize-offline-off"])
+async def test_offline_a_listed_card_is_refused_when_the_rules_say_so(keys: dict[str, str], info: IdTagInfo) -> None:
     cs = FakeCentralSystem()
-    box = await offline_box(cs, AllowOfflineTxForUnknownId="true")
-    await send_list(box, AuthorisationData("0A0B0C0D", IdTagInfo(AuthorizationStatus.BLOCKED)))
-    await box.pilots[0].put(PilotState.B)
-    await box.cp.present(CARD)
-    await asyncio.sleep(5)
-    await box.stop()
-    assert box.cp.journal.recent(1) == []
-
-
-async def test_offline_an_expired_list_entry_does_not_charge() -> None:
-    cs = FakeCentralSystem()
-    box = await offline_box(cs)
-    expired = datetime(2025, 12, 31, tzinfo=timezone.utc)
-    await send_list(box, AuthorisationData("0A0B0C0D", IdTagInfo(AuthorizationStatus.ACCEPTED, expired)))
-    await box.pilots[0].put(PilotState.B)
-    await box.cp.present(CARD)
-    await asyncio.sleep(5)
-    await box.stop()
-    assert box.cp.journal.recent(1) == []
-
-
-async def test_offline_with_local_authorize_offline_off_nothing_local_charges() -> None:
-    cs = FakeCentralSystem()
-    box = await offline_box(cs, LocalAuthorizeOffline="false")
-    await send_list(box, AuthorisationData("0A0B0C0D", ACCEPTED))
+    box = await offline_box(cs, **keys)
+    await send_list(box, AuthorisationData("0A0B0C0D", info))
     await box.pilots[0].put(PilotState.B)
     await box.cp.present(CARD)
     await asyncio.sleep(5)
