@@ -28,6 +28,7 @@ from chargebox.service.reset import SOFT_RESET_EXIT_STATUS
 from chargebox.site import SimulatedSite
 from tests.chargebox.maintenance.ftpserver import FtpServer
 from tests.conftest import ROOT
+from tests.system.sitetools import wait_until
 
 pytestmark = pytest.mark.system
 CARD = "04A2B3C4D5E680"
@@ -121,7 +122,8 @@ def test_update_firmware_to_a_new_version_of_itself_after_the_running_session(
     assert first >= len(image) // 3 and resumed == len(image) - first < len(image)
     assert statuses(site, "FirmwareStatusNotification") == ["Downloaded"]
     assert site.processes["chargebox"].poll() is None  # waiting for the session, not installing
-    assert "installing when the running transactions have ended" in site.log("chargebox")
+    # The daemon logs this right after it sent Downloaded: wait for the line, do not race it.
+    wait_until(lambda: "installing when the running transactions have ended" in site.log("chargebox"))
 
     site.hw("POST", "/card", {"uid": CARD})  # the driver ends the session
     site.wait_cs("StopTransaction")
