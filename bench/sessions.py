@@ -14,9 +14,10 @@ Prints:
     for --idle seconds [<= 0.5 % of a core]; the bytes it wrote to storage meanwhile [none but
     what a heartbeat needs]; and its CPU during a session whose meter is polled every second.
 
-Run it with the interpreter of an installation that has only the project's dependencies (a venv with
-``pip install .``): optional packages that happen to be installed (numpy, which sqlite-utils imports
-when present) add to the resident memory.
+Run it with the interpreter of an installation as a box has it: a venv with only the project's
+dependencies and ``pip install .``, which compiles every module to .pyc. A daemon that compiles
+its modules at each start instead (an editable install under PYTHONDONTWRITEBYTECODE, as on the
+development machines) holds about 1.5 MB more.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,7 +111,7 @@ async def drain(messages: int) -> None:
             if store.outbox.depth() <= 1:  # the last one, removed right after this
                 done.set()
 
-        courier = Courier(store, Configuration(store.db), client.call, acknowledged)
+        courier = Courier(store, Configuration(store.settings), client.call, acknowledged)
         start = time.perf_counter()
         task = asyncio.create_task(courier.run())
         await done.wait()
@@ -153,8 +153,9 @@ def site_figures(sessions: int, idle: float) -> None:
         cpu0, io0, t0 = _cpu(pid), _written(pid), time.monotonic()
         time.sleep(idle)
         cpu1, io1, t1 = _cpu(pid), _written(pid), time.monotonic()
-        rss = _rss_mb(pid)
-        print(f"daemon resident memory: {rss:.1f} MB [<= 60 MB]")
+        memory = _memory_mb(pid)
+        print(f"daemon resident memory: {memory['VmRSS']:.1f} MB [<= 60 MB] (heap and other anonymous "
+              f"memory {memory['RssAnon']:.1f} MB, shared libraries {memory['RssFile']:.1f} MB)")
         print(f"daemon CPU while idle for {idle:.0f} s: {100 * (cpu1 - cpu0) / (t1 - t0):.2f} % of a core [<= 0.5 %]")
         print(f"bytes written to storage while idle: {io1 - io0} [none but a heartbeat's]")
         mark = site.hw_seq()
@@ -180,11 +181,10 @@ def _written(pid: int) -> int:
     return 0
 
 
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def _memory_mb(pid: int) -> dict[str, float]:
+    """VmRSS, RssAnon and RssFile of /proc/PID/status, in MB."""
+    fields = (line.split() for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return {f[0].rstrip(":"): int(f[1]) / 1024 for f in fields if f and f[0] in ("VmRSS:", "RssAnon:", "RssFile:")}
 
 
 def main() -> None:

@@ -65,7 +65,12 @@ class ClientTransport:
     compression: Literal["gzip", "deflate"] | None = "gzip"
     compress_threshold: int = 1024
 
-    def ssl_context(self) -> ssl.SSLContext:
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """None when no TLS key is set: aiohttp's own verifying context then serves (the system's
+        CAs, host names checked, TLS 1.2 at least), loaded once at import, where a context of ours
+        would hold a second copy of every CA certificate (about 1 MB of the daemon's memory)."""
+        if self.ca_file is None and self.pin_sha256 is None and self.cert_file is None:
+            return None
         return tls.client_context(ca_file=self.ca_file, pin_sha256=self.pin_sha256, cert_file=self.cert_file,
                                   key_file=self.key_file)
 

@@ -49,7 +49,7 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     Central System, wired as the config says."""
     clock = clock or Clock()
     store = Store.open(config.storage)
-    ocpp = Configuration(store.db, config.ocpp)
+    ocpp = Configuration(store.settings, config.ocpp)
     ocpp.set_fixed("ChargePointId", config.identity)
     client = configured.client(config, advertised_url(config.public_url, config.public_interface))
     link = LinkMonitor(client, clock)

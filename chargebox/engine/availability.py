@@ -14,7 +14,6 @@ error that needs a replug once the connector is available again.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from chargebox.engine.routing import handles
@@ -32,9 +31,9 @@ class Availability:
     def __init__(self, charge_point: ChargePoint, reservations: Reservations) -> None:
         self.cp = charge_point
         self.reservations = reservations
-        stored = next(charge_point.store.db.table("settings").rows_where("key = ?", [SETTING]), None)
+        stored = charge_point.store.settings.load(SETTING) or {}
         #: What the Central System asked, by connector (0: the box); absent means operative.
-        self.wanted: dict[int, bool] = {int(k): v for k, v in json.loads(stored["value"]).items()} if stored else {}
+        self.wanted: dict[int, bool] = {int(k): v for k, v in stored.items()}
         charge_point.box_operative = self.wanted.get(0, True)
         for number, port in charge_point.ports.items():
             port.machine.on_availability(self.operative(number))  # at start no transaction runs
@@ -51,9 +50,7 @@ class Availability:
         if number != 0 and number not in self.cp.ports:
             return ChangeAvailabilityConfirmation(status=AvailabilityStatus.REJECTED)
         self.wanted[number] = request.type is AvailabilityType.OPERATIVE
-        table = self.cp.store.db.table("settings")
-        table.upsert({"key": SETTING, "value": json.dumps({str(k): v for k, v in sorted(self.wanted.items())})},
-                     pk="key")
+        self.cp.store.settings.save(SETTING, {str(k): v for k, v in self.wanted.items()})
         ports = list(self.cp.ports.values()) if number == 0 else [self.cp.ports[number]]
         statuses = []
         for port in ports:

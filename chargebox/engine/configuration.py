@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum, auto
 
-import sqlite_utils
 
 from chargebox.ocpp.enums import ConfigurationStatus, Measurand
+from chargebox.store.settings import Settings
 
 
 class Kind(Enum):
@@ -110,11 +110,14 @@ def normalise(key: Key, text: str) -> str | None:
     return text
 
 
+_PREFIX = "ocpp:"  # a key's row in the settings table is ocpp:<Key>
+
+
 class Configuration:
     """The current values; ``change`` is ChangeConfiguration, ``entries`` serves GetConfiguration."""
 
-    def __init__(self, db: sqlite_utils.Database, defaults: Mapping[str, str] | None = None) -> None:
-        self._table = db.table("settings")
+    def __init__(self, settings: Settings, defaults: Mapping[str, str] | None = None) -> None:
+        self._settings = settings
         self._values = {key.name: key.default for key in KEYS.values()}
         for name, text in (defaults or {}).items():
             key = KEYS[name.casefold()]
@@ -122,10 +125,10 @@ class Configuration:
             if value is None:
                 raise ValueError(f"{name}: {text!r} is not a valid value")
             self._values[key.name] = value
-        for row in self._table.rows_where("key like 'ocpp:%'"):
-            stored = KEYS.get(row["key"][5:].casefold())
-            if stored is not None and not stored.readonly and normalise(stored, row["value"]) is not None:
-                self._values[stored.name] = row["value"]
+        for name, text in settings.with_prefix(_PREFIX).items():
+            stored = KEYS.get(name.casefold())
+            if stored is not None and not stored.readonly and normalise(stored, text) is not None:
+                self._values[stored.name] = text
         self._watchers: dict[str, list[Callable[[], None]]] = {}
 
     def key(self, name: str) -> Key | None:
@@ -161,7 +164,7 @@ class Configuration:
         if key.readonly or value is None:
             return ConfigurationStatus.REJECTED
         self._values[key.name] = value
-        self._table.upsert({"key": f"ocpp:{key.name}", "value": value}, pk="key")
+        self._settings.put(_PREFIX + key.name, value)
         for callback in self._watchers.get(key.name, []):
             callback()
         return ConfigurationStatus.ACCEPTED

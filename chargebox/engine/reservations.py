@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -153,17 +152,15 @@ class Reservations:
         rows = [{"held_on": port.machine.number, "reservation_id": r.reservation_id,
                  "connector_id": r.connector_id, "id_tag": r.id_tag, "parent_id_tag": r.parent_id_tag,
                  "expiry": r.expiry.isoformat()} for port, r in self.held().values()]
-        text = json.dumps(rows, sort_keys=True)
-        table = self.cp.store.db.table("settings")
-        stored = next(table.rows_where("key = ?", [SETTING]), None)
-        if (stored["value"] if stored else "[]") != text:  # no flash writes while nothing changes
-            table.upsert({"key": SETTING, "value": text}, pk="key")
+        if rows:
+            self.cp.store.settings.save(SETTING, rows)  # written only when changed: no flash wear
+        else:
+            self.cp.store.settings.delete(SETTING)
 
     def _restore(self) -> None:
         """The reservations saved before the restart, except those a transaction ended (its
         journal entry has the reservationId) or that the machines no longer take."""
-        stored = next(self.cp.store.db.table("settings").rows_where("key = ?", [SETTING]), None)
-        for row in json.loads(stored["value"]) if stored else []:
+        for row in self.cp.store.settings.load(SETTING) or []:
             used = self.cp.store.db.execute(
                 "SELECT 1 FROM transactions WHERE reservation_id = ? LIMIT 1", [row["reservation_id"]]).fetchone()
             port = self.cp.ports.get(row["held_on"])

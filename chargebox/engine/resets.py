@@ -18,7 +18,6 @@ reported as a StatusNotification for connector 0 with errorCode ResetFailure.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -68,11 +67,10 @@ class Resets:
         self.restart = restart
         self.boot_id = boot_id
         self.resetting = False
-        table = charge_point.store.db.table("settings")
-        stored = next(table.rows_where("key = ?", [SETTING]), None)
+        stored = charge_point.store.settings.load(SETTING)
         if stored is not None:
-            table.delete(SETTING)
-            charge_point.spawn(self._after_restart(json.loads(stored["value"])))
+            charge_point.store.settings.delete(SETTING)
+            charge_point.spawn(self._after_restart(stored))
 
     @handles(ResetRequest)
     async def reset(self, request: ResetRequest) -> Confirmation:
@@ -95,7 +93,7 @@ class Resets:
         await self._drain()
         if kind is ResetType.HARD:
             record = {"type": kind.value, "attempt": attempt, "boot_id": self.boot_id()}
-            self.cp.store.db.table("settings").upsert({"key": SETTING, "value": json.dumps(record)}, pk="key")
+            self.cp.store.settings.save(SETTING, record)
             self.restart.hard()
         else:
             self.restart.soft()

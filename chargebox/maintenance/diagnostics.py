@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Libraries whose versions go into versions.json.
-LIBRARIES = ("zeep", "lxml", "aiohttp", "pymodbus", "pyserial", "pyserial-asyncio-fast", "sqlite-utils", "gpiod",
+LIBRARIES = ("zeep", "lxml", "aiohttp", "pymodbus", "pyserial", "pyserial-asyncio-fast", "gpiod",
              "RPi.GPIO", "systemd-python")
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -141,14 +140,14 @@ class FirmwareUpdater:
     # -- persistence ---------------------------------------------------------------------------
 
     def _load(self) -> Update | None:
-        rows = list(self.cp.store.db.table("settings").rows_where("key = ?", [STATE_KEY]))
-        return Update(**json.loads(rows[0]["value"])) if rows else None
+        stored = self.cp.store.settings.load(STATE_KEY)
+        return None if stored is None else Update(**stored)
 
     def _save(self, update: Update) -> None:
-        self.cp.store.db.table("settings").upsert({"key": STATE_KEY, "value": json.dumps(asdict(update))}, pk="key")
+        self.cp.store.settings.save(STATE_KEY, asdict(update))
 
     def _clear(self) -> None:
-        self.cp.store.db.execute("DELETE FROM settings WHERE key = ?", [STATE_KEY])
+        self.cp.store.settings.delete(STATE_KEY)
 
     # -- the update ----------------------------------------------------------------------------
 

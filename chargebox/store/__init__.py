@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlite_utils
-
 from chargebox.store.authorization import AuthorizationCache, LocalList
-from chargebox.store.database import open_database
+from chargebox.store.database import Database, open_database
 from chargebox.store.outbox import Outbox
+from chargebox.store.settings import Settings
 from chargebox.store.transactions import TransactionJournal
 
 
@@ -21,13 +20,15 @@ from chargebox.store.transactions import TransactionJournal
 class Store:
     """Everything the box keeps, over one database connection."""
 
-    db: sqlite_utils.Database
+    db: Database
     journal: TransactionJournal
     outbox: Outbox
     local_list: LocalList
     cache: AuthorizationCache
+    settings: Settings
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
         db = open_database(path)
-        return cls(db, TransactionJournal(db), Outbox(db), LocalList(db), AuthorizationCache(db))
+        settings = Settings(db)
+        return cls(db, TransactionJournal(db), Outbox(db), LocalList(db, settings), AuthorizationCache(db), settings)

@@ -8,17 +8,23 @@ IdTagInfo it was given, bounded, and cleared by ClearCache (5.4).
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from chargebox.ocpp.datatypes import AuthorisationData, IdTagInfo
 from chargebox.ocpp.enums import AuthorizationStatus
-from chargebox.store.database import atomic
+from chargebox.store.database import Database, atomic, count
+from chargebox.store.settings import Settings
 
 _VERSION_KEY = "local_list_version"
+
+
+def _upsert(table: str, *extra: str) -> str:
+    """The statement adding or replacing one idTag's row (names are this module's own, never input)."""
+    columns = ("key", "id_tag", "status", "expiry", "parent_id_tag", *extra)
+    return f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
 
 
 def _row(id_tag: str, info: IdTagInfo) -> dict[str, Any]:
@@ -29,7 +35,7 @@ def _row(id_tag: str, info: IdTagInfo) -> dict[str, Any]:
     }
 
 
-def _info(row: dict[str, Any]) -> IdTagInfo:
+def _info(row: sqlite3.Row) -> IdTagInfo:
     return IdTagInfo(
         AuthorizationStatus(row["status"]),
         datetime.fromisoformat(row["expiry"]) if row["expiry"] else None,
@@ -37,30 +43,29 @@ def _info(row: dict[str, Any]) -> IdTagInfo:
     )
 
 
-def _lookup(table: sqlite_utils.db.Table, id_tag: str) -> IdTagInfo | None:
-    rows = list(table.rows_where("key = ?", [id_tag.casefold()], limit=1))
-    return _info(rows[0]) if rows else None
+def _lookup(db: Database, table: str, id_tag: str) -> IdTagInfo | None:
+    row = db.execute(f"SELECT status, expiry, parent_id_tag FROM {table} WHERE key = ?", [id_tag.casefold()]).fetchone()
+    return None if row is None else _info(row)
 
 
 class LocalList:
     """The Local Authorization List and its version (0 when empty, 4.x GetLocalListVersion)."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
-        self._table = db.table("local_list")
-        self._settings = db.table("settings")
+        self._settings = settings
 
     @property
     def version(self) -> int:
-        rows = list(self._settings.rows_where("key = ?", [_VERSION_KEY]))
-        return int(rows[0]["value"]) if rows and self.size else 0
+        stored = self._settings.get(_VERSION_KEY)
+        return int(stored) if stored and self.size else 0
 
     @property
     def size(self) -> int:
-        return int(self._table.count)
+        return count(self._db, "local_list")
 
     def get(self, id_tag: str) -> IdTagInfo | None:
-        return _lookup(self._table, id_tag)
+        return _lookup(self._db, "local_list", id_tag)
 
     def replace(self, version: int, entries: Iterable[AuthorisationData]) -> None:
         """A Full update: the list becomes exactly ``entries``."""
@@ -76,7 +81,7 @@ class LocalList:
     def size_after(self, entries: list[AuthorisationData]) -> int:
         """How many entries a Differential update would leave, to refuse one past the maximum."""
         keys = {e.id_tag.casefold() for e in entries}
-        present = {row["key"] for row in self._db.query(
+        present = {row["key"] for row in self._db.execute(
             f"SELECT key FROM local_list WHERE key IN ({','.join('?' * len(keys))})", list(keys))} if keys else set()
         added = {e.id_tag.casefold() for e in entries if e.id_tag_info is not None} - present
         removed = {e.id_tag.casefold() for e in entries if e.id_tag_info is None} & present
@@ -95,16 +100,16 @@ class LocalList:
                     info = IdTagInfo(AuthorizationStatus.ACCEPTED, info.expiry_date, info.parent_id_tag)
                 upserts.append(_row(entry.id_tag, info))
         if deletes:
-            self._db.conn.executemany("DELETE FROM local_list WHERE key = ?", deletes)
+            self._db.executemany("DELETE FROM local_list WHERE key = ?", deletes)
         if upserts:
-            self._table.upsert_all(upserts, pk="key", batch_size=2000)
-        self._settings.upsert({"key": _VERSION_KEY, "value": str(version)}, pk="key")
+            self._db.executemany(_upsert("local_list"), upserts)
+        self._settings.put(_VERSION_KEY, str(version))
 
     def digest(self) -> str:
         """SHA-1 over the list in a canonical form (idTag order), sent back as SendLocalList.conf's
         hash. 1.5 leaves the method open (4.x Send Local List); the Central System may compare."""
         sha = hashlib.sha1()
-        for row in self._db.query("SELECT key, status, expiry, parent_id_tag FROM local_list ORDER BY key"):
+        for row in self._db.execute("SELECT key, status, expiry, parent_id_tag FROM local_list ORDER BY key"):
             sha.update("|".join(str(row[k] or "") for k in ("key", "status", "expiry", "parent_id_tag")).encode())
             sha.update(b"\n")
         return sha.hexdigest()
@@ -114,22 +119,21 @@ class AuthorizationCache:
     """Every IdTagInfo received, latest first; the least useful entries go when it is full (1.6 3.5.1):
     entries that are not valid first, then the ones updated longest ago."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._table = db.table("auth_cache")
 
     @property
     def size(self) -> int:
-        return int(self._table.count)
+        return count(self._db, "auth_cache")
 
     def get(self, id_tag: str) -> IdTagInfo | None:
-        return _lookup(self._table, id_tag)
+        return _lookup(self._db, "auth_cache", id_tag)
 
     def put(self, id_tag: str, info: IdTagInfo, *, max_entries: int) -> None:
         with atomic(self._db):
             row = _row(id_tag, info)
             row["stamp"] = self._next_stamp()
-            self._table.upsert(row, pk="key")
+            self._db.execute(_upsert("auth_cache", "stamp"), row)
             excess = self.size - max_entries
             if excess > 0:
                 self._db.execute(
@@ -138,8 +142,7 @@ class AuthorizationCache:
 
     def _next_stamp(self) -> int:
         # A counter, not a clock: the order of updates is what matters, and it never goes backwards.
-        row = next(self._db.query("SELECT coalesce(max(stamp), 0) + 1 AS n FROM auth_cache"))
-        return int(row["n"])
+        return int(self._db.execute("SELECT coalesce(max(stamp), 0) + 1 FROM auth_cache").fetchone()[0])
 
     def clear(self) -> None:
         self._db.execute("DELETE FROM auth_cache")

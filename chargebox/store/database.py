@@ -1,4 +1,9 @@
-"""Opening the database and creating its tables."""
+"""Opening the database and creating its tables.
+
+The standard library's sqlite3, nothing over it: the store is a handful of plain statements, and a
+layer such as sqlite-utils brings its command-line tooling (click, pluggy, dateutil) into the
+daemon's memory, about 4 MB of a 60 MB budget (issue 4, bench/sessions.py).
+"""
 
 from __future__ import annotations
 
@@ -7,88 +12,90 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-import sqlite_utils
-
 SCHEMA_VERSION = 1
 
+Database = sqlite3.Connection
 
-def open_database(path: Path | str) -> sqlite_utils.Database:
-    """Open (creating if needed) the box's database. ``":memory:"`` gives a throw-away one."""
+_TABLES = """
+CREATE TABLE IF NOT EXISTS transactions (
+    local_id INTEGER PRIMARY KEY,    -- ours, known before the Central System answers
+    connector_id INTEGER NOT NULL,
+    id_tag TEXT NOT NULL,
+    parent_id_tag TEXT,
+    reservation_id INTEGER,
+    meter_start INTEGER NOT NULL,    -- Wh
+    start_time TEXT NOT NULL,        -- ISO 8601 UTC
+    start_time_synced INTEGER,       -- 0 when taken before the clock was synchronised
+    transaction_id INTEGER,          -- the Central System's, once StartTransaction.conf arrived
+    meter_last INTEGER,              -- Wh, last good reading: what a power cut stops with
+    last_seen TEXT,                  -- time of the last sign of life while running
+    meter_stop INTEGER,
+    stop_time TEXT,
+    stop_reason TEXT,
+    stop_id_tag TEXT
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY,
+    action TEXT,
+    local_tx INTEGER,                -- the transaction a message belongs to, if any
+    payload TEXT,                    -- the message in the codec's plain form, as JSON
+    created TEXT,
+    attempts INTEGER DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS transaction_values (  -- MeterValues for StopTransaction's transactionData
+    id INTEGER PRIMARY KEY,
+    local_tx INTEGER REFERENCES transactions(local_id),
+    payload TEXT
+);
+CREATE INDEX IF NOT EXISTS transaction_values_tx ON transaction_values(local_tx);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS local_list (
+    key TEXT PRIMARY KEY, id_tag TEXT, status TEXT, expiry TEXT, parent_id_tag TEXT
+);
+CREATE TABLE IF NOT EXISTS auth_cache (
+    key TEXT PRIMARY KEY, id_tag TEXT, status TEXT, expiry TEXT, parent_id_tag TEXT, stamp INTEGER
+);
+"""
+
+
+def open_database(path: Path | str) -> Database:
+    """Open (creating if needed) the box's database. ``":memory:"`` gives a throw-away one.
+
+    Autocommit mode: a lone statement is atomic and durable on return; :func:`atomic` groups several.
+    Rows come back as :class:`sqlite3.Row`, readable by column name.
+    """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    db = sqlite_utils.Database(connection)
+    db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    db.row_factory = sqlite3.Row
     # WAL + FULL: a committed transaction survives a power cut; readers never block the writer.
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
-    _create(db)
+    db.executescript(_TABLES)  # each statement idempotent: nothing to lose if cut halfway
+    db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     return db
 
 
-def _create(db: sqlite_utils.Database) -> None:
-    db.table("transactions").create(
-        {
-            "local_id": int,  # ours, known before the Central System answers
-            "connector_id": int,
-            "id_tag": str,
-            "parent_id_tag": str,
-            "reservation_id": int,
-            "meter_start": int,  # Wh
-            "start_time": str,  # ISO 8601 UTC
-            "start_time_synced": int,  # 0 when taken before the clock was synchronised
-            "transaction_id": int,  # the Central System's, once StartTransaction.conf arrived
-            "meter_last": int,  # Wh, last good reading: what a power cut stops with
-            "last_seen": str,  # time of the last sign of life while running
-            "meter_stop": int,
-            "stop_time": str,
-            "stop_reason": str,
-            "stop_id_tag": str,
-        },
-        pk="local_id",
-        not_null={"connector_id", "id_tag", "meter_start", "start_time"},
-        if_not_exists=True,
-    )
-    db.table("outbox").create(
-        {
-            "seq": int,
-            "action": str,
-            "local_tx": int,  # the transaction a message belongs to, if any
-            "payload": str,  # the message in the codec's plain form, as JSON
-            "created": str,
-            "attempts": int,
-        },
-        pk="seq",
-        defaults={"attempts": 0},
-        if_not_exists=True,
-    )
-    db.table("transaction_values").create(
-        {"id": int, "local_tx": int, "payload": str},  # a MeterValue for StopTransaction's transactionData
-        pk="id", foreign_keys=[("local_tx", "transactions", "local_id")], if_not_exists=True,
-    )
-    db.execute("CREATE INDEX IF NOT EXISTS transaction_values_tx ON transaction_values(local_tx)")
-    db.table("settings").create({"key": str, "value": str}, pk="key", if_not_exists=True)
-    tag = {"key": str, "id_tag": str, "status": str, "expiry": str, "parent_id_tag": str}
-    db.table("local_list").create(tag, pk="key", if_not_exists=True)
-    db.table("auth_cache").create({**tag, "stamp": int}, pk="key", if_not_exists=True)
-    db.table("settings").upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+def count(db: Database, table: str) -> int:
+    """The number of rows of one of the box's tables (a name from this module, never input)."""
+    return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 @contextlib.contextmanager
-def atomic(db: sqlite_utils.Database) -> Iterator[None]:
+def atomic(db: Database) -> Iterator[None]:
     """One SQLite transaction around the block; nested blocks join the outer one.
 
     The connection is in autocommit mode, so a lone statement is already atomic; this groups
     several (a journal entry and its StartTransaction) so a power cut keeps all or none.
     """
-    conn = db.conn
-    if conn.in_transaction:
+    if db.in_transaction:
         yield
         return
-    conn.execute("BEGIN IMMEDIATE")
+    db.execute("BEGIN IMMEDIATE")
     try:
         yield
     except BaseException:
-        conn.execute("ROLLBACK")
+        db.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    db.execute("COMMIT")

@@ -7,15 +7,13 @@ live here, and so do firmware and diagnostics status notifications that could no
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import sqlite_utils
 
 from chargebox.ocpp import codec
 from chargebox.ocpp.messages import CENTRAL_SYSTEM_OPERATIONS, Request
-from chargebox.store.database import atomic
+from chargebox.store.database import Database, atomic, count
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,41 +28,36 @@ class Queued:
 class Outbox:
     """An ordered, durable queue of requests."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._table = db.table("outbox")
 
     def put(self, request: Request, *, local_tx: int | None, created: datetime) -> int:
         payload = codec.to_json(request)
-        with atomic(self._db):
-            self._table.insert({
-                "action": request.action(), "local_tx": local_tx, "payload": payload,
-                "created": created.isoformat(), "attempts": 0,
-            })
-            return int(self._table.last_pk or 0)
+        cursor = self._db.execute("INSERT INTO outbox (action, local_tx, payload, created, attempts) "
+                                  "VALUES (?, ?, ?, ?, 0)", [request.action(), local_tx, payload, created.isoformat()])
+        return int(cursor.lastrowid or 0)
 
-    def _queued(self, row: dict[str, Any]) -> Queued:
+    def _queued(self, row: sqlite3.Row) -> Queued:
         cls = CENTRAL_SYSTEM_OPERATIONS[row["action"]].request
         request = codec.from_json(row["payload"], cls)
         return Queued(row["seq"], request, row["local_tx"], datetime.fromisoformat(row["created"]), row["attempts"])
 
     def head(self) -> Queued | None:
         """The oldest message, the only one that may be in flight."""
-        rows = list(self._table.rows_where(order_by="seq", limit=1))
-        return self._queued(rows[0]) if rows else None
+        row = self._db.execute("SELECT * FROM outbox ORDER BY seq LIMIT 1").fetchone()
+        return None if row is None else self._queued(row)
 
     def all(self) -> list[Queued]:
-        return [self._queued(row) for row in self._table.rows_where(order_by="seq")]
+        return [self._queued(row) for row in self._db.execute("SELECT * FROM outbox ORDER BY seq")]
 
     def depth(self) -> int:
-        return int(self._table.count)
+        return count(self._db, "outbox")
 
     def count_attempt(self, seq: int) -> int:
         with atomic(self._db):
             self._db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?", [seq])
-        return int(self._table.get(seq)["attempts"])
+            return int(self._db.execute("SELECT attempts FROM outbox WHERE seq = ?", [seq]).fetchone()[0])
 
     def remove(self, seq: int) -> None:
         """Acknowledged (or given up on): it is never sent again."""
-        with atomic(self._db):
-            self._table.delete(seq)
+        self._db.execute("DELETE FROM outbox WHERE seq = ?", [seq])

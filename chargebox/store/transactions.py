@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from chargebox.ocpp import codec
 from chargebox.ocpp.datatypes import MeterValue
-from chargebox.store.database import atomic
+from chargebox.store.database import Database, atomic
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +35,9 @@ class JournalEntry:
         return self.stop_time is None
 
 
-def _entry(row: dict[str, Any]) -> JournalEntry:
+def _entry(row: sqlite3.Row) -> JournalEntry:
     def when(key: str) -> datetime | None:
-        return datetime.fromisoformat(row[key]) if row.get(key) else None
+        return datetime.fromisoformat(row[key]) if row[key] else None
 
     return JournalEntry(
         local_id=row["local_id"], connector_id=row["connector_id"], id_tag=row["id_tag"],
@@ -53,52 +52,49 @@ def _entry(row: dict[str, Any]) -> JournalEntry:
 class TransactionJournal:
     """Transactions by local id. Each method is one SQLite transaction (durable on return)."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self._table = db.table("transactions")
 
     def begin(
         self, *, connector_id: int, id_tag: str, meter_start: int, start_time: datetime, synced: bool,
         parent_id_tag: str | None = None, reservation_id: int | None = None,
     ) -> JournalEntry:
-        with atomic(self.db):
-            self._table.insert({
-                "connector_id": connector_id, "id_tag": id_tag, "parent_id_tag": parent_id_tag,
-                "reservation_id": reservation_id, "meter_start": meter_start,
-                "start_time": start_time.isoformat(), "start_time_synced": int(synced),
-                "meter_last": meter_start, "last_seen": start_time.isoformat(),
-            })
-            local_id = int(self._table.last_pk or 0)
-        return self.get(local_id)
+        cursor = self.db.execute(
+            "INSERT INTO transactions (connector_id, id_tag, parent_id_tag, reservation_id, meter_start, start_time,"
+            " start_time_synced, meter_last, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [connector_id, id_tag, parent_id_tag, reservation_id, meter_start, start_time.isoformat(), int(synced),
+             meter_start, start_time.isoformat()])
+        return self.get(int(cursor.lastrowid or 0))
 
     def get(self, local_id: int) -> JournalEntry:
-        return _entry(self._table.get(local_id))
+        row = self.db.execute("SELECT * FROM transactions WHERE local_id = ?", [local_id]).fetchone()
+        if row is None:
+            raise KeyError(f"no transaction {local_id} in the journal")
+        return _entry(row)
 
     def by_transaction_id(self, transaction_id: int) -> JournalEntry | None:
-        rows = list(self._table.rows_where("transaction_id = ?", [transaction_id], limit=1))
-        return _entry(rows[0]) if rows else None
+        row = self.db.execute("SELECT * FROM transactions WHERE transaction_id = ? LIMIT 1", [transaction_id]).fetchone()
+        return None if row is None else _entry(row)
 
     def running(self) -> list[JournalEntry]:
-        return [_entry(row) for row in self._table.rows_where("stop_time is null", order_by="local_id")]
+        return [_entry(row) for row in self.db.execute("SELECT * FROM transactions WHERE stop_time IS NULL ORDER BY local_id")]
 
     def recent(self, limit: int = 20) -> list[JournalEntry]:
-        return [_entry(row) for row in self._table.rows_where(order_by="local_id desc", limit=limit)]
+        return [_entry(row) for row in self.db.execute("SELECT * FROM transactions ORDER BY local_id DESC LIMIT ?", [limit])]
 
     def set_transaction_id(self, local_id: int, transaction_id: int) -> None:
-        with atomic(self.db):
-            self._table.update(local_id, {"transaction_id": transaction_id})
+        self._update(local_id, transaction_id=transaction_id)
 
     def record_meter(self, local_id: int, meter_wh: int, when: datetime) -> None:
         """The last good reading and sign of life: what a power cut stops the transaction with."""
-        with atomic(self.db):
-            self._table.update(local_id, {"meter_last": meter_wh, "last_seen": when.isoformat()})
+        self._update(local_id, meter_last=meter_wh, last_seen=when.isoformat())
 
     def add_value(self, local_id: int, value: MeterValue) -> None:
         """A meter value kept for the transaction's StopTransaction.transactionData (6.9.1 StopTxn*Data)."""
-        self.db.table("transaction_values").insert({"local_tx": local_id, "payload": codec.to_json(value)})
+        self.db.execute("INSERT INTO transaction_values (local_tx, payload) VALUES (?, ?)", [local_id, codec.to_json(value)])
 
     def values(self, local_id: int) -> list[MeterValue]:
-        rows = self.db.query("SELECT payload FROM transaction_values WHERE local_tx = ? ORDER BY id", [local_id])
+        rows = self.db.execute("SELECT payload FROM transaction_values WHERE local_tx = ? ORDER BY id", [local_id])
         return [codec.from_json(row["payload"], MeterValue) for row in rows]
 
     def correct_times(self, local_ids: list[int], delta: timedelta) -> None:
@@ -113,13 +109,15 @@ class TransactionJournal:
                     moment = getattr(entry, key)
                     if moment is not None:
                         change[key] = (moment + delta).isoformat()
-                self._table.update(entry.local_id, change)
+                self._update(entry.local_id, **change)
 
     def finish(self, local_id: int, *, meter_stop: int, stop_time: datetime, reason: str,
                id_tag: str | None) -> JournalEntry:
-        with atomic(self.db):
-            self._table.update(local_id, {
-                "meter_stop": meter_stop, "meter_last": meter_stop, "stop_time": stop_time.isoformat(),
-                "stop_reason": reason, "stop_id_tag": id_tag,
-            })
+        self._update(local_id, meter_stop=meter_stop, meter_last=meter_stop, stop_time=stop_time.isoformat(),
+                     stop_reason=reason, stop_id_tag=id_tag)
         return self.get(local_id)
+
+    def _update(self, local_id: int, **columns: Any) -> None:
+        # The column names are this module's own keywords, never input.
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        self.db.execute(f"UPDATE transactions SET {assignments} WHERE local_id = ?", [*columns.values(), local_id])

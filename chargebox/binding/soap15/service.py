@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import zeep
+import zeep.xsd
 from lxml import etree
 
 from chargebox.binding.soap15.faults import ProtocolError
@@ -32,17 +33,28 @@ WSDL_DIR = Path(str(files("chargebox.binding.soap15") / "wsdl"))
 CENTRAL_SYSTEM_WSDL = WSDL_DIR / "ocpp15_centralsystem.wsdl"
 CHARGE_POINT_WSDL = WSDL_DIR / "ocpp15_chargepoint.wsdl"
 
-# zeep reads only the local WSDL file: no DTD, no entities, no network (the WSDL imports nothing).
+# The schema imports nothing; should it try, zeep refuses: no DTD, no entities, no network.
 _ZEEP_SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
 
 
-def schema_of(wsdl: Path) -> etree.XMLSchema:
-    """The xs:schema embedded in a WSDL's wsdl:types, compiled for validation."""
-    tree = etree.parse(str(wsdl), etree.XMLParser(resolve_entities=False, no_network=True))
-    schema = tree.find(f"{{{WSDL_NAMESPACE}}}types/{{{XSD_NAMESPACE}}}schema")
+def schema_node(wsdl: Path) -> etree._Element:
+    """The xs:schema embedded in a WSDL's wsdl:types (the local file only: no entities, no network)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+    schema = etree.parse(str(wsdl), parser).find(f"{{{WSDL_NAMESPACE}}}types/{{{XSD_NAMESPACE}}}schema")
     if schema is None:
         raise ValueError(f"{wsdl}: no xs:schema in wsdl:types")
+    return schema
+
+
+def validator(schema: etree._Element) -> etree.XMLSchema:
+    """An xs:schema element compiled for validation, as a document of its own (its namespace
+    declarations were partly on wsdl:definitions)."""
     return etree.XMLSchema(etree.fromstring(etree.tostring(schema)))
+
+
+def schema_of(wsdl: Path) -> etree.XMLSchema:
+    """The WSDL's schema compiled for validation."""
+    return validator(schema_node(wsdl))
 
 
 class Service:
@@ -52,8 +64,11 @@ class Service:
         self.wsdl = wsdl
         self.namespace = namespace
         self.operations = operations
-        self._types = zeep.Client(str(wsdl), settings=_ZEEP_SETTINGS).wsdl.types
-        self._schema = schema_of(wsdl)
+        # Only the types are needed, not a zeep Client: the messages are (de)serialised here and sent
+        # by our own client, and a Client's WSDL machinery costs the daemon about 1 MB (issue 4).
+        node = schema_node(wsdl)
+        self._types = zeep.xsd.Schema(node, settings=_ZEEP_SETTINGS)
+        self._schema = validator(node)
         self._by_tag: dict[str, tuple[Operation, type[Request] | type[Confirmation]]] = {}
         for op in operations.values():
             self._by_tag[self.tag(op.name, request=True)] = (op, op.request)

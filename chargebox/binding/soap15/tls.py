@@ -51,8 +51,12 @@ def client_context(
     ``cert_file`` (and ``key_file`` unless the key is in the same PEM) is the box's client certificate.
     Raises OSError or ssl.SSLError for a file that cannot be loaded.
     """
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca_file) if ca_file else None)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the chain and the host name
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if ca_file is not None:
+        context.load_verify_locations(cafile=str(ca_file))
+    elif pin_sha256 is None:
+        context.load_default_certs()  # not for a pin alone: the system's CAs would go unused
     if pin_sha256 is not None:
         if ca_file is None:
             context.check_hostname = False

@@ -17,6 +17,7 @@ from chargebox.binding import CentralSystemUnreachable
 from chargebox.binding.soap15 import envelope, tls
 from chargebox.binding.soap15.client import CentralSystemClient
 from chargebox.binding.soap15.server import ChargePointEndpoint
+from chargebox.config import ClientTransport
 from chargebox.ocpp.enums import RemoteStartStopStatus
 from chargebox.ocpp.messages import (
     Confirmation,
@@ -46,7 +47,7 @@ async def heartbeat_over_tls(server: ssl.SSLContext, client: ssl.SSLContext) -> 
     return received
 
 
-async def refused_over_tls(server: ssl.SSLContext, client: ssl.SSLContext) -> None:
+async def refused_over_tls(server: ssl.SSLContext, client: ssl.SSLContext | None) -> None:
     received: list[bytes] = []
     async with serving(recording_app(heartbeat_answer, received), server) as url:
         box = CentralSystemClient(url, "CB-1", lambda: None, ssl_context=client)
@@ -67,6 +68,13 @@ async def test_a_central_system_from_the_configured_ca_is_trusted(pki: Pki) -> N
 async def test_a_central_system_from_another_ca_is_refused(pki: Pki) -> None:
     await refused_over_tls(tls.server_context(pki.cs_server.cert, pki.cs_server.key),
                            tls.client_context(ca_file=pki.wrong_ca.cert_file))
+
+
+async def test_without_tls_keys_the_box_trusts_only_the_systems_cas(pki: Pki) -> None:
+    # No ca_file, pin or client certificate: the config gives no context of ours, and aiohttp's
+    # default one verifies against the system's CAs, which do not include the test CA.
+    assert ClientTransport().ssl_context() is None
+    await refused_over_tls(tls.server_context(pki.cs_server.cert, pki.cs_server.key), None)
 
 
 async def test_a_pinned_self_signed_central_system_is_trusted(pki: Pki) -> None:

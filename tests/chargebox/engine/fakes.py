@@ -195,7 +195,7 @@ class Box:
                     for n in range(len(self.pilots))}
         cp = ChargePoint(
             identity=Identity("chargebox", "test"), client=self.cs, store=self.store,
-            config=Configuration(self.store.db, self.ocpp), clock=Clock(loop_wall_clock(EPOCH)),
+            config=Configuration(self.store.settings, self.ocpp), clock=Clock(loop_wall_clock(EPOCH)),
             connectors=hardware, reader=None, timers=Timers(boot_retry_min=10),
         )
         self.management = install(cp, FakeRestarter(self.restarts), lambda: self.boot_id)

@@ -30,7 +30,7 @@ from tests.chargebox.engine.fakes import Box, FakeCentralSystem
     ("BlinkRepeat", "9" * 501, S.REJECTED, "0"),  # over string[500]
 ])
 def test_change_validates_each_key_by_its_type(key: str, value: str, status: S, stored: str | None) -> None:
-    config = Configuration(Store.open(":memory:").db)
+    config = Configuration(Store.open(":memory:").settings)
     assert config.change(key, value) is status
     if stored is not None:
         assert config.text(key) == stored
@@ -38,15 +38,15 @@ def test_change_validates_each_key_by_its_type(key: str, value: str, status: S, 
 
 def test_an_accepted_change_survives_a_restart_and_beats_the_site_default() -> None:
     store = Store.open(":memory:")
-    config = Configuration(store.db, {"HeartBeatInterval": "600"})
+    config = Configuration(store.settings, {"HeartBeatInterval": "600"})
     assert config.integer("HeartBeatInterval") == 600
     config.change("HeartBeatInterval", "120")
-    again = Configuration(store.db, {"HeartBeatInterval": "600"})
+    again = Configuration(store.settings, {"HeartBeatInterval": "600"})
     assert again.integer("HeartBeatInterval") == 120
 
 
 def test_a_watcher_hears_each_accepted_change_only() -> None:
-    config = Configuration(Store.open(":memory:").db)
+    config = Configuration(Store.open(":memory:").settings)
     heard: list[int] = []
     config.watch("ClockAlignedDataInterval", lambda: heard.append(config.integer("ClockAlignedDataInterval")))
     config.change("ClockAlignedDataInterval", "900")

@@ -375,7 +375,7 @@ async def test_a_hard_reset_that_rebooted_is_done() -> None:
 async def test_reset_is_rejected_without_a_service_to_restart_the_daemon() -> None:
     store = Store.open(":memory:")
     cp = ChargePoint(identity=Identity("chargebox", "test"), client=FakeCentralSystem(), store=store,
-                     config=Configuration(store.db), clock=Clock(loop_wall_clock(EPOCH)),
+                     config=Configuration(store.settings), clock=Clock(loop_wall_clock(EPOCH)),
                      connectors={1: ConnectorHardware(FakePilot(), FakeRelay(), FakeMeter(), 16.0)}, reader=None)
     install(cp, None)
     conf = await cp.handle(ResetRequest(type=ResetType.SOFT))

@@ -18,7 +18,6 @@ from chargebox.maintenance import collect
 from chargebox.maintenance.diagnostics import DiagnosticsUploader, file_name
 from chargebox.maintenance.errors import DiskFull
 from chargebox.maintenance.settings import DiagnosticsSettings, TransferSettings
-from chargebox.ocpp.enums import DiagnosticsStatus
 from chargebox.ocpp.messages import (
     DiagnosticsStatusNotificationRequest,
     GetDiagnosticsConfirmation,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -68,8 +67,8 @@ class Bench:
         return self.statuses()
 
     def state(self) -> dict[str, object] | None:
-        rows = list(self.box.store.db["settings"].rows_where("key = ?", [STATE_KEY]))
-        return json.loads(rows[0]["value"]) if rows else None
+        stored: dict[str, object] | None = self.box.store.settings.load(STATE_KEY)
+        return stored
 
 
 @pytest.fixture
@@ -190,9 +189,9 @@ async def test_a_notification_made_offline_is_sent_after_the_next_boot(bench: Be
                                                   ("0.1.0", FirmwareStatus.INSTALLATION_FAILED)])
 async def test_an_installation_cut_off_by_a_restart_is_judged_by_the_version_that_starts(
         bench: Bench, before: str, expected: FirmwareStatus) -> None:
-    bench.box.store.db["settings"].insert({"key": STATE_KEY, "value": json.dumps({
+    bench.box.store.settings.save(STATE_KEY, {
         "location": bench.server.url("fw.bin"), "retrieve_date": "2026-01-01T00:00:00+00:00", "retries": 0,
-        "retry_interval": 0, "from_version": before, "phase": "installing", "file": "/nonexistent/fw.bin"})})
+        "retry_interval": 0, "from_version": before, "phase": "installing", "file": "/nonexistent/fw.bin"})
     bench.make().resume()
     assert await bench.wait_status(1) == [expected.value]
     assert bench.state() is None
