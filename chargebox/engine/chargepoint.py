@@ -203,6 +203,9 @@ class ChargePoint:
         self.boot_details: list[Callable[[], Awaitable[dict[str, Any]]]] = []
         #: Why new sessions may not start now (a firmware update waiting for the box to be idle...).
         self.session_holds: set[str] = set()
+        #: Called when a connector's status changes, before it is announced (reservations save
+        #: themselves then: a fault or Unavailable may have ended one, 5.11).
+        self.status_watchers: list[Callable[[], None]] = []
         self._idle = asyncio.Condition()
         self._tasks: set[asyncio.Task[Any]] = set()
         config.watch("HeartBeatInterval", self._heartbeat_wakeup.set)
@@ -404,6 +407,8 @@ class ChargePoint:
         current = (machine.status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
         if current == port.announced:
             return
+        for watcher in self.status_watchers:
+            watcher()
         self._on_event("status", {"connector": machine.number, "status": current[0].value,
                                   "error": current[1].value})
         if await self._notify(machine.number, current[0], fault):

@@ -51,6 +51,9 @@ class Reservations:
         self.cp = charge_point
         self._changed = asyncio.Event()
         self._expiring = False
+        # Faulted or Unavailable ends a reservation (5.11) inside the connector machine; saved at
+        # once, so a power cut right after cannot bring it back.
+        charge_point.status_watchers.append(self.save)
         self._restore()
 
     def held(self) -> dict[int, tuple[Port, Reservation]]:
@@ -122,7 +125,7 @@ class Reservations:
 
     async def _expiry_loop(self) -> None:
         """Ends each reservation at its expiryDate; on the way out, the reservations as they are
-        (ended by transactions, faults or availability meanwhile) are saved for the next start."""
+        are saved for the next start."""
         try:
             while True:
                 self._changed.clear()
@@ -141,7 +144,6 @@ class Reservations:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait):
                         await self._changed.wait()
-                self.save()  # a transaction may have ended one meanwhile
         finally:
             self.save()
 

@@ -17,6 +17,7 @@ from chargebox.binding.soap15.faults import NotSupported
 from chargebox.clock import Clock, loop_wall_clock
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity
 from chargebox.engine.configuration import Configuration
+from chargebox.engine import reservations
 from chargebox.engine.datatransfer import DataTransfers
 from chargebox.engine.management import install
 from chargebox.ocpp.datatypes import IdTagInfo
@@ -238,6 +239,9 @@ async def test_a_reservation_ends_at_its_expiry_date_and_on_a_fault() -> None:
     await announced(cs, 1, ChargePointStatus.AVAILABLE)  # expired
     assert asyncio.get_running_loop().time() - start == pytest.approx(1800, abs=1)
     await box.pilots[1].put(PilotState.E)  # Faulted: the reservation ends (5.11)
+    await announced(cs, 2, ChargePointStatus.FAULTED)
+    # Saved at once: a power cut now must not bring it back at the next start.
+    assert box.store.settings.load(reservations.SETTING) is None
     await box.pilots[1].put(PilotState.A)
     await announced(cs, 2, ChargePointStatus.AVAILABLE)
     assert not box.management.reservations.held()
