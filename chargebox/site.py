@@ -15,6 +15,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,14 +51,14 @@ model = "desktop-sim"
 serial_number = "SIM-0001"
 
 [central_system]
-url = "http://127.0.0.1:{cs_port}/"
-allow_plain_http = true  # loopback only
+url = "{scheme}://127.0.0.1:{cs_port}/"
+{central_system_tls}
 
 [endpoint]
 host = "{listen_host}"
 port = {box_port}
-public_url = "http://{public_host}:{box_port}/"
-allow_plain_http = true
+public_url = "{scheme}://{public_host}:{box_port}/"
+{endpoint_tls}
 {endpoint_extra}
 
 [storage]
@@ -122,7 +123,36 @@ only_for_this_box = true
 
 #: CONFIG's placeholders for options, as they are without them.
 CONFIG_DEFAULTS = {"ocpp_extra": "", "service_extra": "", "listen_host": "127.0.0.1", "public_host": "127.0.0.1",
-                   "endpoint_extra": "", "mobile": ""}
+                   "endpoint_extra": "", "mobile": "", "scheme": "http",
+                   "central_system_tls": "allow_plain_http = true  # loopback only",
+                   "endpoint_tls": "allow_plain_http = true"}
+
+
+@dataclass(frozen=True)
+class SiteTls:
+    """HTTPS both ways with client certificates on both sides: the CA everyone trusts, then each
+    certificate and its key (PEM files)."""
+
+    ca: Path
+    central_system: tuple[Path, Path]
+    central_system_client: tuple[Path, Path]
+    box: tuple[Path, Path]
+    box_client: tuple[Path, Path]
+
+    def config(self) -> dict[str, str]:
+        """CONFIG's placeholders for the box's side."""
+        return {"scheme": "https",
+                "central_system_tls": f'ca_file = "{self.ca}"\ncert_file = "{self.box_client[0]}"\n'
+                                      f'key_file = "{self.box_client[1]}"',
+                "endpoint_tls": f'cert_file = "{self.box[0]}"\nkey_file = "{self.box[1]}"\n'
+                                f'client_ca_file = "{self.ca}"'}
+
+    def central_system_args(self) -> list[str]:
+        """The reference Central System's options for its side (``python -m hwsim.centralsystem``)."""
+        return ["--cert", str(self.central_system[0]), "--key", str(self.central_system[1]),
+                "--client-ca", str(self.ca), "--box-ca", str(self.ca),
+                "--client-cert", str(self.central_system_client[0]),
+                "--client-key", str(self.central_system_client[1])]
 
 
 class SimulatedSite:
@@ -134,18 +164,20 @@ class SimulatedSite:
                  central_system_port: int | None = None, ocpp: dict[str, str | int | bool] | None = None,
                  mobile: bool = False, public_interface: str | None = None,
                  reboot_command: list[str] | None = None, extra_config: str = "",
-                 python: str | None = None) -> None:
+                 python: str | None = None, tls: SiteTls | None = None) -> None:
         """``mobile``: the box has the simulator's modem (SMS wake-up); ``public_interface``: it
         listens on every address and advertises the current one of that interface (8.3);
         ``reboot_command``: what a Hard reset runs (``service.reboot_command``); ``extra_config``: more
         TOML tables for the site config (``[firmware]``...); ``python``: the interpreter that runs the
-        daemon (a test's own virtual environment)."""
+        daemon (a test's own virtual environment); ``tls``: HTTPS both ways, else plain HTTP."""
         self._own_dir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="chargebox-site-"))
         self.identity = identity
         self._cs_wsdl, self._cp_wsdl = cs_wsdl, cp_wsdl
         extra = "\n".join(f"{key} = {json.dumps(value)}" for key, value in (ocpp or {}).items())
-        self._settings = {"ocpp_extra": extra, "sample_interval": sample_interval,
+        self._tls = tls
+        self._settings = {**CONFIG_DEFAULTS, **(tls.config() if tls else {}),
+                          "ocpp_extra": extra, "sample_interval": sample_interval,
                           "heartbeat_interval": heartbeat_interval, "max_current": max_current,
                           "listen_host": "0.0.0.0" if public_interface else "127.0.0.1",
                           "public_host": "{address}" if public_interface else "127.0.0.1",
@@ -180,7 +212,8 @@ class SimulatedSite:
             cs = self._spawn("central-system", [
                 sys.executable, "-m", "hwsim.centralsystem", "--cs-wsdl", str(self._cs_wsdl), "--cp-wsdl",
                 str(self._cp_wsdl), "--heartbeat-interval", str(self._settings["heartbeat_interval"]),
-                "--sms-gateway", f"{self.hw_url}/sms", "--log-level", "INFO"])
+                "--sms-gateway", f"{self.hw_url}/sms", "--log-level", "INFO",
+                *(self._tls.central_system_args() if self._tls else [])])
             central = _read_ready(cs, "central system")
             self.cs_url = f"http://127.0.0.1:{central['control_port']}"
             cs_port = central["soap_port"]

@@ -716,6 +716,23 @@ def test_cli_refuses_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "not an OCPP Central System service WSDL" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("tls", "message"), [
+    (["--cert", "missing.pem"], "--cert missing.pem: no such file"),
+    (["--key", "cs.key"], "--key needs --cert"),
+    (["--client-ca", "cs.key"], "--client-ca needs --cert"),
+    (["--client-key", "cs.key"], "--client-key needs --client-cert"),
+    (["--cert", "cs.key"], "cannot load the certificates"),  # a key is not a certificate
+])
+def test_cli_refuses_bad_tls_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str], tls: list[str], message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cs.key").write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["--cs-wsdl", str(CS_WSDL), "--cp-wsdl", str(CP_WSDL), *tls])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 async def test_cli_process_listens_and_stops_on_sigterm(tmp_path: Path, http: aiohttp.ClientSession) -> None:
     ready = tmp_path / "ready.json"
     proc = await asyncio.create_subprocess_exec(

@@ -2,7 +2,11 @@
 
 Runs the reference Central System and its control interface until SIGTERM or SIGINT, printing one
 JSON line ``{"event":"listening",...}`` once both listen. Exit status 0 on a clean stop, 2 for bad
-arguments or an unreadable WSDL.
+arguments, an unreadable WSDL or a certificate that cannot be loaded.
+
+With ``--cert``/``--key`` it serves HTTPS (``--client-ca``: and requires a box's client certificate
+from that CA); ``--box-ca`` and ``--client-cert``/``--client-key`` are what its calls to a box's
+https:// endpoint trust and present (OCPP 1.5 chapter 8 leaves TLS to the deployment).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import ssl
 import sys
 from pathlib import Path
 
@@ -55,7 +60,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where wake-up SMS are posted for POST /hold (e.g. hwsim's http://127.0.0.1:7700/sms)")
     p.add_argument("--ready-file", type=Path, default=None, help="also write the listening line to this file")
     p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    tls = p.add_argument_group("TLS")
+    tls.add_argument("--cert", type=Path, help="serve HTTPS with this certificate (PEM)")
+    tls.add_argument("--key", type=Path, help="the private key of --cert, unless the PEM holds it")
+    tls.add_argument("--client-ca", type=Path, help="require a box's client certificate issued by this CA")
+    tls.add_argument("--box-ca", type=Path, help="trust box endpoints whose certificate this CA issued")
+    tls.add_argument("--client-cert", type=Path, help="present this client certificate to box endpoints")
+    tls.add_argument("--client-key", type=Path, help="the private key of --client-cert, unless the PEM holds it")
     return p
+
+
+def _tls(args: argparse.Namespace) -> tuple[ssl.SSLContext | None, ssl.SSLContext | None]:
+    """The server context (None: plain HTTP) and the context of calls to boxes (None: the system's)."""
+    server = None
+    if args.cert is not None:
+        server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server.load_cert_chain(str(args.cert), str(args.key) if args.key else None)
+        if args.client_ca is not None:
+            server.load_verify_locations(cafile=str(args.client_ca))
+            server.verify_mode = ssl.CERT_REQUIRED
+    client = None
+    if args.box_ca is not None or args.client_cert is not None:
+        client = ssl.create_default_context(cafile=str(args.box_ca) if args.box_ca else None)
+        if args.client_cert is not None:
+            client.load_cert_chain(str(args.client_cert), str(args.client_key) if args.client_key else None)
+    return server, client
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -75,15 +104,25 @@ async def _main(args: argparse.Namespace) -> None:
             heartbeat_interval=args.heartbeat_interval,
             control_host=args.control_host,
             sms_gateway=args.sms_gateway,
+            server_tls=args.server_tls,
+            client_tls=args.client_tls,
         )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    for opt, path in (("--cs-wsdl", args.cs_wsdl), ("--cp-wsdl", args.cp_wsdl)):
-        if not path.is_file():
-            parser.error(f"{opt} {path}: no such file")
+    for opt in ("cs_wsdl", "cp_wsdl", "cert", "key", "client_ca", "box_ca", "client_cert", "client_key"):
+        path = getattr(args, opt)
+        if path is not None and not path.is_file():
+            parser.error(f"--{opt.replace('_', '-')} {path}: no such file")
+    for needs, given in (("cert", "key"), ("cert", "client_ca"), ("client_cert", "client_key")):
+        if getattr(args, given) is not None and getattr(args, needs) is None:
+            parser.error(f"--{given.replace('_', '-')} needs --{needs.replace('_', '-')}")
+    try:
+        args.server_tls, args.client_tls = _tls(args)
+    except (ssl.SSLError, ValueError) as err:
+        parser.error(f"cannot load the certificates: {err}")
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         asyncio.run(_main(args))

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl
 import sys
 from pathlib import Path
 from typing import Any
@@ -302,13 +303,16 @@ async def run_central_system(
     heartbeat_interval: int = 300,
     control_host: str | None = None,
     sms_gateway: str | None = None,
+    server_tls: ssl.SSLContext | None = None,
+    client_tls: ssl.SSLContext | None = None,
 ) -> None:
     """Run a Central System and its control interface until cancelled.
 
     When both listen, prints one JSON line ``{"event":"listening","soap_port":...,"control_port":...}``
     to stdout (flushed) and, if ``ready_file`` is given, writes the same line there (atomically).
     """
-    cs = CentralSystem(Path(cs_wsdl), Path(cp_wsdl), heartbeat_interval=heartbeat_interval)
+    cs = CentralSystem(Path(cs_wsdl), Path(cp_wsdl), heartbeat_interval=heartbeat_interval, server_tls=server_tls,
+                       client_tls=client_tls)
     control = ControlServer(cs, sms_gateway)
     try:
         await cs.start(host, port)

@@ -27,6 +27,7 @@ import datetime as _dt
 import gzip
 import itertools
 import logging
+import ssl
 import uuid
 import zlib
 from collections.abc import Callable
@@ -224,7 +225,13 @@ class CentralSystem:
         *,
         heartbeat_interval: int = 300,
         wall_clock: Callable[[], _dt.datetime] = utc_now,
+        server_tls: ssl.SSLContext | None = None,
+        client_tls: ssl.SSLContext | None = None,
     ) -> None:
+        """``server_tls``: serve HTTPS with it; ``client_tls``: what calls to a box's https:// endpoint
+        verify it with (and present as a client certificate); None, the system's default."""
+        self._server_tls = server_tls
+        self._client_tls = client_tls
         self.cs_schema = WsdlSchema(cs_wsdl)
         self.cp_schema = WsdlSchema(cp_wsdl)
         _require_operations(self.cs_schema, "Central System", ("BootNotification", "Authorize", "StartTransaction"))
@@ -323,7 +330,7 @@ class CentralSystem:
             host = "127.0.0.1"
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.port}/"
+        return f"{'https' if self._server_tls else 'http'}://{host}:{self.port}/"
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         if self._runner is not None:
@@ -333,7 +340,7 @@ class CentralSystem:
         # auto_decompress=False: we decompress ourselves, with a limit and a recorded error.
         runner = web.AppRunner(app, auto_decompress=False, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, ssl_context=self._server_tls)
         try:
             await site.start()
         except BaseException:
@@ -759,7 +766,8 @@ class CentralSystem:
 
     async def _post(self, url: str, op: Operation, data: bytes, message_id: str, timeout: float) -> CallResult:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
+            connector = aiohttp.TCPConnector(ssl=self._client_tls if self._client_tls is not None else True)
+            self._session = aiohttp.ClientSession(connector=connector)
         headers = {
             "Content-Type": f'{SOAP12_CONTENT_TYPE}; charset=utf-8; action="{op.input_action}"',
             "Accept-Encoding": "gzip, deflate",
