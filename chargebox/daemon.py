@@ -38,6 +38,10 @@ from chargebox.store import Store
 
 log = logging.getLogger(__name__)
 
+#: An AuthorisationData with every field at its longest is about 325 bytes of XML (measured with
+#: namespace prefixes and indentation); 400 leaves room for a more verbose Central System.
+LOCAL_LIST_ENTRY_BYTES = 400
+
 
 def _build(kind: str, device: Device, **injected: Any) -> Any:
     return load_backend(kind, device.backend)(**device.options, **injected)
@@ -51,6 +55,9 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     store = Store.open(config.storage)
     ocpp = Configuration(store.settings, config.ocpp)
     ocpp.set_fixed("ChargePointId", config.identity)
+    # A SendLocalList as long as the box says it takes must fit in a request body it accepts.
+    fits = config.endpoint_transport.max_body // LOCAL_LIST_ENTRY_BYTES
+    ocpp.set_fixed("SendLocalListMaxLength", str(min(ocpp.integer("SendLocalListMaxLength"), fits)))
     client = configured.client(config, advertised_url(config.public_url, config.public_interface))
     link = LinkMonitor(client, clock)
     connectors = {

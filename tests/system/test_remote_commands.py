@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from chargebox.daemon import LOCAL_LIST_ENTRY_BYTES
 from chargebox.engine.configuration import KEYS
 from chargebox.site import SimulatedSite
 from tests.system.sitetools import official_wsdls, running
@@ -94,6 +95,20 @@ def test_get_configuration_on_a_fresh_box_lists_every_key_with_its_value_and_rea
     assert listed["MeterValueSampleInterval"]["value"] == "2"  # the site config's [ocpp] default
     some = call(site, "GetConfiguration", {"key": ["connectiontimeout", "NoSuchKey"]})
     assert [k["key"] for k in some["configurationKey"]] == ["ConnectionTimeOut"] and some["unknownKey"] == ["NoSuchKey"]
+
+
+def test_a_send_local_list_as_long_as_the_box_takes_fits_its_endpoint(site: SimulatedSite) -> None:
+    (key,) = call(site, "GetConfiguration", {"key": ["SendLocalListMaxLength"]})["configurationKey"]
+    most = int(key["value"])
+    assert most == (1 << 20) // LOCAL_LIST_ENTRY_BYTES  # what the default endpoint.max_body holds
+    longest = {"status": "Accepted", "expiryDate": "2099-12-31T23:59:59.999Z", "parentIdTag": "P" * 20}
+    entries = [{"idTag": f"{n:020d}", "idTagInfo": longest} for n in range(most + 1)]
+    full = {"updateType": "Full", "listVersion": 7, "localAuthorisationList": entries[:most]}
+    assert call(site, "SendLocalList", full)["status"] == "Accepted"  # through the real endpoint
+    assert call(site, "GetLocalListVersion", {}) == {"listVersion": 7}
+    too_long = {"updateType": "Full", "listVersion": 8, "localAuthorisationList": entries}
+    assert call(site, "SendLocalList", too_long)["status"] == "Failed"
+    assert call(site, "GetLocalListVersion", {}) == {"listVersion": 7}
 
 
 def test_change_configuration_is_checked_persisted_and_effective_at_once(site: SimulatedSite) -> None:

@@ -21,7 +21,7 @@ import zeep.exceptions
 
 from chargebox.binding import CallFailed, CentralSystemUnreachable
 from chargebox.binding.soap15 import envelope
-from chargebox.binding.soap15.faults import ProtocolError, SecurityError
+from chargebox.binding.soap15.faults import MustUnderstand, ProtocolError, SecurityError
 from chargebox.binding.soap15.service import Service, central_system_service
 from chargebox.ocpp.messages import Confirmation, Request
 
@@ -95,7 +95,10 @@ class CentralSystemClient:
 
     def decode(self, data: bytes, request: Request, sent: envelope.Addressing) -> Confirmation:
         """The confirmation in a response body; CallFailed for a fault or anything malformed."""
-        answer = envelope.parse(data, self._service.namespace)
+        try:
+            answer = envelope.parse(data, self._service.namespace)
+        except MustUnderstand as err:  # SOAP 1.2 Part 1 5.2.3: such a message is not processed at all
+            raise ProtocolError(f"response not taken: {err.reason}") from err
         if answer.fault is not None:
             raise answer.fault
         if answer.headers.relates_to and answer.headers.relates_to != sent.message_id:

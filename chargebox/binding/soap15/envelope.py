@@ -1,5 +1,8 @@
 """SOAP 1.2 envelopes with the chargeBoxIdentity header (8.1), WS-Addressing (8.3) and faults (8.2).
 
+Header blocks are read only when targeted at the box; a mandatory one it does not understand stops
+the message with a MustUnderstand fault before anything is processed (SOAP 1.2 Part 1 5.2.3).
+
 Parsing is hardened: no DTD, no entities, no network, libxml2's default depth and size limits
 (``huge_tree`` off). Callers bound the body size before they get here.
 """
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from chargebox.binding.soap15.faults import ProtocolError, SoapFault, fault_for
+from chargebox.binding.soap15.faults import MustUnderstand, ProtocolError, SoapFault, fault_for
 
 SOAP12_NAMESPACE = "http://www.w3.org/2003/05/soap-envelope"
 SOAP11_NAMESPACE = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -68,19 +71,8 @@ def parse(data: bytes, identity_namespace: str) -> Envelope:
     if root.tag != f"{_S}Envelope":
         raise ProtocolError(f"root element is {root.tag!r}, not a SOAP 1.2 Envelope")
     headers = Addressing()
-    header = root.find(f"{_S}Header")
     seen: set[str] = set()
-    for element in header if header is not None else ():
-        if not isinstance(element.tag, str):
-            continue
-        qname = etree.QName(element)
-        # 8.1: the header name "chargeBoxIdentity" SHALL be treated as case insensitive.
-        if qname.namespace == identity_namespace and qname.localname.lower() == "chargeboxidentity":
-            name = "chargeBoxIdentity"
-        elif qname.namespace == WSA_NAMESPACE and qname.localname in _ADDRESSING_FIELDS:
-            name = qname.localname
-        else:
-            continue
+    for name, element in _header_blocks(root.find(f"{_S}Header"), identity_namespace):
         if name in seen:  # WS-Addressing 1.0 Core 3.2: each property at most once
             raise ProtocolError(f"header {name} given twice")
         seen.add(name)
@@ -104,6 +96,49 @@ def parse(data: bytes, identity_namespace: str) -> Envelope:
 _ADDRESSING_FIELDS = {"Action": "action", "MessageID": "message_id", "To": "to", "RelatesTo": "relates_to",
                       "From": "from_url", "ReplyTo": "reply_to", "FaultTo": "fault_to"}
 _ENDPOINT_REFERENCES = {"From", "ReplyTo", "FaultTo"}
+# SOAP 1.2 Part 1 2.2: the box is every message's ultimate receiver, so it acts in these two roles
+# (no role attribute means ultimateReceiver, 5.2.2); "none" and any other role are not its own.
+_ULTIMATE_RECEIVER = f"{SOAP12_NAMESPACE}/role/ultimateReceiver"
+_OWN_ROLES = {f"{SOAP12_NAMESPACE}/role/next", _ULTIMATE_RECEIVER}
+_XS_BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
+_XML_WHITESPACE = " \t\r\n"  # what xs:boolean and xs:anyURI collapse (XML Schema 2, 4.3.6)
+
+
+def _header_blocks(header: etree._Element | None, identity_namespace: str) -> list[tuple[str, etree._Element]]:
+    """The header blocks targeted at the box that it understands, each with its name.
+
+    SOAP 1.2 Part 1 2.6 and 5.2.3: before anything is processed, a mandatory block (mustUnderstand
+    true or 1) targeted at the box that it does not understand is a MustUnderstand fault naming
+    every such block; blocks for other roles, and optional ones it does not know, are ignored.
+    """
+    understood: list[tuple[str, etree._Element]] = []
+    not_understood: list[str] = []
+    for element in header if header is not None else ():
+        if not isinstance(element.tag, str):
+            continue
+        must = element.get(f"{_S}mustUnderstand", "false")
+        mandatory = _XS_BOOLEAN.get(must.strip(_XML_WHITESPACE))
+        if mandatory is None:
+            raise ProtocolError(f"header {element.tag}: mustUnderstand {must!r} is not an xs:boolean")
+        if element.get(f"{_S}role", _ULTIMATE_RECEIVER).strip(_XML_WHITESPACE) not in _OWN_ROLES:
+            continue
+        name = _understood_name(etree.QName(element), identity_namespace)
+        if name is not None:
+            understood.append((name, element))
+        elif mandatory:
+            not_understood.append(element.tag)
+    if not_understood:
+        raise MustUnderstand(f"mandatory header not understood: {', '.join(not_understood)}", not_understood)
+    return understood
+
+
+def _understood_name(qname: etree.QName, identity_namespace: str) -> str | None:
+    # 8.1: the header name "chargeBoxIdentity" SHALL be treated as case insensitive.
+    if qname.namespace == identity_namespace and qname.localname.lower() == "chargeboxidentity":
+        return "chargeBoxIdentity"
+    if qname.namespace == WSA_NAMESPACE and qname.localname in _ADDRESSING_FIELDS:
+        return qname.localname
+    return None
 
 
 def _read_header(headers: Addressing, name: str, element: etree._Element) -> None:
@@ -142,6 +177,8 @@ def build(
     for name, value in (("From", headers.from_url), ("ReplyTo", headers.reply_to), ("FaultTo", headers.fault_to)):
         if value is not None:
             etree.SubElement(etree.SubElement(header, f"{_A}{name}"), f"{_A}Address").text = value
+    if isinstance(fault, MustUnderstand):
+        _add_not_understood(header, fault.not_understood)
     soap_body = etree.SubElement(envelope, f"{_S}Body")
     if fault is not None:
         soap_body.append(_fault_element(fault))
@@ -150,12 +187,23 @@ def build(
     return bytes(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))
 
 
+def _add_not_understood(header: etree._Element, names: tuple[str, ...]) -> None:
+    # SOAP 1.2 Part 1 5.4.8: one NotUnderstood block per mandatory block not understood, its
+    # (unqualified) qname attribute an xs:QName whose prefix is declared on the element.
+    for name in names:
+        qname = etree.QName(name)
+        nsmap = {"n": qname.namespace} if qname.namespace else None
+        block = etree.SubElement(header, f"{_S}NotUnderstood", nsmap=nsmap)
+        block.set("qname", f"n:{qname.localname}" if nsmap else qname.localname)
+
+
 def _fault_element(fault: SoapFault) -> etree._Element:
     element = etree.Element(f"{_S}Fault", nsmap={"o": FAULT_SUBCODE_NAMESPACE})
     code = etree.SubElement(element, f"{_S}Code")
     etree.SubElement(code, f"{_S}Value").text = f"s:{fault.code}"
-    subcode = etree.SubElement(code, f"{_S}Subcode")
-    etree.SubElement(subcode, f"{_S}Value").text = f"o:{fault.subcode}"
+    if fault.subcode:  # a MustUnderstand fault has none (8.2 lists subcodes for Sender and Receiver only)
+        subcode = etree.SubElement(code, f"{_S}Subcode")
+        etree.SubElement(subcode, f"{_S}Value").text = f"o:{fault.subcode}"
     reason = etree.SubElement(element, f"{_S}Reason")
     text = etree.SubElement(reason, f"{_S}Text")
     text.set("{http://www.w3.org/XML/1998/namespace}lang", "en")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from chargebox.binding import CallFailed
@@ -15,7 +16,7 @@ class SoapFault(CallFailed):
 
     def __init__(self, reason: str = "") -> None:
         self.reason = reason or self.__class__.__doc__ or self.subcode
-        super().__init__(f"{self.code}/{self.subcode}: {self.reason}")
+        super().__init__(f"{'/'.join(filter(None, (self.code, self.subcode)))}: {self.reason}")
 
 
 class SecurityError(SoapFault, PermissionError):
@@ -53,9 +54,21 @@ class NotSupported(SoapFault, NotImplementedError):
     subcode = "NotSupported"
 
 
+class MustUnderstand(SoapFault):
+    """A mandatory header block targeted at the receiver was not understood."""
+
+    # SOAP 1.2 Part 1 5.4.6: a Code value of its own; OCPP 1.5 (8.2) defines no subcode for it.
+    code = "MustUnderstand"
+    subcode = ""
+
+    def __init__(self, reason: str = "", not_understood: Iterable[str] = ()) -> None:
+        self.not_understood = tuple(not_understood)  # the header blocks' names, "{namespace}local"
+        super().__init__(reason)
+
+
 FAULTS: dict[tuple[str, str], type[SoapFault]] = {
     (cls.code, cls.subcode): cls
-    for cls in (SecurityError, IdentityMismatch, ProtocolError, InternalError, NotSupported)
+    for cls in (SecurityError, IdentityMismatch, ProtocolError, InternalError, NotSupported, MustUnderstand)
 }
 
 

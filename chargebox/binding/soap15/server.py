@@ -2,7 +2,8 @@
 
 Checks in order, each answering a SOAP 1.2 fault with the subcode of section 8.2: the caller's
 address against the allow-list (SecurityError), the body size (HTTP 413, before parsing) and the time
-to receive it (HTTP 408), the envelope (ProtocolError), chargeBoxIdentity compared
+to receive it (HTTP 408), the envelope (ProtocolError), mandatory header blocks the box does not
+understand (a MustUnderstand fault naming them, SOAP 1.2 Part 1 5.2.3), chargeBoxIdentity compared
 case-insensitively (IdentityMismatch), the body against the schema (ProtocolError); then the
 engine's handler, whose NotSupported or other failures become Receiver faults. ``GET ...?wsdl``
 serves the box's WSDL.
@@ -126,8 +127,8 @@ class ChargePointEndpoint:
             reply = envelope.build(self._reply_headers(received, action, destination), self._service.namespace,
                                    confirmation_xml)
         except SoapFault as fault:
-            log.warning("answering %s with fault %s/%s: %s", received.action or "request", fault.code,
-                        fault.subcode, fault.reason)
+            log.warning("answering %s with fault %s", received.action or "request", fault)
+            # SOAP 1.2 Part 2 7.5.2.2: 400 for a Sender fault, 500 for the others (Receiver, MustUnderstand).
             status, destination, action = 400 if fault.code == "Sender" else 500, destinations[1], "/Fault"
             reply = envelope.build(self._reply_headers(received, action, destination), self._service.namespace,
                                    fault=fault)

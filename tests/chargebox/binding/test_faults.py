@@ -1,6 +1,7 @@
 """What the box's endpoint answers to requests it cannot take: one test per fault case, each checking
 the SOAP 1.2 Code and the OCPP Subcode (8.2) on the wire, and the HTTP status of the SOAP 1.2 HTTP
-binding (400 for a Sender fault, 500 for a Receiver fault)."""
+binding (400 for a Sender fault, 500 for a Receiver fault). The env:MustUnderstand fault of a
+mandatory header the box does not understand is tested in test_must_understand.py."""
 
 from __future__ import annotations
 
