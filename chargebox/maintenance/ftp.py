@@ -4,7 +4,8 @@ resume downloads ... and uploads").
 - Streamed in blocks of :data:`BLOCK` bytes: memory stays flat whatever the file's size.
 - An interrupted download resumes where the local file ends (``REST`` then ``RETR``); an interrupted
   upload resumes where the remote file ends (``SIZE`` then ``APPE``).
-- ftps:// is explicit TLS (RFC 4217): ``AUTH TLS`` before the login, ``PROT P`` for the data channel.
+- ftps:// is explicit TLS (RFC 4217): ``AUTH TLS`` before the login, ``PROT P`` for the data channel,
+  whose TLS session resumes the control connection's (:class:`_FtpTls`).
 - ftplib blocks, so each attempt runs in a worker thread (:func:`run`); cancelling the awaiting task
   shuts the sockets down, which ends the thread at once, and waits for it.
 - :func:`attempts` retries as the request's ``retries`` and ``retryInterval`` say (6.21, 6.47).
@@ -104,6 +105,26 @@ def _translated(where: str) -> Iterator[None]:
         raise ConnectionLost(f"{where}: {str(err) or type(err).__name__}") from err
 
 
+class _FtpTls(ftplib.FTP_TLS):
+    """FTP_TLS whose data connections resume the control connection's TLS session.
+
+    Servers take a resumed session as the proof that a data connection comes from the logged-in client,
+    not from someone who raced it to the passive port: vsftpd (``require_ssl_reuse``, on by default),
+    ProFTPD (unless ``NoSessionReuseRequired``) and FileZilla Server refuse any other data connection
+    (vsftpd: ``522 SSL connection failed: session reuse required``). ftplib gives each one a new
+    session (CPython gh-63699, was bpo-19500), hence this override. With TLS 1.3 the session ticket
+    comes after the control connection's handshake and is taken in by its first read; so the session
+    is taken here, at each transfer, long after the login has read its replies.
+    """
+
+    def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[socket.socket, int | None]:
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)  # the plain socket: it is wrapped here
+        if self._prot_p:  # type: ignore[attr-defined]  # what FTP_TLS.ntransfercmd tests (PROT P)
+            session = self.sock.session if isinstance(self.sock, ssl.SSLSocket) else None
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=session)
+        return conn, size
+
+
 class Session:
     """One logged-in FTP(S) connection, used from one worker thread; :meth:`abort` may be called from
     any thread and makes a blocking call in the worker return at once."""
@@ -117,7 +138,7 @@ class Session:
 
     def __enter__(self) -> Session:
         loc = self.location
-        ftp: ftplib.FTP = (ftplib.FTP_TLS(context=self._settings.ssl_context(), timeout=self._settings.timeout)
+        ftp: ftplib.FTP = (_FtpTls(context=self._settings.ssl_context(), timeout=self._settings.timeout)
                            if loc.tls else ftplib.FTP(timeout=self._settings.timeout))
         self._ftp = ftp
         try:

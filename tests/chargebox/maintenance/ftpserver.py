@@ -3,6 +3,9 @@
 ``server.cut.after = N`` makes the next data transfer drop the whole connection (control and data,
 as a mobile link does) after N bytes, once. ``server.cut.transfers`` records what every transfer
 moved, as the server counted it: ("sent" | "received", bytes).
+
+With TLS it refuses a data connection whose TLS session is not a resumption, as vsftpd does by default
+(``require_ssl_reuse``); ``server.data_tls`` records what each one negotiated: (version, resumed).
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import ipaddress
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import DTPHandler, FTPHandler
 from pyftpdlib.servers import FTPServer
 
 USER, PASSWORD = "box", "s3cret!"
+TlsVersion = Literal["TLSv1.2", "TLSv1.3"]
 
 
 @dataclass
@@ -63,6 +67,36 @@ class _Cutting:
         super().close()  # type: ignore[misc]
 
 
+class _ReuseRequired:
+    """Mixed into a TLS_DTPHandler: vsftpd's ``require_ssl_reuse``, checked the same way and, as vsftpd
+    does, before any byte of the file goes out."""
+
+    data_tls: list[tuple[str, bool]]
+
+    def send(self, data: bytes) -> int:
+        # pyftpdlib writes the file as soon as the command comes, the handshake maybe still on: in TLS 1.3
+        # SSL_write() sends it before the client's Finished, so before handle_ssl_established() could
+        # refuse. Finish the handshake first, the checked way.
+        handler: Any = self
+        if handler._ssl_accepting:
+            handler._do_ssl_handshake()
+            if handler._ssl_accepting or handler._closed:
+                return 0
+        sent: int = super().send(data)  # type: ignore[misc]
+        return sent
+
+    def handle_ssl_established(self) -> None:
+        # pyOpenSSL has no public SSL_session_reused(): its binding of OpenSSL's is the one way to ask.
+        from OpenSSL._util import lib
+
+        handler: Any = self
+        reused = bool(lib.SSL_session_reused(handler.socket._ssl))
+        self.data_tls.append((handler.socket.get_protocol_version_name(), reused))
+        if not reused:
+            handler.cmd_channel.respond("522 SSL connection failed: session reuse required")
+            handler.close()
+
+
 def make_certificate(folder: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and localhost, and its key (PEM)."""
     from cryptography import x509
@@ -89,26 +123,34 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
 
 
 class FtpServer:
-    """``with FtpServer(root) as server:``; ``tls=(cert, key)`` for explicit TLS (AUTH TLS required)."""
+    """``with FtpServer(root) as server:``; ``tls=(cert, key)`` for explicit TLS (AUTH TLS required), in
+    at most the ``tls_max`` version."""
 
-    def __init__(self, root: Path, *, tls: tuple[Path, Path] | None = None) -> None:
+    def __init__(self, root: Path, *, tls: tuple[Path, Path] | None = None,
+                 tls_max: TlsVersion = "TLSv1.3") -> None:
         self.root = root
         self.cut = Cut()
+        self.data_tls: list[tuple[str, bool]] = []
         authorizer = DummyAuthorizer()
         authorizer.add_user(USER, PASSWORD, str(root), perm="elradfmwMT")
         # sendfile() would bypass the planned cut in send().
         attributes: dict[str, Any] = {"authorizer": authorizer, "banner": "test server", "use_sendfile": False,
                                       "auth_failed_timeout": 0.1}
+        data_mixins: tuple[type, ...] = (_Cutting,)
         if tls is None:
             control: type = FTPHandler
             data: type = DTPHandler
         else:
+            from OpenSSL import SSL
             from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
 
             control, data = TLS_FTPHandler, TLS_DTPHandler
+            data_mixins += (_ReuseRequired,)
+            no_newer = {"TLSv1.3": 0, "TLSv1.2": SSL.OP_NO_TLSv1_3}[tls_max]
             attributes.update(certfile=str(tls[0]), keyfile=str(tls[1]), tls_control_required=True,
-                              tls_data_required=True)
-        attributes["dtp_handler"] = type("CuttingDTP", (_Cutting, data), {"cut": self.cut})
+                              tls_data_required=True, ssl_options=TLS_FTPHandler.ssl_options | no_newer)
+        attributes["dtp_handler"] = type("TestDTP", (*data_mixins, data), {"cut": self.cut,
+                                                                          "data_tls": self.data_tls})
         handler = type("TestFTPHandler", (control,), attributes)
         self.server = FTPServer(("127.0.0.1", 0), handler)
         self.port: int = self.server.socket.getsockname()[1]

@@ -4,6 +4,7 @@ link drops mid-way, retried, and every bad input told by its own error."""
 from __future__ import annotations
 
 import asyncio
+import ftplib
 import logging
 import os
 import socket
@@ -25,7 +26,7 @@ from chargebox.maintenance.errors import (
 )
 from chargebox.maintenance.location import parse_location
 from chargebox.maintenance.settings import TransferSettings
-from tests.chargebox.maintenance.ftpserver import FtpServer, make_certificate
+from tests.chargebox.maintenance.ftpserver import PASSWORD, USER, FtpServer, TlsVersion, make_certificate
 
 SIZE = 1_500_000
 
@@ -143,6 +144,57 @@ async def test_a_full_disk_or_a_file_over_the_limit_is_told(site: Site) -> None:
     with pytest.raises(DiskFull, match="300000 bytes, more than the 1000 allowed"):
         await download(site, "fw.bin", site.local / "fw.bin", max_size=1000)
     assert not (site.local / "fw.bin").exists()
+
+
+TLS_VERSIONS = pytest.mark.parametrize("tls_max", ["TLSv1.2", "TLSv1.3"])  # both are in the field
+
+
+@TLS_VERSIONS
+async def test_ftps_data_connections_resume_the_tls_session_of_the_control_connection(
+        tmp_path: Path, tls_max: TlsVersion) -> None:
+    """What vsftpd, ProFTPD and FileZilla Server require, and the test server too; ftplib alone never does
+    (CPython gh-63699). With TLS 1.3 it takes the session ticket that follows the control handshake."""
+    remote, local = tmp_path / "remote", tmp_path / "local"
+    remote.mkdir()
+    local.mkdir()
+    tls = make_certificate(tmp_path)
+    data = content(300_000)
+    (remote / "fw.bin").write_bytes(data)
+    (remote / "fw.bin.sha256").write_bytes(b"digest")
+    (local / "diag.tar.gz").write_bytes(data)
+
+    def checksum_and_file(session: ftp.Session) -> bytes | None:  # two data connections, one session
+        digest = session.read_small("fw.bin.sha256")
+        session.download("fw.bin", local / "fw.bin", len(data))
+        return digest
+
+    with FtpServer(remote, tls=tls, tls_max=tls_max) as server:
+        site = Site(server, TransferSettings(timeout=5, ca_file=tls[0]), "ftps", local)
+        location = parse_location(server.url("fw.bin", scheme="ftps"))
+        assert await ftp.run(location, site.settings, checksum_and_file) == b"digest"
+        await upload(site, local / "diag.tar.gz", "diag.tar.gz")
+    assert (local / "fw.bin").read_bytes() == data and (remote / "diag.tar.gz").read_bytes() == data
+    assert server.data_tls == [(tls_max, True)] * 3
+
+
+@TLS_VERSIONS
+def test_the_ftps_test_server_refuses_a_data_connection_that_does_not_resume(
+        tmp_path: Path, tls_max: TlsVersion) -> None:
+    """Plain ftplib, answered as vsftpd answers it: so the test above fails without the box's fix."""
+    tls = make_certificate(tmp_path)
+    (tmp_path / "fw.bin").write_bytes(b"firmware")
+    with FtpServer(tmp_path, tls=tls, tls_max=tls_max) as server:
+        client = ftplib.FTP_TLS(context=TransferSettings(ca_file=tls[0]).ssl_context(), timeout=5)
+        with client:
+            client.connect("127.0.0.1", server.port)
+            client.auth()
+            client.login(USER, PASSWORD)
+            client.prot_p()
+            refusal = "^522 SSL connection failed: session reuse required$"
+            # The data connection's TLS handshake is made, with a new session, before the reply comes.
+            with client.transfercmd("RETR fw.bin"), pytest.raises(ftplib.error_perm, match=refusal):
+                client.voidresp()
+    assert server.data_tls == [(tls_max, False)]
 
 
 async def test_ftps_refuses_a_server_it_does_not_trust(tmp_path: Path) -> None:
