@@ -27,7 +27,15 @@ class GpioBackend:
     PIN_OPTIONS: ClassVar[tuple[str, ...]] = ()
     INJECTED: ClassVar[tuple[str, ...]] = ("connector", "pins")
 
-    def _setup_pins(self, options: dict[str, str | None], gpio_root: str, pins: PinFactory | None) -> None:
+    def _setup_pins(
+        self, options: dict[str, str | None], *, debounce: float, gpio_root: str, connector: int,
+        pins: PinFactory | None,
+    ) -> None:
+        """Check and keep the options every GPIO device has; ``options`` are its pin options."""
+        if not 0 <= debounce <= 1:
+            raise ConfigurationError(f"debounce: expected 0..1 seconds, got {debounce!r}")
+        self.debounce = debounce
+        self.connector = connector
         self.gpio_root = gpio_root
         self._pins = pins
         self._inputs_watch = PinWatch()
@@ -82,11 +90,6 @@ def _check_spec(spec: PinSpec, key: str, needs_chip: bool) -> None:
         raise ConfigurationError(f"{key}: RPi.GPIO pins are BCM numbers, e.g. \"17\" or \"17:active-low\"")
 
 
-def _check_debounce(debounce: float) -> None:
-    if not 0 <= debounce <= 1:
-        raise ConfigurationError(f"debounce: expected 0..1 seconds, got {debounce!r}")
-
-
 class GpioRelay(GpioBackend, Relay):
     """The contactor on ``pin`` (active = closed), its auxiliary contact on ``feedback_pin``.
 
@@ -109,10 +112,8 @@ class GpioRelay(GpioBackend, Relay):
         pins: PinFactory | None = None,
     ) -> None:
         super().__init__(feedback_timeout=feedback_timeout)
-        _check_debounce(debounce)
-        self._setup_pins({"pin": pin, "feedback_pin": feedback_pin}, gpio_root, pins)
-        self.debounce = debounce
-        self.connector = connector
+        self._setup_pins({"pin": pin, "feedback_pin": feedback_pin},
+                         debounce=debounce, gpio_root=gpio_root, connector=connector, pins=pins)
         self._out: Pin | None = None
 
     async def _connect(self) -> None:
@@ -160,15 +161,11 @@ class GpioLock(GpioBackend, CableLock):
         pins: PinFactory | None = None,
     ) -> None:
         super().__init__(feedback_timeout=feedback_timeout)
-        _check_debounce(debounce)
         if not 0 < pulse <= 5:
             raise ConfigurationError(f"pulse: expected 0..5 seconds, got {pulse!r}")
-        self._setup_pins(
-            {"lock_pin": lock_pin, "unlock_pin": unlock_pin, "feedback_pin": feedback_pin}, gpio_root, pins
-        )
+        self._setup_pins({"lock_pin": lock_pin, "unlock_pin": unlock_pin, "feedback_pin": feedback_pin},
+                         debounce=debounce, gpio_root=gpio_root, connector=connector, pins=pins)
         self.pulse = pulse
-        self.debounce = debounce
-        self.connector = connector
         self._drives: dict[bool, Pin] = {}
 
     async def _connect(self) -> None:
@@ -220,10 +217,8 @@ class GpioProtection(GpioBackend, Protection):
         super().__init__()
         if rcd_pin is None and overtemp_pin is None:
             raise ConfigurationError("rcd_pin / overtemp_pin: a protection table needs at least one of them")
-        _check_debounce(debounce)
-        self._setup_pins({"rcd_pin": rcd_pin, "overtemp_pin": overtemp_pin}, gpio_root, pins)
-        self.debounce = debounce
-        self.connector = connector
+        self._setup_pins({"rcd_pin": rcd_pin, "overtemp_pin": overtemp_pin},
+                         debounce=debounce, gpio_root=gpio_root, connector=connector, pins=pins)
 
     async def _connect(self) -> None:
         for name in ("rcd", "overtemp"):

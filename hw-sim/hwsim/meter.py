@@ -11,18 +11,12 @@ lets the simulator garble a CRC or fall silent on demand.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import errno
-import logging
-import os
 import struct
-import tty
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hwsim.meter_models import HOLDING, INPUT, MODELS, MeterModel
-
-log = logging.getLogger(__name__)
+from hwsim.pty import PtyLine
 
 
 def _no_current() -> Sequence[float]:
@@ -240,7 +234,8 @@ class ModbusMeterServer:
 
 
 class RtuBus:
-    """An RS-485 line with meters on it, as a pseudo-terminal: the driver opens :attr:`path`.
+    """An RS-485 line with meters on it, as a :class:`~hwsim.pty.PtyLine` (build it inside a running
+    loop): the driver opens :attr:`path`.
 
     Modbus over Serial Line V1.02, 2.5.1: an RTU frame is the unit address, the PDU and a CRC-16.
     Each meter answers the requests addressed to its ``device_id``; a request with a bad CRC is
@@ -249,44 +244,18 @@ class RtuBus:
 
     def __init__(self, meters: Sequence[ModbusMeterServer], *, link: str | Path | None = None) -> None:
         self.meters = {m.device_id: m for m in meters}
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)  # raw: no echo, no CR/LF translation
-        os.set_blocking(self._master, False)
-        self.port = os.ttyname(self._slave)
-        self.link = Path(link) if link is not None else None
-        if self.link is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.link.unlink()
-            self.link.symlink_to(self.port)
         self._buffer = bytearray()
-        self._loop = asyncio.get_running_loop()
-        self._loop.add_reader(self._master, self._on_readable)
-        self._closed = False
+        self._line = PtyLine(self._on_data, link=link)
 
     @property
     def path(self) -> str:
-        return str(self.link) if self.link is not None else self.port
+        return self._line.path
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._loop.remove_reader(self._master)
-        os.close(self._master)
-        os.close(self._slave)
-        if self.link is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.link.unlink()
+        self._line.close()
 
-    def _on_readable(self) -> None:
-        try:
-            self._buffer += os.read(self._master, 512)
-        except BlockingIOError:
-            return
-        except OSError as err:
-            if err.errno != errno.EIO:  # EIO: the driver has the line closed right now
-                raise
-            return
+    def _on_data(self, data: bytes) -> None:
+        self._buffer += data
         # Read requests (functions 03/04) are 8 bytes: unit, function, address, count, CRC. A real
         # slave frames by the 3.5-character silence; on a pty, whole requests arrive together.
         while len(self._buffer) >= 8:
@@ -305,10 +274,7 @@ class RtuBus:
             crc = crc16(body)
             if meter.garbled:
                 crc = bytes([crc[0] ^ 0xFF, crc[1]])
-            try:
-                os.write(self._master, body + crc)
-            except OSError as err:
-                log.debug("RTU answer lost: %s", err)
+            self._line.write(body + crc)
 
 
 __all__ = ["ModbusMeterServer", "RtuBus", "SimMeter", "crc16"]

@@ -16,22 +16,16 @@ from ``hal``: a simulator that shared the driver's framing code could not catch 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import errno
 import functools
 import operator
-import os
-import tty
 from pathlib import Path
+
+from hwsim.pty import PtyLine
 
 PROTOCOLS = ("hexline", "rdm6300", "pn532")
 
 #: What a hex-line module sends after the hex digits.
 TERMINATOR = b"\r\n"
-
-#: A UART FIFO/tty buffer is finite: when nobody reads, a real reader's frames are lost. Keep at most
-#: this many unsent bytes so an unread simulator never grows without bound.
-MAX_PENDING = 64 * 1024
 
 
 def hex_frame(uid: bytes) -> bytes:
@@ -67,29 +61,22 @@ def pn532_target(uid: bytes) -> bytes:
 
 
 class PtyCardReader:
-    """A card reader at the wire: the simulator holds the pty's master, the driver opens the slave.
+    """A card reader at the wire: a :class:`~hwsim.pty.PtyLine` whose slave the driver opens.
 
-    Both ends of the pty stay open while the reader is plugged: the slave too, so that the driver
-    closing and re-opening the port never hangs the line up (a real USB reader keeps its tty while
-    plugged in). :meth:`unplug` closes the pty (the driver's reads fail, as with a USB adapter pulled
-    out) and removes ``link``; :meth:`replug` makes a new pty and points ``link`` at it, as udev does
-    with a ``/dev/serial/by-id`` name. Writes never block the event loop: what the tty cannot take now
-    is queued and flushed from ``loop.add_writer``.
+    Build it inside a running loop. While the reader is plugged its line stays open at both ends (see
+    :class:`~hwsim.pty.PtyLine`). :meth:`unplug` closes the line (the driver's reads fail, as with a
+    USB adapter pulled out) and removes ``link``; :meth:`replug` makes a new line and points ``link``
+    at it, as udev does with a ``/dev/serial/by-id`` name. What the host writes is answered by a
+    PN532 and ignored by the modules that only send.
     """
 
     def __init__(self, protocol: str = "hexline", *, link: str | Path | None = None) -> None:
         if protocol not in PROTOCOLS:
             raise ValueError(f"unknown reader protocol {protocol!r}; expected one of: {', '.join(PROTOCOLS)}")
         self.protocol = protocol
-        self.link = Path(link) if link is not None else None
-        self._master = self._slave = -1
-        self.port = ""
-        self._pending = bytearray()
+        self._link = link
         self._received = bytearray()
-        self._writing: asyncio.AbstractEventLoop | None = None
-        self._reading: asyncio.AbstractEventLoop | None = None
         self._closed = False
-        self.plugged = False
         #: Frames written (including raw writes), for tests and the control interface.
         self.frames_sent = 0
         #: PN532: commands answered; the card in the field (None: none); garble the next response.
@@ -101,7 +88,16 @@ class PtyCardReader:
     @property
     def path(self) -> str:
         """What a driver should open: the link if there is one, else the pty itself."""
-        return str(self.link) if self.link is not None else self.port
+        return self._line.path
+
+    @property
+    def port(self) -> str:
+        """The pty itself (the latest one, once unplugged)."""
+        return self._line.port
+
+    @property
+    def plugged(self) -> bool:
+        return not self._line.closed
 
     # -- the outside world ------------------------------------------------------------------------
 
@@ -137,30 +133,15 @@ class PtyCardReader:
 
     def write_raw(self, data: bytes) -> None:
         """Put bytes on the wire as they are: for garbled frames, noise, partial lines."""
-        if self._closed or not self.plugged:
+        if not self.plugged:
             raise RuntimeError("PtyCardReader is unplugged")
         self.frames_sent += 1
-        self._pending += data
-        if len(self._pending) > MAX_PENDING:
-            del self._pending[: len(self._pending) - MAX_PENDING]
-        self._flush()
+        self._line.write(data)
 
     def unplug(self) -> None:
         """Pull the reader out: its pty goes away (the driver's reads fail) and so does ``link``."""
-        if not self.plugged:
-            return
-        self.plugged = False
-        for loop, remove in ((self._writing, "remove_writer"), (self._reading, "remove_reader")):
-            if loop is not None and not loop.is_closed():
-                getattr(loop, remove)(self._master)
-        self._writing = self._reading = None
-        self._pending.clear()
+        self._line.close()
         self._received.clear()
-        os.close(self._master)
-        os.close(self._slave)
-        if self.link is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.link.unlink()
 
     def replug(self) -> None:
         """Plug the reader back in: a new pty, and ``link`` pointing at it."""
@@ -177,32 +158,11 @@ class PtyCardReader:
     # -- internals --------------------------------------------------------------------------------
 
     def _plug(self) -> None:
-        self._master, self._slave = os.openpty()
-        # Raw mode: no echo, no CR/LF translation, no line editing; the bytes arrive as written.
-        tty.setraw(self._slave)
-        os.set_blocking(self._master, False)
-        self.port = os.ttyname(self._slave)
-        self.plugged = True
-        if self.link is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.link.unlink()
-            self.link.symlink_to(self.port)
-        if self.protocol == "pn532":
-            # A PN532 answers commands, so it listens on the loop: build it inside a running loop.
-            self._reading = asyncio.get_running_loop()
-            self._reading.add_reader(self._master, self._on_readable)
+        self._line = PtyLine(self._on_data, link=self._link)
 
-    def _on_readable(self) -> None:
-        try:
-            data = os.read(self._master, 4096)
-        except BlockingIOError:
-            return
-        except OSError as err:
-            if err.errno != errno.EIO:
-                raise
-            data = b""  # EIO: nobody has the slave open right now; nothing to read
-        if not data:
-            return
+    def _on_data(self, data: bytes) -> None:
+        if self.protocol != "pn532":
+            return  # hex-line and RDM6300 modules only send: their receive line goes nowhere
         self._received += data
         while (command := self._take_command()) is not None:
             self._answer(command)
@@ -251,24 +211,3 @@ class PtyCardReader:
             self.garble_next = False
             frame = frame[:-2] + bytes([frame[-2] ^ 0x5A]) + frame[-1:]  # a wrong DCS
         self.write_raw(PN532_ACK + frame)
-
-    def _flush(self) -> None:
-        while self._pending:
-            try:
-                written = os.write(self._master, self._pending)
-            except BlockingIOError:
-                break  # tty buffer full: the rest goes out when the master is writable again
-            except OSError as err:
-                if err.errno != errno.EIO:
-                    raise
-                # EIO: the line is hung up. A real UART would just lose the bytes; so do we, rather
-                # than keep a writer registered on an fd that stays "writable" (a busy loop).
-                self._pending.clear()
-                break
-            del self._pending[:written]
-        if self._pending and self._writing is None:
-            self._writing = asyncio.get_running_loop()
-            self._writing.add_writer(self._master, self._flush)
-        elif not self._pending and self._writing is not None:
-            self._writing.remove_writer(self._master)
-            self._writing = None

@@ -90,7 +90,7 @@ class World:
                  energy_wh: float = 1_234_000.0, reader_protocol: str = "hexline",
                  reader_link: str | None = None, meter_model: str = "sdm630",
                  meter_rtu_link: str | None = None, modem_link: str | None = None) -> None:
-        """Build inside a running loop (the PN532 reader, the modem and the RTU line listen on it)."""
+        """Build inside a running loop (the card reader and the modem listen on it)."""
         self.reader = PtyCardReader(reader_protocol, link=reader_link)
         self.modem = PtyModem(link=modem_link)
         self.connectors: dict[int, SimConnector] = {}

@@ -10,12 +10,13 @@ import pytest
 from chargebox.config import Device, load
 from chargebox.errors import ConfigError
 from chargebox.mobile.policy import WakeUpPolicy
-from tests.chargebox.test_config_ocpp import BASE
+from tests.chargebox.site_samples import site_config
 
 
 def write(tmp_path: Path, text: str, public_url: str = '"http://box.example.com/"') -> Path:
     path = tmp_path / "box.toml"
-    path.write_text(BASE.replace('"http://box.example.com/"', public_url) + text, encoding="utf-8")
+    path.write_text(site_config(endpoint=f"public_url = {public_url}\nallow_plain_http = true") + text,
+                    encoding="utf-8")
     return path
 
 

@@ -9,34 +9,12 @@ import pytest
 
 from chargebox.config import load
 from chargebox.errors import ConfigError
-
-BASE = """
-[chargebox]
-identity = "BOX-1"
-[central_system]
-url = "https://cs.example.com/ocpp"
-[endpoint]
-public_url = "http://box.example.com/"
-allow_plain_http = true
-[storage]
-path = "box.db"
-[[connector]]
-[connector.meter]
-backend = "modbus"
-model = "sdm630"
-host = "127.0.0.1"
-[connector.pilot]
-backend = "sim"
-address = "127.0.0.1:7701"
-[connector.relay]
-backend = "sim"
-address = "127.0.0.1:7701"
-"""
+from tests.chargebox.site_samples import site_config
 
 
 def write(tmp_path: Path, ocpp: str) -> Path:
     path = tmp_path / "box.toml"
-    path.write_text(BASE + "[ocpp]\n" + ocpp, encoding="utf-8")
+    path.write_text(site_config() + "[ocpp]\n" + ocpp, encoding="utf-8")
     return path
 
 

@@ -145,6 +145,15 @@ def test_protection_needs_an_input() -> None:
         GpioProtection()
 
 
+@pytest.mark.parametrize("debounce", [-0.01, 1.5])
+def test_every_gpio_device_refuses_a_debounce_out_of_range(debounce: float) -> None:
+    for build in (lambda: GpioRelay(pin="gpiochip0:17", debounce=debounce),
+                  lambda: GpioLock(lock_pin="gpiochip0:20", debounce=debounce),
+                  lambda: GpioProtection(rcd_pin="gpiochip0:8", debounce=debounce)):
+        with pytest.raises(ConfigurationError, match=r"^debounce: expected 0\.\.1 seconds, got "):
+            build()
+
+
 # -- sysfs pilot ------------------------------------------------------------------------------------
 
 

@@ -21,34 +21,12 @@ from chargebox.ocpp.messages import (
     RemoteStartTransactionConfirmation,
     Request,
 )
-
-DEVICES = """
-[storage]
-path = "box.db"
-
-[[connector]]
-id = 1
-
-[connector.meter]
-backend = "modbus"
-model = "sdm630"
-host = "127.0.0.1"
-port = 1502
-
-[connector.pilot]
-backend = "sim"
-address = "127.0.0.1:7701"
-
-[connector.relay]
-backend = "sim"
-address = "127.0.0.1:7701"
-"""
+from tests.chargebox.site_samples import site_config
 
 
 def write(folder: Path, central_system: str, endpoint: str) -> Path:
     path = folder / "site.toml"
-    path.write_text(f'[chargebox]\nidentity = "CB-1"\n\n[central_system]\n{central_system}\n\n'
-                    f"[endpoint]\n{endpoint}\n{DEVICES}")
+    path.write_text(site_config(central_system, endpoint))
     return path
 
 

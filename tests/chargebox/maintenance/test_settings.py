@@ -8,32 +8,9 @@ import pytest
 
 from chargebox.config import load
 from chargebox.errors import ConfigError
+from tests.chargebox.site_samples import site_config
 
-BASE = """
-[chargebox]
-identity = "CB-1"
-[central_system]
-url = "http://127.0.0.1:9/"
-allow_plain_http = true
-[endpoint]
-public_url = "http://127.0.0.1:8180/"
-allow_plain_http = true
-[storage]
-path = "box.db"
-[[connector]]
-id = 1
-[connector.meter]
-backend = "modbus"
-model = "sdm630"
-host = "127.0.0.1"
-port = 5020
-[connector.pilot]
-backend = "sim"
-address = "127.0.0.1:7701"
-[connector.relay]
-backend = "sim"
-address = "127.0.0.1:7701"
-"""
+BASE = site_config()
 
 
 def test_without_the_tables_diagnostics_has_defaults_and_firmware_no_installer(tmp_path: Path) -> None:
