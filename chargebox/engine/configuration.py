@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum, auto
 
-
 from chargebox.ocpp.enums import ConfigurationStatus, Measurand
 from chargebox.store.settings import Settings
 

@@ -124,28 +124,25 @@ class Reservations:
     # -- expiry (5.11) -------------------------------------------------------------------------
 
     async def _expiry_loop(self) -> None:
-        """Ends each reservation at its expiryDate; on the way out, the reservations as they are
-        are saved for the next start."""
-        try:
-            while True:
-                self._changed.clear()
-                held = self.held()
-                now = self.cp.clock.now()
-                expired = [rid for rid, (_, r) in held.items() if r.expiry <= now]
-                for rid in expired:
-                    log.info("reservation %s expired", rid)
-                    held[rid][0].machine.on_reservation_ended(rid)
-                if expired:
-                    self.save()
-                    await self.cp.announce_all()
-                    continue
-                soonest = min((r.expiry for _, r in held.values()), default=None)
-                wait = (soonest - now).total_seconds() if soonest else None
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait):
-                        await self._changed.wait()
-        finally:
-            self.save()
+        """Ends each reservation at its expiryDate. Every other change is saved where it happens
+        (:meth:`_after_change`, and the status watcher for faults, Unavailable and transactions)."""
+        while True:
+            self._changed.clear()
+            held = self.held()
+            now = self.cp.clock.now()
+            expired = [rid for rid, (_, r) in held.items() if r.expiry <= now]
+            for rid in expired:
+                log.info("reservation %s expired", rid)
+                held[rid][0].machine.on_reservation_ended(rid)
+            if expired:
+                self.save()
+                await self.cp.announce_all()
+                continue
+            soonest = min((r.expiry for _, r in held.values()), default=None)
+            wait = (soonest - now).total_seconds() if soonest else None
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._changed.wait()
 
     # -- persistence ---------------------------------------------------------------------------
 
