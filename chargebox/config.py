@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
-from hal.backends import check_options
+from hal.backends import check_options, load_backend
+from hal.errors import HalError
+from hal.gpio.pins import parse_pin
 
 from chargebox.binding.soap15 import tls
 from chargebox.engine.configuration import KEYS, Kind, normalise
@@ -30,6 +32,7 @@ _KINDS = {Kind.INT: "an integer", Kind.BOOL: "true or false", Kind.MEASURANDS: "
 #: In the unit's RuntimeDirectory=, so only root and the service user reach it (README, the service).
 DEFAULT_CONTROL_SOCKET = "/run/chargebox/control.sock"
 DEFAULT_REBOOT_COMMAND = ("systemctl", "reboot")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,9 @@ class _Checker:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.problems: list[tuple[str, str, str]] = []
+        #: GPIO lines taken so far, (library, chip, line) -> the key that took it: two devices on one
+        #: line would drive each other's contactor or read each other's contact.
+        self.lines: dict[tuple[str, str | None, int | str], str] = {}
 
     def fail(self, key: str, text: str) -> None:
         self.problems.append((str(self.path), key, text))
@@ -175,9 +181,45 @@ class _Checker:
         if backend is None:
             return None
         options = {k: v for k, v in table.items() if k != "backend"}
-        for key, problem in check_options(kind, backend, options):
+        problems = check_options(kind, backend, options)
+        for key, problem in problems:
             self.fail(f"{where}.{key}", problem)
+        if not problems:
+            self._build(kind, backend, options, where)
         return Device(backend, options)
+
+    def _build(self, kind: str, backend: str, options: dict[str, Any], where: str) -> None:
+        """Construct the backend once, as the daemon will, without opening it: its constructor checks
+        the values' ranges (a device_id of 300, a negative timeout), so what would stop ``run`` is
+        reported here. Then claim its GPIO lines."""
+        cls = load_backend(kind, backend)
+        try:
+            cls(**options)
+        except (HalError, ValueError, OSError) as err:
+            key, text = _option_problem(str(err), options)
+            self.fail(f"{where}.{key}" if key else where, text)
+            return
+        for key in getattr(cls, "PIN_OPTIONS", ()):
+            if isinstance(options.get(key), str):
+                spec = parse_pin(options[key], key)
+                line = (cls.LIBRARY, spec.chip, spec.line)
+                if line in self.lines:
+                    self.fail(f"{where}.{key}", f"GPIO line {options[key]!r} is already used by {self.lines[line]}; "
+                              "expected a line of its own")
+                else:
+                    self.lines[line] = f"{where}.{key}"
+
+
+def _option_problem(message: str, options: dict[str, Any]) -> tuple[str | None, str]:
+    """The option a backend's ConfigurationError names (\"device_id: expected 1..255\", \"timeout must
+    be > 0\"), and the rest of the message; no option where it names none."""
+    head, sep, rest = message.partition(": ")
+    if sep and head in options:
+        return head, rest
+    first, _, rest = message.partition(" ")
+    if first in options:
+        return first, rest
+    return None, message
 
 
 def _url(value: str) -> bool:
@@ -271,6 +313,21 @@ def _endpoint_transport(c: _Checker, endpoint: dict[str, Any], public_url: str |
     if transport.cert_file is not None:
         _tls_context(c, f"{p}.cert_file", transport.ssl_context)
     return transport
+
+
+def _storage(c: _Checker, database: Path) -> None:
+    """What stops the database being created, as far as it shows offline. Permissions are left to
+    ``run`` (exit 78 there): check-config may run as another user than the service."""
+    try:
+        folder = next(folder for folder in (database, *database.parents) if folder.exists())
+    except OSError:  # a folder on the way this user may not search: the service user may
+        return
+    if folder == database:
+        if database.is_dir():
+            c.fail("storage.path", f"{database} is a folder; expected the database file in it, like "
+                   f"{database}/chargebox.db")
+    elif not folder.is_dir():
+        c.fail("storage.path", f"cannot create the folder {database.parent}: {folder} is a file")
 
 
 def _ocpp_keys(c: _Checker, table: dict[str, Any]) -> dict[str, str]:
@@ -431,18 +488,20 @@ def load(path: Path | str) -> Config:
         try:
             allow.append(ipaddress.ip_network(str(network), strict=False))
         except ValueError:
-            c.fail(f"endpoint.allow[{index}]", f"expected an address or network like 10.0.0.0/8, got {network!r}")
+            c.fail(f"endpoint.allow[{index + 1}]", f"expected an address or network like 10.0.0.0/8, got {network!r}")
 
     storage = c.table(data, "", "storage") or {}
     c.unknown(storage, "storage", {"path"})
-    storage_path = c.get(storage, "storage", "path", str, expected="the SQLite database file")
+    storage_path = c.get(storage, "storage", "path", str, check=bool, expected="the SQLite database file")
+    if storage_path:
+        _storage(c, (path.parent / storage_path).resolve())
 
     ocpp = c.table(data, "", "ocpp", required=False) or {}
     ocpp_defaults = _ocpp_keys(c, ocpp)
     log = c.table(data, "", "log", required=False) or {}
     c.unknown(log, "log", {"level", "mask_id_tags"})
-    level = c.get(log, "log", "level", str, "INFO", check=lambda v: v in {"DEBUG", "INFO", "WARNING", "ERROR"},
-                  expected="DEBUG, INFO, WARNING or ERROR")
+    level = c.get(log, "log", "level", str, "INFO", check=lambda v: v.upper() in LOG_LEVELS,
+                  expected="DEBUG, INFO, WARNING or ERROR (any case)")
     mask_id_tags = c.get(log, "log", "mask_id_tags", bool, True)
     service = c.table(data, "", "service", required=False) or {}
     c.unknown(service, "service", {"control_socket", "reboot_command"})
@@ -460,8 +519,9 @@ def load(path: Path | str) -> Config:
     if raw_connectors == []:
         c.fail("connector", "at least one [[connector]] is needed")
     seen: set[int] = set()
+    # The first [[connector]] table is connector[1], as a reader counts them (README, check-config).
     for index, table in enumerate(raw_connectors or []):
-        prefix = f"connector[{index}]"
+        prefix = f"connector[{index + 1}]"
         if not isinstance(table, dict):
             c.fail(prefix, "expected a [[connector]] table")
             continue
@@ -486,7 +546,7 @@ def load(path: Path | str) -> Config:
         central_system_url=cs_url, listen_host=host, listen_port=port, endpoint_path=ep_path,
         public_url=public_url, allow=tuple(allow), storage=(base / storage_path).resolve(), reader=reader,
         connectors=tuple(connectors), central_system_transport=cs_transport,
-        endpoint_transport=endpoint_transport, ocpp=ocpp_defaults, log_level=level,
+        endpoint_transport=endpoint_transport, ocpp=ocpp_defaults, log_level=level.upper(),
         mask_id_tags=mask_id_tags, control_socket=(base / socket_name).resolve(), reboot_command=tuple(reboot),
         firmware=firmware, diagnostics=diagnostics, public_interface=public_interface, modem=modem, wakeup=wakeup,
     )
