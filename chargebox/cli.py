@@ -5,6 +5,7 @@
     chargebox demo                     one charging session on simulated hardware, with a timeline
     chargebox status                   what the running daemon is doing (over its control socket)
     chargebox queue [--json|-o FILE]   the messages waiting in its outbox, to read or export
+    chargebox --version                the version (what BootNotification sends as firmwareVersion)
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from chargebox.config import DEFAULT_CONTROL_SOCKET, Config, load
+import chargebox
+from chargebox.config import DEFAULT_CONTROL_SOCKET, LOG_LEVELS, Config, load
 from chargebox.errors import ConfigError
 
 #: EX_CONFIG (sysexits.h): ``run`` with a bad config; the unit does not restart on it
@@ -21,22 +23,29 @@ from chargebox.errors import ConfigError
 EXIT_BAD_CONFIG = 78
 
 
-def _load(path: Path) -> Config | None:
+def _print_problems(err: ConfigError) -> None:
+    for file, key, text in err.problems:
+        print(f"{file}: {key}: {text}", file=sys.stderr)
+
+
+def _load(path: Path, count: bool = False) -> Config | None:
+    """The config, or None once every problem is printed (and, with ``count``, how many)."""
     try:
         return load(path)
     except ConfigError as err:
-        for file, key, text in err.problems:
-            print(f"{file}: {key}: {text}", file=sys.stderr)
-        print(f"{len(err.problems)} problem(s) found", file=sys.stderr)
+        _print_problems(err)
+        if count:
+            print(f"{len(err.problems)} problem(s) found", file=sys.stderr)
         return None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chargebox", description="OCPP 1.5 charge point controller")
+    parser.add_argument("--version", action="version", version=f"chargebox {chargebox.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the daemon in the foreground")
     run.add_argument("--config", "-c", type=Path, required=True, help="the site config (TOML)")
-    run.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="overrides [log] level")
+    run.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, help="overrides [log] level (any case)")
     check = sub.add_parser("check-config", help="check a site config and report every problem")
     check.add_argument("file", type=Path)
     demo = sub.add_parser("demo", help="play one charging session on simulated hardware")
@@ -68,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             socket = tool_config.control_socket
         return report(args.command, socket, as_json=args.json, output=getattr(args, "output", None))
-    config = _load(args.config if args.command == "run" else args.file)
+    config = _load(args.config) if args.command == "run" else _load(args.file, count=True)
     if config is None:
         return EXIT_BAD_CONFIG if args.command == "run" else 1
     if args.command == "check-config":
@@ -79,7 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.log_level or config.log_level, mask_id_tags=config.mask_id_tags)
     from chargebox.daemon import run as run_daemon
 
-    return run_daemon(config)
+    try:
+        return run_daemon(config)
+    except ConfigError as err:  # what only starting shows: a folder it may not create, a port in use
+        _print_problems(err)
+        return EXIT_BAD_CONFIG
 
 
 if __name__ == "__main__":

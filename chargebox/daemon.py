@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import os
 import signal
+import sqlite3
 from typing import Any
 
 from aiohttp import web
 from hal.backends import load_backend
+from hal.errors import HalError
 
 import chargebox
 from chargebox.binding.soap15 import configured
@@ -25,6 +29,7 @@ from chargebox.config import Config, Device
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity
 from chargebox.engine import management
 from chargebox.engine.configuration import Configuration
+from chargebox.errors import ConfigError
 from chargebox.maintenance.diagnostics import DiagnosticsUploader
 from chargebox.maintenance.firmware import FirmwareUpdater
 from chargebox.mobile.public_url import advertised_url
@@ -43,8 +48,24 @@ log = logging.getLogger(__name__)
 LOCAL_LIST_ENTRY_BYTES = 400
 
 
-def _build(kind: str, device: Device, **injected: Any) -> Any:
-    return load_backend(kind, device.backend)(**device.options, **injected)
+def _build(config: Config, key: str, kind: str, device: Device, **injected: Any) -> Any:
+    """The backend of ``key``'s table. check-config builds each once, so this fails only where the
+    machine differs from the one that checked (a backend's library missing here)."""
+    try:
+        return load_backend(kind, device.backend)(**device.options, **injected)
+    except HalError as err:  # a ConfigurationError or BackendUnavailable: only an edited file helps
+        raise ConfigError([(str(config.path), key, str(err))]) from err
+
+
+def _open_store(config: Config) -> Store:
+    """The database, or a ConfigError naming storage.path: a folder the service user may not create
+    or a file it may not write is fixed by an installer, not by restarting (README, The service)."""
+    try:
+        return Store.open(config.storage)
+    except (OSError, sqlite3.Error) as err:
+        reason = os.strerror(err.errno) if isinstance(err, OSError) and err.errno else str(err)
+        raise ConfigError([(str(config.path), "storage.path", f"cannot open the database {config.storage}: "
+                            f"{reason}")]) from err
 
 
 def build(config: Config, clock: Clock | None = None, restarter: Restarter | None = None,
@@ -52,7 +73,21 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     """The charge point, its client, its endpoint, and the monitor of the link between them and the
     Central System, wired as the config says."""
     clock = clock or Clock()
-    store = Store.open(config.storage)
+    # The devices first: built, not opened, so one that refuses its options leaves nothing open.
+    connectors = {
+        c.id: ConnectorHardware(
+            pilot=_build(config, f"connector[{c.id}].pilot", "pilot", c.pilot, connector=c.id),
+            relay=_build(config, f"connector[{c.id}].relay", "relay", c.relay, connector=c.id),
+            meter=_build(config, f"connector[{c.id}].meter", "meter", c.meter), max_current=c.max_current,
+            lock=_build(config, f"connector[{c.id}].lock", "lock", c.lock, connector=c.id) if c.lock else None,
+            protection=_build(config, f"connector[{c.id}].protection", "protection", c.protection,
+                              connector=c.id) if c.protection else None,
+        )
+        for c in config.connectors
+    }
+    reader = _build(config, "reader", "reader", config.reader) if config.reader else None
+    modem = _build(config, "modem", "modem", config.modem, name="modem") if config.modem else None
+    store = _open_store(config)
     ocpp = Configuration(store.settings, config.ocpp)
     ocpp.set_fixed("ChargePointId", config.identity)
     # A SendLocalList as long as the box says it takes must fit in a request body it accepts.
@@ -60,23 +95,14 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     ocpp.set_fixed("SendLocalListMaxLength", str(min(ocpp.integer("SendLocalListMaxLength"), fits)))
     client = configured.client(config, advertised_url(config.public_url, config.public_interface))
     link = LinkMonitor(client, clock)
-    connectors = {
-        c.id: ConnectorHardware(
-            pilot=_build("pilot", c.pilot, connector=c.id), relay=_build("relay", c.relay, connector=c.id),
-            meter=_build("meter", c.meter), max_current=c.max_current,
-            lock=_build("lock", c.lock, connector=c.id) if c.lock else None,
-            protection=_build("protection", c.protection, connector=c.id) if c.protection else None,
-        )
-        for c in config.connectors
-    }
     charge_point = ChargePoint(
         identity=Identity(config.vendor, config.model, config.serial_number, firmware_version=chargebox.__version__),
         client=link, store=store, config=ocpp, clock=clock, connectors=connectors,
-        reader=_build("reader", config.reader) if config.reader else None,
+        reader=reader,
     )
     _add_maintenance(charge_point, config, restarter)
-    if config.modem is not None:  # SMS wake-up, WeakSignal, ICCID/IMSI (8.3; README, mobile network)
-        mobile = MobileLink(charge_point, _build("modem", config.modem, name="modem"), config.identity, config.wakeup)
+    if modem is not None:  # SMS wake-up, WeakSignal, ICCID/IMSI (8.3; README, mobile network)
+        mobile = MobileLink(charge_point, modem, config.identity, config.wakeup)
         charge_point.spawn(mobile.run())
     management.install(charge_point, restarter)  # availability, reservations, Reset, DataTransfer
     endpoint = configured.endpoint(config, link.incoming(charge_point.handle), client)
@@ -117,6 +143,19 @@ async def _cancel(task: asyncio.Task[None] | None) -> None:
         await task
 
 
+async def _listen(runner: web.AppRunner, config: Config) -> None:
+    """The endpoint listens, or a ConfigError naming the key to change: a port another program holds
+    is the installer's to settle, so the unit does not restart into it every 5 s (README, The service)."""
+    try:
+        await web.TCPSite(runner, config.listen_host, config.listen_port,
+                          ssl_context=configured.endpoint_ssl(config)).start()
+    except OSError as err:
+        key = "endpoint.port" if err.errno in (errno.EADDRINUSE, errno.EACCES) else "endpoint.host"
+        reason = os.strerror(err.errno) if err.errno else str(err)
+        raise ConfigError([(str(config.path), key, f"cannot listen on {config.listen_host}:{config.listen_port}: "
+                            f"{reason}")]) from err
+
+
 async def serve(config: Config, notifier: Notifier | None = None, restarter: Restarter | None = None) -> None:
     """Run until cancelled: endpoint first (so the Central System can call back), then the box."""
     notifier = notifier or Notifier.from_environment()
@@ -128,14 +167,14 @@ async def serve(config: Config, notifier: Notifier | None = None, restarter: Res
     })
     runner = web.AppRunner(endpoint.app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, config.listen_host, config.listen_port,
-                      ssl_context=configured.endpoint_ssl(config)).start()
-    await control.start()
-    log.info("chargebox %s serving as %s at %s, Central System %s", chargebox.__version__, config.identity,
-             config.public_url, config.central_system_url)
-    box = asyncio.create_task(charge_point.run(), name="charge-point")
+    box: asyncio.Task[None] | None = None
     watchdog: asyncio.Task[None] | None = None
     try:
+        await _listen(runner, config)
+        await control.start()
+        log.info("chargebox %s serving as %s at %s, Central System %s", chargebox.__version__, config.identity,
+                 config.public_url, config.central_system_url)
+        box = asyncio.create_task(charge_point.run(), name="charge-point")
         await _started(box, link)
         notifier.ready(f"serving as {config.identity} at {config.public_url}")
         watchdog = asyncio.create_task(keep_alive(notifier), name="watchdog")
@@ -148,7 +187,8 @@ async def serve(config: Config, notifier: Notifier | None = None, restarter: Res
         await client.close()
         await runner.cleanup()
         charge_point.journal.db.close()
-        log.info("stopped")
+        if box is not None:  # a start that failed is told by its one line (chargebox run), not also here
+            log.info("stopped")
 
 
 def run(config: Config) -> int:

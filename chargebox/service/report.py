@@ -57,7 +57,11 @@ def report(command: str, socket: Path, *, as_json: bool, output: Path | None = N
         print(f"chargebox {command}: {err}", file=sys.stderr)
         return 1
     if output is not None:
-        output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        try:
+            output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        except OSError as err:  # the outbox is untouched: only the export failed
+            print(f"chargebox {command}: cannot write {output}: {err.strerror or err}", file=sys.stderr)
+            return 1
         print(f"{len(result)} message(s) written to {output}")
     elif as_json:
         print(json.dumps(result, indent=2))

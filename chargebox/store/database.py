@@ -8,6 +8,7 @@ daemon's memory, about 4 MB of a 60 MB budget (issue 4, bench/sessions.py).
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,6 +67,10 @@ def open_database(path: Path | str) -> Database:
     """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Created 0600 whatever the umask of whoever runs the daemon: it holds idTags, and nothing
+        # but the daemon reads it (chargebox status and queue ask it over its socket). SQLite gives
+        # the -wal and -shm files the database's own mode.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     db.row_factory = sqlite3.Row
     # WAL + FULL: a committed transaction survives a power cut; readers never block the writer.
