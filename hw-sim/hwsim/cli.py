@@ -4,11 +4,15 @@ running world from a shell.
     hwsim run [--connectors N] [--control-port 7700] [--reader-link PATH] [--ready-file PATH]
               [--reader-protocol hexline|rdm6300|pn532] [--meter-model sdm630|sdm120|abb-b23|em340]
               [--meter-rtu-link PATH] [--modem-link PATH]
-    hwsim central-system --cs-wsdl P --cp-wsdl P [--port N] [--control-port N]
+    hwsim central-system [--cs-wsdl P] [--cp-wsdl P] [--port N] [--control-port N]
     hwsim plug|unplug [-c N]      hwsim card UID      hwsim ev --stop|--resume [-c N]
     hwsim fault NAME [-c N] [--clear]                 hwsim faults
     hwsim state                   hwsim events [--since N]
     hwsim sms [TEXT] [--sender N] hwsim signal RSSI [--ber B]          hwsim modem
+    hwsim --version
+
+An action (plug, unplug, ev, card, fault, sms, signal) prints one line saying what it did, or with
+``--json`` the simulator's answer; a query (state, events, faults, modem) prints JSON.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -32,9 +37,11 @@ from hwsim.centralsystem.__main__ import main as central_system_main
 from hwsim.control import control_app
 from hwsim.meter_models import MODELS
 from hwsim.reader import PROTOCOLS
-from hwsim.world import FAULTS, World
+from hwsim.world import BOX_FAULTS, FAULTS, World
 
 DEFAULT_CONTROL = "http://127.0.0.1:7700"
+#: The commands that change the world; they say what they did in one line (the others are queries).
+ACTIONS = ("plug", "unplug", "ev", "card", "fault", "sms", "signal")
 
 
 async def _run_world(args: argparse.Namespace) -> None:
@@ -112,12 +119,34 @@ def _drive(args: argparse.Namespace) -> int:
     except (urllib.error.URLError, OSError) as err:
         print(f"hwsim: no simulator at {args.control}: {err}", file=sys.stderr)
         return 1
-    print(json.dumps(result, indent=2))
+    if args.command in ACTIONS and not args.json:
+        print(_done(args, result))
+    else:
+        print(json.dumps(result, indent=2))
     return 0
+
+
+def _done(args: argparse.Namespace, result: dict[str, Any]) -> str:
+    """What an action did, in one line for a person at a shell."""
+    where = f"connector {getattr(args, 'connector', 1)}: "
+    if args.command == "ev":
+        return where + f"the EV {'stops' if args.stop else 'resumes'} asking for energy"
+    if args.command == "card":
+        return f"card {result['uid']} presented for {args.hold} s"
+    if args.command == "fault":
+        return ("" if args.name in BOX_FAULTS else where) + f"{args.name} {'cleared' if args.clear else 'injected'}"
+    if args.command == "sms":
+        return f"SMS from {args.sender} received by the modem (stored at index {result['index']})"
+    if args.command == "signal":
+        return f"modem signal: rssi {args.rssi}, ber {args.ber}"
+    return where + ("EV plugged in" if args.command == "plug" else "EV unplugged")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hwsim", description="The simulated world around a chargebox.")
+    # The distribution's metadata: hwsim ships in it but never imports the daemon (DESIGN.md).
+    parser.add_argument("--version", action="version",
+                        version=f"hwsim {importlib.metadata.version('chargebox')}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the simulated hardware")
     run.add_argument("--connectors", type=int, default=1, choices=range(1, 9), metavar="N")
@@ -142,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
                        ("signal", "set the modem's signal quality"), ("modem", "show the modem")):
         command = sub.add_parser(name, help=text)
         command.add_argument("--control", default=control, help=f"control URL (default {control}; env HWSIM_CONTROL)")
+        if name in ACTIONS:
+            command.add_argument("--json", action="store_true", help="print the simulator's answer as JSON")
         if name == "fault":
             command.add_argument("name", choices=list(FAULTS), metavar="NAME", help=", ".join(FAULTS))
             command.add_argument("--clear", action="store_true", help="clear the fault instead")

@@ -87,3 +87,22 @@ async def test_bad_fault_requests_get_clear_answers(control: tuple[World, str]) 
     assert status == 400 and "true or false" in text
     status, text = await asyncio.to_thread(post, {"fault": "overtemp", "connector": 9})
     assert status == 400 and "no connector 9" in text
+
+
+async def test_an_action_says_in_one_line_what_it_did(
+    control: tuple[World, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not the whole world as JSON (issue 14 item 10); ``--json`` still gives the simulator's answer."""
+    world, url = control
+    said = []
+    for argv in (("plug",), ("ev", "--stop"), ("ev", "--resume"), ("card", "04a2b3c4", "--hold", "0.1"),
+                 ("fault", "relay_welded"), ("fault", "relay_welded", "--clear"), ("fault", "reader_unplugged"),
+                 ("fault", "reader_unplugged", "--clear"), ("unplug",)):
+        assert await hwsim(*argv, "--control", url) == 0
+        said.append(capsys.readouterr().out)
+    assert said == ["connector 1: EV plugged in\n", "connector 1: the EV stops asking for energy\n",
+                    "connector 1: the EV resumes asking for energy\n", "card 04A2B3C4 presented for 0.1 s\n",
+                    "connector 1: relay_welded injected\n", "connector 1: relay_welded cleared\n",
+                    "reader_unplugged injected\n", "reader_unplugged cleared\n", "connector 1: EV unplugged\n"]
+    assert await hwsim("plug", "--json", "--control", url) == 0
+    assert json.loads(capsys.readouterr().out) == world.snapshot()

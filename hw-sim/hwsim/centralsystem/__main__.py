@@ -1,4 +1,5 @@
-"""``python -m hwsim.centralsystem --cs-wsdl P --cp-wsdl P --port N --control-port N``.
+"""``hwsim central-system [--cs-wsdl P] [--cp-wsdl P] --port N --control-port N`` (also
+``python -m hwsim.centralsystem``).
 
 Runs the reference Central System and its control interface until SIGTERM or SIGINT, printing one
 JSON line ``{"event":"listening",...}`` once both listen. Exit status 0 on a clean stop, 2 for bad
@@ -7,6 +8,10 @@ arguments, an unreadable WSDL or a certificate that cannot be loaded.
 With ``--cert``/``--key`` it serves HTTPS (``--client-ca``: and requires a box's client certificate
 from that CA); ``--box-ca`` and ``--client-cert``/``--client-key`` are what its calls to a box's
 https:// endpoint trust and present (OCPP 1.5 chapter 8 leaves TLS to the deployment).
+
+Without ``--cs-wsdl``/``--cp-wsdl`` it validates against the project's own WSDLs, found as data files
+of the installed ``chargebox`` package: located, never imported, since the simulated world runs none
+of the daemon's code (DESIGN.md). Pass the official OCPP 1.5 WSDLs to test against those.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import signal
 import ssl
@@ -44,13 +50,26 @@ def _interval(text: str) -> int:
     return value
 
 
+def project_wsdls() -> tuple[Path, Path] | None:
+    """The Central System and Charge Point WSDLs that ship with the chargebox package, if it is
+    installed. ``find_spec`` of a top-level package only locates it: nothing of it runs."""
+    spec = importlib.util.find_spec("chargebox")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "binding" / "soap15" / "wsdl"
+    found = folder / "ocpp15_centralsystem.wsdl", folder / "ocpp15_chargepoint.wsdl"
+    return found if all(path.is_file() for path in found) else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m hwsim.centralsystem",
+        prog="hwsim central-system",
         description="Reference OCPP 1.5 SOAP Central System (strict about the schema) with a JSON control port.",
     )
-    p.add_argument("--cs-wsdl", type=Path, required=True, help="Central System service WSDL (validates requests)")
-    p.add_argument("--cp-wsdl", type=Path, required=True, help="Charge Point service WSDL (validates box responses)")
+    p.add_argument("--cs-wsdl", type=Path, help="Central System service WSDL (validates requests; default: "
+                   "the one shipped with chargebox)")
+    p.add_argument("--cp-wsdl", type=Path, help="Charge Point service WSDL (validates box responses; default: "
+                   "the one shipped with chargebox)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=0, help="SOAP port (default 0: any free port)")
     p.add_argument("--control-host", default=None, help="control interface address (default: --host)")
@@ -112,6 +131,11 @@ async def _main(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.cs_wsdl is None or args.cp_wsdl is None:
+        found = project_wsdls()
+        if found is None:
+            parser.error("--cs-wsdl and --cp-wsdl are needed: the chargebox package and its WSDLs are not installed")
+        args.cs_wsdl, args.cp_wsdl = args.cs_wsdl or found[0], args.cp_wsdl or found[1]
     for opt in ("cs_wsdl", "cp_wsdl", "cert", "key", "client_ca", "box_ca", "client_cert", "client_key"):
         path = getattr(args, opt)
         if path is not None and not path.is_file():
