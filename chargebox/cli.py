@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -40,6 +41,18 @@ def _load(path: Path, count: bool = False) -> Config | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # here, where it can be caught, when the output fitted in the buffer
+        return status
+    except BrokenPipeError:
+        # The reader left (`chargebox status | head -3`): nothing more to say. Python would raise
+        # again flushing stdout at exit, so it goes to /dev/null (Python docs, "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="chargebox", description="OCPP 1.5 charge point controller")
     parser.add_argument("--version", action="version", version=f"chargebox {chargebox.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -5,6 +5,7 @@ which the unit does not restart (README, The service; issue 14 items 4 and 10)."
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -150,3 +151,16 @@ def test_queue_export_to_a_path_that_cannot_be_written(tmp_path: Path, daemon_so
     done = command("queue", "--socket", str(daemon_socket), "-o", str(tmp_path / "queue.json"))
     assert done.returncode == 0, done.stderr
     assert [m["action"] for m in json.loads((tmp_path / "queue.json").read_text())] == ["StopTransaction"]
+
+
+@pytest.mark.parametrize("args", [("--json",), ()])
+def test_a_reader_that_left_gets_no_traceback(daemon_socket: Path, args: tuple[str, ...]) -> None:
+    """``chargebox queue | head -3``: the pipe's reader is gone before everything is written."""
+    read, write = os.pipe()
+    os.close(read)  # gone before the command writes anything: every write fails with EPIPE
+    try:
+        done = subprocess.run([sys.executable, "-m", "chargebox.cli", "queue", "--socket", str(daemon_socket), *args],
+                              stdout=write, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (1, "")
