@@ -151,7 +151,9 @@ async def _listen(runner: web.AppRunner, config: Config) -> None:
                           ssl_context=configured.endpoint_ssl(config)).start()
     except OSError as err:
         key = "endpoint.port" if err.errno in (errno.EADDRINUSE, errno.EACCES) else "endpoint.host"
-        reason = os.strerror(err.errno) if err.errno else str(err)
+        # asyncio's bind error repeats the address in strerror; a host name error (gaierror) has
+        # a negative errno and its own text.
+        reason = os.strerror(err.errno) if err.errno and err.errno > 0 else err.strerror or str(err)
         raise ConfigError([(str(config.path), key, f"cannot listen on {config.listen_host}:{config.listen_port}: "
                             f"{reason}")]) from err
 

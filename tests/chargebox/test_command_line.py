@@ -104,6 +104,17 @@ def test_run_with_its_endpoint_port_in_use(tmp_path: Path, taken_port: int) -> N
     assert not (tmp_path / "control.sock").exists()
 
 
+@pytest.mark.parametrize(("host", "why"), [("192.0.2.1", "Cannot assign requested address"),
+                                           ("endpoint.invalid", "Name or service not known")])
+def test_run_with_an_endpoint_host_it_cannot_listen_on(tmp_path: Path, host: str, why: str) -> None:
+    """192.0.2.1 (TEST-NET-1, RFC 5737) is no address of this machine; .invalid never resolves."""
+    path = site(tmp_path, site_config(endpoint=f'host = "{host}"\nport = 8180\n'
+                                               'public_url = "http://127.0.0.1:8180/"\nallow_plain_http = true'))
+    done = command("run", "--config", str(path))
+    assert done.returncode == EXIT_BAD_CONFIG, done.stderr
+    assert done.stderr.splitlines() == [f"{path}: endpoint.host: cannot listen on {host}:8180: {why}"]
+
+
 @pytest.mark.parametrize("level", ["info", "Debug", "WARNING"])
 def test_the_log_level_option_in_any_case(tmp_path: Path, level: str) -> None:
     """Reaching the storage error means the option was taken (argparse would exit 2)."""
