@@ -18,7 +18,6 @@ from typing import Any
 
 from aiohttp import web
 from hal.backends import load_backend
-from hal.errors import HalError
 
 import chargebox
 from chargebox.binding.soap15 import configured
@@ -48,13 +47,9 @@ log = logging.getLogger(__name__)
 LOCAL_LIST_ENTRY_BYTES = 400
 
 
-def _build(config: Config, key: str, kind: str, device: Device, **injected: Any) -> Any:
-    """The backend of ``key``'s table. check-config builds each once, so this fails only where the
-    machine differs from the one that checked (a backend's library missing here)."""
-    try:
-        return load_backend(kind, device.backend)(**device.options, **injected)
-    except HalError as err:  # a ConfigurationError or BackendUnavailable: only an edited file helps
-        raise ConfigError([(str(config.path), key, str(err))]) from err
+def _build(kind: str, device: Device, **injected: Any) -> Any:
+    # Loading the config built each backend once already (config.py), so their options are good.
+    return load_backend(kind, device.backend)(**device.options, **injected)
 
 
 def _open_store(config: Config) -> Store:
@@ -73,20 +68,6 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     """The charge point, its client, its endpoint, and the monitor of the link between them and the
     Central System, wired as the config says."""
     clock = clock or Clock()
-    # The devices first: built, not opened, so one that refuses its options leaves nothing open.
-    connectors = {
-        c.id: ConnectorHardware(
-            pilot=_build(config, f"connector[{c.id}].pilot", "pilot", c.pilot, connector=c.id),
-            relay=_build(config, f"connector[{c.id}].relay", "relay", c.relay, connector=c.id),
-            meter=_build(config, f"connector[{c.id}].meter", "meter", c.meter), max_current=c.max_current,
-            lock=_build(config, f"connector[{c.id}].lock", "lock", c.lock, connector=c.id) if c.lock else None,
-            protection=_build(config, f"connector[{c.id}].protection", "protection", c.protection,
-                              connector=c.id) if c.protection else None,
-        )
-        for c in config.connectors
-    }
-    reader = _build(config, "reader", "reader", config.reader) if config.reader else None
-    modem = _build(config, "modem", "modem", config.modem, name="modem") if config.modem else None
     store = _open_store(config)
     ocpp = Configuration(store.settings, config.ocpp)
     ocpp.set_fixed("ChargePointId", config.identity)
@@ -95,14 +76,23 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     ocpp.set_fixed("SendLocalListMaxLength", str(min(ocpp.integer("SendLocalListMaxLength"), fits)))
     client = configured.client(config, advertised_url(config.public_url, config.public_interface))
     link = LinkMonitor(client, clock)
+    connectors = {
+        c.id: ConnectorHardware(
+            pilot=_build("pilot", c.pilot, connector=c.id), relay=_build("relay", c.relay, connector=c.id),
+            meter=_build("meter", c.meter), max_current=c.max_current,
+            lock=_build("lock", c.lock, connector=c.id) if c.lock else None,
+            protection=_build("protection", c.protection, connector=c.id) if c.protection else None,
+        )
+        for c in config.connectors
+    }
     charge_point = ChargePoint(
         identity=Identity(config.vendor, config.model, config.serial_number, firmware_version=chargebox.__version__),
         client=link, store=store, config=ocpp, clock=clock, connectors=connectors,
-        reader=reader,
+        reader=_build("reader", config.reader) if config.reader else None,
     )
     _add_maintenance(charge_point, config, restarter)
-    if modem is not None:  # SMS wake-up, WeakSignal, ICCID/IMSI (8.3; README, mobile network)
-        mobile = MobileLink(charge_point, modem, config.identity, config.wakeup)
+    if config.modem is not None:  # SMS wake-up, WeakSignal, ICCID/IMSI (8.3; README, mobile network)
+        mobile = MobileLink(charge_point, _build("modem", config.modem, name="modem"), config.identity, config.wakeup)
         charge_point.spawn(mobile.run())
     management.install(charge_point, restarter)  # availability, reservations, Reset, DataTransfer
     endpoint = configured.endpoint(config, link.incoming(charge_point.handle), client)
