@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "linked here (unit id = connector number)")
     run.add_argument("--modem-link", help="make this path a symlink to the modem's pseudo-terminal")
     run.add_argument("--ready-file", help="write the listening line here too")
-    run.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run.add_argument("--log-level", default="WARNING", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub.add_parser("central-system", help="run the reference Central System (see --help)", add_help=False)
     control = os.environ.get("HWSIM_CONTROL", DEFAULT_CONTROL)
     for name, text in (("plug", "plug an EV in"), ("unplug", "unplug the EV"), ("ev", "the EV stops or resumes asking"),

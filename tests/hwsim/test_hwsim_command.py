@@ -8,7 +8,9 @@ import json
 import subprocess
 import sys
 
+from hwsim.centralsystem.__main__ import build_parser as central_system_parser
 from hwsim.centralsystem.__main__ import project_wsdls
+from hwsim.cli import build_parser
 
 from tests.conftest import ROOT
 
@@ -50,3 +52,8 @@ def test_the_central_system_starts_with_the_project_wsdls() -> None:
             process.terminate()
             process.wait(10)
         assert process.stderr is not None and "Traceback" not in process.stderr.read()
+
+
+def test_log_levels_in_any_case() -> None:
+    assert build_parser().parse_args(["run", "--log-level", "info"]).log_level == "INFO"
+    assert central_system_parser().parse_args(["--log-level", "debug"]).log_level == "DEBUG"

@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sms-gateway", default=None, metavar="URL",
                    help="where wake-up SMS are posted for POST /hold (e.g. hwsim's http://127.0.0.1:7700/sms)")
     p.add_argument("--ready-file", type=Path, default=None, help="also write the listening line to this file")
-    p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--log-level", default="WARNING", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     tls = p.add_argument_group("TLS")
     tls.add_argument("--cert", type=Path, help="serve HTTPS with this certificate (PEM)")
     tls.add_argument("--key", type=Path, help="the private key of --cert, unless the PEM holds it")
