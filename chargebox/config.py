@@ -139,9 +139,10 @@ class _Checker:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.problems: list[tuple[str, str, str]] = []
-        #: GPIO lines taken so far, (library, chip, line) -> the key that took it: two devices on one
-        #: line would drive each other's contactor or read each other's contact.
-        self.lines: dict[tuple[str, str | None, int | str], str] = {}
+        #: What devices have taken so far (a GPIO line, a meter's address, a serial port) -> the key
+        #: that took it: two devices on one line would drive each other's contactor or read each
+        #: other's contact; two connectors on one meter would bill each other's energy.
+        self.claims: dict[tuple[Any, ...], str] = {}
 
     def fail(self, key: str, text: str) -> None:
         self.problems.append((str(self.path), key, text))
@@ -191,10 +192,10 @@ class _Checker:
     def _build(self, kind: str, backend: str, options: dict[str, Any], where: str) -> None:
         """Construct the backend once, as the daemon will, without opening it: its constructor checks
         the values' ranges (a device_id of 300, a negative timeout), so what would stop ``run`` is
-        reported here. Then claim its GPIO lines."""
+        reported here. Then claim what it uses."""
         cls = load_backend(kind, backend)
         try:
-            cls(**options)
+            device = cls(**options)
         except (HalError, ValueError, OSError) as err:
             key, text = _option_problem(str(err), options)
             self.fail(f"{where}.{key}" if key else where, text)
@@ -202,12 +203,18 @@ class _Checker:
         for key in getattr(cls, "PIN_OPTIONS", ()):
             if isinstance(options.get(key), str):
                 spec = parse_pin(options[key], key)
-                line = (cls.LIBRARY, spec.chip, spec.line)
-                if line in self.lines:
-                    self.fail(f"{where}.{key}", f"GPIO line {options[key]!r} is already used by {self.lines[line]}; "
-                              "expected a line of its own")
-                else:
-                    self.lines[line] = f"{where}.{key}"
+                self._claim(("gpio", cls.LIBRARY, spec.chip, spec.line), f"{where}.{key}",
+                            f"GPIO line {options[key]!r}")
+        if kind == "meter":  # meters share an RTU line, but each has its own unit id on it
+            self._claim(("meter", device.where), where, f"the meter at {device.where}")
+        elif kind in ("reader", "modem"):
+            self._claim(("serial", device.port), f"{where}.port", f"serial port {device.port!r}")
+
+    def _claim(self, resource: tuple[Any, ...], key: str, what: str) -> None:
+        if resource in self.claims:
+            self.fail(key, f"{what} is already used by {self.claims[resource]}; expected one of its own")
+        else:
+            self.claims[resource] = key
 
 
 def _option_problem(message: str, options: dict[str, Any]) -> tuple[str | None, str]:

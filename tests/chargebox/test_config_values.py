@@ -121,30 +121,53 @@ def test_connectors_are_named_as_counted_from_one(tmp_path: Path) -> None:
     ('[connector.relay]\nbackend = "gpiod"\npin = "gpiochip0:17"\n',
      '[connector.relay]\nbackend = "gpiod"\npin = "gpiochip0:17:active-low"\n',
      "connector[2].relay.pin: GPIO line 'gpiochip0:17:active-low' is already used by connector[1].relay.pin; "
-     "expected a line of its own"),
+     "expected one of its own"),
     ('[connector.relay]\nbackend = "rpigpio"\npin = "17"\nfeedback_pin = "27"\n',
      '[connector.relay]\nbackend = "rpigpio"\npin = "22"\nfeedback_pin = "27"\n',
      "connector[2].relay.feedback_pin: GPIO line '27' is already used by "
-     "connector[1].relay.feedback_pin; expected a line of its own"),
+     "connector[1].relay.feedback_pin; expected one of its own"),
 ])
 def test_two_devices_on_one_gpio_line(tmp_path: Path, relay: str, second_relay: str, expected: str) -> None:
-    second = SECOND.replace("device_id = 0", "device_id = 2")
+    second = SECOND.replace("device_id = 0\n", "")
     path = write(tmp_path, second + second_relay, relay=relay)
     assert problems(path) == [f"{path}: {expected}"]
+
+
+def test_two_connectors_on_one_meter(tmp_path: Path) -> None:
+    path = write(tmp_path, SECOND.replace("port = 1503\ndevice_id = 0", "port = 1502") + RELAY)
+    assert problems(path) == [f"{path}: connector[2].meter: the meter at 127.0.0.1:1502 unit 1 is already used by "
+                              "connector[1].meter; expected one of its own"]
+
+
+def test_meters_on_one_rtu_line_each_at_its_unit(tmp_path: Path) -> None:
+    rtu = 'serial_port = "/dev/ttyUSB1"\ndevice_id = {}\n'
+    path = write(tmp_path, SECOND.replace('host = "127.0.0.1"\nport = 1503\ndevice_id = 0\n', rtu.format(2)) + RELAY)
+    path.write_text(path.read_text().replace('host = "127.0.0.1"\nport = 1502\n', rtu.format(1), 1))
+    assert [c.meter.options["device_id"] for c in load(path).connectors] == [1, 2]
+    path.write_text(path.read_text().replace("device_id = 2", "device_id = 1"))
+    assert problems(path) == [f"{path}: connector[2].meter: the meter at /dev/ttyUSB1 unit 1 is already used by "
+                              "connector[1].meter; expected one of its own"]
+
+
+def test_a_reader_on_the_modems_port(tmp_path: Path) -> None:
+    path = write(tmp_path, '[reader]\nbackend = "hexline"\nport = "/dev/ttyUSB2"\n'
+                           '[modem]\nbackend = "at"\nport = "/dev/ttyUSB2"\n')
+    assert problems(path) == [f"{path}: reader.port: serial port '/dev/ttyUSB2' is already used by modem.port; "
+                              "expected one of its own"]
 
 
 def test_one_line_for_a_relay_and_its_own_feedback(tmp_path: Path) -> None:
     path = write(tmp_path, relay='[connector.relay]\nbackend = "gpiod"\npin = "gpiochip0:5"\n'
                                  'feedback_pin = "gpiochip0:5"\n')
     assert problems(path) == [f"{path}: connector[1].relay.feedback_pin: GPIO line 'gpiochip0:5' is already used "
-                              "by connector[1].relay.pin; expected a line of its own"]
+                              "by connector[1].relay.pin; expected one of its own"]
 
 
 def test_a_lock_on_the_relays_line(tmp_path: Path) -> None:
     path = write(tmp_path, '[connector.lock]\nbackend = "gpiod"\nlock_pin = "gpiochip0:6"\n',
                  relay='[connector.relay]\nbackend = "gpiod"\npin = "gpiochip0:6"\n')
     assert problems(path) == [f"{path}: connector[1].lock.lock_pin: GPIO line 'gpiochip0:6' is already used by "
-                              "connector[1].relay.pin; expected a line of its own"]
+                              "connector[1].relay.pin; expected one of its own"]
 
 
 def test_the_same_line_number_on_two_chips_is_two_lines(tmp_path: Path) -> None:
