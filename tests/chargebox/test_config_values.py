@@ -232,3 +232,10 @@ def test_every_other_number_and_choice_has_its_range(tmp_path: Path, text: str, 
     path = write(tmp_path, text)
     found = problems(path)
     assert len(found) == 1 and found[0].startswith(f"{path}: {key}: expected "), found
+
+
+def test_an_array_entry_is_named_as_counted_from_one(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    path.write_text(path.read_text().replace("[endpoint]\n", '[endpoint]\nallow = ["10.0.0.0/8", "nonsense"]\n', 1))
+    assert problems(path) == [f"{path}: endpoint.allow[2]: expected an address or network like 10.0.0.0/8, "
+                              "got 'nonsense'"]
