@@ -218,8 +218,8 @@ class _Checker:
 
 
 def _option_problem(message: str, options: dict[str, Any]) -> tuple[str | None, str]:
-    """The option a backend's ConfigurationError names (\"device_id: expected 1..255\", \"timeout must
-    be > 0\"), and the rest of the message; no option where it names none."""
+    """The option a backend's ConfigurationError names ("device_id: expected 1..255", "timeout must
+    be > 0"), and the rest of the message; no option where it names none."""
     head, sep, rest = message.partition(": ")
     if sep and head in options:
         return head, rest
@@ -526,7 +526,7 @@ def load(path: Path | str) -> Config:
     if raw_connectors == []:
         c.fail("connector", "at least one [[connector]] is needed")
     seen: set[int] = set()
-    # The first [[connector]] table is connector[1], as a reader counts them (README, check-config).
+    # The first [[connector]] table is connector[1], as people count (README, check-config).
     for index, table in enumerate(raw_connectors or []):
         prefix = f"connector[{index + 1}]"
         if not isinstance(table, dict):
