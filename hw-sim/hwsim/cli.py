@@ -32,7 +32,7 @@ from aiohttp import web
 from hwsim.centralsystem.__main__ import main as central_system_main
 from hwsim.control import control_app
 from hwsim.meter_models import MODELS
-from hwsim.modem import PROFILES, STATUSES, STORAGES, UNREAD
+from hwsim.modem import DEFAULT_STORAGES, PROFILES, STATUSES, STORAGES, UNREAD
 from hwsim.reader import PROTOCOLS
 from hwsim.world import FAULTS, World
 
@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--modem-link", help="make this path a symlink to the modem's pseudo-terminal")
     run.add_argument("--modem-profile", default="generic", choices=list(PROFILES),
                      help="the modem's maker: quectel reads the ICCID with AT+QCCID only")
-    run.add_argument("--modem-storages", type=_storages, default=("SM", "SM", "SM"), metavar="MEM1,MEM2,MEM3",
+    run.add_argument("--modem-storages", type=_storages, default=DEFAULT_STORAGES, metavar="MEM1,MEM2,MEM3",
                      help="the modem's message storages at power-up (27.005 +CPMS: read, write, new "
                           "messages; SM or ME), e.g. SM,SM,ME")
     run.add_argument("--ready-file", help="write the listening line here too")

@@ -37,6 +37,8 @@ UNREAD, READ, UNSENT, SENT = "REC UNREAD", "REC READ", "STO UNSENT", "STO SENT"
 STATUSES = (UNREAD, READ, UNSENT, SENT)
 #: The message storages (27.005 3.2.2 <mem>): the (U)SIM's and the modem's own.
 STORAGES = ("SM", "ME")
+#: <mem1>, <mem2>, <mem3> at power-up unless told otherwise: the SIM's for all, as many modems come.
+DEFAULT_STORAGES = ("SM", "SM", "SM")
 #: The longest command line taken; a longer one is dropped (no modem buffers without bound).
 MAX_COMMAND = 1024
 
@@ -81,7 +83,7 @@ class PtyModem:
 
     def __init__(self, *, link: str | Path | None = None, iccid: str = "89314404000123456789",
                  imsi: str = "204043123456789", profile: str = "generic", iccid_command: str | None = None,
-                 storages: tuple[str, str, str] = ("SM", "SM", "SM"), capacity: int = 30,
+                 storages: tuple[str, str, str] = DEFAULT_STORAGES, capacity: int = 30,
                  rssi: int = 20, ber: int = 0) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown modem profile {profile!r}; expected one of: {', '.join(PROFILES)}")

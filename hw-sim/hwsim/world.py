@@ -21,7 +21,7 @@ from hal.events import PilotState
 
 from hwsim.ev import EV
 from hwsim.meter import ModbusMeterServer, RtuBus, SimMeter
-from hwsim.modem import UNREAD, PtyModem
+from hwsim.modem import DEFAULT_STORAGES, UNREAD, PtyModem
 from hwsim.reader import PtyCardReader
 
 #: Injectable faults: name -> what it does. Reader faults are box-wide; the others per connector.
@@ -90,7 +90,7 @@ class World:
                  energy_wh: float = 1_234_000.0, reader_protocol: str = "hexline",
                  reader_link: str | None = None, meter_model: str = "sdm630",
                  meter_rtu_link: str | None = None, modem_link: str | None = None, modem_profile: str = "generic",
-                 modem_storages: tuple[str, str, str] = ("SM", "SM", "SM")) -> None:
+                 modem_storages: tuple[str, str, str] = DEFAULT_STORAGES) -> None:
         """Build inside a running loop (the card reader and the modem listen on it)."""
         self.reader = PtyCardReader(reader_protocol, link=reader_link)
         self.modem = PtyModem(link=modem_link, profile=modem_profile, storages=modem_storages)
