@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("text", nargs="?", default="", help="the message (none: an empty SMS, which wakes too)")
             command.add_argument("--sender", default="+31600000000")
             command.add_argument("--status", default=UNREAD, choices=STATUSES,
-                                 help="STO SENT / STO UNSENT: an outgoing message the modem keeps (to --sender)")
+                                 help="STO SENT / STO UNSENT: an outgoing one the modem keeps (to --sender)")
         if name == "signal":
             command.add_argument("rssi", type=int, help="AT+CSQ rssi: 0..31 (-113 + 2*rssi dBm), 99 unknown")
             command.add_argument("--ber", type=int, default=0)

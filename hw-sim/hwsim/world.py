@@ -89,7 +89,8 @@ class World:
     def __init__(self, connectors: int = 1, *, meter_base_port: int = 0, gpio_port: int = 0,
                  energy_wh: float = 1_234_000.0, reader_protocol: str = "hexline",
                  reader_link: str | None = None, meter_model: str = "sdm630",
-                 meter_rtu_link: str | None = None, modem_link: str | None = None, modem_profile: str = "generic",
+                 meter_rtu_link: str | None = None, modem_link: str | None = None,
+                 modem_profile: str = "generic",
                  modem_storages: tuple[str, str, str] = DEFAULT_STORAGES) -> None:
         """Build inside a running loop (the card reader and the modem listen on it)."""
         self.reader = PtyCardReader(reader_protocol, link=reader_link)

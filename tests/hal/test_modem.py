@@ -186,7 +186,7 @@ async def test_messages_are_read_from_the_storage_the_modem_puts_them_in(tmp_pat
         messages = await listening(sim, driver)
         (stored,) = messages.pending()
         assert (stored.text, stored.storage, stored.index) == ("while the daemon was down", "ME", 1)
-        assert sim.preferred == ["ME", "ME", "ME"] and driver.storage == "ME"  # one to read, write, receive in
+        assert sim.preferred == ["ME", "ME", "ME"] and driver.storage == "ME"  # to read, write, receive in
         sim.receive_sms("announced", "+31611111111")
         announced = await messages.next()
         assert (announced.text, announced.storage) == ("announced", "ME")

@@ -111,7 +111,8 @@ def test_iccid_as_makers_send_it(answer: list[str]) -> None:
 
 def test_bad_identities_are_frame_errors() -> None:
     for bad in (["+CCID: 123"], ["+CCID: 8931440400012345678901234"], ["+CCID: SIM NOT INSERTED"], [],
-                ["+QCCID: 893144040001234567"], ["+QCCID: 893144040001234567FF"], ["+CCID: 89314404000123456789F"]):
+                ["+QCCID: 893144040001234567"], ["+QCCID: 893144040001234567FF"],
+                ["+CCID: 89314404000123456789F"]):
         with pytest.raises(FrameError):
             parse_iccid(bad)
     assert parse_imsi(["204043123456789"]) == "204043123456789"

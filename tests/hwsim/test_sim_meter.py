@@ -110,8 +110,8 @@ async def test_sdm120_counts_the_energy_of_the_one_phase_it_shows() -> None:
     # A single-phase meter on a box whose EV draws on three phases measures L1 alone: the energy
     # register integrates the very power it shows (Eastron SDM120 input registers, float32).
     now = [0.0]
-    server = ModbusMeterServer(SimMeter(currents=lambda: (10.0, 20.0, 30.0), energy_wh=1000.0), model="sdm120",
-                               clock=lambda: now[0])
+    meter = SimMeter(currents=lambda: (10.0, 20.0, 30.0), energy_wh=1000.0)
+    server = ModbusMeterServer(meter, model="sdm120", clock=lambda: now[0])
     await server.start()
     client = AsyncModbusTcpClient("127.0.0.1", port=server.port, timeout=1.0, retries=0, reconnect_delay=0)
     assert await client.connect()
