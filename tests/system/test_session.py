@@ -110,8 +110,8 @@ def test_sigterm_stops_the_daemon_cleanly_with_the_relay_open(site: SimulatedSit
 
 def test_a_single_phase_meter_reports_energy_that_its_power_explains() -> None:
     """An SDM120 (single-phase) under a three-phase EV measures L1 alone: over a session the energy
-    the box reports grows by the integral of the power it reports, within what whole Wh allow
-    (issue 15: the simulated SDM120 counted three phases' energy and showed one phase's power)."""
+    the box reports grows by the integral of the power it reports (issue 15: the simulated SDM120
+    counted three phases' energy and showed one phase's power)."""
     site = SimulatedSite(meter_model="sdm120", sample_interval=1, max_current=32.0,
                          ocpp={"MeterValuesSampledData": "Energy.Active.Import.Register,Power.Active.Import"},
                          **official_wsdls())  # type: ignore[arg-type]
@@ -120,7 +120,7 @@ def test_a_single_phase_meter_reports_energy_that_its_power_explains() -> None:
         site.hw("POST", "/plug", {"connector": 1})
         site.hw("POST", "/card", {"uid": CARD})
         site.wait_hw("relay", closed=True)
-        site.wait_cs("MeterValues", 8, timeout=30)
+        site.wait_cs("MeterValues", 12, timeout=40)
         site.hw("POST", "/card", {"uid": CARD})
         site.wait_cs("StopTransaction")
         record = site.cs("GET", "/record")
@@ -131,9 +131,11 @@ def test_a_single_phase_meter_reports_energy_that_its_power_explains() -> None:
         if values["Power.Active.Import"] > 0:
             readings.append((datetime.fromisoformat(mv["timestamp"]), values["Energy.Active.Import.Register"],
                              values["Power.Active.Import"]))
-    assert len(readings) >= 6
+    assert len(readings) >= 10
     assert all(power == pytest.approx(32 * 230.0, rel=0.01) for _, _, power in readings)  # L1: 32 A at 230 V
     # The power, integrated between the samples (trapezoids), against the energy register's growth.
     integral_wh = sum((later[0] - earlier[0]).total_seconds() * (earlier[2] + later[2]) / 2
                       for earlier, later in pairwise(readings)) / 3600
-    assert readings[-1][1] - readings[0][1] == pytest.approx(integral_wh, abs=1.5)  # whole Wh at both ends
+    # Within 20 %: whole Wh at both ends, and the moment of a sample's Modbus read against its
+    # timestamp on a loaded machine (counting three phases was 200 % off).
+    assert readings[-1][1] - readings[0][1] == pytest.approx(integral_wh, rel=0.2)
