@@ -85,7 +85,7 @@ max_current = {max_current}
 
 [connector.meter]
 backend = "modbus"
-model = "sdm630"
+model = "{meter_model}"
 host = "127.0.0.1"
 port = {meter_port}
 
@@ -123,7 +123,7 @@ only_for_this_box = true
 
 #: CONFIG's placeholders for options, as they are without them.
 CONFIG_DEFAULTS = {"ocpp_extra": "", "service_extra": "", "listen_host": "127.0.0.1", "public_host": "127.0.0.1",
-                   "endpoint_extra": "", "mobile": "", "scheme": "http",
+                   "endpoint_extra": "", "mobile": "", "scheme": "http", "meter_model": "sdm630",
                    "central_system_tls": "allow_plain_http = true  # loopback only",
                    "endpoint_tls": "allow_plain_http = true"}
 
@@ -164,12 +164,15 @@ class SimulatedSite:
                  central_system_port: int | None = None, ocpp: dict[str, str | int | bool] | None = None,
                  mobile: bool = False, public_interface: str | None = None,
                  reboot_command: list[str] | None = None, extra_config: str = "",
-                 python: str | None = None, tls: SiteTls | None = None) -> None:
+                 python: str | None = None, tls: SiteTls | None = None, meter_model: str = "sdm630",
+                 hwsim_options: list[str] | None = None) -> None:
         """``mobile``: the box has the simulator's modem (SMS wake-up); ``public_interface``: it
         listens on every address and advertises the current one of that interface (8.3);
         ``reboot_command``: what a Hard reset runs (``service.reboot_command``); ``extra_config``: more
         TOML tables for the site config (``[firmware]``...); ``python``: the interpreter that runs the
-        daemon (a test's own virtual environment); ``tls``: HTTPS both ways, else plain HTTP."""
+        daemon (a test's own virtual environment); ``tls``: HTTPS both ways, else plain HTTP;
+        ``meter_model``: the simulated meter and the map the box reads it with; ``hwsim_options``:
+        more options of ``hwsim run`` (``--modem-profile quectel``...)."""
         self._own_dir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="chargebox-site-"))
         self.identity = identity
@@ -183,7 +186,9 @@ class SimulatedSite:
                           "public_host": "{address}" if public_interface else "127.0.0.1",
                           "endpoint_extra": f'public_interface = "{public_interface}"' if public_interface else "",
                           "mobile": MOBILE.format(modem=self.workdir / "modem") if mobile else "",
-                          "service_extra": f"reboot_command = {json.dumps(reboot_command)}" if reboot_command else ""}
+                          "service_extra": f"reboot_command = {json.dumps(reboot_command)}" if reboot_command else "",
+                          "meter_model": meter_model}
+        self._hwsim_options = ["--meter-model", meter_model, *(hwsim_options or [])]
         self._external_cs = central_system_port  # another Central System (e.g. ts-ocpp) already listens
         self._extra_config = extra_config
         self.python = python or sys.executable
@@ -204,7 +209,7 @@ class SimulatedSite:
     def start(self) -> SimulatedSite:
         hw = self._spawn("hwsim", [sys.executable, "-m", "hwsim.cli", "run", "--control-port", "0",
                                    "--reader-link", str(self.workdir / "reader"), "--modem-link",
-                                   str(self.workdir / "modem"), "--log-level", "INFO"])
+                                   str(self.workdir / "modem"), "--log-level", "INFO", *self._hwsim_options])
         world = _read_ready(hw, "hwsim")
         self.hw_url = f"http://127.0.0.1:{world['control_port']}"
         cs_port = self._external_cs

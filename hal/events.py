@@ -95,6 +95,7 @@ class SmsReceived:
     text: str
     index: int  # where the modem stored it; deleted once the consumer has taken it
     sent_at: str = ""  # the service centre time stamp as the modem gives it ("yy/MM/dd,hh:mm:ss+zz")
+    storage: str = ""  # the modem's storage that holds it (27.005 3.2.2 <mem>: "SM", "ME"), with index
 
     def __repr__(self) -> str:
         return f"SmsReceived(sender='…{self.sender[-4:]}', text=<{len(self.text)} characters>, index={self.index})"

@@ -3,13 +3,21 @@
 What it sends, and why:
 
 - ``AT`` until answered (the modem may miss the first characters after power-up or a baud-rate
-  change, V.250 5.2.1), ``ATE0`` (echo off), ``AT+CMGF=1`` (text mode, 27.005 3.2.3) and
-  ``AT+CNMI=2,1,0,0,0`` (27.005 3.4.1: buffer indications while the port is busy, store each new
-  message and announce it with ``+CMTI: <mem>,<index>``);
-- ``AT+CMGL="ALL"`` at start (messages that arrived while the daemon was down), ``AT+CMGR=<index>``
-  on each ``+CMTI``, ``AT+CMGD=<index>`` once a message is taken (so the SIM never fills up);
-- ``AT+CSQ`` (27.007 8.5) for the signal, ``AT+CCID`` (or ``AT+ICCID``, the name differs between
-  makers) and ``AT+CIMI`` (27.007 5.6) for the SIM's identity.
+  change, V.250 5.2.1), ``ATE0`` (echo off), ``AT+CMGF=1`` (text mode, 27.005 3.2.3),
+  ``AT+CPMS=?`` and ``AT+CPMS="ME","ME","ME"`` (27.005 3.2.2: one storage, ``"ME"`` where the modem
+  offers it, else ``"SM"``, for reading, writing and new messages: a modem may come reading the SIM
+  while it stores new messages in its own memory, and then ``AT+CMGR`` never finds what ``+CMTI``
+  announced) and ``AT+CNMI=2,1,0,0,0`` (27.005 3.4.1: buffer indications while the port is busy,
+  store each new message and announce it with ``+CMTI: <mem>,<index>``);
+- ``AT+CMGL="ALL"`` in each of ``"SM"`` and ``"ME"`` at start (messages that arrived while the
+  daemon was down, wherever the modem put them), ``AT+CMGR=<index>`` on each ``+CMTI`` in the
+  storage it names (selected with ``AT+CPMS="<mem>"`` first where it is not the one selected),
+  ``AT+CMGD=<index>`` once a message is taken (so the storage never fills up). Only received
+  messages (``"REC UNREAD"``, ``"REC READ"``, 27.005 3.1 <stat>) are taken: the modem's stored
+  outgoing ones (``"STO SENT"``, ``"STO UNSENT"``) are neither acted on nor deleted;
+- ``AT+CSQ`` (27.007 8.5) for the signal; for the SIM's identity ``AT+CGMI`` (27.007 5.1, the
+  maker), then the maker's ICCID command (``AT+QCCID`` for Quectel, else ``AT+CCID`` or
+  ``AT+ICCID``: no standard command reads it) and ``AT+CIMI`` (27.007 5.6).
 
 The parsers are pure functions, tested on their own.
 """
@@ -30,7 +38,21 @@ SYNC_ATTEMPTS = 3
 #: +CMS ERROR 321: invalid memory index (27.005 3.2.5): the slot is empty.
 CMS_INVALID_INDEX = 321
 
-_ICCID_PREFIX = re.compile(r"^\^?\+?[A-Z]*CCID:\s*")
+#: The storages for short messages (27.005 3.2.2 <mem>), the preferred one for new messages first:
+#: the modem's own memory, then the (U)SIM's. "MT" (both at once, indices the maker's), "BM"
+#: (broadcasts) and "SR" (status reports) are never chosen nor listed.
+MESSAGE_STORAGES = ("ME", "SM")
+#: <stat> of received messages in text mode (27.005 3.1); "STO UNSENT" and "STO SENT" are the
+#: modem's own outgoing messages, never one for the box.
+RECEIVED = ("REC UNREAD", "REC READ")
+#: The ICCID commands of makers whose firmware lacks the usual ones, by a word of their AT+CGMI.
+ICCID_COMMANDS = {"quectel": ("AT+QCCID",)}
+#: The ICCID commands to try for any other maker, in order.
+DEFAULT_ICCID_COMMANDS = ("AT+CCID", "AT+ICCID")
+
+_ICCID_PREFIX = re.compile(r"^[\^+#]?[A-Z]*CCID:\s*")
+#: E.118 ICCID: 19 or 20 digits; a 19-digit one may be padded to 20 with an F (its last nibble).
+_ICCID = re.compile(r"(\d{19})F?|(\d{20})", re.IGNORECASE)
 
 
 def _fields(text: str) -> list[str]:
@@ -45,10 +67,12 @@ def _text(lines: list[str]) -> str:
     return "\n".join(lines)
 
 
-def parse_listing(lines: list[str]) -> tuple[list[SmsReceived], int]:
-    """``AT+CMGL`` text-mode answer -> the messages and the number of headers that were garbled.
+def parse_listing(lines: list[str], storage: str = "") -> tuple[list[SmsReceived], int]:
+    """``AT+CMGL`` text-mode answer from ``storage`` -> the received messages and the number of
+    headers that were garbled.
 
-    Each message is ``+CMGL: <index>,<stat>,<oa>,[<alpha>],[<scts>]`` then its text lines.
+    Each message is ``+CMGL: <index>,<stat>,<oa/da>,[<alpha>],[<scts>]`` then its text lines; one
+    whose <stat> is not a received one (:data:`RECEIVED`) is the modem's outgoing one and left out.
     """
     found: list[SmsReceived] = []
     garbled = 0
@@ -60,10 +84,13 @@ def parse_listing(lines: list[str]) -> tuple[list[SmsReceived], int]:
         if header is None:
             return
         try:
-            found.append(SmsReceived(sender=header[2], text=_text(text), index=int(header[0]),
-                                     sent_at=header[4] if len(header) > 4 else ""))
+            index, stat, sender = int(header[0]), header[1], header[2]
         except (IndexError, ValueError):
             garbled += 1
+            return
+        if stat in RECEIVED:
+            found.append(SmsReceived(sender=sender, text=_text(text), index=index,
+                                     sent_at=header[4] if len(header) > 4 else "", storage=storage))
 
     for line in lines:
         if line.startswith("+CMGL:"):
@@ -75,27 +102,62 @@ def parse_listing(lines: list[str]) -> tuple[list[SmsReceived], int]:
     return found, garbled
 
 
-def parse_message(index: int, lines: list[str]) -> SmsReceived | None:
+def parse_message(index: int, lines: list[str], storage: str = "") -> SmsReceived | None:
     """``AT+CMGR`` text-mode answer: ``+CMGR: <stat>,<oa>,[<alpha>],[<scts>]`` then the text;
-    ``None`` when the modem answers without a message (an empty slot)."""
+    ``None`` when the modem answers without a message (an empty slot) or with one of its outgoing
+    ones (<stat> not in :data:`RECEIVED`)."""
     for at, line in enumerate(lines):
         if line.startswith("+CMGR:"):
             header = _fields(line.removeprefix("+CMGR:"))
             if len(header) < 2:
                 raise FrameError(f"+CMGR header with {len(header)} field(s)")
+            if header[0] not in RECEIVED:
+                return None
             return SmsReceived(sender=header[1], text=_text(lines[at + 1:]), index=index,
-                               sent_at=header[3] if len(header) > 3 else "")
+                               sent_at=header[3] if len(header) > 3 else "", storage=storage)
     return None
 
 
-def parse_indication(line: str) -> int | None:
-    """``+CMTI: "SM",3`` -> 3; ``None`` for any other line."""
+def parse_indication(line: str) -> tuple[str, int] | None:
+    """``+CMTI: "SM",3`` -> ``("SM", 3)``; ``None`` for any other line (27.005 3.4.1)."""
     if not line.startswith("+CMTI:"):
         return None
     fields = _fields(line.removeprefix("+CMTI:"))
-    if len(fields) != 2 or not fields[1].strip().isdigit():
+    if len(fields) != 2 or not fields[0].isalnum() or not fields[1].strip().isdigit():
         return None
-    return int(fields[1])
+    return fields[0], int(fields[1])
+
+
+def parse_storage_options(lines: list[str]) -> list[list[str]]:
+    """``AT+CPMS=?`` -> the storages offered for <mem1> (reading), <mem2> (writing) and <mem3>
+    (new messages), 27.005 3.2.2: ``+CPMS: ("SM","ME"),("SM","ME"),("SM","ME")``."""
+    for line in lines:
+        if line.startswith("+CPMS:"):
+            groups = re.findall(r"\(([^)]*)\)", line)
+            if groups:
+                return [_fields(group) for group in groups]
+            break
+    raise FrameError("no list of storages in the answer to AT+CPMS=?")
+
+
+def choose_storage(options: list[list[str]]) -> str:
+    """The storage for reading and for new messages alike: the first of :data:`MESSAGE_STORAGES`
+    that the modem offers for both."""
+    receiving = options[2] if len(options) > 2 else options[0]
+    for storage in MESSAGE_STORAGES:
+        if storage in options[0] and storage in receiving:
+            return storage
+    raise FrameError(f"the modem offers no storage of {', '.join(MESSAGE_STORAGES)} both to read "
+                     f"and to receive messages in (AT+CPMS=? {options})")
+
+
+def parse_manufacturer(lines: list[str]) -> str:
+    """``AT+CGMI``'s answer (27.007 5.1): ``Quectel``, or ``+CGMI: "..."`` on some makers'."""
+    for line in lines:
+        value = line.strip().removeprefix("+CGMI:").strip('" ')
+        if value:
+            return value
+    return ""
 
 
 def parse_signal(lines: list[str]) -> tuple[int | None, int | None]:
@@ -114,15 +176,16 @@ def parse_signal(lines: list[str]) -> tuple[int | None, int | None]:
 
 
 def parse_iccid(lines: list[str]) -> str:
-    """The SIM's ICCID (E.118, at most 20 digits; OCPP 7.18) from ``+CCID: ...``, ``+ICCID: ...``,
-    ``^ICCID: ...`` or a bare number; a filler ``F`` some SIMs report is dropped."""
+    """The SIM's ICCID (E.118: 19 or 20 digits; OCPP 7.18) from ``+CCID: ...``, ``+QCCID: ...``,
+    ``+ICCID: ...``, ``^ICCID: ...``, ``ICCID: ...`` or a bare number, quoted or not; the filler
+    ``F`` that pads a 19-digit one is dropped."""
     for line in lines:
-        value = _ICCID_PREFIX.sub("", line.strip()).strip('" ').rstrip("Ff")
+        value = _ICCID_PREFIX.sub("", line.strip()).strip('" ')
         if value:
-            if value.isdigit() and 10 <= len(value) <= 20:
-                return value
+            if (match := _ICCID.fullmatch(value)) is not None:
+                return match.group(1) or match.group(2)
             break
-    raise FrameError("the modem's answer holds no ICCID of 10..20 digits")
+    raise FrameError("the modem's answer holds no ICCID of 19 or 20 digits")
 
 
 def parse_imsi(lines: list[str]) -> str:
@@ -155,6 +218,10 @@ class AtModem(Modem):
         self._opening = asyncio.Lock()
         #: Message headers in a listing that could not be read (left in storage), for diagnostics.
         self.garbled_messages = 0
+        #: The storage chosen for reading and new messages, and every one listed at start (it last).
+        self.storage = ""
+        self._listed: list[str] = []
+        self._selected = ""  # <mem1> now: where AT+CMGL, AT+CMGR and AT+CMGD act ("" unknown)
 
     @property
     def is_open(self) -> bool:
@@ -170,7 +237,7 @@ class AtModem(Modem):
             await self._channel.open()
             try:
                 await self._initialise()
-            except (DeviceTimeout, AtCommandError, DeviceUnavailable) as err:
+            except (DeviceTimeout, AtCommandError, DeviceUnavailable, FrameError) as err:
                 await self._channel.close()
                 raise DeviceUnavailable(f"{self.name} on {self.port} is not answering: {err}") from err
 
@@ -182,40 +249,72 @@ class AtModem(Modem):
             except DeviceTimeout:
                 if attempt == SYNC_ATTEMPTS:
                     raise
-        for command in ("ATE0", "AT+CMGF=1", "AT+CNMI=2,1,0,0,0"):
+        for command in ("ATE0", "AT+CMGF=1"):
             await self._at(command)
+        options = parse_storage_options(await self._at("AT+CPMS=?"))
+        storage = choose_storage(options)
+        self._selected = ""
+        await self._at("AT+CPMS=" + ",".join([f'"{storage}"'] * min(3, len(options))))
+        self.storage = self._selected = storage
+        self._listed = [m for m in MESSAGE_STORAGES if m in options[0] and m != storage] + [storage]
+        await self._at("AT+CNMI=2,1,0,0,0")
 
     async def _close(self) -> None:
         await self._channel.close()
 
+    async def _select(self, storage: str) -> None:
+        """Make ``storage`` the one messages are read from and deleted in (<mem1>, 27.005 3.2.2);
+        where new messages go (<mem3>) stays."""
+        if storage != self._selected:
+            self._selected = ""  # unknown until the modem says OK
+            await self._at(f'AT+CPMS="{storage}"')
+            self._selected = storage
+
     async def _list_messages(self) -> list[SmsReceived]:
-        found, garbled = parse_listing(await self._at('AT+CMGL="ALL"'))
-        self.garbled_messages += garbled
+        found: list[SmsReceived] = []
+        for storage in self._listed:
+            await self._select(storage)
+            messages, garbled = parse_listing(await self._at('AT+CMGL="ALL"'), storage)
+            self.garbled_messages += garbled
+            found += messages
         return found
 
-    async def _read_message(self, index: int) -> SmsReceived | None:
+    async def _read_message(self, storage: str, index: int) -> SmsReceived | None:
+        await self._select(storage)
         try:
-            return parse_message(index, await self._at(f"AT+CMGR={index}"))
+            return parse_message(index, await self._at(f"AT+CMGR={index}"), storage)
         except AtCommandError as err:
             if err.code == CMS_INVALID_INDEX:
                 return None
             raise
 
-    async def _delete_message(self, index: int) -> None:
-        await self._at(f"AT+CMGD={index}")
+    async def _delete_message(self, sms: SmsReceived) -> None:
+        await self._select(sms.storage)
+        await self._at(f"AT+CMGD={sms.index}")
 
-    async def _next_indication(self) -> int:
+    async def _next_indication(self) -> tuple[str, int]:
         while True:
-            index = parse_indication(await self._channel.indication())
-            if index is not None:
-                return index
+            indication = parse_indication(await self._channel.indication())
+            if indication is not None:
+                return indication
 
     async def _read_signal(self) -> tuple[int | None, int | None]:
         return parse_signal(await self._at("AT+CSQ"))
 
     async def _read_identity(self) -> ModemIdentity:
         try:
-            iccid_answer = await self._at("AT+CCID")
+            maker = parse_manufacturer(await self._at("AT+CGMI")).lower()
         except AtCommandError:
-            iccid_answer = await self._at("AT+ICCID")
-        return ModemIdentity(iccid=parse_iccid(iccid_answer), imsi=parse_imsi(await self._at("AT+CIMI")))
+            maker = ""  # unknown: the usual commands
+        commands = next((c for word, c in ICCID_COMMANDS.items() if word in maker), DEFAULT_ICCID_COMMANDS)
+        return ModemIdentity(iccid=parse_iccid(await self._first_answer(commands)),
+                             imsi=parse_imsi(await self._at("AT+CIMI")))
+
+    async def _first_answer(self, commands: tuple[str, ...]) -> list[str]:
+        """The answer to the first of ``commands`` that the modem knows (the last one's error else)."""
+        for command in commands[:-1]:
+            try:
+                return await self._at(command)
+            except AtCommandError:
+                continue
+        return await self._at(commands[-1])

@@ -26,10 +26,11 @@ class Modem(Device):
     - ``_open()`` acquires and initialises the modem; it is idempotent and safe to call from two
       tasks at once. A modem that cannot be reached *or does not answer* raises
       :class:`hal.errors.DeviceUnavailable`. ``_close()`` is idempotent.
-    - ``_list_messages()`` returns every message in the modem's storage (read or not);
-      ``_read_message(index)`` one message, or ``None`` if that slot is empty;
-      ``_delete_message(index)`` removes one; ``_next_indication()`` waits for the modem to announce
-      a newly stored message and returns its index (:class:`DeviceUnavailable` if the port goes
+    - ``_list_messages()`` returns every received message in the modem's storages (read or not;
+      never one the modem stores to send); ``_read_message(storage, index)`` one, or ``None`` if
+      that slot is empty or holds no received message; ``_delete_message(sms)`` removes one from
+      the storage it was read from; ``_next_indication()`` waits for the modem to announce a newly
+      stored message and returns ``(storage, index)`` (:class:`DeviceUnavailable` if the port goes
       away); ``_read_signal()`` returns ``(rssi_dbm, ber)`` (``None`` for unknown);
       ``_read_identity()`` the SIM's ICCID and IMSI. Each bounds its own exchange by ``timeout``
       (:class:`hal.errors.DeviceTimeout`); an error answer is a :class:`hal.errors.HalError`.
@@ -114,18 +115,18 @@ class Modem(Device):
                     relist = False
                     for sms in await self._list_messages():
                         yield sms
-                        await self._delete_message(sms.index)
+                        await self._delete_message(sms)
                 if loop.time() >= next_poll:
                     next_poll = loop.time() + self.poll_interval
                     await self.signal()
                 self._silent = 0
-                index = await self._indication_before(next_poll)
-                if index is None:
+                indication = await self._indication_before(next_poll)
+                if indication is None:
                     continue
-                announced = await self._read_message(index)
+                announced = await self._read_message(*indication)
                 if announced is not None:
                     yield announced
-                    await self._delete_message(index)
+                    await self._delete_message(announced)
             except DeviceTimeout as err:
                 # Whatever was being read is still stored: list the storage again once it answers.
                 relist = True
@@ -146,19 +147,19 @@ class Modem(Device):
 
     @abc.abstractmethod
     async def _list_messages(self) -> list[SmsReceived]:
-        """Every message in storage."""
+        """Every received message in storage."""
 
     @abc.abstractmethod
-    async def _read_message(self, index: int) -> SmsReceived | None:
-        """The message at ``index``, or ``None`` for an empty slot."""
+    async def _read_message(self, storage: str, index: int) -> SmsReceived | None:
+        """The received message at ``index`` of ``storage``, or ``None`` for an empty slot."""
 
     @abc.abstractmethod
-    async def _delete_message(self, index: int) -> None:
-        """Remove the message at ``index`` from storage."""
+    async def _delete_message(self, sms: SmsReceived) -> None:
+        """Remove ``sms`` from the storage it was read from."""
 
     @abc.abstractmethod
-    async def _next_indication(self) -> int:
-        """Wait for the modem to announce a new message; its storage index."""
+    async def _next_indication(self) -> tuple[str, int]:
+        """Wait for the modem to announce a new message; ``(storage, index)`` where it is."""
 
     @abc.abstractmethod
     async def _read_signal(self) -> tuple[int | None, int | None]:
@@ -170,8 +171,8 @@ class Modem(Device):
 
     # -- internals -----------------------------------------------------------------------------
 
-    async def _indication_before(self, deadline: float) -> int | None:
-        """The next announced index, or ``None`` when ``deadline`` (loop time) comes first."""
+    async def _indication_before(self, deadline: float) -> tuple[str, int] | None:
+        """The next announced ``(storage, index)``, or ``None`` when ``deadline`` (loop time) comes first."""
         try:
             async with asyncio.timeout_at(deadline) as scope:
                 return await self._next_indication()

@@ -3,12 +3,13 @@ running world from a shell.
 
     hwsim run [--connectors N] [--control-port 7700] [--reader-link PATH] [--ready-file PATH]
               [--reader-protocol hexline|rdm6300|pn532] [--meter-model sdm630|sdm120|abb-b23|em340]
-              [--meter-rtu-link PATH] [--modem-link PATH]
+              [--meter-rtu-link PATH] [--modem-link PATH] [--modem-profile generic|quectel]
+              [--modem-storages SM,SM,SM]
     hwsim central-system [--cs-wsdl P] [--cp-wsdl P] [--port N] [--control-port N]
     hwsim plug|unplug [-c N]      hwsim card UID      hwsim ev --stop|--resume [-c N]
     hwsim fault NAME [-c N] [--clear]                 hwsim faults
     hwsim state                   hwsim events [--since N]
-    hwsim sms [TEXT] [--sender N] hwsim signal RSSI [--ber B]          hwsim modem
+    hwsim sms [TEXT] [--sender N] [--status S]   hwsim signal RSSI [--ber B]   hwsim modem
     hwsim --version
 
 An action (plug, unplug, ev, card, fault, sms, signal) prints one line saying what it did, or with
@@ -36,6 +37,7 @@ from aiohttp import web
 from hwsim.centralsystem.__main__ import main as central_system_main
 from hwsim.control import control_app
 from hwsim.meter_models import MODELS
+from hwsim.modem import DEFAULT_STORAGES, PROFILES, STATUSES, STORAGES, UNREAD
 from hwsim.reader import PROTOCOLS
 from hwsim.world import BOX_FAULTS, FAULTS, World
 
@@ -48,7 +50,8 @@ async def _run_world(args: argparse.Namespace) -> None:
     world = World(args.connectors, meter_base_port=args.meter_port, gpio_port=args.gpio_port,
                   reader_protocol=args.reader_protocol, reader_link=args.reader_link,
                   meter_model=args.meter_model, meter_rtu_link=args.meter_rtu_link,
-                  modem_link=args.modem_link)
+                  modem_link=args.modem_link, modem_profile=args.modem_profile,
+                  modem_storages=args.modem_storages)
     await world.start()
     runner = web.AppRunner(control_app(world))
     await runner.setup()
@@ -106,7 +109,8 @@ def _drive(args: argparse.Namespace) -> int:
         "faults": ("GET", "/faults", None),
         "state": ("GET", "/state", None),
         "events": ("GET", f"/events?since={getattr(args, 'since', 0)}", None),
-        "sms": ("POST", "/sms", {"text": getattr(args, "text", ""), "sender": getattr(args, "sender", "")}),
+        "sms": ("POST", "/sms", {"text": getattr(args, "text", ""), "sender": getattr(args, "sender", ""),
+                                 "status": getattr(args, "status", UNREAD)}),
         "signal": ("POST", "/modem", {"rssi": getattr(args, "rssi", 99), "ber": getattr(args, "ber", 0)}),
         "modem": ("GET", "/modem", None),
     }
@@ -142,6 +146,13 @@ def _done(args: argparse.Namespace, result: dict[str, Any]) -> str:
     return where + ("EV plugged in" if args.command == "plug" else "EV unplugged")
 
 
+def _storages(text: str) -> tuple[str, str, str]:
+    names = tuple(name.strip().upper() for name in text.split(","))
+    if len(names) != 3 or not set(names) <= set(STORAGES):
+        raise argparse.ArgumentTypeError(f"three of {', '.join(STORAGES)} separated by commas, got {text!r}")
+    return names[0], names[1], names[2]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hwsim", description="The simulated world around a chargebox.")
     # The distribution's metadata: hwsim ships in it but never imports the daemon (DESIGN.md).
@@ -160,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--meter-rtu-link", help="also serve the meters on Modbus RTU on a pseudo-terminal, "
                      "linked here (unit id = connector number)")
     run.add_argument("--modem-link", help="make this path a symlink to the modem's pseudo-terminal")
+    run.add_argument("--modem-profile", default="generic", choices=list(PROFILES),
+                     help="the modem's maker: quectel reads the ICCID with AT+QCCID only")
+    run.add_argument("--modem-storages", type=_storages, default=DEFAULT_STORAGES, metavar="MEM1,MEM2,MEM3",
+                     help="the modem's message storages at power-up (27.005 +CPMS: read, write, new "
+                          "messages; SM or ME), e.g. SM,SM,ME")
     run.add_argument("--ready-file", help="write the listening line here too")
     run.add_argument("--log-level", default="WARNING", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub.add_parser("central-system", help="run the reference Central System (see --help)", add_help=False)
@@ -190,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "sms":
             command.add_argument("text", nargs="?", default="", help="the message (none: an empty SMS, which wakes too)")
             command.add_argument("--sender", default="+31600000000")
+            command.add_argument("--status", default=UNREAD, choices=STATUSES,
+                                 help="STO SENT / STO UNSENT: an outgoing one the modem keeps (to --sender)")
         if name == "signal":
             command.add_argument("rssi", type=int, help="AT+CSQ rssi: 0..31 (-113 + 2*rssi dBm), 99 unknown")
             command.add_argument("--ber", type=int, default=0)

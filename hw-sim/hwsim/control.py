@@ -10,7 +10,8 @@
     POST /card      {"uid": "04A2B3C4", "hold": 0.5}
     GET  /faults                     the faults that can be injected, and which are active
     POST /fault     {"fault": "relay_welded", "connector": 1, "active": true}   inject (false: clear)
-    POST /sms       {"text": "CB-1", "sender": "+31600000000"}   a short message reaches the modem
+    POST /sms       {"text": "CB-1", "sender": "+31600000000"}   a short message reaches the modem;
+                    "status": "STO SENT" (or "STO UNSENT"): an outgoing one (to "sender") it keeps
     GET  /modem                      the modem: its pty, signal, stored messages, commands answered
     POST /modem     {"rssi": 5, "ber": 0}   what AT+CSQ reports (rssi 0..31, 99 unknown; 27.007 8.5)
 """
@@ -24,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from hwsim.ev import EV
+from hwsim.modem import STATUSES, UNREAD
 from hwsim.world import FAULTS, World
 
 
@@ -113,7 +115,10 @@ def control_app(world: World) -> web.Application:
             raise web.HTTPBadRequest(text="text must be a string of at most 160 characters (one SMS)")
         if not isinstance(sender, str) or not sender.lstrip("+").isdigit() or len(sender) > 21:
             raise web.HTTPBadRequest(text=f"sender must be a phone number like +31600000000, got {sender!r}")
-        return web.json_response({"index": world.receive_sms(text, sender)})
+        status = data.get("status", UNREAD)
+        if status not in STATUSES:
+            raise web.HTTPBadRequest(text=f"status must be one of: {', '.join(STATUSES)}; got {status!r}")
+        return web.json_response({"index": world.receive_sms(text, sender, status)})
 
     async def modem(request: web.Request) -> web.Response:
         if request.method == "POST":

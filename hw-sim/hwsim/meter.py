@@ -50,6 +50,9 @@ class SimMeter:
         self.energy_wh = energy_wh
         self.energy_export_wh = energy_export_wh
         self.serial_number = serial_number
+        #: The phases that run through the meter, from L1: a single-phase meter's model sets 1
+        #: (ModbusMeterServer), and then it measures, shows and counts L1 alone.
+        self.phases = 3
         self._last_tick: float | None = None
 
     def tick(self, now: float) -> None:
@@ -64,8 +67,8 @@ class SimMeter:
         self.energy_wh += sum(self.phase_currents()) * self.voltage_v * dt / 3600.0
 
     def phase_currents(self) -> tuple[float, float, float]:
-        """Amps on L1, L2, L3 (missing phases are 0)."""
-        values = [float(i) for i in self.currents()][:3]
+        """Amps on L1, L2, L3 through the meter (missing phases, and those it does not have, are 0)."""
+        values = [float(i) for i in self.currents()][: self.phases]
         values += [0.0] * (3 - len(values))
         return (values[0], values[1], values[2])
 
@@ -121,6 +124,7 @@ class ModbusMeterServer:
             raise ValueError(f"unknown meter model {model!r}; expected one of: {', '.join(sorted(MODELS))}")
         self.meter = meter
         self.model: MeterModel = MODELS[model]
+        meter.phases = self.model.phases  # what the model is wired to is what it measures
         self.host = host
         self._requested_port = port
         self.device_id = device_id

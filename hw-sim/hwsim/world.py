@@ -21,7 +21,7 @@ from hal.events import PilotState
 
 from hwsim.ev import EV
 from hwsim.meter import ModbusMeterServer, RtuBus, SimMeter
-from hwsim.modem import PtyModem
+from hwsim.modem import DEFAULT_STORAGES, UNREAD, PtyModem
 from hwsim.reader import PtyCardReader
 
 #: Injectable faults: name -> what it does. Reader faults are box-wide; the others per connector.
@@ -89,10 +89,12 @@ class World:
     def __init__(self, connectors: int = 1, *, meter_base_port: int = 0, gpio_port: int = 0,
                  energy_wh: float = 1_234_000.0, reader_protocol: str = "hexline",
                  reader_link: str | None = None, meter_model: str = "sdm630",
-                 meter_rtu_link: str | None = None, modem_link: str | None = None) -> None:
+                 meter_rtu_link: str | None = None, modem_link: str | None = None,
+                 modem_profile: str = "generic",
+                 modem_storages: tuple[str, str, str] = DEFAULT_STORAGES) -> None:
         """Build inside a running loop (the card reader and the modem listen on it)."""
         self.reader = PtyCardReader(reader_protocol, link=reader_link)
-        self.modem = PtyModem(link=modem_link)
+        self.modem = PtyModem(link=modem_link, profile=modem_profile, storages=modem_storages)
         self.connectors: dict[int, SimConnector] = {}
         for number in range(1, connectors + 1):
             meter = SimMeter(energy_wh=energy_wh, serial_number=20240000 + number)
@@ -208,11 +210,16 @@ class World:
         await self.reader.present(uid, hold=hold)
         self.record("card_removed", uid=uid.hex().upper())
 
-    def receive_sms(self, text: str, sender: str) -> int | None:
+    def receive_sms(self, text: str, sender: str, status: str = UNREAD) -> int | None:
         """A short message reaches the modem; its storage index (``None``: the storage is full).
-        The event carries the text's length, not the text (it may hold a wake-up secret)."""
-        index = self.modem.receive_sms(text, sender)
-        self.record("sms", sender=sender, length=len(text), index=index)
+        With ``status`` "STO SENT" or "STO UNSENT" it is an outgoing message (to ``sender``) that
+        the modem keeps in storage instead, unannounced (:meth:`PtyModem.store`). The event carries
+        the text's length, not the text (it may hold a wake-up secret)."""
+        if status == UNREAD:
+            index = self.modem.receive_sms(text, sender)
+        else:
+            index = self.modem.store(text, sender, status)
+        self.record("sms", sender=sender, length=len(text), index=index, status=status)
         return index
 
     def set_signal(self, rssi: int, ber: int = 0) -> None:

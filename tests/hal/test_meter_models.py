@@ -58,8 +58,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def server(model: str, clock: Clock) -> AsyncIterator[ModbusMeterServer]:
-    phases = MODELS[model][0]  # a single-phase meter sees one phase's current
-    sim = SimMeter(currents=lambda: AMPS[:phases], energy_wh=START_WH, serial_number=SERIAL)
+    # Three phases flow; a single-phase meter measures (and counts) L1 alone.
+    sim = SimMeter(currents=lambda: AMPS, energy_wh=START_WH, serial_number=SERIAL)
     srv = ModbusMeterServer(sim, model=model, device_id=7, clock=clock)
     await srv.start()
     yield srv

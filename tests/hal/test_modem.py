@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from hal_helpers import Collector
-from hwsim.modem import PtyModem
+from hwsim.modem import SENT, UNSENT, PtyModem
 
 from hal.backends import check_options, load_backend
 from hal.errors import ConfigurationError, DeviceUnavailable
@@ -56,14 +56,27 @@ async def test_messages_stored_while_nobody_listened_come_first_and_are_deleted(
     # Each one is deleted once taken: a new one then finds slot 1 free again.
     assert sim.receive_sms("after", "+31633333333") == 1
     assert (await messages.next()).text == "after"
-    assert list(sim.history)[:4] == ["AT", "ATE0", "AT+CMGF=1", "AT+CNMI=2,1,0,0,0"]
+    assert list(sim.history)[:6] == ["AT", "ATE0", "AT+CMGF=1", "AT+CPMS=?", 'AT+CPMS="ME","ME","ME"',
+                                     "AT+CNMI=2,1,0,0,0"]
     assert 'AT+CMGL="ALL"' in sim.history and "AT+CMGD=2" in sim.history
     await messages.stop()
 
 
+async def listening(sim: PtyModem, driver: AtModem) -> Collector[SmsReceived]:
+    """The driver's messages, once it has listed the storages and waits for indications: its first
+    signal poll comes right after the listing, and a weak signal there is an event to wait on."""
+    rssi = sim.rssi
+    sim.set_signal(0)
+    faults: Collector[DeviceFault] = Collector(driver.faults())
+    messages: Collector[SmsReceived] = Collector(driver.messages())
+    assert (await faults.next()).kind is FaultKind.WEAK_SIGNAL
+    await faults.stop()
+    sim.set_signal(rssi)
+    return messages
+
+
 async def test_a_new_message_is_read_on_its_indication(sim: PtyModem, driver: AtModem) -> None:
-    messages = Collector(driver.messages())
-    await driver.identity()  # the modem is open and initialised; the poll is 30 s away
+    messages = await listening(sim, driver)  # the poll is 30 s away
     sim.receive_sms("wake up\nsecond line", "+31611111111")
     sms = await messages.next()
     assert (sms.index, sms.text) == (1, "wake up\nsecond line")
@@ -146,6 +159,69 @@ async def test_identity_is_read_from_the_sim(tmp_path: Path, command: str) -> No
     driver = make_driver(sim)
     try:
         assert await driver.identity() == ModemIdentity(iccid="8931440400012345678", imsi="204043123456789")
+    finally:
+        await driver.close()
+        sim.close()
+
+
+@pytest.mark.parametrize(("iccid", "expected"), [("89314404000123456789", "89314404000123456789"),
+                                                 ("8931440400012345678F", "8931440400012345678")])
+async def test_a_quectel_modem_is_asked_for_the_iccid_with_its_own_command(iccid: str, expected: str) -> None:
+    sim = PtyModem(profile="quectel", iccid=iccid)  # AT+QCCID only: AT+CCID and AT+ICCID are ERROR
+    driver = make_driver(sim)
+    try:
+        assert await driver.identity() == ModemIdentity(iccid=expected, imsi="204043123456789")
+        assert "AT+CGMI" in sim.history and "AT+QCCID" in sim.history and "AT+CCID" not in sim.history
+    finally:
+        await driver.close()
+        sim.close()
+
+
+async def test_messages_are_read_from_the_storage_the_modem_puts_them_in(tmp_path: Path) -> None:
+    # A modem that reads the SIM ("SM") and stores new messages in its own memory ("ME").
+    sim = PtyModem(storages=("SM", "SM", "ME"), link=tmp_path / "modem")
+    sim.receive_sms("while the daemon was down", "+31611111111")
+    driver = make_driver(sim)
+    try:
+        messages = await listening(sim, driver)
+        (stored,) = messages.pending()
+        assert (stored.text, stored.storage, stored.index) == ("while the daemon was down", "ME", 1)
+        assert sim.preferred == ["ME", "ME", "ME"] and driver.storage == "ME"  # to read, write, receive in
+        sim.receive_sms("announced", "+31611111111")
+        announced = await messages.next()
+        assert (announced.text, announced.storage) == ("announced", "ME")
+        # A message the modem puts on the SIM anyway (class 2, or its settings reset meanwhile):
+        # +CMTI names "SM", and it is read and deleted there.
+        sim.preferred[2] = "SM"
+        sim.receive_sms("on the SIM", "+31611111111")
+        on_sim = await messages.next()
+        assert (on_sim.text, on_sim.storage, on_sim.index) == ("on the SIM", "SM", 1)
+        sim.receive_sms("and the next one", "+31611111111")
+        assert (await messages.next()).text == "and the next one"
+        await messages.stop()
+        # Each was deleted once taken, where it was (before the driver read the next one).
+        assert sim.memories["ME"] == {}
+        assert [sms.text for sms in sim.memories["SM"].values()] in ([], ["and the next one"])
+    finally:
+        await driver.close()
+        sim.close()
+
+
+async def test_outgoing_messages_in_storage_are_neither_taken_nor_deleted(tmp_path: Path) -> None:
+    sim = PtyModem(storages=("ME", "ME", "ME"), link=tmp_path / "modem")
+    sim.store("CB-SIM-1", "+31699999999", SENT)  # a message someone sent from this modem, kept
+    sim.store("draft", "+31699999999", UNSENT)
+    sim.receive_sms("received", "+31611111111")
+    driver = make_driver(sim)
+    try:
+        messages = await listening(sim, driver)
+        assert [m.text for m in messages.pending()] == ["received"]
+        assert sorted((i, s.status) for i, s in sim.memories["ME"].items()) == [(1, SENT), (2, UNSENT)]
+        sim.receive_sms("new", "+31611111111")  # slot 3: the outgoing ones keep 1 and 2
+        new = await messages.next()
+        assert (new.text, new.index) == ("new", 3)
+        assert [sim.memories["ME"][i].status for i in (1, 2)] == [SENT, UNSENT]
+        await messages.stop()
     finally:
         await driver.close()
         sim.close()

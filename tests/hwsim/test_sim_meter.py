@@ -104,3 +104,30 @@ async def test_fault_switches_at_the_wire(server: ModbusMeterServer) -> None:
         assert _f32(*rr.registers) * 1000 == pytest.approx(4321.5, abs=0.01)
     finally:
         client.close()
+
+
+async def test_sdm120_counts_the_energy_of_the_one_phase_it_shows() -> None:
+    # A single-phase meter on a box whose EV draws on three phases measures L1 alone: the energy
+    # register integrates the very power it shows (Eastron SDM120 input registers, float32).
+    now = [0.0]
+    meter = SimMeter(currents=lambda: (10.0, 20.0, 30.0), energy_wh=1000.0)
+    server = ModbusMeterServer(meter, model="sdm120", clock=lambda: now[0])
+    await server.start()
+    client = AsyncModbusTcpClient("127.0.0.1", port=server.port, timeout=1.0, retries=0, reconnect_delay=0)
+    assert await client.connect()
+    try:
+        async def power_and_energy() -> tuple[float, float]:
+            rr = await client.read_input_registers(0x0000, count=0x4A, device_id=1)
+            words = rr.registers
+            assert _f32(*words[0x06:0x08]) == 10.0 and words[0x08:0x0C] == [0, 0, 0, 0]  # L1 only
+            return _f32(*words[0x0C:0x0E]), _f32(*words[0x48:0x4A]) * 1000  # W (30013), Wh (30073)
+
+        power, before = await power_and_energy()
+        assert power == pytest.approx(2300.0)
+        now[0] += 1800.0  # half an hour
+        _, after = await power_and_energy()
+        assert after - before == pytest.approx(power / 2, abs=0.1)
+        assert server.meter.power_w == pytest.approx(power)
+    finally:
+        client.close()
+        await server.stop()

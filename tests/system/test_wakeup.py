@@ -25,7 +25,7 @@ import pytest
 
 from chargebox.site import SimulatedSite
 from tests.conftest import ROOT
-from tests.system.sitetools import official_wsdls, running
+from tests.system.sitetools import official_wsdls, running, wait_until
 
 pytestmark = pytest.mark.system
 
@@ -123,3 +123,37 @@ def test_sms_wakes_a_box_whose_address_changed(site: SimulatedSite) -> None:
     assert "secret-token" not in log
     assert "SMS from …1111 (26 characters) ignored: it does not name this box" in log
     assert "SMS from …9999 (8 characters): waking up" in log
+
+
+def test_a_quectel_modem_that_stores_new_messages_apart_and_keeps_a_sent_one() -> None:
+    """Issue 15 item 7, through the real processes: a Quectel modem (ICCID by AT+QCCID only) that
+    reads the SIM and stores new messages in its own memory (AT+CPMS "SM","SM","ME"), and keeps a
+    message sent from it that names the box. The box reports the SIM, wakes on the SMS it receives,
+    and neither wakes on nor deletes the sent one."""
+    site = SimulatedSite(identity=IDENTITY, heartbeat_interval=3600, mobile=True,
+                         hwsim_options=["--modem-profile", "quectel", "--modem-storages", "SM,SM,ME"],
+                         **official_wsdls())  # type: ignore[arg-type]
+    with running(site):
+        (boot,) = site.wait_cs("BootNotification")
+        assert (boot["payload"].get("iccid"), boot["payload"].get("imsi")) == ("89314404000123456789",
+                                                                               "204043123456789")
+        site.hw("POST", "/sms", {"text": IDENTITY, "sender": "+31688888888"})
+        site.wait_cs("Heartbeat")  # the SMS +CMTI announced in "ME" was read there
+
+        # A message sent from this modem earlier, kept in its storage, names the box; then the
+        # daemon starts again and lists the storage.
+        assert site.stop_daemon() == 0
+        kept = site.hw("POST", "/sms", {"text": IDENTITY, "sender": "+31677777777", "status": "STO SENT"})
+        assert kept["index"] is not None
+        site.start_daemon()
+        site.wait_cs("BootNotification", 2)
+        site.hw("POST", "/sms", {"text": IDENTITY, "sender": "+31699999999"})
+        site.wait_cs("Heartbeat", 2)  # woken by the received one, after the listing
+        wait_until(lambda: site.hw("GET", "/modem")["stored"] == 1)  # the received one deleted once taken
+        modem = site.hw("GET", "/modem")
+        assert modem["storages"] == ["ME", "ME", "ME"]  # the driver's choice (27.005 3.2.2)
+        assert (modem["stored"], modem["outgoing"]) == (1, 1)  # the sent one kept, the received ones taken
+        wakes = [line for line in site.log("chargebox").splitlines() if "waking up" in line]
+        assert len(wakes) == 2 and "…8888" in wakes[0] and "…9999" in wakes[1], wakes
+        heartbeats = [r for r in site.cs("GET", "/record") if r["action"] == "Heartbeat"]
+        assert len(heartbeats) == 2

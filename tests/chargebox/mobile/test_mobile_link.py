@@ -48,14 +48,14 @@ class FakeModem(Modem):
     async def _list_messages(self) -> list[SmsReceived]:
         return []
 
-    async def _read_message(self, index: int) -> SmsReceived | None:
+    async def _read_message(self, storage: str, index: int) -> SmsReceived | None:
         return self.stored.get(index)
 
-    async def _delete_message(self, index: int) -> None:
-        self.stored.pop(index, None)
+    async def _delete_message(self, sms: SmsReceived) -> None:
+        self.stored.pop(sms.index, None)
 
-    async def _next_indication(self) -> int:
-        return await self.inbox.get()
+    async def _next_indication(self) -> tuple[str, int]:
+        return "ME", await self.inbox.get()
 
     async def _read_signal(self) -> tuple[int | None, int | None]:
         return -70, 0
