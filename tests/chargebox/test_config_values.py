@@ -243,7 +243,8 @@ def test_an_array_entry_is_named_as_counted_from_one(tmp_path: Path) -> None:
 
 TCP_METER = 'host = "127.0.0.1"\nport = 1502\n'
 SIM_PILOT = '[connector.pilot]\nbackend = "sim"\naddress = "127.0.0.1:7701"\n'
-SYSFS_PILOT = '[connector.pilot]\nbackend = "sysfs"\nadc_path = "/sys/bus/iio/devices/iio:device0/in_voltage0_raw"\n'
+SYSFS_PILOT = ('[connector.pilot]\nbackend = "sysfs"\n'
+               'adc_path = "/sys/bus/iio/devices/iio:device0/in_voltage0_raw"\n')
 
 
 DEVICE_VALUES = [
@@ -257,7 +258,8 @@ DEVICE_VALUES = [
      "modem.baudrate: expected a standard baud rate (50, "),
     (TCP_METER, 'serial_port = "/dev/ttyUSB1"\nbaudrate = 0\n',
      "connector[1].meter.baudrate: expected a standard baud rate (50, "),
-    (SIM_PILOT, SYSFS_PILOT + "adc_scale = 0.01\npwm_chip = -1\n", "connector[1].pilot.pwm_chip: expected >= 0, got -1"),
+    (SIM_PILOT, SYSFS_PILOT + "adc_scale = 0.01\npwm_chip = -1\n",
+     "connector[1].pilot.pwm_chip: expected >= 0, got -1"),
     (SIM_PILOT, SYSFS_PILOT + "adc_scale = 0.01\npwm_channel = -1\n",
      "connector[1].pilot.pwm_channel: expected >= 0, got -1"),
     (SIM_PILOT, SYSFS_PILOT + "adc_scale = nan\n",
@@ -271,7 +273,7 @@ DEVICE_VALUES = [
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), DEVICE_VALUES,
-                         ids=[f"{expected.partition(':')[0]}-{n}" for n, (_, _, expected) in enumerate(DEVICE_VALUES)])
+                         ids=[f"{key.partition(':')[0]}-{n}" for n, (_, _, key) in enumerate(DEVICE_VALUES)])
 def test_a_device_value_the_run_would_fail_at(tmp_path: Path, old: str, new: str, expected: str) -> None:
     """Each device value ``run`` cannot work with is one line naming its key (lines appended where
     ``old`` is empty: after the [connector.relay] table, the sample's last)."""

@@ -117,8 +117,9 @@ async def test_a_reader_that_left_gets_no_traceback(control: tuple[World, str], 
     read, write = os.pipe()
     os.close(read)  # gone before the command writes anything: every write fails with EPIPE
     try:
-        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "hwsim.cli", command, "--control", url,
-                                                       stdout=write, stderr=asyncio.subprocess.PIPE)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "hwsim.cli", command, "--control", url,
+            stdout=write, stderr=asyncio.subprocess.PIPE)
     finally:
         os.close(write)
     _, stderr = await process.communicate()
