@@ -36,6 +36,8 @@ def parse_address(address: str) -> tuple[str, int]:
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
         raise ConfigurationError(f"address {address!r} is not host:port")
+    if not 1 <= int(port) <= 65535:
+        raise ConfigurationError(f"address: expected a port 1..65535 after the colon, got {address!r}")
     return host or "127.0.0.1", int(port)
 
 
@@ -93,8 +95,9 @@ class _SimDevice:
     #: The simulator event this device follows ("" for none).
     EVENT = ""
 
-    def __init__(self, *, address: str, connector: int = 1) -> None:
-        super().__init__()
+    def __init__(self, *, address: str, connector: int = 1, **device: Any) -> None:
+        # ``device``: the device class's own options (feedback_timeout), checked by its base.
+        super().__init__(**device)
         self.connector = connector
         self._link = SimLink(address)
         self._listener: asyncio.Task[None] | None = None
@@ -167,8 +170,7 @@ class SimRelay(_SimDevice, Relay):
 
     def __init__(self, *, address: str, connector: int = 1, feedback: bool = True,
                  feedback_timeout: float = 0.5) -> None:
-        super().__init__(address=address, connector=connector)
-        self.feedback_timeout = feedback_timeout
+        super().__init__(address=address, connector=connector, feedback_timeout=feedback_timeout)
         self.EVENT = "relay" if feedback else ""
 
     def _on_event(self, message: dict[str, Any]) -> None:
@@ -184,8 +186,7 @@ class SimLock(_SimDevice, CableLock):
     EVENT = "lock"
 
     def __init__(self, *, address: str, connector: int = 1, feedback_timeout: float = 1.0) -> None:
-        super().__init__(address=address, connector=connector)
-        self.feedback_timeout = feedback_timeout
+        super().__init__(address=address, connector=connector, feedback_timeout=feedback_timeout)
 
     def _on_event(self, message: dict[str, Any]) -> None:
         self.feedback = self._fed(self.feedback, bool(message.get("locked")))

@@ -16,6 +16,7 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 from pymodbus.framer import FramerType
 
+from hal.checks import check_baudrate
 from hal.errors import ConfigurationError, DeviceTimeout, DeviceUnavailable, FrameError, HalError
 from hal.events import MeterIdentity
 from hal.meter.base import Meter
@@ -92,6 +93,7 @@ class ModbusMeter(Meter):
         # gateways commonly use 255 for "the device itself".
         if not 1 <= device_id <= 255:
             raise ConfigurationError(f"device_id: expected 1..255, got {device_id!r}")
+        check_baudrate(baudrate)
         self.host = host
         self.port = port
         self.serial_port = serial_port

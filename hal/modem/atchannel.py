@@ -19,6 +19,7 @@ import logging
 import serial
 import serial_asyncio_fast
 
+from hal.checks import check_baudrate
 from hal.errors import DeviceTimeout, DeviceUnavailable, HalError
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class AtChannel:
 
     def __init__(self, port: str, baudrate: int, name: str = "modem") -> None:
         self.port = port
+        check_baudrate(baudrate)
         self.baudrate = baudrate
         self.name = name
         self._writer: asyncio.StreamWriter | None = None

@@ -21,6 +21,7 @@ after ``debounce`` consecutive samples agree.
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 
 from hal.errors import ConfigurationError, DeviceUnavailable, FrameError
@@ -75,8 +76,16 @@ class SysfsPilot(Pilot):
         connector: int = 1,
     ) -> None:
         super().__init__()
-        if adc_scale == 0:
-            raise ConfigurationError("adc_scale: must not be 0")
+        # TOML has nan and inf: either would make every reading one state, or none.
+        if adc_scale == 0 or not math.isfinite(adc_scale):
+            raise ConfigurationError(f"adc_scale: expected a finite number other than 0, got {adc_scale!r}")
+        if not math.isfinite(adc_offset):
+            raise ConfigurationError(f"adc_offset: expected a finite number, got {adc_offset!r}")
+        # The sysfs PWM class numbers chips and channels from 0 (pwmchipN, pwmM).
+        if pwm_chip < 0:
+            raise ConfigurationError(f"pwm_chip: expected >= 0, got {pwm_chip!r}")
+        if pwm_channel < 0:
+            raise ConfigurationError(f"pwm_channel: expected >= 0, got {pwm_channel!r}")
         if not 0.001 <= sample_interval <= 1:
             raise ConfigurationError(f"sample_interval: expected 0.001..1 seconds, got {sample_interval!r}")
         if debounce < 1:

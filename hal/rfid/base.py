@@ -46,7 +46,7 @@ class CardReader(Device):
 
     def __init__(self, *, hold_window: float = 1.0, reopen_interval: float = 1.0, name: str = "reader") -> None:
         super().__init__()
-        if hold_window < 0:
+        if not hold_window >= 0:  # not "< 0": TOML's nan must not pass
             raise ConfigurationError(f"hold_window must be >= 0 seconds, got {hold_window!r}")
         if not reopen_interval > 0:
             raise ConfigurationError(f"reopen_interval must be > 0 seconds, got {reopen_interval!r}")

@@ -14,6 +14,7 @@ from typing import ClassVar
 import serial
 import serial_asyncio_fast
 
+from hal.checks import check_baudrate
 from hal.errors import DeviceUnavailable
 from hal.rfid.base import CardReader
 
@@ -41,6 +42,7 @@ class SerialCardReader(CardReader):
         super().__init__(hold_window=hold_window, reopen_interval=reopen_interval, name=name)
         self.port = port
         self.baudrate = baudrate if baudrate is not None else self.BAUDRATE
+        check_baudrate(self.baudrate)
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         #: Bytes read but not yet consumed by the framing.

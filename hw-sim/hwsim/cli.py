@@ -215,6 +215,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # here, where it can be caught, when the output fitted in the buffer
+        return status
+    except BrokenPipeError:
+        # The reader left (`hwsim state | head`): nothing more to say. Python would raise again
+        # flushing stdout at exit, so it goes to /dev/null (Python docs, "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["central-system"]:
         return central_system_main(argv[1:])

@@ -239,3 +239,46 @@ def test_an_array_entry_is_named_as_counted_from_one(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("[endpoint]\n", '[endpoint]\nallow = ["10.0.0.0/8", "nonsense"]\n', 1))
     assert problems(path) == [f"{path}: endpoint.allow[2]: expected an address or network like 10.0.0.0/8, "
                               "got 'nonsense'"]
+
+
+TCP_METER = 'host = "127.0.0.1"\nport = 1502\n'
+SIM_PILOT = '[connector.pilot]\nbackend = "sim"\naddress = "127.0.0.1:7701"\n'
+SYSFS_PILOT = ('[connector.pilot]\nbackend = "sysfs"\n'
+               'adc_path = "/sys/bus/iio/devices/iio:device0/in_voltage0_raw"\n')
+
+
+DEVICE_VALUES = [
+    ("", '[reader]\nbackend = "hexline"\nport = "/dev/ttyUSB0"\nbaudrate = 0\n',
+     "reader.baudrate: expected a standard baud rate (50, "),
+    ("", '[reader]\nbackend = "pn532"\nport = "/dev/ttyS0"\nbaudrate = 11520\n',
+     "reader.baudrate: expected a standard baud rate (50, "),
+    ("", '[reader]\nbackend = "hexline"\nport = "/dev/ttyUSB0"\nhold_window = nan\n',
+     "reader.hold_window: must be >= 0 seconds, got nan"),
+    ("", '[modem]\nbackend = "at"\nport = "/dev/ttyUSB2"\nbaudrate = -115200\n',
+     "modem.baudrate: expected a standard baud rate (50, "),
+    (TCP_METER, 'serial_port = "/dev/ttyUSB1"\nbaudrate = 0\n',
+     "connector[1].meter.baudrate: expected a standard baud rate (50, "),
+    (SIM_PILOT, SYSFS_PILOT + "adc_scale = 0.01\npwm_chip = -1\n",
+     "connector[1].pilot.pwm_chip: expected >= 0, got -1"),
+    (SIM_PILOT, SYSFS_PILOT + "adc_scale = 0.01\npwm_channel = -1\n",
+     "connector[1].pilot.pwm_channel: expected >= 0, got -1"),
+    (SIM_PILOT, SYSFS_PILOT + "adc_scale = nan\n",
+     "connector[1].pilot.adc_scale: expected a finite number other than 0, got nan"),
+    (SIM_PILOT, '[connector.pilot]\nbackend = "sim"\naddress = "127.0.0.1:99999"\n',
+     "connector[1].pilot.address: expected a port 1..65535 after the colon, got '127.0.0.1:99999'"),
+    ("", "feedback_timeout = 0\n", "connector[1].relay.feedback_timeout: must be > 0 seconds, got 0"),
+    ("", '[connector.lock]\nbackend = "sim"\naddress = "127.0.0.1:7701"\nfeedback_timeout = -1\n',
+     "connector[1].lock.feedback_timeout: must be > 0 seconds, got -1"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), DEVICE_VALUES,
+                         ids=[f"{key.partition(':')[0]}-{n}" for n, (_, _, key) in enumerate(DEVICE_VALUES)])
+def test_a_device_value_the_run_would_fail_at(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    """Each device value ``run`` cannot work with is one line naming its key (lines appended where
+    ``old`` is empty: after the [connector.relay] table, the sample's last)."""
+    path = write(tmp_path)
+    text = path.read_text()
+    path.write_text(text.replace(old, new, 1) if old else text + new)
+    found = problems(path)
+    assert len(found) == 1 and found[0].startswith(f"{path}: {expected}"), found

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -106,3 +108,19 @@ async def test_an_action_says_in_one_line_what_it_did(
                     "reader_unplugged injected\n", "reader_unplugged cleared\n", "connector 1: EV unplugged\n"]
     assert await hwsim("plug", "--json", "--control", url) == 0
     assert json.loads(capsys.readouterr().out) == world.snapshot()
+
+
+@pytest.mark.parametrize("command", ["state", "faults", "plug"])
+async def test_a_reader_that_left_gets_no_traceback(control: tuple[World, str], command: str) -> None:
+    """``hwsim state | head``: the pipe's reader is gone before everything is written."""
+    _, url = control
+    read, write = os.pipe()
+    os.close(read)  # gone before the command writes anything: every write fails with EPIPE
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "hwsim.cli", command, "--control", url,
+            stdout=write, stderr=asyncio.subprocess.PIPE)
+    finally:
+        os.close(write)
+    _, stderr = await process.communicate()
+    assert (process.returncode, stderr.decode()) == (1, "")
