@@ -13,7 +13,6 @@ import logging
 import signal
 from typing import Any
 
-from aiohttp import web
 from hal.backends import load_backend
 
 import chargebox
@@ -126,10 +125,9 @@ async def serve(config: Config, notifier: Notifier | None = None, restarter: Res
                                    central_system_url=config.central_system_url),
         "queue": lambda: queue(charge_point),
     })
-    runner = web.AppRunner(endpoint.app, access_log=None)
+    runner = endpoint.runner()
     await runner.setup()
-    await web.TCPSite(runner, config.listen_host, config.listen_port,
-                      ssl_context=configured.endpoint_ssl(config)).start()
+    await endpoint.site(runner, config.listen_host, config.listen_port, configured.endpoint_ssl(config)).start()
     await control.start()
     log.info("chargebox %s serving as %s at %s, Central System %s", chargebox.__version__, config.identity,
              config.public_url, config.central_system_url)

@@ -109,7 +109,7 @@ async def test_a_tls_config_secures_both_directions_end_to_end(tmp_path: Path, p
             with pytest.raises(CentralSystemUnreachable):
                 await refused.call(HeartbeatRequest())
             assert len(received) == 1
-            async with serving(configured.endpoint(config, accept, client).app, configured.endpoint_ssl(config)) \
+            async with serving(configured.endpoint(config, accept, client), configured.endpoint_ssl(config)) \
                     as box_url, aiohttp.ClientSession() as session:
                 headers = {"Content-Type": envelope.CONTENT_TYPE}
                 async with session.post(box_url, data=REMOTE_START, ssl=caller(pki, pki.cs_client),
