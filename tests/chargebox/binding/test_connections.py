@@ -186,3 +186,11 @@ async def test_accepting_survives_running_out_of_descriptors_with_one_log_line(
     lines = endpoint_records(caplog)
     assert len(lines) == 1 and not lines[0].exc_info, lines
     assert "Too many open files" in lines[0].getMessage()
+
+
+def test_an_ipv4_caller_of_a_dual_stack_socket_is_checked_as_ipv4() -> None:
+    networks = [ipaddress.ip_network("10.0.0.0/8")]
+    assert listener.allowed("::ffff:10.1.2.3", networks)
+    assert not listener.allowed("::ffff:192.168.1.1", networks)
+    assert not listener.allowed("not an address", networks)
+    assert listener.allowed("2001:db8::1", [])  # no allow-list: everyone
