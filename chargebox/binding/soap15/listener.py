@@ -83,7 +83,7 @@ class Acceptor(asyncio.AbstractServer):
         self._handshake_timeout = handshake_timeout
         self._open: list[socket.socket] = []  # accepted and not yet closed (a closed socket's fileno is -1)
         self._connecting: set[asyncio.Task[None]] = set()
-        self._retries: list[asyncio.TimerHandle] = []
+        self._retries: dict[socket.socket, asyncio.TimerHandle] = {}  # listening sockets paused after a failure
         self._serving = True
         self._stranger = Throttled(log, logging.WARNING, "refused a connection from %s: not in endpoint.allow")
         self._full = Throttled(log, logging.WARNING, "refused a connection from %s: already %d open "
@@ -96,7 +96,7 @@ class Acceptor(asyncio.AbstractServer):
     def sockets(self) -> tuple[socket.socket, ...]:
         return tuple(self._sockets)
 
-    def connections(self) -> int:
+    def _connections(self) -> int:
         """The connections accepted and still open, TLS handshakes under way included."""
         self._open = [sock for sock in self._open if sock.fileno() != -1]
         return len(self._open)
@@ -117,19 +117,18 @@ class Acceptor(asyncio.AbstractServer):
 
     def _pause(self, listening: socket.socket) -> None:
         self._loop.remove_reader(listening.fileno())
-        self._retries = [handle for handle in self._retries if not handle.cancelled()]
-        self._retries.append(self._loop.call_later(ACCEPT_RETRY_DELAY, self._resume, listening))
+        self._retries[listening] = self._loop.call_later(ACCEPT_RETRY_DELAY, self._resume, listening)
 
     def _resume(self, listening: socket.socket) -> None:
-        if self._serving:
-            self._loop.add_reader(listening.fileno(), self._accept, listening)
+        del self._retries[listening]
+        self._loop.add_reader(listening.fileno(), self._accept, listening)
 
     def _admit(self, conn: socket.socket, host: str) -> None:
         if not allowed(host, self._allow):
             conn.close()
             self._stranger(self._loop.time(), host)
             return
-        if (count := self.connections()) >= self._max:
+        if (count := self._connections()) >= self._max:
             conn.close()
             self._full(self._loop.time(), host, count)
             return
@@ -149,7 +148,7 @@ class Acceptor(asyncio.AbstractServer):
 
     def close(self) -> None:
         self._serving = False
-        for handle in self._retries:
+        for handle in self._retries.values():
             handle.cancel()
         for sock in self._sockets:
             self._loop.remove_reader(sock.fileno())
