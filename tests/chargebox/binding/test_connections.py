@@ -163,22 +163,38 @@ async def test_a_tls_handshake_that_never_starts_is_closed_after_idle_timeout(tm
         writer.close()
 
 
+@pytest.fixture
+def accept_failed() -> Iterator[asyncio.Event]:
+    """Set when the endpoint logs that accept() failed."""
+    failed = asyncio.Event()
+
+    class Watcher(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "cannot accept" in record.getMessage():
+                failed.set()
+
+    watcher = Watcher()
+    listener.log.addHandler(watcher)
+    yield failed
+    listener.log.removeHandler(watcher)
+
+
 async def test_accepting_survives_running_out_of_descriptors_with_one_log_line(
-        caplog: pytest.LogCaptureFixture) -> None:
+        caplog: pytest.LogCaptureFixture, accept_failed: asyncio.Event) -> None:
     endpoint = ChargePointEndpoint("CB-1", accept, max_connections=1000, idle_timeout=60)
     caplog.set_level(logging.INFO)
     async with serving(endpoint) as url:
-        port = port_of(url)
-        with fd_limit(20):
-            # Connected in the kernel's backlog, each costs this side one descriptor; the box can
-            # then accept only a few before accept() fails with EMFILE.
-            callers = []
-            with contextlib.suppress(OSError):
-                for _ in range(20):
-                    callers.append(socket.create_connection(("127.0.0.1", port)))
-            assert len(callers) >= 10
-            while not any("cannot accept" in r.getMessage() for r in caplog.records):
-                await asyncio.sleep(0.01)  # the loop runs the accept loop; polled, not slept for a result
+        callers: list[socket.socket] = []
+        try:
+            with fd_limit(20):
+                # Connected in the kernel's backlog, each costs this side one descriptor; the box
+                # can then accept only a few before accept() fails with EMFILE.
+                with contextlib.suppress(OSError):
+                    for _ in range(20):
+                        callers.append(socket.create_connection(("127.0.0.1", port_of(url))))
+                assert len(callers) >= 10
+                await asyncio.wait_for(accept_failed.wait(), 5)
+        finally:
             for sock in callers:
                 sock.close()
         status, _ = await post(url, REMOTE_START)  # accepting again once descriptors are free
