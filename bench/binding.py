@@ -76,7 +76,9 @@ async def serve_central_system() -> None:
 
     app = web.Application()
     app.router.add_post("/", answer)
-    await _serve(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await _serve(runner, web.TCPSite(runner, "127.0.0.1", 0))
 
 
 async def serve_endpoint() -> None:
@@ -84,13 +86,13 @@ async def serve_endpoint() -> None:
     async def accept(request: Request) -> Confirmation:
         return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
 
-    await _serve(ChargePointEndpoint("CB-BENCH", accept).app)
-
-
-async def _serve(app: web.Application) -> None:
-    runner = web.AppRunner(app, access_log=None)
+    endpoint = ChargePointEndpoint("CB-BENCH", accept)
+    runner = endpoint.runner()  # as the daemon serves it: through its own accept loop
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await _serve(runner, endpoint.site(runner, "127.0.0.1", 0))
+
+
+async def _serve(runner: web.AppRunner, site: web.BaseSite) -> None:
     await site.start()
     print(json.dumps({"port": runner.addresses[0][1]}), flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the parent closes stdin

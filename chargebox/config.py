@@ -88,6 +88,8 @@ class EndpointTransport:
     client_ca_file: Path | None = None
     max_body: int = 1 << 20
     read_timeout: float = 30.0
+    max_connections: int = 64
+    idle_timeout: float = 20.0
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """None where the endpoint serves plain HTTP (allowed only by ``allow_plain_http``)."""
@@ -316,6 +318,10 @@ def _endpoint_transport(c: _Checker, endpoint: dict[str, Any], public_url: str |
                        expected="bytes >= 1024") or 1 << 20,
         read_timeout=c.get(endpoint, p, "read_timeout", float, 30.0, check=lambda v: v > 0,
                            expected="seconds > 0") or 30.0,
+        max_connections=c.get(endpoint, p, "max_connections", int, 64, check=lambda v: 1 <= v <= 1000,
+                              expected="connections 1..1000 (each holds a file descriptor)") or 64,
+        idle_timeout=c.get(endpoint, p, "idle_timeout", float, 20.0, check=lambda v: v > 0,
+                           expected="seconds > 0") or 20.0,
     )
     if transport.cert_file is not None:
         _tls_context(c, f"{p}.cert_file", transport.ssl_context)
@@ -482,7 +488,8 @@ def load(path: Path | str) -> Config:
 
     endpoint = c.table(data, "", "endpoint") or {}
     c.unknown(endpoint, "endpoint", {"host", "port", "path", "public_url", "allow", "allow_plain_http", "cert_file",
-                                     "key_file", "client_ca_file", "max_body", "read_timeout", "public_interface"})
+                                     "key_file", "client_ca_file", "max_body", "read_timeout", "public_interface",
+                                     "max_connections", "idle_timeout"})
     host = c.get(endpoint, "endpoint", "host", str, "0.0.0.0")
     port = c.get(endpoint, "endpoint", "port", int, 8180, check=_port, expected="a port 1..65535")
     ep_path = c.get(endpoint, "endpoint", "path", str, "/", check=lambda v: v.startswith("/"), expected="a path starting with /")

@@ -133,12 +133,12 @@ async def _cancel(task: asyncio.Task[None] | None) -> None:
         await task
 
 
-async def _listen(runner: web.AppRunner, config: Config) -> None:
+async def _listen(endpoint: ChargePointEndpoint, runner: web.BaseRunner, config: Config) -> None:
     """The endpoint listens, or a ConfigError naming the key to change: a port another program holds
     is the installer's to settle, so the unit does not restart into it every 5 s (README, The service)."""
     try:
-        await web.TCPSite(runner, config.listen_host, config.listen_port,
-                          ssl_context=configured.endpoint_ssl(config)).start()
+        await endpoint.site(runner, config.listen_host, config.listen_port,
+                            configured.endpoint_ssl(config)).start()
     except OSError as err:
         key = "endpoint.port" if err.errno in (errno.EADDRINUSE, errno.EACCES) else "endpoint.host"
         # asyncio's bind error repeats the address in strerror; a host name error (gaierror) has
@@ -157,12 +157,12 @@ async def serve(config: Config, notifier: Notifier | None = None, restarter: Res
                                    central_system_url=config.central_system_url),
         "queue": lambda: queue(charge_point),
     })
-    runner = web.AppRunner(endpoint.app, access_log=None)
+    runner = endpoint.runner()
     await runner.setup()
     box: asyncio.Task[None] | None = None
     watchdog: asyncio.Task[None] | None = None
     try:
-        await _listen(runner, config)
+        await _listen(endpoint, runner, config)
         await control.start()
         log.info("chargebox %s serving as %s at %s, Central System %s", chargebox.__version__, config.identity,
                  config.public_url, config.central_system_url)

@@ -28,6 +28,7 @@ def endpoint(config: Config, handler: Handler, replies: CentralSystemClient) -> 
     return ChargePointEndpoint(
         config.identity, handler, path=config.endpoint_path, allow=config.allow, replies=replies,
         max_body=transport.max_body, read_timeout=transport.read_timeout,
+        max_connections=transport.max_connections, idle_timeout=transport.idle_timeout,
         compress_threshold=config.central_system_transport.compress_threshold,
     )
 

@@ -1,12 +1,18 @@
 """The box's Charge Point service endpoint: the Central System's requests in, confirmations out.
 
-Checks in order, each answering a SOAP 1.2 fault with the subcode of section 8.2: the caller's
-address against the allow-list (SecurityError), the body size (HTTP 413, before parsing) and the time
-to receive it (HTTP 408), the envelope (ProtocolError), mandatory header blocks the box does not
-understand (a MustUnderstand fault naming them, SOAP 1.2 Part 1 5.2.3), chargeBoxIdentity compared
-case-insensitively (IdentityMismatch), the body against the schema (ProtocolError); then the
-engine's handler, whose NotSupported or other failures become Receiver faults. ``GET ...?wsdl``
-serves the box's WSDL.
+A connection is vetted as it is accepted (:mod:`.listener`): one from outside the allow-list, or one
+more than ``max_connections``, is closed before anything is read, ``GET ?wsdl`` included. A connection
+without a complete request head for ``idle_timeout`` seconds (new, between requests, or sending its
+headers slowly) is closed.
+
+Then checks in order, each answering a SOAP 1.2 fault with the subcode of section 8.2: the body size
+(HTTP 413, before parsing), the time to receive it (HTTP 408) and its content encoding (ProtocolError),
+the envelope (ProtocolError), mandatory header blocks the box does not understand (a MustUnderstand
+fault naming them, SOAP 1.2 Part 1 5.2.3), chargeBoxIdentity compared case-insensitively
+(IdentityMismatch), the body against the schema and the message model (ProtocolError); then the
+engine's handler, whose NotSupported or other failures become Receiver faults. Any other failure is
+our bug: logged with its cause and answered with a Receiver fault (InternalError), never plain text.
+``GET ...?wsdl`` serves the box's WSDL.
 
 Replies go back on the HTTP response unless the request names a non-anonymous wsa:ReplyTo (or
 wsa:FaultTo for a fault, WS-Addressing 1.0 Core 3.4): then the box answers HTTP 202 with an empty
@@ -19,13 +25,14 @@ never posts to an address given by a stranger.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from chargebox.binding import BindingError
 from chargebox.binding.soap15 import envelope
@@ -33,16 +40,15 @@ from chargebox.binding.soap15.faults import (
     IdentityMismatch,
     InternalError,
     ProtocolError,
-    SecurityError,
     SoapFault,
 )
+from chargebox.binding.soap15.listener import GuardedSite, Network
 from chargebox.binding.soap15.service import Service, charge_point_service
 from chargebox.ocpp.messages import Confirmation, Request
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Request], Awaitable[Confirmation]]
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ReplyChannel(Protocol):
@@ -58,19 +64,24 @@ class ChargePointEndpoint:
 
     ``max_body`` bounds a request body (after decompression); ``read_timeout`` the seconds to receive
     it; responses of ``compress_threshold`` bytes or more go compressed when the caller accepts it.
+    ``allow``, ``max_connections`` and ``idle_timeout`` apply where it is served through :meth:`runner`
+    and :meth:`site`.
     Without ``replies`` a request with a non-anonymous wsa:ReplyTo is refused (ProtocolError).
     """
 
     def __init__(
         self, identity: str, handler: Handler, *, path: str = "/", max_body: int = 1 << 20,
         read_timeout: float = 30.0, compress_threshold: int = 1024, allow: Sequence[Network] = (),
-        replies: ReplyChannel | None = None, service: Service | None = None,
+        max_connections: int = 64, idle_timeout: float = 20.0, replies: ReplyChannel | None = None,
+        service: Service | None = None,
     ) -> None:
         self.identity = identity
         self.path = path
         self._handler = handler
         self._allow = tuple(allow)
         self._read_timeout = read_timeout
+        self._max_connections = max_connections
+        self._idle_timeout = idle_timeout
         self._compress_threshold = compress_threshold
         self._replies = replies
         self._pending: set[asyncio.Task[None]] = set()
@@ -86,18 +97,20 @@ class ChargePointEndpoint:
             return web.Response(body=self._wsdl, content_type="text/xml", charset="utf-8")
         raise web.HTTPMethodNotAllowed("GET", ["POST"])
 
-    def _allowed(self, remote: str | None) -> bool:
-        if not self._allow:
-            return True
-        try:
-            address = ipaddress.ip_address(remote or "")
-        except ValueError:
-            return False
-        return any(address in network for network in self._allow)
+    def runner(self) -> web.AppRunner:
+        """A runner of the app that closes a connection without a complete request head for
+        ``idle_timeout`` seconds: aiohttp (3.14.4 on) runs its keep-alive timer from a connection's
+        start and closes the connection when it fires while the next request's head is incomplete."""
+        return web.AppRunner(self.app, access_log=None, keepalive_timeout=self._idle_timeout)
+
+    def site(self, runner: web.BaseRunner, host: str | None, port: int,
+             ssl_context: ssl.SSLContext | None = None) -> GuardedSite:
+        """Where ``runner`` (from :meth:`runner`) listens: strangers and connections over the cap are
+        closed as they are accepted; a TLS handshake gets ``idle_timeout`` seconds too."""
+        return GuardedSite(runner, host, port, ssl_context=ssl_context, allow=self._allow,
+                           max_connections=self._max_connections, handshake_timeout=self._idle_timeout)
 
     async def _read(self, request: web.Request) -> bytes:
-        if not self._allowed(request.remote):
-            raise SecurityError(f"address {request.remote} may not call this charge box")
         try:
             async with asyncio.timeout(self._read_timeout):
                 data = await request.read()
@@ -105,7 +118,12 @@ class ChargePointEndpoint:
             raise web.HTTPRequestTimeout(text="request body not received in time") from None
         except web.HTTPRequestEntityTooLarge:
             raise
-        except (HttpProcessingError, ValueError, OSError) as err:  # a bad gzip/deflate body
+        except RequestPayloadError as err:  # a body that claims gzip or deflate and is not
+            # Done with it: else aiohttp reads it again after the answer and logs a traceback for each.
+            request.content.feed_eof()
+            encoding = request.headers.get("Content-Encoding", "")
+            raise ProtocolError(f"request body not readable (Content-Encoding {encoding!r}?)") from err
+        except (HttpProcessingError, ValueError, OSError) as err:
             raise ProtocolError(f"cannot decode request body: {err}") from err
         if request.content_type != envelope.CONTENT_TYPE:
             raise ProtocolError(f"Content-Type {request.content_type!r}; SOAP 1.2 needs {envelope.CONTENT_TYPE}")
@@ -126,8 +144,15 @@ class ChargePointEndpoint:
             status, destination = 200, destinations[0]
             reply = envelope.build(self._reply_headers(received, action, destination), self._service.namespace,
                                    confirmation_xml)
-        except SoapFault as fault:
-            log.warning("answering %s with fault %s", received.action or "request", fault)
+        except web.HTTPException:
+            raise  # 408 and 413 from _read
+        except Exception as err:
+            if isinstance(err, SoapFault):
+                fault = err
+                log.warning("answering %s with fault %s", received.action or "request", fault)
+            else:  # our bug, not the caller's: its cause in the log, a Receiver fault on the wire
+                log.exception("answering %s with InternalError", received.action or "request")
+                fault = InternalError(f"{type(err).__name__} in the charge box")
             # SOAP 1.2 Part 2 7.5.2.2: 400 for a Sender fault, 500 for the others (Receiver, MustUnderstand).
             status, destination, action = 400 if fault.code == "Sender" else 500, destinations[1], "/Fault"
             reply = envelope.build(self._reply_headers(received, action, destination), self._service.namespace,
@@ -141,6 +166,8 @@ class ChargePointEndpoint:
         )
         if len(reply) >= self._compress_threshold:
             response.enable_compression()  # only if the caller's Accept-Encoding has gzip or deflate
+        if request.content.exception() is not None:
+            response.force_close()  # the body could not be read: where the next request starts is unknown
         return response
 
     def _check_identity(self, headers: envelope.Addressing) -> None:

@@ -102,7 +102,14 @@ class Service:
         self.validate(element)
         _, cls = found
         parsed: Any = self._types.get_element(element.tag).parse(element, self._types)
-        return codec.from_wire(parsed, cls)
+        try:
+            return codec.from_wire(parsed, cls)
+        except TypeError as err:
+            # The schema lets a required string be empty (<idTag></idTag>), zeep reads it as absent,
+            # and the message cannot be built without it: the caller's error, not ours (issue 14, item 8).
+            empty = sorted({etree.QName(e).localname for e in element.iter() if len(e) == 0 and not e.text})
+            raise ProtocolError(f"{etree.QName(element).localname}: a required element is empty "
+                                f"({', '.join(empty) or err})") from err
 
     def validate(self, element: etree._Element, error: type[Exception] = ProtocolError) -> None:
         if not self._schema.validate(element):

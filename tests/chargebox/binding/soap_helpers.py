@@ -15,6 +15,7 @@ from lxml import etree
 from ocpp_samples import T0
 
 from chargebox.binding.soap15 import envelope
+from chargebox.binding.soap15.server import ChargePointEndpoint
 from chargebox.binding.soap15.service import CP_NAMESPACE, CS_NAMESPACE, central_system_service, schema_of
 from chargebox.ocpp.messages import HeartbeatConfirmation
 
@@ -40,11 +41,17 @@ REMOTE_START = request_xml(REMOTE_START_BODY)
 
 
 @contextlib.asynccontextmanager
-async def serving(app: web.Application, ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[str]:
-    """``app`` on a free loopback port; yields its base URL."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
+async def serving(served: web.Application | ChargePointEndpoint, ssl_context: ssl.SSLContext | None = None,
+                  ) -> AsyncIterator[str]:
+    """An app, or the box's endpoint as the daemon serves it, on a free loopback port; yields its base URL."""
+    if isinstance(served, ChargePointEndpoint):
+        runner: web.AppRunner = served.runner()
+        await runner.setup()
+        site: web.BaseSite = served.site(runner, "127.0.0.1", 0, ssl_context)
+    else:
+        runner = web.AppRunner(served, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     await site.start()
     scheme = "https" if ssl_context else "http"
     try:

@@ -68,7 +68,7 @@ async def box() -> AsyncIterator[Box]:
         mailbox.url = mailbox_url
         client = CentralSystemClient(mailbox_url, "CB-1", lambda: None, allow_plain_http=True)
         try:
-            async with serving(ChargePointEndpoint("CB-1", handler, replies=client).app) as url:
+            async with serving(ChargePointEndpoint("CB-1", handler, replies=client)) as url:
                 yield Box(url, mailbox, client)
         finally:
             await client.close()
@@ -133,7 +133,7 @@ async def test_a_stranger_s_reply_to_is_ignored_and_the_fault_answered_inline(bo
 async def test_a_plain_http_reply_to_is_refused_where_plain_http_is_not_allowed(box: Box) -> None:
     client = CentralSystemClient("https://cs.example/", "CB-1", lambda: None)
     try:
-        async with serving(ChargePointEndpoint("CB-1", handler, replies=client).app) as url:
+        async with serving(ChargePointEndpoint("CB-1", handler, replies=client)) as url:
             status, body = await post(url, request_xml(REMOTE_START_BODY, headers=reference("ReplyTo", box.mailbox.url)))
     finally:
         await client.close()
@@ -150,7 +150,7 @@ async def test_a_reply_to_that_is_not_an_http_url_is_a_protocol_error(box: Box, 
 
 
 async def test_an_endpoint_without_a_reply_channel_refuses_a_reply_to() -> None:
-    async with serving(ChargePointEndpoint("CB-1", handler).app) as url:
+    async with serving(ChargePointEndpoint("CB-1", handler)) as url:
         status, body = await post(url, request_xml(REMOTE_START_BODY, headers=reference("ReplyTo", "http://cs/")))
     assert (status, fault_of(body)) == (400, ("Sender", "ProtocolError"))
 

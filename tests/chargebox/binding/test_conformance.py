@@ -90,7 +90,7 @@ async def test_the_box_reads_each_request_and_sends_each_confirmation(name: str,
     body = cp.render(REQUESTS[name], name)
     assert_official(official, body)
     request = envelope.build(headers, CP_NAMESPACE, body)
-    async with serving(ChargePointEndpoint("CB-1", handler).app) as url:
+    async with serving(ChargePointEndpoint("CB-1", handler)) as url:
         status, answer = await post(url, request)
     assert status == 200, answer
     assert handled == [REQUESTS[name]]

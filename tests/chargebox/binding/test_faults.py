@@ -41,7 +41,7 @@ async def handler(request: Request) -> Confirmation:
 
 @pytest.fixture
 async def box() -> AsyncIterator[str]:
-    async with serving(ChargePointEndpoint("CB-1", handler).app) as url:
+    async with serving(ChargePointEndpoint("CB-1", handler)) as url:
         yield url
 
 
@@ -177,17 +177,11 @@ async def test_the_identity_and_its_header_name_compare_case_insensitively(box: 
     assert status == 200
 
 
-# -- Sender/SecurityError ------------------------------------------------------------------------
-
-async def test_a_caller_outside_the_allow_list() -> None:
-    endpoint = ChargePointEndpoint("CB-1", handler, allow=[ipaddress.ip_network("10.0.0.0/8")])
-    async with serving(endpoint.app) as url:
-        await assert_fault(url, REMOTE_START, (SENDER, "SecurityError"))
-
+# -- The allow-list (a caller outside it is closed as it connects: test_connections.py) ------------
 
 async def test_a_caller_inside_the_allow_list() -> None:
     endpoint = ChargePointEndpoint("CB-1", handler, allow=[ipaddress.ip_network("127.0.0.0/8")])
-    async with serving(endpoint.app) as url:
+    async with serving(endpoint) as url:
         status, _ = await post(url, REMOTE_START)
     assert status == 200
 
@@ -218,7 +212,7 @@ async def test_an_oversized_body_is_refused_before_it_is_parsed() -> None:
         parsed.append(request)
         return await handler(request)
 
-    async with serving(ChargePointEndpoint("CB-1", recording, max_body=4096).app) as url:
+    async with serving(ChargePointEndpoint("CB-1", recording, max_body=4096)) as url:
         padded = REMOTE_START.replace(b"<s:Body>", b"<s:Body>" + b" " * 5000)
         status, _ = await post(url, padded)
         assert status == 413

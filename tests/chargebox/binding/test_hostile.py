@@ -95,7 +95,7 @@ BODIES = st.one_of(
 
 @pytest.fixture
 async def box() -> AsyncIterator[str]:
-    async with serving(ChargePointEndpoint("CB-1", handler, max_body=MAX_BODY, read_timeout=5).app) as url:
+    async with serving(ChargePointEndpoint("CB-1", handler, max_body=MAX_BODY, read_timeout=5)) as url:
         yield url
 
 

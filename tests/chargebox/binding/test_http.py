@@ -43,7 +43,7 @@ async def accept(request: Request) -> Confirmation:
 
 @pytest.mark.parametrize("encoding", sorted(ENCODERS))
 async def test_the_endpoint_accepts_compressed_requests(encoding: str) -> None:
-    async with serving(ChargePointEndpoint("CB-1", accept).app) as url:
+    async with serving(ChargePointEndpoint("CB-1", accept)) as url:
         status, body = await post(url, ENCODERS[encoding](REMOTE_START),
                                   headers={"Content-Encoding": encoding.split()[-1]})
     assert status == 200, body
@@ -57,7 +57,7 @@ async def test_the_endpoint_compresses_answers_the_caller_accepts(
     accept_encoding: str, threshold: int, expected: str | None,
 ) -> None:
     endpoint = ChargePointEndpoint("CB-1", accept, compress_threshold=threshold)
-    async with serving(endpoint.app) as url, aiohttp.ClientSession(auto_decompress=False) as session:
+    async with serving(endpoint) as url, aiohttp.ClientSession(auto_decompress=False) as session:
         async with session.post(url, data=REMOTE_START, headers={
             "Content-Type": envelope.CONTENT_TYPE, "Accept-Encoding": accept_encoding,
         }) as response:
@@ -144,7 +144,7 @@ async def test_a_central_system_that_does_not_answer_in_time_is_unreachable() ->
 
 
 async def test_the_endpoint_gives_up_on_a_body_that_never_arrives() -> None:
-    async with serving(ChargePointEndpoint("CB-1", accept, read_timeout=0.2).app) as url:
+    async with serving(ChargePointEndpoint("CB-1", accept, read_timeout=0.2)) as url:
         port = int(url.rsplit(":", 1)[1].strip("/"))
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"POST / HTTP/1.1\r\nHost: box\r\nContent-Type: application/soap+xml\r\n"

@@ -69,7 +69,7 @@ async def box() -> AsyncIterator[Box]:
         handled.append(request)
         return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
 
-    async with serving(ChargePointEndpoint("CB-1", handler).app) as url:
+    async with serving(ChargePointEndpoint("CB-1", handler)) as url:
         yield Box(url, handled)
 
 

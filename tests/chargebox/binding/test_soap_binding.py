@@ -38,7 +38,7 @@ async def accept(request: Request) -> Confirmation:
 # -- the endpoint ----------------------------------------------------------------------------------
 
 async def test_a_valid_request_is_answered_with_its_confirmation() -> None:
-    async with serving(ChargePointEndpoint("CB-1", accept).app) as url:
+    async with serving(ChargePointEndpoint("CB-1", accept)) as url:
         status, body = await post(url, REMOTE_START)
     assert status == 200
     answer = envelope.parse(body, CP_NAMESPACE)
@@ -47,7 +47,7 @@ async def test_a_valid_request_is_answered_with_its_confirmation() -> None:
 
 
 async def test_the_box_serves_its_wsdl_and_only_that_on_get() -> None:
-    async with serving(ChargePointEndpoint("CB-1", accept).app) as url, aiohttp.ClientSession() as session:
+    async with serving(ChargePointEndpoint("CB-1", accept)) as url, aiohttp.ClientSession() as session:
         async with session.get(url + "?wsdl") as response:
             assert response.status == 200
             wsdl = etree.fromstring(await response.read())

@@ -113,7 +113,7 @@ async def accept(request: Request) -> Confirmation:
 
 
 async def call_box(pki: Pki, server: ssl.SSLContext, client: Issued | None) -> tuple[int, bytes]:
-    async with serving(ChargePointEndpoint("CB-1", accept).app, server) as url, aiohttp.ClientSession() as session:
+    async with serving(ChargePointEndpoint("CB-1", accept), server) as url, aiohttp.ClientSession() as session:
         async with session.post(url, data=REMOTE_START, ssl=caller(pki, client),
                                 headers={"Content-Type": envelope.CONTENT_TYPE}) as response:
             return response.status, await response.read()
@@ -141,7 +141,7 @@ async def test_the_endpoint_refuses_a_caller_without_a_client_certificate_from_i
 
 async def test_the_endpoint_refuses_plain_http_when_it_serves_https(pki: Pki) -> None:
     server = tls.server_context(pki.box_server.cert, pki.box_server.key)
-    async with serving(ChargePointEndpoint("CB-1", accept).app, server) as url:
+    async with serving(ChargePointEndpoint("CB-1", accept), server) as url:
         with pytest.raises(aiohttp.ClientError):
             await post(url.replace("https:", "http:"), REMOTE_START)
 

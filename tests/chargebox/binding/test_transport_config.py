@@ -54,6 +54,12 @@ def test_plain_http_where_allowed_takes_the_defaults(tmp_path: Path) -> None:
     assert config.endpoint_transport.ssl_context() is None
 
 
+def test_the_connection_limits_are_read(tmp_path: Path) -> None:
+    box = PLAIN_BOX + "\nallow_plain_http = true\nmax_connections = 8\nidle_timeout = 2.5"
+    config = load(write(tmp_path, PLAIN_CS + "\nallow_plain_http = true", box))
+    assert config.endpoint_transport == EndpointTransport(allow_plain_http=True, max_connections=8, idle_timeout=2.5)
+
+
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(tmp_path_factory.mktemp("pki"))
@@ -79,6 +85,12 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     ('url = "https://cs/"', 'cert_file = "box.pem"\nkey_file = "box.key"\nread_timeout = -1',
      "endpoint.read_timeout", "seconds > 0"),
     ('url = "https://cs/"', 'cert_file = "box.pem"\nkey_file = "box.key"\ntls = true', "endpoint.tls", "unknown key"),
+    ('url = "https://cs/"', 'cert_file = "box.pem"\nkey_file = "box.key"\nmax_connections = 0',
+     "endpoint.max_connections", "connections 1..1000"),
+    ('url = "https://cs/"', 'cert_file = "box.pem"\nkey_file = "box.key"\nmax_connections = 5000',
+     "endpoint.max_connections", "each holds a file descriptor"),
+    ('url = "https://cs/"', 'cert_file = "box.pem"\nkey_file = "box.key"\nidle_timeout = 0',
+     "endpoint.idle_timeout", "seconds > 0"),
 ])
 def test_bad_binding_keys_are_named_with_what_was_expected(
     tmp_path: Path, pki: Pki, central_system: str, endpoint: str, key: str, expected: str,
@@ -109,7 +121,7 @@ async def test_a_tls_config_secures_both_directions_end_to_end(tmp_path: Path, p
             with pytest.raises(CentralSystemUnreachable):
                 await refused.call(HeartbeatRequest())
             assert len(received) == 1
-            async with serving(configured.endpoint(config, accept, client).app, configured.endpoint_ssl(config)) \
+            async with serving(configured.endpoint(config, accept, client), configured.endpoint_ssl(config)) \
                     as box_url, aiohttp.ClientSession() as session:
                 headers = {"Content-Type": envelope.CONTENT_TYPE}
                 async with session.post(box_url, data=REMOTE_START, ssl=caller(pki, pki.cs_client),
