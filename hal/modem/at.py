@@ -156,6 +156,9 @@ class AtModem(Modem):
         #: Message headers in a listing that could not be read (left in storage), for diagnostics.
         self.garbled_messages = 0
 
+    def __str__(self) -> str:
+        return f"{self.name} on {self.port}"
+
     @property
     def is_open(self) -> bool:
         return self._channel.is_open
