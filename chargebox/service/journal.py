@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from chargebox.logfields import set_id_tag_masking
+from chargebox.maintenance.location import mask_url
 
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
 IDENTIFIER = "chargebox"
@@ -98,7 +99,7 @@ class JournalHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            message = self.format(record)
+            message = mask_url(self.format(record))  # a URL's password never reaches a log, wherever it came from
             fields: Entry = {
                 "MESSAGE": message,
                 "PRIORITY": str(_PRIORITY.get(record.levelno, 6)),
@@ -129,7 +130,7 @@ class TerminalFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        line = mask_url(super().format(record))  # a URL's password never reaches a log, wherever it came from
         extra = extra_fields(record)
         if not extra:
             return line

@@ -218,3 +218,12 @@ def test_the_real_python_systemd_send_delivers_our_fields_to_journald() -> None:
     assert (entry["CODE_FILE"], entry["CODE_LINE"], entry["CODE_FUNC"]) == ("/x/engine.py", "7", "begin")
     assert (entry["CONNECTOR"], entry["TRANSACTION"], entry["LOCAL_TX"], entry["ID_TAG"], entry["ACTION"]) == (
         "1", "42", "3", "…E680", "StartTransaction")
+
+
+def test_a_url_password_never_reaches_the_log_whoever_logged_it() -> None:
+    """A safety net under every log call: a reply address or a Central System URL with credentials."""
+    leaky = record("reply to http://cs:pw-0123@cs.example/ocpp not delivered")
+    sent: list[Entry] = []
+    JournalHandler(sent.append).emit(leaky)
+    assert sent[0]["MESSAGE"] == "reply to http://cs:***@cs.example/ocpp not delivered"
+    assert TerminalFormatter().format(leaky).endswith("reply to http://cs:***@cs.example/ocpp not delivered")
