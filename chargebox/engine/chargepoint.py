@@ -525,7 +525,8 @@ class ChargePoint:
                     return
         free = self.free_port(id_tag=id_tag)
         if free is None:
-            log.info("card %s presented, but no connector is free", mask_id_tag(id_tag), extra=fields(id_tag=id_tag))
+            log.info("card %s presented, but no connector is free", mask_id_tag(id_tag),
+                     extra=fields(id_tag=id_tag))
             return
         if decision is None:
             decision = await self.authorizer.authorize(id_tag, self._ask())
@@ -533,12 +534,12 @@ class ChargePoint:
                                          "source": decision.source.value})
         # One line per decision, whoever made it; ACTION only when it was the Central System's (Authorize).
         asked = "Authorize" if decision.source is Source.CENTRAL_SYSTEM else None
+        where = fields(connector=free.machine.number, id_tag=id_tag, action=asked)
         if not decision.accepted:
             log.info("card %s not authorized (%s, %s)", mask_id_tag(id_tag), decision.info.status.value,
-                     decision.source.value, extra=fields(connector=free.machine.number, id_tag=id_tag, action=asked))
+                     decision.source.value, extra=where)
             return
-        log.info("card %s authorized (%s)", mask_id_tag(id_tag), decision.source.value,
-                 extra=fields(connector=free.machine.number, id_tag=id_tag, action=asked))
+        log.info("card %s authorized (%s)", mask_id_tag(id_tag), decision.source.value, extra=where)
         await self.authorize(free, id_tag, decision.info.parent_id_tag)
 
     def add_handlers(self, handlers: object) -> None:
@@ -692,8 +693,8 @@ class ChargePoint:
         port.local_tx = None
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": False})
         log.info("transaction %s stopped: reason %s, meterStop %s Wh", local_tx, effect.reason, meter_stop,
-                 extra=fields(connector=port.machine.number, transaction=entry.transaction_id, local_tx=local_tx,
-                              id_tag=effect.id_tag or entry.id_tag))
+                 extra=fields(connector=port.machine.number, transaction=entry.transaction_id,
+                              local_tx=local_tx, id_tag=effect.id_tag or entry.id_tag))
         lock = port.hardware.lock
         if lock is not None and lock.locked:
             try:
@@ -827,7 +828,8 @@ class ChargePoint:
         for port in self.ports.values():
             if port.local_tx == local_tx:
                 log.warning("transaction %s deauthorized (%s)", local_tx, info.status.value,
-                            extra=fields(connector=port.machine.number, local_tx=local_tx, action="StartTransaction"))
+                            extra=fields(connector=port.machine.number, local_tx=local_tx,
+                                         action="StartTransaction"))
                 stop = self.config.flag("StopTransactionOnInvalidId")
                 async with port.lock:
                     await self._apply(port, port.machine.on_deauthorized(stop))

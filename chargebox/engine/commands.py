@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from hal.errors import HalError
 
 from chargebox.engine.reservations import admission
-from chargebox.logfields import fields, mask_id_tag
 from chargebox.engine.routing import handles
+from chargebox.logfields import fields, mask_id_tag
 from chargebox.ocpp.datatypes import KeyValue
 from chargebox.ocpp.enums import ClearCacheStatus, RemoteStartStopStatus, UnlockStatus, UpdateStatus, UpdateType
 from chargebox.ocpp.messages import (
@@ -65,7 +65,8 @@ class Commands:
                                   action="RemoteStartTransaction"))
             return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
         log.info("remote start for %s authorized", mask_id_tag(request.id_tag),
-                 extra=fields(connector=port.machine.number, id_tag=request.id_tag, action="RemoteStartTransaction"))
+                 extra=fields(connector=port.machine.number, id_tag=request.id_tag,
+                              action="RemoteStartTransaction"))
         self.cp.spawn(self.cp.authorize(port, request.id_tag, parent))
         return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
 

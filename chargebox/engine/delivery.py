@@ -86,15 +86,16 @@ class Courier:
             self._log_delivered(queued, request, confirmation)
 
     def _log_delivered(self, queued: Queued, request: Request, confirmation: Confirmation) -> None:
-        """A session's steps at the Central System, one line each: the transactionId it gave, the stop it took."""
+        """A session's steps at the Central System, one line each: the transactionId it gave, the stop
+        it took."""
         if queued.local_tx is None or not isinstance(request, (StartTransactionRequest, StopTransactionRequest)):
             return
         entry = self.store.journal.get(queued.local_tx)
-        where = fields(connector=entry.connector_id, transaction=entry.transaction_id, local_tx=entry.local_id,
-                       id_tag=entry.id_tag, action=request.action())
+        where = fields(connector=entry.connector_id, transaction=entry.transaction_id,
+                       local_tx=entry.local_id, id_tag=entry.id_tag, action=request.action())
         if isinstance(confirmation, StartTransactionConfirmation):
-            log.info("StartTransaction confirmed: transactionId %s, idTag %s", confirmation.transaction_id,
-                     confirmation.id_tag_info.status.value, extra=where)
+            log.info("StartTransaction confirmed: transactionId %s, idTagInfo %s",
+                     confirmation.transaction_id, confirmation.id_tag_info.status.value, extra=where)
         elif isinstance(request, StopTransactionRequest):
             log.info("StopTransaction confirmed: transactionId %s, meterStop %s Wh", request.transaction_id,
                      request.meter_stop, extra=where)

@@ -192,8 +192,9 @@ async def admission(cp: ChargePoint, port: Port, id_tag: str) -> tuple[bool, str
         try:
             conf = await cp.send(AuthorizeRequest(id_tag=id_tag))
         except BindingError as err:
-            log.info("cannot learn the group of %s for reservation %s: %s", mask_id_tag(id_tag), held.reservation_id,
-                     err, extra=fields(connector=port.machine.number, id_tag=id_tag, action="Authorize"))
+            log.info("cannot learn the group of %s for reservation %s: %s", mask_id_tag(id_tag),
+                     held.reservation_id, err,
+                     extra=fields(connector=port.machine.number, id_tag=id_tag, action="Authorize"))
             return False, None
         assert isinstance(conf, AuthorizeConfirmation)
         cp.authorizer.remember(id_tag, conf.id_tag_info)

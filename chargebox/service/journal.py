@@ -99,7 +99,8 @@ class JournalHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            message = mask_url(self.format(record))  # a URL's password never reaches a log, wherever it came from
+            # A URL's password never reaches a log, whoever logged it (a safety net under every call).
+            message = mask_url(self.format(record))
             fields: Entry = {
                 "MESSAGE": message,
                 "PRIORITY": str(_PRIORITY.get(record.levelno, 6)),
@@ -130,7 +131,7 @@ class TerminalFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = mask_url(super().format(record))  # a URL's password never reaches a log, wherever it came from
+        line = mask_url(super().format(record))  # as in JournalHandler.emit
         extra = extra_fields(record)
         if not extra:
             return line

@@ -68,7 +68,7 @@ def test_each_session_step_is_one_info_line_with_its_fields(site: SimulatedSite)
     meter_start, meter_stop = start["payload"]["meterStart"], stop["payload"]["meterStop"]
     assert the_line(site, rf"transaction 1 started: meterStart {meter_start} Wh") == (
         "INFO", {"connector": "1", "local_tx": "1", **tag})
-    assert the_line(site, r"StartTransaction confirmed: transactionId 1, idTag Accepted") == (
+    assert the_line(site, r"StartTransaction confirmed: transactionId 1, idTagInfo Accepted") == (
         "INFO", {"connector": "1", "transaction": "1", "local_tx": "1", **tag, "action": "StartTransaction"})
     assert the_line(site, rf"transaction 1 stopped: reason Local, meterStop {meter_stop} Wh") == (
         "INFO", {"connector": "1", "transaction": "1", "local_tx": "1", **tag})
