@@ -34,7 +34,7 @@ from hal.rfid.base import CardReader
 from chargebox.binding import BindingError, CallFailed, CentralSystemUnreachable
 from chargebox.binding.soap15.faults import NotSupported
 from chargebox.clock import Clock, nap
-from chargebox.engine.authorization import Authorizer
+from chargebox.engine.authorization import Authorizer, Source
 from chargebox.engine.commands import Commands
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.connector import (
@@ -50,6 +50,7 @@ from chargebox.engine.connector import (
 from chargebox.engine.delivery import Courier
 from chargebox.engine.metering import meter_value, next_aligned, whole_wh
 from chargebox.engine.routing import routes
+from chargebox.logfields import fields, mask_id_tag
 from chargebox.ocpp.datatypes import IdTagInfo, MeterValue, TransactionData
 from chargebox.ocpp.enums import (
     AuthorizationStatus,
@@ -524,15 +525,21 @@ class ChargePoint:
                     return
         free = self.free_port(id_tag=id_tag)
         if free is None:
-            log.info("card presented, but no connector is free")
+            log.info("card %s presented, but no connector is free", mask_id_tag(id_tag),
+                     extra=fields(id_tag=id_tag))
             return
         if decision is None:
             decision = await self.authorizer.authorize(id_tag, self._ask())
         self._on_event("authorization", {"id_tag": id_tag, "status": decision.info.status.value,
                                          "source": decision.source.value})
+        # One line per decision, whoever made it; ACTION only when it was the Central System's (Authorize).
+        asked = "Authorize" if decision.source is Source.CENTRAL_SYSTEM else None
+        where = fields(connector=free.machine.number, id_tag=id_tag, action=asked)
         if not decision.accepted:
-            log.info("card %s not authorized (%s, %s)", id_tag, decision.info.status.value, decision.source.value)
+            log.info("card %s not authorized (%s, %s)", mask_id_tag(id_tag), decision.info.status.value,
+                     decision.source.value, extra=where)
             return
+        log.info("card %s authorized (%s)", mask_id_tag(id_tag), decision.source.value, extra=where)
         await self.authorize(free, id_tag, decision.info.parent_id_tag)
 
     def add_handlers(self, handlers: object) -> None:
@@ -661,6 +668,9 @@ class ChargePoint:
         port.local_tx = entry.local_id
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": entry.local_id,
                                        "begin": True})
+        log.info("transaction %s started: meterStart %s Wh%s", entry.local_id, meter_start,
+                 f", reservation {effect.reservation_id}" if effect.reservation_id is not None else "",
+                 extra=fields(connector=port.machine.number, local_tx=entry.local_id, id_tag=effect.id_tag))
         self.courier.wake()
         port.recorder = asyncio.create_task(self._record_loop(port, entry.local_id))
 
@@ -682,6 +692,9 @@ class ChargePoint:
             self._finish(local_tx, meter_stop, self.clock.now(), effect.reason, effect.id_tag)
         port.local_tx = None
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": False})
+        log.info("transaction %s stopped: reason %s, meterStop %s Wh", local_tx, effect.reason, meter_stop,
+                 extra=fields(connector=port.machine.number, transaction=entry.transaction_id,
+                              local_tx=local_tx, id_tag=effect.id_tag or entry.id_tag))
         lock = port.hardware.lock
         if lock is not None and lock.locked:
             try:
@@ -722,7 +735,9 @@ class ChargePoint:
             with atomic(self.store.db):
                 self._finish(entry.local_id, meter_stop, when, "PowerLoss", None)
             log.warning("transaction %s on connector %s was cut off; stopped at %s with %s Wh",
-                        entry.local_id, entry.connector_id, when.isoformat(), meter_stop)
+                        entry.local_id, entry.connector_id, when.isoformat(), meter_stop,
+                        extra=fields(connector=entry.connector_id, transaction=entry.transaction_id,
+                                     local_tx=entry.local_id, id_tag=entry.id_tag))
 
     async def _record_loop(self, port: Port, local_tx: int) -> None:
         """While a transaction runs: its register and sign of life to the journal every
@@ -812,7 +827,9 @@ class ChargePoint:
         """The Central System did not accept a started transaction (1.6 3.5.4)."""
         for port in self.ports.values():
             if port.local_tx == local_tx:
-                log.warning("transaction %s deauthorized (%s)", local_tx, info.status.value)
+                log.warning("transaction %s deauthorized (%s)", local_tx, info.status.value,
+                            extra=fields(connector=port.machine.number, local_tx=local_tx,
+                                         action="StartTransaction"))
                 stop = self.config.flag("StopTransactionOnInvalidId")
                 async with port.lock:
                     await self._apply(port, port.machine.on_deauthorized(stop))

@@ -15,6 +15,7 @@ from hal.errors import HalError
 
 from chargebox.engine.reservations import admission
 from chargebox.engine.routing import handles
+from chargebox.logfields import fields, mask_id_tag
 from chargebox.ocpp.datatypes import KeyValue
 from chargebox.ocpp.enums import ClearCacheStatus, RemoteStartStopStatus, UnlockStatus, UpdateStatus, UpdateType
 from chargebox.ocpp.messages import (
@@ -59,7 +60,13 @@ class Commands:
         port = self.cp.free_port(request.connector_id, request.id_tag)
         admitted, parent = await admission(self.cp, port, request.id_tag) if port else (False, None)
         if port is None or not admitted:
+            log.info("remote start for %s rejected", mask_id_tag(request.id_tag),
+                     extra=fields(connector=request.connector_id, id_tag=request.id_tag,
+                                  action="RemoteStartTransaction"))
             return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
+        log.info("remote start for %s authorized", mask_id_tag(request.id_tag),
+                 extra=fields(connector=port.machine.number, id_tag=request.id_tag,
+                              action="RemoteStartTransaction"))
         self.cp.spawn(self.cp.authorize(port, request.id_tag, parent))
         return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
 
@@ -68,7 +75,12 @@ class Commands:
         """5.10: stop the transaction with that id, as if stopped locally; Rejected when unknown."""
         port = self.cp.port_of_transaction(request.transaction_id)
         if port is None:
+            log.info("remote stop of transaction %s rejected: not running here", request.transaction_id,
+                     extra=fields(transaction=request.transaction_id, action="RemoteStopTransaction"))
             return RemoteStopTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
+        log.info("remote stop of transaction %s accepted", request.transaction_id,
+                 extra=fields(connector=port.machine.number, transaction=request.transaction_id,
+                              local_tx=port.local_tx, action="RemoteStopTransaction"))
         self.cp.spawn(self.cp.stop(port, "Remote", None))
         return RemoteStopTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
 

@@ -23,9 +23,11 @@ from collections.abc import Awaitable, Callable
 from chargebox.binding import CallFailed, CentralSystemUnreachable
 from chargebox.clock import nap
 from chargebox.engine.configuration import Configuration
+from chargebox.logfields import fields
 from chargebox.ocpp.messages import (
     Confirmation,
     Request,
+    StartTransactionConfirmation,
     StartTransactionRequest,
     StopTransactionRequest,
 )
@@ -81,6 +83,22 @@ class Courier:
             with atomic(self.store.db):
                 self._acknowledged(queued, confirmation)
                 outbox.remove(queued.seq)
+            self._log_delivered(queued, request, confirmation)
+
+    def _log_delivered(self, queued: Queued, request: Request, confirmation: Confirmation) -> None:
+        """A session's steps at the Central System, one line each: the transactionId it gave, the stop
+        it took."""
+        if queued.local_tx is None or not isinstance(request, (StartTransactionRequest, StopTransactionRequest)):
+            return
+        entry = self.store.journal.get(queued.local_tx)
+        where = fields(connector=entry.connector_id, transaction=entry.transaction_id,
+                       local_tx=entry.local_id, id_tag=entry.id_tag, action=request.action())
+        if isinstance(confirmation, StartTransactionConfirmation):
+            log.info("StartTransaction confirmed: transactionId %s, idTagInfo %s",
+                     confirmation.transaction_id, confirmation.id_tag_info.status.value, extra=where)
+        elif isinstance(request, StopTransactionRequest):
+            log.info("StopTransaction confirmed: transactionId %s, meterStop %s Wh", request.transaction_id,
+                     request.meter_stop, extra=where)
 
     def _as_sent(self, queued: Queued) -> Request | None:
         """The message with what the journal now knows; None when its transaction has no id."""

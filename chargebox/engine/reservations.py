@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from chargebox.binding import BindingError
 from chargebox.engine.connector import Reservation
 from chargebox.engine.routing import handles
+from chargebox.logfields import fields, mask_id_tag
 from chargebox.ocpp.enums import CancelReservationStatus, ReservationStatus
 from chargebox.ocpp.messages import (
     AuthorizeConfirmation,
@@ -191,7 +192,9 @@ async def admission(cp: ChargePoint, port: Port, id_tag: str) -> tuple[bool, str
         try:
             conf = await cp.send(AuthorizeRequest(id_tag=id_tag))
         except BindingError as err:
-            log.info("cannot learn the group of %s for reservation %s: %s", id_tag, held.reservation_id, err)
+            log.info("cannot learn the group of %s for reservation %s: %s", mask_id_tag(id_tag),
+                     held.reservation_id, err,
+                     extra=fields(connector=port.machine.number, id_tag=id_tag, action="Authorize"))
             return False, None
         assert isinstance(conf, AuthorizeConfirmation)
         cp.authorizer.remember(id_tag, conf.id_tag_info)

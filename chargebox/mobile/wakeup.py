@@ -86,7 +86,8 @@ class MobileLink:
             box_fault = Fault(ChargePointErrorCode.OTHER_ERROR, "modem not answering", vendor_error_code="Modem")
         else:
             return
-        if fault.active:
+        if fault.active and fault.kind is FaultKind.WEAK_SIGNAL:
+            # A lost modem is logged by the HAL, once, with its port and the reason.
             log.warning("modem: %s", fault.detail)
         self.charge_point.box_fault(box_fault, fault.active)
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from chargebox.logfields import set_id_tag_masking
+from chargebox.maintenance.location import mask_url
 
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
 IDENTIFIER = "chargebox"
@@ -31,7 +32,10 @@ _FIELD_NAME = re.compile(r"[^A-Z0-9_]")
 # syslog priorities (sd-daemon(3)) for the logging levels.
 _PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
 
-Send = Callable[[dict[str, str]], None]
+#: A journal entry: field name to value. python-systemd's ``journal.send`` formats ``CODE_LINE``
+#: with ``{:d}`` and raises on a string, so numbers the journal documents as numbers stay ``int``.
+Entry = dict[str, str | int]
+Send = Callable[[Entry], None]
 
 
 def extra_fields(record: logging.LogRecord) -> dict[str, object]:
@@ -45,12 +49,12 @@ def journal_name(key: str) -> str:
     return _FIELD_NAME.sub("_", key.upper()).lstrip("_0123456789") or "FIELD"
 
 
-def encode(fields: Mapping[str, str]) -> bytes:
+def encode(fields: Mapping[str, str | int]) -> bytes:
     """journald's native protocol: ``KEY=value`` lines, or ``KEY``, a 64-bit little-endian length
     and the raw value for values holding a newline (a traceback)."""
     out = bytearray()
     for key, value in fields.items():
-        data = value.encode("utf-8", "replace")
+        data = str(value).encode("utf-8", "replace")
         if b"\n" in data:
             out += key.encode() + b"\n" + struct.pack("<Q", len(data)) + data + b"\n"
         else:
@@ -65,20 +69,21 @@ class NativeJournal:
         self._path = path
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
 
-    def __call__(self, fields: dict[str, str]) -> None:
+    def __call__(self, fields: Entry) -> None:
         self._sock.sendto(encode(fields), self._path)
 
     def close(self) -> None:
         self._sock.close()
 
 
-def _systemd_send() -> Send | None:
+def systemd_send() -> Send | None:
+    """python-systemd's ``journal.send``, when installed."""
     try:
         journal = importlib.import_module("systemd.journal")  # by name, as in chargebox.service.notify
     except ImportError:
         return None
 
-    def send(fields: dict[str, str]) -> None:
+    def send(fields: Entry) -> None:
         journal.send(**fields)
 
     return send
@@ -94,14 +99,15 @@ class JournalHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            message = self.format(record)
-            fields = {
+            # A URL's password never reaches a log, whoever logged it (a safety net under every call).
+            message = mask_url(self.format(record))
+            fields: Entry = {
                 "MESSAGE": message,
                 "PRIORITY": str(_PRIORITY.get(record.levelno, 6)),
                 "SYSLOG_IDENTIFIER": IDENTIFIER,
                 "LOGGER": record.name,
                 "CODE_FILE": record.pathname,
-                "CODE_LINE": str(record.lineno),
+                "CODE_LINE": record.lineno,
                 "CODE_FUNC": record.funcName,
             }
             fields.update({journal_name(key): str(value) for key, value in extra_fields(record).items()})
@@ -125,7 +131,7 @@ class TerminalFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        line = mask_url(super().format(record))  # as in JournalHandler.emit
         extra = extra_fields(record)
         if not extra:
             return line
@@ -150,7 +156,7 @@ def setup_logging(level: str, *, mask_id_tags: bool, environ: Mapping[str, str] 
     set_id_tag_masking(mask_id_tags)
     handler: logging.Handler
     if journal_connected(environ, stream):
-        handler = JournalHandler(_systemd_send() or NativeJournal(), fallback=stream)
+        handler = JournalHandler(systemd_send() or NativeJournal(), fallback=stream)
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:
         handler = logging.StreamHandler(stream)

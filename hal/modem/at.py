@@ -223,6 +223,9 @@ class AtModem(Modem):
         self._listed: list[str] = []
         self._selected = ""  # <mem1> now: where AT+CMGL, AT+CMGR and AT+CMGD act ("" unknown)
 
+    def __str__(self) -> str:
+        return f"{self.name} on {self.port}"
+
     @property
     def is_open(self) -> bool:
         return self._channel.is_open

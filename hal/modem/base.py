@@ -81,6 +81,10 @@ class Modem(Device):
         self._identity: ModemIdentity | None = None
         self._silent = 0
 
+    def __str__(self) -> str:
+        """How the log names the modem (backends add where it is)."""
+        return self.name
+
     # -- public API ----------------------------------------------------------------------------
 
     async def identity(self) -> ModemIdentity:
@@ -196,5 +200,5 @@ class Modem(Device):
                 continue
             self._silent = 0
             self._report(FaultKind.MODEM, False)
-            log.info("%s answers again", self.name)
+            log.info("%s is back", self)
             return

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 from hal.device import Device
 from hal.errors import ConfigurationError, DeviceUnavailable
 from hal.events import CardPresented, FaultKind
 
+log = logging.getLogger(__name__)
 
 class CardReader(Device):
     """A reader that reports cards put on it, one :class:`CardPresented` per presentation.
@@ -59,6 +61,10 @@ class CardReader(Device):
         # cards seen within the last hold_window: bounded memory however long the daemon runs.
         self._last_seen: dict[bytes, float] = {}
 
+    def __str__(self) -> str:
+        """How the log names the reader (backends add where it is)."""
+        return f"card reader {self.name!r}"
+
     # -- public API ----------------------------------------------------------------------------
 
     async def next_card(self) -> CardPresented:
@@ -93,6 +99,9 @@ class CardReader(Device):
                 await self.open()  # a no-op when open (backends' _open is idempotent)
                 card = await self.next_card()
             except DeviceUnavailable as err:
+                # Logged here once per outage, with the path and the reason (the error says both);
+                # the retries below are silent until the reader is back.
+                log.warning("%s; trying again every %s s", err, self.reopen_interval)
                 self._report(FaultKind.READER, True, str(err))
                 await self._reopen()
                 continue
@@ -119,6 +128,7 @@ class CardReader(Device):
             except DeviceUnavailable:
                 continue
             self._last_seen.clear()  # a card held across the outage is a new presentation
+            log.info("%s is back", self)
             self._report(FaultKind.READER, False)
             return
 

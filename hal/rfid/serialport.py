@@ -50,6 +50,9 @@ class SerialCardReader(CardReader):
         #: Set by framings that must drop input up to the next frame boundary (cleared on open).
         self._discarding = False
 
+    def __str__(self) -> str:
+        return f"card reader {self.name!r} on {self.port}"
+
     @property
     def is_open(self) -> bool:
         return self._reader is not None

@@ -139,7 +139,9 @@ class World:
     def record(self, kind: str, **detail: Any) -> None:
         event = {"seq": len(self.events) + 1, "time": time.time(), "kind": kind, **detail}
         self.events.append(event)
-        log.info("%s", event)
+        # A card's UID is an idTag: the log shows its last four characters, as the box's does (the
+        # event itself, for the control interface, keeps it whole).
+        log.info("%s", {**event, "uid": "…" + event["uid"][-4:]} if "uid" in event else event)
         self._changed.set()
 
     async def wait_event(self, kind: str, timeout: float = 10.0, after: int = 0, **match: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ The WSDLs are the project's own, written from the specification, in ``wsdl/`` be
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,16 @@ WSDL_DIR = Path(str(files("chargebox.binding.soap15") / "wsdl"))
 CENTRAL_SYSTEM_WSDL = WSDL_DIR / "ocpp15_centralsystem.wsdl"
 CHARGE_POINT_WSDL = WSDL_DIR / "ocpp15_chargepoint.wsdl"
 
+# libxml2 repeats an offending value in its message: "Element 'x': 'VALUE' is not a valid value of the
+# atomic type ...", "[facet 'enumeration'] The value 'VALUE' is not an element of the set ...". That
+# value may be an idTag or a location with its FTP password, and the message goes to the log and into
+# the fault: the value is replaced, what was wrong with it stays. Greedy up to the last quote before
+# the message's own words, so a value holding a quote is replaced whole.
+_REPEATED_VALUE = re.compile(
+    r"(?<=: )'.*'(?= is not a valid value)"
+    r"|(?<=The value )'.*'(?= (?:has a length|is not|is greater|is less|has more|has a total))", re.DOTALL)
+REDACTED_VALUE = "'***'"
+
 # The schema imports nothing; should it try, zeep refuses: no DTD, no entities, no network.
 _ZEEP_SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
 
@@ -55,6 +66,11 @@ def validator(schema: etree._Element) -> etree.XMLSchema:
 def schema_of(wsdl: Path) -> etree.XMLSchema:
     """The WSDL's schema compiled for validation."""
     return validator(schema_node(wsdl))
+
+
+def redact_values(message: str) -> str:
+    """A libxml2 validation message without the value it complains about."""
+    return _REPEATED_VALUE.sub(REDACTED_VALUE, message)
 
 
 class Service:
@@ -113,7 +129,8 @@ class Service:
 
     def validate(self, element: etree._Element, error: type[Exception] = ProtocolError) -> None:
         if not self._schema.validate(element):
-            problems = "; ".join(f"line {e.line}: {e.message}" for e in list(self._schema.error_log)[:5])
+            problems = "; ".join(f"line {e.line}: {redact_values(e.message)}"
+                                 for e in list(self._schema.error_log)[:5])
             raise error(f"{etree.QName(element).localname} does not match the OCPP 1.5 schema: {problems}")
 
 

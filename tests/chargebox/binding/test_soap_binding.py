@@ -20,7 +20,7 @@ from chargebox.binding.soap15 import envelope
 from chargebox.binding.soap15.client import MAX_RESPONSE_BYTES, CentralSystemClient
 from chargebox.binding.soap15.faults import IdentityMismatch, ProtocolError, SecurityError
 from chargebox.binding.soap15.server import ChargePointEndpoint
-from chargebox.binding.soap15.service import CP_NAMESPACE, CS_NAMESPACE
+from chargebox.binding.soap15.service import CP_NAMESPACE, CS_NAMESPACE, charge_point_service, redact_values
 from chargebox.ocpp.enums import RegistrationStatus, RemoteStartStopStatus
 from chargebox.ocpp.messages import (
     BootNotificationConfirmation,
@@ -167,3 +167,28 @@ def test_plain_http_is_refused_unless_allowed() -> None:
         CentralSystemClient("http://cs.example/", "CB-1", lambda: None)
     with pytest.raises(ProtocolError):
         CentralSystemClient("ftp://cs.example/", "CB-1", lambda: None)
+
+
+@pytest.mark.parametrize(("root", "inner", "kept"), [
+    ("getDiagnosticsRequest", "<location>ftp://box:pw-0123@h:99999999999999999999/up/</location>",
+     "is not a valid value of the atomic type 'xs:anyURI'"),
+    ("resetRequest", "<type>pw-0123</type>", "is not an element of the set"),
+])
+def test_a_schema_error_does_not_repeat_the_offending_value(root: str, inner: str, kept: str) -> None:
+    """libxml2 quotes the value it refuses; it may be a location's password or an idTag, and the
+    message reaches the log and the fault (issue 14, item 6)."""
+    element = etree.fromstring(f'<{root} xmlns="{CP_NAMESPACE}">{inner}</{root}>')
+    with pytest.raises(ProtocolError) as raised:
+        charge_point_service().validate(element)
+    assert "pw-0123" not in str(raised.value) and kept in str(raised.value) and "'***'" in str(raised.value)
+
+
+def test_older_libxml2_length_messages_lose_their_value_too() -> None:
+    # libxml2 before 2.11 wrote "The value 'X' has a length of ..." (later ones leave the value out).
+    message = ("Element '{urn://Ocpp/Cp/2012/06/}idTag': [facet 'maxLength'] The value 'SECRET-TAG-0123456789' "
+               "has a length of '21'; this exceeds the allowed maximum length of '20'.")
+    assert redact_values(message) == (
+        "Element '{urn://Ocpp/Cp/2012/06/}idTag': [facet 'maxLength'] The value '***' has a length of '21'; "
+        "this exceeds the allowed maximum length of '20'.")
+    assert redact_values("Element 'x': 'it''s' is not a valid value of the atomic type 'xs:int'.") == (
+        "Element 'x': '***' is not a valid value of the atomic type 'xs:int'.")
