@@ -70,6 +70,11 @@ def test_the_image_gets_the_venv_the_unit_its_companions_the_command_and_the_con
     site = prefix / "lib" / f"python{HOST_VERSION}" / "site-packages"
     assert (site / "chargebox" / "service" / "install.py").is_file()
     assert not (site / "bin").exists()  # console scripts with the build host's #! line are gone
+    assert not (site / "hwsim").exists()  # the simulator is no part of a box
+    assert not (image / "opt" / ".chargebox.new").exists()  # built aside, then moved into place
+    # The unit's Documentation= is chargebox's own, and in the image (not systemd's man page).
+    (documentation,) = re.findall(r"^Documentation=file:(/\S+)$", (image / UNIT).read_text(), re.MULTILINE)
+    assert (image / documentation.lstrip("/")).read_text() == (TREE / "README.md").read_text()
     for installed, source in ((UNIT, "chargebox.service"), (SYSUSERS, "chargebox.sysusers"),
                               (TMPFILES, "chargebox.tmpfiles"), (POLKIT, "chargebox.polkit.rules")):
         assert (image / installed).read_text() == (TREE / "systemd" / source).read_text()
@@ -117,7 +122,7 @@ def test_at_first_boot_the_user_exists_in_its_groups_and_owns_the_config(image: 
 
 
 def verify(root: Path, unit: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["systemd-analyze", "verify", "--man=no", f"--root={root}", unit],
+    return subprocess.run(["systemd-analyze", "verify", f"--root={root}", unit],
                           check=False, capture_output=True, text=True, timeout=60)
 
 
