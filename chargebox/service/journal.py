@@ -79,7 +79,8 @@ def _systemd_send() -> Send | None:
         return None
 
     def send(fields: dict[str, str]) -> None:
-        journal.send(**fields)
+        # python-systemd writes CODE_LINE with "{:d}": a str there raises ValueError on every record.
+        journal.send(**{key: int(value) if key == "CODE_LINE" else value for key, value in fields.items()})
 
     return send
 
