@@ -30,7 +30,7 @@ from chargebox.service.install import CONFIG, PREFIX, TREE, UNIT
 from chargebox.site import SimulatedSite
 from tests.system.debian import Container, debian_root, unavailable
 from tests.system.sitetools import wait_until
-from tests.system.test_service_install import UNTRACKED
+from tests.system.test_service_install import UNTRACKED, readme_block
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(900),
               pytest.mark.skipif(unavailable() is not None, reason=unavailable() or "")]
@@ -38,16 +38,6 @@ IDENTITY = "CB-SIM-1"
 ID_TAG = "04A2B3C4D5E680"
 IMAGE_PYTHON = "3.11"  # bookworm's
 HOST_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
-
-
-def readme_block(after: str) -> list[str]:
-    """The commands of the first ``sh`` block after the heading ``after``: one per line, comments
-    and trailing comments dropped."""
-    text = (TREE / "README.md").read_text()
-    section = text[text.index(after):]
-    block = section[section.index("```sh\n") + len("```sh\n"):section.index("\n```", section.index("```sh\n"))]
-    commands = [re.sub(r"\s+#[^\"']*$", "", line) for line in block.splitlines() if not line.startswith("#")]
-    return [command for command in commands if command.strip()]
 
 
 class ContainerSite(SimulatedSite):

@@ -37,6 +37,16 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work / "wheels"
 
 
+def readme_block(after: str) -> list[str]:
+    """The commands of the first ``sh`` block after the heading ``after``: one per line, comments
+    and trailing comments dropped."""
+    text = (TREE / "README.md").read_text()
+    section = text[text.index(after):]
+    block = section[section.index("```sh\n") + len("```sh\n"):section.index("\n```", section.index("```sh\n"))]
+    commands = [re.sub(r"\s+#[^\"']*$", "", line) for line in block.splitlines() if not line.startswith("#")]
+    return [command for command in commands if command.strip()]
+
+
 def host_state() -> dict[str, object]:
     return {**{str(path): path.exists() for path in HOST_PATHS},
             **{name: Path(name).read_bytes() for name in ("/etc/passwd", "/etc/group") if Path(name).exists()}}
@@ -143,3 +153,19 @@ def test_systemd_analyze_verify_finds_nothing_to_warn_about(image: Path) -> None
     broken.write_text((image / UNIT).read_text().replace("[Service]\n", "[Service]\nWatchdogSecs=30\n"))
     warned = verify(image, "broken.service")
     assert re.search(r"Unknown key.*'WatchdogSecs'", warned.stderr), warned.stderr
+
+
+@pytest.mark.network
+def test_the_readmes_download_for_an_arm64_image_finds_every_dependency(wheels: Path, tmp_path: Path) -> None:
+    """The README's ``pip download`` for the image, verbatim: pip matches platform tags exactly, so
+    with one manylinux tag no wheel of lxml, aiohttp, multidict or yarl matched. Needs PyPI."""
+    commands = readme_block("## Building an OEM image")
+    script = [c for c in commands if c.startswith("platforms=")] + [c for c in commands if c.startswith("pip download")]
+    assert len(script) == 2, commands
+    shutil.copytree(wheels, tmp_path / "wheels")  # the README's folder: chargebox's wheel, then its dependencies
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", "\n".join(script)], cwd=tmp_path,
+                          capture_output=True, text=True, check=False, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    downloaded = {path.name.split("-")[0].lower(): path.name for path in (tmp_path / "wheels").glob("*.whl")}
+    for name in ("lxml", "aiohttp", "multidict", "yarl", "frozenlist"):
+        assert name in downloaded and downloaded[name].endswith("aarch64.whl"), (name, sorted(downloaded.values()))
