@@ -23,11 +23,13 @@ from pathlib import Path
 
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
-#: systemd and what boots it; the Python the box runs on, with apt's python-systemd (journal, sd_notify).
-PACKAGES = ("systemd", "systemd-sysv", "dbus", "python3", "python3-systemd")
+#: systemd and what boots it; the Python the box runs on, with apt's python-systemd (journal, sd_notify);
+#: what the README's install on a Raspberry Pi asks for (pip, and sudo to run it).
+PACKAGES = ("systemd", "systemd-sysv", "dbus", "python3", "python3-systemd", "python3-pip", "sudo")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chargebox"
 #: A clean environment for commands inside (nsenter would pass on the host's).
-INSIDE_ENV = ["env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"]
+INSIDE_ENV = ["env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
+              "HOME=/root"]
 
 
 def unavailable() -> str | None:

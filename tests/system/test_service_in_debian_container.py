@@ -280,3 +280,28 @@ def test_a_bad_config_ends_in_78_and_is_not_restarted(box: Box) -> None:
         assert "chargebox.identity" in said and "Traceback" not in said, said
     finally:
         (box.root / CONFIG).write_text(good)
+
+
+def test_the_readmes_install_on_a_box_replaces_the_running_one(box: Box) -> None:
+    """The README's install on a Raspberry Pi, verbatim, inside the booted box from a clone of this
+    tree (its dependencies from PyPI): the environment is rebuilt beside the running one and moved
+    into place, the site's config kept and checked, and the service runs the result."""
+    box.ensure_running()
+    shutil.copytree(TREE, box.root / "root" / "chargebox", ignore=UNTRACKED)
+    # The box reaches PyPI through the host's network: it trusts what the host trusts there (a
+    # proxy that intercepts TLS has its own CA in the host's bundle).
+    shutil.copy("/etc/ssl/certs/ca-certificates.crt", box.root / "etc/ssl/certs/ca-certificates.crt")
+    outputs = []
+    for command in readme_block("## Installing on a Raspberry Pi"):
+        done = box.container.run("sh", "-c", f"cd /root/chargebox && {command}", timeout=600)
+        assert done.returncode == 0, command + "\n" + done.stdout + done.stderr
+        outputs.append(done.stdout)
+    assert f"kept the existing /{CONFIG}" in outputs[-1]
+    assert "start it with: systemctl start chargebox" in outputs[-1]  # check-config found nothing wrong
+    assert box.container.run("test", "-e", "/opt/.chargebox.new").returncode != 0
+    compiled = box.container.run("sh", "-c", f"ls /{PREFIX}/lib/python{IMAGE_PYTHON}/site-packages/chargebox/__pycache__")
+    assert f"cpython-{IMAGE_PYTHON.replace('.', '')}.pyc" in compiled.stdout
+    boots = box.boots()
+    assert box.systemctl("restart", "chargebox").returncode == 0
+    box.site.wait_cs("BootNotification", boots + 1, timeout=30)
+    assert box.show("ActiveState")["ActiveState"] == "active"

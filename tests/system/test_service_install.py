@@ -22,7 +22,7 @@ pytestmark = pytest.mark.system
 HOST_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 # What the installer writes on a box; none of it may appear on the build host.
 HOST_PATHS = [Path("/") / path for path in (PREFIX, UNIT, WANTS, SYSUSERS, TMPFILES, POLKIT, CONFIG, COMMAND)]
-UNTRACKED = shutil.ignore_patterns(".git", "node_modules", "*_cache", ".benchmarks", "build", "dist", "*.egg-info",
+UNTRACKED = shutil.ignore_patterns(".git", ".venv", "node_modules", "*_cache", ".benchmarks", "build", "dist", "*.egg-info",
                                    "__pycache__", "*.db", "*.db-*")
 
 
