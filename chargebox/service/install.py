@@ -226,8 +226,12 @@ def _run(command: Sequence[str]) -> None:
 def install_venv(plan: Plan) -> None:
     """The environment, built aside and then moved into place."""
     staging, prefix, retired = plan.target(STAGING), plan.target(PREFIX), plan.target(RETIRED)
-    for leftover in (staging, retired):  # an earlier run that was killed
-        shutil.rmtree(leftover, ignore_errors=True)
+    # An earlier run that was killed: its half-made environment goes; one killed between the two
+    # renames below left the previous environment retired, and it comes back.
+    shutil.rmtree(staging, ignore_errors=True)
+    if retired.exists() and not prefix.exists():
+        retired.rename(prefix)
+    shutil.rmtree(retired, ignore_errors=True)
     try:
         site = make_venv(plan, staging)
         print(f"installing chargebox for Python {plan.python_version} into {plan.target(PREFIX)}")

@@ -12,6 +12,7 @@ import pytest
 
 from chargebox.service.install import (
     PREFIX,
+    RETIRED,
     STAGING,
     TREE,
     InstallError,
@@ -117,6 +118,12 @@ def test_a_failed_install_leaves_the_previous_environment_and_no_half_made_one(t
     (root / PREFIX).mkdir(parents=True)
     (root / PREFIX / "previous").write_text("the running version")
     args = ["--root", str(root), "--wheels", str(wheels), "--python", sys.executable, "--python-version", HOST_VERSION]
+    assert main(args) == 1
+    assert [p.name for p in (root / PREFIX).iterdir()] == ["previous"]
+    assert sorted(p.name for p in (root / PREFIX).parent.iterdir()) == ["chargebox"]
+    # A run killed between moving the running environment aside and the new one in: it comes back.
+    (root / PREFIX).rename(root / RETIRED)
+    (root / STAGING).mkdir()
     assert main(args) == 1
     assert [p.name for p in (root / PREFIX).iterdir()] == ["previous"]
     assert sorted(p.name for p in (root / PREFIX).parent.iterdir()) == ["chargebox"]
