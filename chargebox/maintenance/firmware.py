@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -45,6 +44,7 @@ from chargebox.ocpp.messages import (
     UpdateFirmwareConfirmation,
     UpdateFirmwareRequest,
 )
+from chargebox.service.notify import child_environment
 
 if TYPE_CHECKING:
     from chargebox.engine.chargepoint import ChargePoint
@@ -263,7 +263,7 @@ class FirmwareUpdater:
         assert self.settings.installer is not None
         command = [*self.settings.installer, str(file)]
         log.info("installing %s: %s", file.name, " ".join(command))
-        env = {**os.environ, "CHARGEBOX_PYTHON": sys.executable, "CHARGEBOX_VERSION": self.version}
+        env = child_environment(CHARGEBOX_PYTHON=sys.executable, CHARGEBOX_VERSION=self.version)
         try:
             process = await asyncio.create_subprocess_exec(*command, env=env, stdin=asyncio.subprocess.DEVNULL,
                                                            stdout=asyncio.subprocess.PIPE,

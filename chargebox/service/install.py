@@ -10,23 +10,29 @@ What it writes, under the root (``/`` on the box):
     /opt/chargebox/                          a virtual environment for the target's Python, made by
                                              hand (pyvenv.cfg and bin/python -> the target's python3)
                                              and filled by ``pip install --target``, so the build
-                                             host's interpreter is never run in or linked to the image
+                                             host's interpreter is never run in or linked to the image;
+                                             the daemon only: the simulator (hwsim) is left out
     /usr/local/bin/chargebox                 the ``chargebox`` command for operators
     /etc/systemd/system/chargebox.service    the unit, enabled (multi-user.target.wants)
     /etc/sysusers.d/chargebox.conf           the service user and its groups
     /etc/tmpfiles.d/chargebox.conf           the config file's owner and mode
     /etc/polkit-1/rules.d/50-chargebox.rules the service user may reboot (Hard reset)
     /etc/chargebox/chargebox.toml            the example config, unless one is there already
+    /usr/share/doc/chargebox/README.md       this README, the unit's Documentation=
 
 With ``--root`` nothing on the build host changes: no user is created, no systemctl runs; the
 image creates the user (systemd-sysusers) and fixes the config's owner (systemd-tmpfiles) at
 boot. On the box the installer does both now and reloads systemd; ``--start`` also (re)starts
 the service.
+
+The environment is built beside its place (``opt/.chargebox.new``) and moved there only once pip
+has succeeded, so a failed install leaves the previous one, or nothing, never half an environment.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import re
 import shutil
@@ -40,6 +46,8 @@ from chargebox.errors import ChargeboxError
 
 TREE = Path(__file__).resolve().parents[2]
 PREFIX = Path("opt/chargebox")
+STAGING = PREFIX.with_name(".chargebox.new")  # beside PREFIX: on its file system, so a rename moves it
+RETIRED = PREFIX.with_name(".chargebox.old")
 UNIT = Path("etc/systemd/system/chargebox.service")
 WANTS = Path("etc/systemd/system/multi-user.target.wants/chargebox.service")
 SYSUSERS = Path("etc/sysusers.d/chargebox.conf")
@@ -47,6 +55,7 @@ TMPFILES = Path("etc/tmpfiles.d/chargebox.conf")
 POLKIT = Path("etc/polkit-1/rules.d/50-chargebox.rules")
 CONFIG = Path("etc/chargebox/chargebox.toml")
 COMMAND = Path("usr/local/bin/chargebox")
+DOCUMENTATION = Path("usr/share/doc/chargebox/README.md")  # the unit's Documentation=
 MINIMUM_PYTHON = (3, 11)
 
 # The unit runs the interpreter, not a console script: pip writes the build host's interpreter
@@ -125,9 +134,8 @@ def _check_version(version: str) -> str:
     return version
 
 
-def make_venv(plan: Plan) -> Path:
-    """The virtual environment's skeleton, for the target's interpreter; returns its site-packages."""
-    prefix = plan.target(PREFIX)
+def make_venv(plan: Plan, prefix: Path) -> Path:
+    """The virtual environment's skeleton at ``prefix``, for the target's interpreter; returns its site-packages."""
     site = prefix / "lib" / f"python{plan.python_version}" / "site-packages"
     site.mkdir(parents=True, exist_ok=True)
     (prefix / "bin").mkdir(exist_ok=True)
@@ -147,24 +155,35 @@ def make_venv(plan: Plan) -> Path:
 def pip_command(plan: Plan, site: Path) -> list[str]:
     """``pip install --target`` for the target's Python version and platform; offline with wheels."""
     extras = f"[{','.join(plan.extras)}]" if plan.extras else ""
-    command = [sys.executable, "-m", "pip", "install", "--upgrade", "--target", str(site),
+    # --no-compile: pip would write the staging folder's paths into the bytecode; compile_bytecode() does it.
+    command = [sys.executable, "-m", "pip", "install", "--upgrade", "--target", str(site), "--no-compile",
                "--disable-pip-version-check", "--no-warn-script-location"]
     if plan.wheels is not None:
         command += ["--no-index", "--find-links", str(plan.wheels)]
     if not plan.on_box:
         command.append("--no-cache-dir")
-    cross = plan.python_version != _host_version() or plan.platforms
-    if cross:
-        # Only wheels can be installed for another interpreter, and their bytecode would be the
-        # host's: the target compiles it on first use (where /opt is writable) or runs without.
-        command += ["--python-version", plan.python_version, "--implementation", "cp", "--only-binary=:all:",
-                    "--no-compile"]
+    if plan.python_version != _host_version() or plan.platforms:
+        # pip can only install wheels for another interpreter or platform.
+        command += ["--python-version", plan.python_version, "--implementation", "cp", "--only-binary=:all:"]
         for platform in plan.platforms:
             command += ["--platform", platform]
     if plan.no_deps:
         command.append("--no-deps")
     command.append(f"chargebox{extras}" if plan.wheels is not None else f"{TREE}{extras}")
     return command
+
+
+def compile_bytecode(plan: Plan, site: Path, staging: Path) -> bool:
+    """Bytecode for the target, where the host's Python has its minor version (the format changes
+    only between minor versions, not between architectures); named by the paths it will have on
+    the target, so tracebacks show them. The unit's /opt is read-only: without it every start
+    compiles everything again, in memory."""
+    if plan.python_version != _host_version():
+        return False
+    # As pip does, a file that does not compile (a package's own test data) is reported, not fatal.
+    if not compileall.compile_dir(site, quiet=1, stripdir=str(staging), prependdir=f"/{PREFIX}", workers=0):
+        print(f"some files in {site} did not compile (listed above); they run without bytecode")
+    return True
 
 
 def _write(path: Path, data: str, mode: int) -> None:
@@ -181,6 +200,7 @@ def install_files(plan: Plan) -> list[str]:
                         ("chargebox.tmpfiles", TMPFILES), ("chargebox.polkit.rules", POLKIT)):
         _write(plan.target(where), (source / name).read_text(encoding="utf-8"), 0o644)
     _write(plan.target(COMMAND), WRAPPER, 0o755)
+    _write(plan.target(DOCUMENTATION), (TREE / "README.md").read_text(encoding="utf-8"), 0o644)
     wants = plan.target(WANTS)
     wants.parent.mkdir(parents=True, exist_ok=True)
     if wants.is_symlink() or wants.exists():
@@ -203,12 +223,38 @@ def _run(command: Sequence[str]) -> None:
         raise InstallError(f"{command[0]} failed: {err}") from err
 
 
+def install_venv(plan: Plan) -> None:
+    """The environment, built aside and then moved into place."""
+    staging, prefix, retired = plan.target(STAGING), plan.target(PREFIX), plan.target(RETIRED)
+    # An earlier run that was killed: its half-made environment goes; one killed between the two
+    # renames below left the previous environment retired, and it comes back.
+    shutil.rmtree(staging, ignore_errors=True)
+    if retired.exists() and not prefix.exists():
+        retired.rename(prefix)
+    shutil.rmtree(retired, ignore_errors=True)
+    try:
+        site = make_venv(plan, staging)
+        print(f"installing chargebox for Python {plan.python_version} into {plan.target(PREFIX)}")
+        _run(pip_command(plan, site))
+        # pip --target puts console scripts beside the packages, with the host's interpreter in #!.
+        shutil.rmtree(site / "bin", ignore_errors=True)
+        # The simulator shares the distribution but has no business on a box (chargebox never imports it).
+        shutil.rmtree(site / "hwsim", ignore_errors=True)
+        if not compile_bytecode(plan, site, staging):
+            print(f"no bytecode compiled: this Python is {_host_version()}, the target's {plan.python_version}")
+        if prefix.exists():
+            prefix.rename(retired)
+        staging.rename(prefix)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if retired.exists() and not prefix.exists():
+            retired.rename(prefix)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
 def install(plan: Plan) -> None:
-    site = make_venv(plan)
-    print(f"installing chargebox for Python {plan.python_version} into {site}")
-    _run(pip_command(plan, site))
-    # pip --target puts console scripts beside the packages, with the host's interpreter in #!.
-    shutil.rmtree(site / "bin", ignore_errors=True)
+    install_venv(plan)
     for note in install_files(plan):
         print(note)
     if not plan.on_box:
@@ -239,7 +285,8 @@ def parse(argv: Sequence[str] | None = None) -> Plan:
     parser.add_argument("--python", default="/usr/bin/python3", help="the target's interpreter (default /usr/bin/python3)")
     parser.add_argument("--python-version", help="the target's Python, like 3.11 (default: asked of --python)")
     parser.add_argument("--platform", action="append", default=[],
-                        help="pip platform tag of the target, like manylinux_2_36_aarch64 (repeatable)")
+                        help="pip platform tag of the target, like manylinux_2_36_aarch64; pip matches tags "
+                             "exactly, so give every tag the target accepts (repeat the option)")
     parser.add_argument("--system-site-packages", action="store_true",
                         help="let the venv see the system's packages (python3-systemd, python3-rpi.gpio from apt)")
     parser.add_argument("--no-deps", action="store_true", help="install chargebox alone (dependencies come from the system)")

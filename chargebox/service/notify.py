@@ -20,6 +20,17 @@ log = logging.getLogger(__name__)
 Sender = Callable[[str], None]
 
 
+#: What systemd passes the service's main process only (sd_notify(3), sd_watchdog_enabled(3)).
+SERVICE_ONLY = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    """The environment for a command the daemon runs (an installer, the reboot command): its own,
+    without what systemd meant for the main process alone, so a child cannot speak for the service
+    (sd_notify(3) unsets them for the same reason), plus ``extra``."""
+    return {**{key: value for key, value in os.environ.items() if key not in SERVICE_ONLY}, **extra}
+
+
 def send_datagram(address: str, message: str) -> None:
     """One notification to ``address`` (a path, or ``@name`` in the abstract namespace)."""
     target = "\0" + address[1:] if address.startswith("@") else address

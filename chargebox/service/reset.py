@@ -4,8 +4,8 @@ The engine's Reset handler answers Reset.conf, stops the running transactions as
 Transaction, then calls :meth:`Restarter.soft` or :meth:`Restarter.hard`. Both stop the daemon the
 way SIGTERM does (relays open, database closed); then
 
-- soft: the daemon exits with :data:`SOFT_RESET_EXIT_STATUS`, which the unit restarts at once
-  (``RestartForceExitStatus=``) and does not count as a failure (``SuccessExitStatus=``);
+- soft: the daemon exits with :data:`SOFT_RESET_EXIT_STATUS`, which the unit restarts after
+  ``RestartSec=`` (``RestartForceExitStatus=``) and does not count as a failure (``SuccessExitStatus=``);
 - hard: the daemon runs the reboot command (``[service] reboot_command``, ``systemctl reboot``) and
   exits 0 while systemd takes the board down. Where the reboot is refused (no polkit rule, no
   systemd), it falls back to a soft reset and says so in the log.
@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+
+from chargebox.service.notify import child_environment
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,8 @@ class Restarter:
         command = " ".join(self._reboot_command)
         try:
             process = await asyncio.create_subprocess_exec(
-                *self._reboot_command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+                *self._reboot_command, env=child_environment(), stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT)
         except OSError as err:
             log.error("hard reset: cannot run %s (%s); restarting the daemon instead", command, err)
             return False

@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -57,10 +58,22 @@ def new_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def box_python(tmp_path: Path) -> str:
-    """The interpreter of a virtual environment that runs the daemon and takes the new wheel."""
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(tmp_path / "venv")],
-                   check=True)
-    return str(tmp_path / "venv" / "bin" / "python")
+    """The interpreter of a virtual environment that runs the daemon and takes the new wheel.
+
+    It sees the packages of the environment running the tests (chargebox, its dependencies, pip),
+    after its own: a venv made from a venv is based on the base interpreter, so
+    ``--system-site-packages`` alone would show it only what that interpreter has. A ``.pth`` line
+    that starts with ``import`` runs at startup (site(3)); addsitedir also reads that environment's
+    own ``.pth`` files, among them an editable install's."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    own = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    outer = [sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]
+    (Path(own) / "tests-outer-environment.pth").write_text(
+        "import site; " + "; ".join(f"site.addsitedir({path!r})" for path in sorted(set(outer))) + "\n")
+    return str(python)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.system
 HOST_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 # What the installer writes on a box; none of it may appear on the build host.
 HOST_PATHS = [Path("/") / path for path in (PREFIX, UNIT, WANTS, SYSUSERS, TMPFILES, POLKIT, CONFIG, COMMAND)]
-UNTRACKED = shutil.ignore_patterns(".git", "node_modules", "*_cache", ".benchmarks", "build", "dist", "*.egg-info",
+UNTRACKED = shutil.ignore_patterns(".git", ".venv", "node_modules", "*_cache", ".benchmarks", "build", "dist", "*.egg-info",
                                    "__pycache__", "*.db", "*.db-*")
 
 
@@ -35,6 +35,16 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
                             "-w", str(work / "wheels"), str(work / "src")], check=False, capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     return work / "wheels"
+
+
+def readme_block(after: str) -> list[str]:
+    """The commands of the first ``sh`` block after the heading ``after``: one per line, comments
+    and trailing comments dropped."""
+    text = (TREE / "README.md").read_text()
+    section = text[text.index(after):]
+    block = section[section.index("```sh\n") + len("```sh\n"):section.index("\n```", section.index("```sh\n"))]
+    commands = [re.sub(r"\s+#[^\"']*$", "", line) for line in block.splitlines() if not line.startswith("#")]
+    return [command for command in commands if command.strip()]
 
 
 def host_state() -> dict[str, object]:
@@ -70,6 +80,11 @@ def test_the_image_gets_the_venv_the_unit_its_companions_the_command_and_the_con
     site = prefix / "lib" / f"python{HOST_VERSION}" / "site-packages"
     assert (site / "chargebox" / "service" / "install.py").is_file()
     assert not (site / "bin").exists()  # console scripts with the build host's #! line are gone
+    assert not (site / "hwsim").exists()  # the simulator is no part of a box
+    assert not (image / "opt" / ".chargebox.new").exists()  # built aside, then moved into place
+    # The unit's Documentation= is chargebox's own, and in the image (not systemd's man page).
+    (documentation,) = re.findall(r"^Documentation=file:(/\S+)$", (image / UNIT).read_text(), re.MULTILINE)
+    assert (image / documentation.lstrip("/")).read_text() == (TREE / "README.md").read_text()
     for installed, source in ((UNIT, "chargebox.service"), (SYSUSERS, "chargebox.sysusers"),
                               (TMPFILES, "chargebox.tmpfiles"), (POLKIT, "chargebox.polkit.rules")):
         assert (image / installed).read_text() == (TREE / "systemd" / source).read_text()
@@ -117,7 +132,7 @@ def test_at_first_boot_the_user_exists_in_its_groups_and_owns_the_config(image: 
 
 
 def verify(root: Path, unit: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["systemd-analyze", "verify", "--man=no", f"--root={root}", unit],
+    return subprocess.run(["systemd-analyze", "verify", f"--root={root}", unit],
                           check=False, capture_output=True, text=True, timeout=60)
 
 
@@ -138,3 +153,19 @@ def test_systemd_analyze_verify_finds_nothing_to_warn_about(image: Path) -> None
     broken.write_text((image / UNIT).read_text().replace("[Service]\n", "[Service]\nWatchdogSecs=30\n"))
     warned = verify(image, "broken.service")
     assert re.search(r"Unknown key.*'WatchdogSecs'", warned.stderr), warned.stderr
+
+
+@pytest.mark.network
+def test_the_readmes_download_for_an_arm64_image_finds_every_dependency(wheels: Path, tmp_path: Path) -> None:
+    """The README's ``pip download`` for the image, verbatim: pip matches platform tags exactly, so
+    with one manylinux tag no wheel of lxml, aiohttp, multidict or yarl matched. Needs PyPI."""
+    commands = readme_block("## Building an OEM image")
+    script = [c for c in commands if c.startswith("platforms=")] + [c for c in commands if c.startswith("pip download")]
+    assert len(script) == 2, commands
+    shutil.copytree(wheels, tmp_path / "wheels")  # the README's folder: chargebox's wheel, then its dependencies
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", "\n".join(script)], cwd=tmp_path,
+                          capture_output=True, text=True, check=False, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    downloaded = {path.name.split("-")[0].lower(): path.name for path in (tmp_path / "wheels").glob("*.whl")}
+    for name in ("lxml", "aiohttp", "multidict", "yarl", "frozenlist"):
+        assert name in downloaded and downloaded[name].endswith("aarch64.whl"), (name, sorted(downloaded.values()))

@@ -25,6 +25,7 @@ INSTALLER = """#!/bin/sh
 # $1: where to install, $2: the firmware file; a firmware file saying "broken" fails.
 if grep -q broken "$2"; then echo "bad image" >&2; exit 3; fi
 cp "$2" "$1"
+env > "$1.environment"
 echo "installed $CHARGEBOX_VERSION -> new"
 """
 
@@ -82,7 +83,9 @@ async def bench(tmp_path: Path) -> AsyncIterator[Bench]:
         await box.stop()
 
 
-async def test_an_update_downloads_installs_tells_and_restarts(bench: Bench) -> None:
+async def test_an_update_downloads_installs_tells_and_restarts(bench: Bench, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTIFY_SOCKET", "/run/systemd/notify")  # the daemon's, under systemd
+    monkeypatch.setenv("WATCHDOG_USEC", "30000000")
     bench.make()
     image = os.urandom(300_000)
     bench.publish("fw-0.2.0.bin", image)
@@ -90,6 +93,11 @@ async def test_an_update_downloads_installs_tells_and_restarts(bench: Bench) -> 
     await bench.update("fw-0.2.0.bin")
     assert await bench.wait_status(2) == ["Downloaded", "Installed"]
     assert bench.installed.read_bytes() == image
+    # The installer gets the daemon's interpreter and version, and cannot notify systemd in its name.
+    environment = dict(line.split("=", 1) for line in bench.installed.with_suffix(".bin.environment").read_text()
+                       .splitlines() if "=" in line)
+    assert environment["CHARGEBOX_VERSION"] == "0.1.0" and "CHARGEBOX_PYTHON" in environment
+    assert not {"NOTIFY_SOCKET", "WATCHDOG_USEC"} & environment.keys()
     assert bench.restarts == ["restart"]
     assert bench.state() is None and not list((bench.folder / "downloads").iterdir())
     assert HOLD in bench.box.cp.session_holds  # no session starts before the restart

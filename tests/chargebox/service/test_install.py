@@ -3,12 +3,26 @@ command for another interpreter or architecture, and the mistakes refused before
 
 from __future__ import annotations
 
+import marshal
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from chargebox.service.install import TREE, InstallError, Plan, parse, pip_command, python_version
+from chargebox.service.install import (
+    PREFIX,
+    RETIRED,
+    STAGING,
+    TREE,
+    InstallError,
+    Plan,
+    compile_bytecode,
+    main,
+    parse,
+    pip_command,
+    python_version,
+)
 
 HOST_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
@@ -64,7 +78,7 @@ def test_another_python_or_architecture_takes_wheels_only(tmp_path: Path) -> Non
     command = pip_command(plan(tmp_path, python_version="3.13", platforms=("manylinux_2_36_aarch64",)), tmp_path)
     for flag in (["--python-version", "3.13"], ["--platform", "manylinux_2_36_aarch64"], ["--implementation", "cp"]):
         assert command[command.index(flag[0]):command.index(flag[0]) + 2] == flag
-    assert "--only-binary=:all:" in command and "--no-compile" in command
+    assert "--only-binary=:all:" in command
 
 
 def test_from_the_source_tree_the_tree_is_the_requirement(tmp_path: Path) -> None:
@@ -96,3 +110,37 @@ def test_the_installer_parses_a_complete_image_command(tmp_path: Path) -> None:
     assert (got.root, got.wheels, got.extras, got.python, got.python_version, got.platforms) == (
         tmp_path, tmp_path, ("gpiod", "rpi"), "/usr/bin/python3", "3.11", ("manylinux_2_36_aarch64",))
     assert got.system_site_packages and not got.on_box
+
+
+def test_a_failed_install_leaves_the_previous_environment_and_no_half_made_one(tmp_path: Path) -> None:
+    root, wheels = tmp_path / "image", tmp_path / "wheels"
+    wheels.mkdir()  # no chargebox wheel in it: pip fails
+    (root / PREFIX).mkdir(parents=True)
+    (root / PREFIX / "previous").write_text("the running version")
+    args = ["--root", str(root), "--wheels", str(wheels), "--python", sys.executable, "--python-version", HOST_VERSION]
+    assert main(args) == 1
+    assert [p.name for p in (root / PREFIX).iterdir()] == ["previous"]
+    assert sorted(p.name for p in (root / PREFIX).parent.iterdir()) == ["chargebox"]
+    # A run killed between moving the running environment aside and the new one in: it comes back.
+    (root / PREFIX).rename(root / RETIRED)
+    (root / STAGING).mkdir()
+    assert main(args) == 1
+    assert [p.name for p in (root / PREFIX).iterdir()] == ["previous"]
+    assert sorted(p.name for p in (root / PREFIX).parent.iterdir()) == ["chargebox"]
+    shutil.rmtree(root / PREFIX)
+    assert main(args) == 1
+    assert list((root / PREFIX).parent.iterdir()) == []  # nothing at all where there was nothing
+
+
+def test_bytecode_is_compiled_for_the_targets_python_whatever_its_platform_named_by_its_place_there(
+        tmp_path: Path) -> None:
+    staging = tmp_path / "image" / STAGING
+    site = staging / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "module.py").write_text("def where():\n    raise RuntimeError\n")
+    target = plan(tmp_path / "image", platforms=("manylinux_2_17_aarch64", "manylinux2014_aarch64"))
+    assert compile_bytecode(target, site, staging)
+    (compiled,) = (site / "__pycache__").glob("module.*.pyc")
+    code = marshal.loads(compiled.read_bytes()[16:])  # after the header (PEP 552)
+    assert code.co_filename == f"/{PREFIX}/lib/site-packages/module.py"
+    assert not compile_bytecode(plan(tmp_path, python_version="3.99"), site, staging)

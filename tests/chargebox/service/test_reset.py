@@ -3,6 +3,7 @@ that falls back to a restart when it is refused."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -53,3 +54,19 @@ async def test_a_missing_reboot_command_falls_back_to_a_restart(caplog: pytest.L
     restarter.hard()
     assert await restarter.finish() == SOFT_RESET_EXIT_STATUS
     assert "cannot run /nonexistent/systemctl reboot" in caplog.text
+
+
+async def test_the_reboot_command_cannot_speak_for_the_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """systemd's notify socket and watchdog are the main process's (sd_notify(3)); a child that
+    inherited them could report READY or keep a hung daemon alive."""
+    for key, value in (("NOTIFY_SOCKET", "/run/systemd/notify"), ("WATCHDOG_USEC", "30000000"),
+                       ("WATCHDOG_PID", "1"), ("CHARGEBOX_TEST_KEPT", "yes")):
+        monkeypatch.setenv(key, value)
+    seen = tmp_path / "environment"
+    restarter = Restarter(Stop(), [sys.executable, "-c", f"import os, json; open({str(seen)!r}, 'w').write("
+                                                         "json.dumps(dict(os.environ)))"])
+    restarter.hard()
+    assert await restarter.finish() == 0
+    environment = json.loads(seen.read_text())
+    assert environment["CHARGEBOX_TEST_KEPT"] == "yes"
+    assert not {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"} & environment.keys()
