@@ -1,7 +1,8 @@
 """The box's Charge Point service endpoint: the Central System's requests in, confirmations out.
 
-A connection is vetted as it is accepted (:mod:`.listener`): one from outside the allow-list, or one
-more than ``max_connections``, is closed before anything is read, ``GET ?wsdl`` included. A connection
+A connection is vetted as it is accepted (:mod:`.listener`): one from outside the allow-list is closed
+before anything is read, ``GET ?wsdl`` included; at ``max_connections`` the oldest idle connection
+makes room for a new one, which is closed unread only when every connection is busy. A connection
 without a complete request head for ``idle_timeout`` seconds (new, between requests, or sending its
 headers slowly) is closed.
 
@@ -105,8 +106,9 @@ class ChargePointEndpoint:
 
     def site(self, runner: web.BaseRunner, host: str | None, port: int,
              ssl_context: ssl.SSLContext | None = None) -> GuardedSite:
-        """Where ``runner`` (from :meth:`runner`) listens: strangers and connections over the cap are
-        closed as they are accepted; a TLS handshake gets ``idle_timeout`` seconds too."""
+        """Where ``runner`` (from :meth:`runner`) listens: strangers, and connections over the cap
+        while every open one is busy, are closed as they are accepted; a TLS handshake gets
+        ``idle_timeout`` seconds too."""
         return GuardedSite(runner, host, port, ssl_context=ssl_context, allow=self._allow,
                            max_connections=self._max_connections, handshake_timeout=self._idle_timeout)
 
