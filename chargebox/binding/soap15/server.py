@@ -60,6 +60,17 @@ class ReplyChannel(Protocol):
     async def send_reply(self, url: str, body: bytes, action: str) -> None: ...
 
 
+class BodyRefused(ProtocolError):
+    """A request body not received whole: too large (HTTP 413) or too slow (HTTP 408). What was read
+    is dropped unparsed; aiohttp then discards the rest for at most 10 s (its lingering time, so that
+    closing does not reset the connection under the fault) and closes the connection if it is not
+    over by then."""
+
+    def __init__(self, reason: str, status: int) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
 class ChargePointEndpoint:
     """Serves the 15 Central System operations (chapter 5) for one charge box identity.
 
@@ -80,6 +91,7 @@ class ChargePointEndpoint:
         self.path = path
         self._handler = handler
         self._allow = tuple(allow)
+        self._max_body = max_body
         self._read_timeout = read_timeout
         self._max_connections = max_connections
         self._idle_timeout = idle_timeout
@@ -117,9 +129,9 @@ class ChargePointEndpoint:
             async with asyncio.timeout(self._read_timeout):
                 data = await request.read()
         except TimeoutError:
-            raise web.HTTPRequestTimeout(text="request body not received in time") from None
-        except web.HTTPRequestEntityTooLarge:
-            raise
+            raise BodyRefused(f"request body not received within {self._read_timeout:g} s", 408) from None
+        except web.HTTPRequestEntityTooLarge:  # raised as soon as the body read so far passes the limit
+            raise BodyRefused(f"request body larger than {self._max_body} bytes", 413) from None
         except RequestPayloadError as err:  # a body that claims gzip or deflate and is not
             # Done with it: else aiohttp reads it again after the answer and logs a traceback for each.
             request.content.feed_eof()
@@ -146,8 +158,6 @@ class ChargePointEndpoint:
             status, destination = 200, destinations[0]
             reply = envelope.build(self._reply_headers(received, action, destination), self._service.namespace,
                                    confirmation_xml)
-        except web.HTTPException:
-            raise  # 408 and 413 from _read
         except Exception as err:
             if isinstance(err, SoapFault):
                 fault = err
@@ -155,8 +165,10 @@ class ChargePointEndpoint:
             else:  # our bug, not the caller's: its cause in the log, a Receiver fault on the wire
                 log.exception("answering %s with InternalError", received.action or "request")
                 fault = InternalError(f"{type(err).__name__} in the charge box")
-            # SOAP 1.2 Part 2 7.5.2.2: 400 for a Sender fault, 500 for the others (Receiver, MustUnderstand).
-            status, destination, action = 400 if fault.code == "Sender" else 500, destinations[1], "/Fault"
+            # SOAP 1.2 Part 2 7.5.2.2: 400 for a Sender fault, 500 for the others (Receiver, MustUnderstand);
+            # a body refused unread keeps HTTP's more precise 413 or 408 (RFC 9110 15.5.14, 15.5.9).
+            status = fault.status if isinstance(fault, BodyRefused) else 400 if fault.code == "Sender" else 500
+            destination, action = destinations[1], "/Fault"
             reply = envelope.build(self._reply_headers(received, action, destination), self._service.namespace,
                                    fault=fault)
         if destination is not None:
