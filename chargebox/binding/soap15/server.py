@@ -12,7 +12,8 @@ the envelope (ProtocolError), mandatory header blocks the box does not understan
 fault naming them, SOAP 1.2 Part 1 5.2.3), chargeBoxIdentity compared case-insensitively
 (IdentityMismatch), the body against the schema and the message model (ProtocolError); then the
 engine's handler, whose NotSupported or other failures become Receiver faults. Any other failure is
-our bug: logged with its cause and answered with a Receiver fault (InternalError), never plain text.
+our bug: logged with its cause (the exception's type and traceback, not its message, which may repeat
+request values such as an idTag) and answered with a Receiver fault (InternalError), never plain text.
 ``GET ...?wsdl`` serves the box's WSDL.
 
 Replies go back on the HTTP response unless the request names a non-anonymous wsa:ReplyTo (or
@@ -45,6 +46,7 @@ from chargebox.binding.soap15.faults import (
 )
 from chargebox.binding.soap15.listener import GuardedSite, Network
 from chargebox.binding.soap15.service import Service, charge_point_service
+from chargebox.logfields import traceback_of
 from chargebox.ocpp.messages import Confirmation, Request
 
 log = logging.getLogger(__name__)
@@ -163,7 +165,7 @@ class ChargePointEndpoint:
                 fault = err
                 log.warning("answering %s with fault %s", received.action or "request", fault)
             else:  # our bug, not the caller's: its cause in the log, a Receiver fault on the wire
-                log.exception("answering %s with InternalError", received.action or "request")
+                log.error("answering %s with InternalError:\n%s", received.action or "request", traceback_of(err))
                 fault = InternalError(f"{type(err).__name__} in the charge box")
             # SOAP 1.2 Part 2 7.5.2.2: 400 for a Sender fault, 500 for the others (Receiver, MustUnderstand);
             # a body refused unread keeps HTTP's more precise 413 or 408 (RFC 9110 15.5.14, 15.5.9).
@@ -216,7 +218,7 @@ class ChargePointEndpoint:
         except SoapFault:
             raise
         except Exception as err:  # the engine failed: the CS gets InternalError, the daemon lives on
-            log.exception("handling %s failed", operation.name)
+            log.error("handling %s failed:\n%s", operation.name, traceback_of(err))
             raise InternalError(f"{operation.name} failed: {type(err).__name__}") from err
         try:
             return self._service.render(confirmation, operation.name), f"/{operation.name}Response"

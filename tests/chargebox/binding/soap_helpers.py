@@ -72,7 +72,8 @@ async def post(url: str, body: bytes, content_type: str = envelope.CONTENT_TYPE,
 async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
     """Status, headers (lower-case names) and body of one HTTP/1.1 response read off a raw connection."""
     status_line, *lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines if line)}
+    fields = (line.partition(":") for line in lines if line)
+    headers = {name.strip().lower(): value.strip() for name, _, value in fields}
     return int(status_line.split()[1]), headers, await reader.readexactly(int(headers.get("content-length", 0)))
 
 

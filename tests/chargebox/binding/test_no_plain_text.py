@@ -2,7 +2,8 @@
 in every Central System -> Charge Point operation, and a body that claims gzip but is not, get a
 Sender fault (HTTP 400); a body too large or too slow a Sender fault with HTTP 413 or 408, unread
 beyond the limit; a bug of ours anywhere, not only in the engine's handler, gets a Receiver fault and
-leaves its cause in the log. Never aiohttp's plain-text "500 Server got itself in trouble"."""
+leaves its cause in the log (type and traceback; not its message, which may repeat an idTag).
+Never aiohttp's plain-text "500 Server got itself in trouble"."""
 
 from __future__ import annotations
 
@@ -16,12 +17,17 @@ import aiohttp
 import pytest
 from lxml import etree
 from ocpp_samples import CONFIRMATIONS, REQUESTS
-from soap_helpers import REMOTE_START, fault_of, post, read_response, request_xml, serving
+from soap_helpers import REMOTE_START, REMOTE_START_BODY, fault_of, post, read_response, request_xml, serving
 
 from chargebox.binding.soap15 import envelope
 from chargebox.binding.soap15.server import ChargePointEndpoint
 from chargebox.binding.soap15.service import Service, charge_point_service
-from chargebox.ocpp.messages import CHARGE_POINT_OPERATIONS, Confirmation, Request
+from chargebox.ocpp.messages import (
+    CHARGE_POINT_OPERATIONS,
+    Confirmation,
+    RemoteStartTransactionRequest,
+    Request,
+)
 
 SERVICE = charge_point_service()
 
@@ -143,6 +149,26 @@ async def test_a_bug_of_ours_is_a_receiver_fault_logged_with_its_cause(caplog: p
     async with serving(ChargePointEndpoint("CB-1", answer, service=service)) as url:
         status, answer_body = await post(url, REMOTE_START)
     assert (status, fault_of(answer_body)) == (500, ("Receiver", "InternalError"))
-    [record] = [r for r in caplog.records if r.exc_info]
-    assert record.levelno == logging.ERROR and "RemoteStartTransaction" in record.getMessage()
-    assert isinstance(record.exc_info[1], KeyError)  # type: ignore[index]
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "RemoteStartTransaction" in record.getMessage()
+    assert "KeyError" in record.getMessage() and ", in parse\n" in record.getMessage()  # what, and where
+
+
+ID_TAG = "04A2B3C4D5E6F7"
+
+
+async def test_a_handler_bug_is_logged_with_its_cause_but_never_the_id_tag_its_message_repeats(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def failing(request: Request) -> Confirmation:
+        assert isinstance(request, RemoteStartTransactionRequest)
+        raise LookupError(f"no session for card {request.id_tag}")
+
+    caplog.set_level(logging.DEBUG)
+    async with serving(ChargePointEndpoint("CB-1", failing)) as url:
+        status, answer_body = await post(url, request_xml(REMOTE_START_BODY.replace("ABC", ID_TAG)))
+    assert (status, fault_of(answer_body)) == (500, ("Receiver", "InternalError"))
+    assert ID_TAG not in caplog.text
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "handling RemoteStartTransaction failed" in record.getMessage()
+    assert "LookupError" in record.getMessage()  # what
+    assert f'File "{__file__}"' in record.getMessage() and ", in failing\n" in record.getMessage()  # where
