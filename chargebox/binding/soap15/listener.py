@@ -77,7 +77,8 @@ def waiting_for_request(protocol: asyncio.BaseProtocol) -> bool:
     or next request, the state in which aiohttp's own keep-alive timer closes it. A request whose
     head is complete (its body on the way, its handler running, its answer being written, or queued
     behind another) is in progress. aiohttp has no public accessor for this; should its private
-    ``_waiter`` go, no connection counts as idle and the cap refuses newcomers as before."""
+    ``_waiter`` go, only connections still in their TLS handshake count as idle (and the tests of
+    the cap fail)."""
     waiter = getattr(protocol, "_waiter", None)
     return isinstance(waiter, asyncio.Future) and not waiter.done()
 
