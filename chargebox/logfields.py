@@ -7,9 +7,14 @@ CONNECTOR=1`` shows one connector's story; on a terminal they follow the message
 switches masking on or off at start (``[log] mask_id_tags``).
 
     log.info("card %s not authorized: %s", mask_id_tag(tag), status, extra=fields(connector=1, id_tag=tag))
+
+An exception whose message may repeat what came in (a request's idTag, a configuration value) is
+logged through :func:`traceback_of`, never with ``exc_info``.
 """
 
 from __future__ import annotations
+
+import traceback
 
 _masking = {"enabled": True}
 
@@ -43,3 +48,30 @@ def fields(*, connector: int | None = None, transaction: int | None = None, loca
     given = {"connector": connector, "transaction": transaction, "local_tx": local_tx,
              "id_tag": mask_id_tag(id_tag), "action": action}
     return {key: value for key, value in given.items() if value is not None}
+
+
+def traceback_of(err: BaseException) -> str:
+    """``err``'s traceback as Python prints it, its causes and contexts included, with each exception
+    shown by its type alone: the cause of a failure (what, where) without its message, which may
+    repeat request values such as an idTag in full. Frames show file, line, function and source."""
+    chain: list[tuple[BaseException, str]] = [(err, "")]  # err, then each exception that led to the one before
+    while True:
+        newer = chain[-1][0]
+        if newer.__cause__ is not None:
+            older, how = newer.__cause__, "The above exception was the direct cause of the following exception:"
+        elif newer.__context__ is not None and not newer.__suppress_context__:
+            older, how = newer.__context__, "During handling of the above exception, another exception occurred:"
+        else:
+            break
+        if any(older is known for known, _ in chain):
+            break
+        chain.append((older, how))
+    parts: list[str] = []
+    for exc, how in reversed(chain):
+        kind = type(exc)
+        name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+        frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+        parts.append(f"Traceback (most recent call last):\n{frames}{name} (message not logged)\n")
+        if how:
+            parts.append(f"\n{how}\n\n")
+    return "".join(parts).rstrip("\n")

@@ -2,9 +2,13 @@
 anything is read from it (issue 14, item 7).
 
 asyncio's server accepts every connection, completes its TLS handshake, and logs a traceback each time
-``accept()`` fails for want of file descriptors. Here a connection from outside ``endpoint.allow``, or
-one more than ``endpoint.max_connections``, is closed the moment it is accepted: no TLS handshake, no
-byte read, so neither a stranger nor a flood can hold the box's descriptors. A failing ``accept()``
+``accept()`` fails for want of file descriptors. Here a connection from outside ``endpoint.allow`` is
+closed the moment it is accepted: no TLS handshake, no byte read. At ``endpoint.max_connections`` the
+oldest idle connection (no request in progress: before its first complete request head, TLS handshake
+included, or between two requests) is closed to make room for the new one, and only when every
+connection is busy with a request is the new one closed unread. So neither a stranger nor a flood can
+hold the box's descriptors, and idle connections held at the cap cannot keep the Central System out
+(with the default empty allow-list anyone may hold them). A failing ``accept()``
 (EMFILE...) pauses accepting for a moment, and each of these events is logged at most once per
 :data:`LOG_EVERY` seconds with how often it happened, so a flood cannot fill the disk either.
 """
@@ -18,6 +22,7 @@ import math
 import socket
 import ssl
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -67,6 +72,38 @@ def allowed(host: str, networks: Sequence[Network]) -> bool:
     return any(address in network for network in networks)
 
 
+def waiting_for_request(protocol: asyncio.BaseProtocol) -> bool:
+    """Whether an aiohttp connection has no request in progress: it waits for the head of its first
+    or next request, the state in which aiohttp's own keep-alive timer closes it. A request whose
+    head is complete (its body on the way, its handler running, its answer being written, or queued
+    behind another) is in progress. aiohttp has no public accessor for this; should its private
+    ``_waiter`` go, only connections still in their TLS handshake count as idle (and the tests of
+    the cap fail)."""
+    waiter = getattr(protocol, "_waiter", None)
+    return isinstance(waiter, asyncio.Future) and not waiter.done()
+
+
+@dataclass(eq=False)
+class Connection:
+    """An accepted connection, and its protocol once it has one (after the TLS handshake)."""
+
+    sock: socket.socket
+    host: str
+    protocol: asyncio.BaseProtocol | None = None
+
+    def idle(self) -> bool:
+        return self.protocol is None or waiting_for_request(self.protocol)
+
+    def close(self) -> None:
+        """Ends it through its transport's own close path: shutdown(), unlike close(), leaves the
+        descriptor to asyncio, which reads the end of the stream, closes its transport (a TLS
+        handshake under way fails) and only then frees the descriptor."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already gone (ENOTCONN)
+            pass
+
+
 class Acceptor(asyncio.AbstractServer):
     """Accepts on ``sockets`` and hands each vetted connection to ``protocol_factory`` (TLS first when
     ``ssl_context`` is given, its handshake bounded by ``handshake_timeout`` seconds)."""
@@ -81,13 +118,16 @@ class Acceptor(asyncio.AbstractServer):
         self._allow = tuple(allow)
         self._max = max_connections
         self._handshake_timeout = handshake_timeout
-        self._open: list[socket.socket] = []  # accepted and not yet closed (a closed socket's fileno is -1)
+        # Accepted, not yet closed (a closed socket's fileno is -1) and not made room from, oldest first.
+        self._open: list[Connection] = []
         self._connecting: set[asyncio.Task[None]] = set()
         self._retries: dict[socket.socket, asyncio.TimerHandle] = {}  # listening sockets paused after a failure
         self._serving = True
         self._stranger = Throttled(log, logging.WARNING, "refused a connection from %s: not in endpoint.allow")
-        self._full = Throttled(log, logging.WARNING, "refused a connection from %s: already %d open "
-                                                     "(endpoint.max_connections)")
+        self._full = Throttled(log, logging.WARNING, "refused a connection from %s: already %d open, "
+                                                     "each with a request in progress (endpoint.max_connections)")
+        self._room = Throttled(log, logging.WARNING, "closed the idle connection from %s for a new one: already %d "
+                                                     "open (endpoint.max_connections)")
         self._failed = Throttled(log, logging.ERROR, "cannot accept connections: %s; trying again in %g s")
         for sock in self._sockets:
             self._loop.add_reader(sock.fileno(), self._accept, sock)
@@ -98,8 +138,19 @@ class Acceptor(asyncio.AbstractServer):
 
     def _connections(self) -> int:
         """The connections accepted and still open, TLS handshakes under way included."""
-        self._open = [sock for sock in self._open if sock.fileno() != -1]
+        self._open = [connection for connection in self._open if connection.sock.fileno() != -1]
         return len(self._open)
+
+    def _make_room(self) -> Connection | None:
+        """Closes the oldest idle connection and returns it; None when every one is busy. Its
+        descriptor is freed a loop iteration later, so a burst of newcomers may briefly hold that
+        many more."""
+        for connection in self._open:
+            if connection.idle():
+                self._open.remove(connection)
+                connection.close()
+                return connection
+        return None
 
     def _accept(self, listening: socket.socket) -> None:
         for _ in range(ACCEPTS_PER_WAKEUP):
@@ -129,22 +180,25 @@ class Acceptor(asyncio.AbstractServer):
             self._stranger(self._loop.time(), host)
             return
         if (count := self._connections()) >= self._max:
-            conn.close()
-            self._full(self._loop.time(), host, count)
-            return
-        self._open.append(conn)
-        task = self._loop.create_task(self._connect(conn))
+            if (idle := self._make_room()) is None:
+                conn.close()
+                self._full(self._loop.time(), host, count)
+                return
+            self._room(self._loop.time(), idle.host, count)
+        connection = Connection(conn, host)
+        self._open.append(connection)
+        task = self._loop.create_task(self._connect(connection))
         self._connecting.add(task)
         task.add_done_callback(self._connecting.discard)
 
-    async def _connect(self, conn: socket.socket) -> None:
+    async def _connect(self, connection: Connection) -> None:
         try:
-            await self._loop.connect_accepted_socket(
-                self._factory, conn, ssl=self._ssl,
+            _transport, connection.protocol = await self._loop.connect_accepted_socket(
+                self._factory, connection.sock, ssl=self._ssl,
                 ssl_handshake_timeout=self._handshake_timeout if self._ssl is not None else None)
         except OSError as err:  # a failed or slow TLS handshake, a caller gone (SSLError, TimeoutError...)
             log.debug("connection dropped before its first request: %s", err)
-            conn.close()
+            connection.sock.close()
 
     def close(self) -> None:
         self._serving = False

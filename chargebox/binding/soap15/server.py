@@ -1,7 +1,8 @@
 """The box's Charge Point service endpoint: the Central System's requests in, confirmations out.
 
-A connection is vetted as it is accepted (:mod:`.listener`): one from outside the allow-list, or one
-more than ``max_connections``, is closed before anything is read, ``GET ?wsdl`` included. A connection
+A connection is vetted as it is accepted (:mod:`.listener`): one from outside the allow-list is closed
+before anything is read, ``GET ?wsdl`` included; at ``max_connections`` the oldest idle connection
+makes room for a new one, which is closed unread only when every connection is busy. A connection
 without a complete request head for ``idle_timeout`` seconds (new, between requests, or sending its
 headers slowly) is closed.
 
@@ -11,7 +12,8 @@ the envelope (ProtocolError), mandatory header blocks the box does not understan
 fault naming them, SOAP 1.2 Part 1 5.2.3), chargeBoxIdentity compared case-insensitively
 (IdentityMismatch), the body against the schema and the message model (ProtocolError); then the
 engine's handler, whose NotSupported or other failures become Receiver faults. Any other failure is
-our bug: logged with its cause and answered with a Receiver fault (InternalError), never plain text.
+our bug: logged with its cause (the exception's type and traceback, not its message, which may repeat
+request values such as an idTag) and answered with a Receiver fault (InternalError), never plain text.
 ``GET ...?wsdl`` serves the box's WSDL.
 
 Replies go back on the HTTP response unless the request names a non-anonymous wsa:ReplyTo (or
@@ -44,6 +46,7 @@ from chargebox.binding.soap15.faults import (
 )
 from chargebox.binding.soap15.listener import GuardedSite, Network
 from chargebox.binding.soap15.service import Service, charge_point_service
+from chargebox.logfields import traceback_of
 from chargebox.ocpp.messages import Confirmation, Request
 
 log = logging.getLogger(__name__)
@@ -57,6 +60,17 @@ class ReplyChannel(Protocol):
     def check_url(self, url: str) -> None: ...
 
     async def send_reply(self, url: str, body: bytes, action: str) -> None: ...
+
+
+class BodyRefused(ProtocolError):
+    """A request body not received whole: too large (HTTP 413) or too slow (HTTP 408). What was read
+    is dropped unparsed; aiohttp then discards the rest for at most 10 s (its lingering time, so that
+    closing does not reset the connection under the fault) and closes the connection if it is not
+    over by then."""
+
+    def __init__(self, reason: str, status: int) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 class ChargePointEndpoint:
@@ -79,6 +93,7 @@ class ChargePointEndpoint:
         self.path = path
         self._handler = handler
         self._allow = tuple(allow)
+        self._max_body = max_body
         self._read_timeout = read_timeout
         self._max_connections = max_connections
         self._idle_timeout = idle_timeout
@@ -105,8 +120,9 @@ class ChargePointEndpoint:
 
     def site(self, runner: web.BaseRunner, host: str | None, port: int,
              ssl_context: ssl.SSLContext | None = None) -> GuardedSite:
-        """Where ``runner`` (from :meth:`runner`) listens: strangers and connections over the cap are
-        closed as they are accepted; a TLS handshake gets ``idle_timeout`` seconds too."""
+        """Where ``runner`` (from :meth:`runner`) listens: strangers, and connections over the cap
+        while every open one is busy, are closed as they are accepted; a TLS handshake gets
+        ``idle_timeout`` seconds too."""
         return GuardedSite(runner, host, port, ssl_context=ssl_context, allow=self._allow,
                            max_connections=self._max_connections, handshake_timeout=self._idle_timeout)
 
@@ -115,9 +131,9 @@ class ChargePointEndpoint:
             async with asyncio.timeout(self._read_timeout):
                 data = await request.read()
         except TimeoutError:
-            raise web.HTTPRequestTimeout(text="request body not received in time") from None
-        except web.HTTPRequestEntityTooLarge:
-            raise
+            raise BodyRefused(f"request body not received within {self._read_timeout:g} s", 408) from None
+        except web.HTTPRequestEntityTooLarge:  # raised as soon as the body read so far passes the limit
+            raise BodyRefused(f"request body larger than {self._max_body} bytes", 413) from None
         except RequestPayloadError as err:  # a body that claims gzip or deflate and is not
             # Done with it: else aiohttp reads it again after the answer and logs a traceback for each.
             request.content.feed_eof()
@@ -144,17 +160,17 @@ class ChargePointEndpoint:
             status, destination = 200, destinations[0]
             reply = envelope.build(self._reply_headers(received, action, destination), self._service.namespace,
                                    confirmation_xml)
-        except web.HTTPException:
-            raise  # 408 and 413 from _read
         except Exception as err:
             if isinstance(err, SoapFault):
                 fault = err
                 log.warning("answering %s with fault %s", received.action or "request", fault)
             else:  # our bug, not the caller's: its cause in the log, a Receiver fault on the wire
-                log.exception("answering %s with InternalError", received.action or "request")
+                log.error("answering %s with InternalError:\n%s", received.action or "request", traceback_of(err))
                 fault = InternalError(f"{type(err).__name__} in the charge box")
-            # SOAP 1.2 Part 2 7.5.2.2: 400 for a Sender fault, 500 for the others (Receiver, MustUnderstand).
-            status, destination, action = 400 if fault.code == "Sender" else 500, destinations[1], "/Fault"
+            # SOAP 1.2 Part 2 7.5.2.2: 400 for a Sender fault, 500 for the others (Receiver, MustUnderstand);
+            # a body refused unread keeps HTTP's more precise 413 or 408 (RFC 9110 15.5.14, 15.5.9).
+            status = fault.status if isinstance(fault, BodyRefused) else 400 if fault.code == "Sender" else 500
+            destination, action = destinations[1], "/Fault"
             reply = envelope.build(self._reply_headers(received, action, destination), self._service.namespace,
                                    fault=fault)
         if destination is not None:
@@ -202,7 +218,7 @@ class ChargePointEndpoint:
         except SoapFault:
             raise
         except Exception as err:  # the engine failed: the CS gets InternalError, the daemon lives on
-            log.exception("handling %s failed", operation.name)
+            log.error("handling %s failed:\n%s", operation.name, traceback_of(err))
             raise InternalError(f"{operation.name} failed: {type(err).__name__}") from err
         try:
             return self._service.render(confirmation, operation.name), f"/{operation.name}Response"

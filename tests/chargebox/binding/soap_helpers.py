@@ -3,6 +3,7 @@ read off the wire, and a stub Central System answering through the project's own
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import ssl
@@ -66,6 +67,14 @@ async def post(url: str, body: bytes, content_type: str = envelope.CONTENT_TYPE,
         url, data=body, headers={"Content-Type": content_type, **(headers or {})}
     ) as response:
         return response.status, await response.read()
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (lower-case names) and body of one HTTP/1.1 response read off a raw connection."""
+    status_line, *lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    fields = (line.partition(":") for line in lines if line)
+    headers = {name.strip().lower(): value.strip() for name, _, value in fields}
+    return int(status_line.split()[1]), headers, await reader.readexactly(int(headers.get("content-length", 0)))
 
 
 def fault_of(body: bytes) -> tuple[str, str]:

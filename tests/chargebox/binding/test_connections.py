@@ -1,7 +1,8 @@
 """The endpoint under a flood of connections (issue 14, item 7), on real loopback sockets: strangers
 (outside endpoint.allow, here 127.0.0.2 against an allow-list of 127.0.0.1) and connections over
-endpoint.max_connections are closed as they are accepted, before a byte is read; idle and slow-header
-connections are closed after endpoint.idle_timeout; accept() failing for want of descriptors (EMFILE)
+endpoint.max_connections are closed as they are accepted, before a byte is read, unless the oldest
+idle connection can be closed to make room for them; idle and slow-header connections are closed
+after endpoint.idle_timeout; accept() failing for want of descriptors (EMFILE)
 costs one log line, no traceback, and the box answers again once descriptors are free. Closes are
 awaited as EOF on the caller's side, never slept for."""
 
@@ -21,10 +22,12 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
-from soap_helpers import REMOTE_START, post, serving
-from tls_pki import make_pki
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from soap_helpers import REMOTE_START, post, read_response, serving
+from tls_pki import caller, make_pki
 
-from chargebox.binding.soap15 import listener, tls
+from chargebox.binding.soap15 import envelope, listener, tls
 from chargebox.binding.soap15.server import ChargePointEndpoint
 from chargebox.ocpp.enums import RemoteStartStopStatus
 from chargebox.ocpp.messages import Confirmation, RemoteStartTransactionConfirmation, Request
@@ -118,14 +121,73 @@ async def test_idle_connections_over_the_cap_are_closed_at_once_and_the_rest_aft
             assert status == 200
 
 
-async def test_a_connection_over_the_cap_is_closed_before_it_is_read() -> None:
-    endpoint = ChargePointEndpoint("CB-1", accept, max_connections=2, idle_timeout=60)
+WSDL_GET = b"GET /?wsdl HTTP/1.1\r\nHost: box\r\n\r\n"
+POST_HEAD = (b"POST / HTTP/1.1\r\nHost: box\r\nContent-Type: application/soap+xml\r\n"
+             b"Content-Length: %d\r\n\r\n" % len(REMOTE_START))
+HALF = len(REMOTE_START) // 2
+
+
+def slow_bodies_counted(endpoint: ChargePointEndpoint, count: int) -> asyncio.Event:
+    """Set once ``count`` requests reached the endpoint's app: their heads are complete, so each of
+    their connections has a request in progress while its body is still on the way."""
+    started = asyncio.Event()
+    heads: list[web.Request] = []
+
+    @web.middleware
+    async def counted(request: web.Request, handler: Handler) -> web.StreamResponse:
+        heads.append(request)
+        if len(heads) == count:
+            started.set()
+        return await handler(request)
+
+    endpoint.app.middlewares.append(counted)
+    return started
+
+
+async def test_at_the_cap_the_oldest_idle_connection_makes_room_for_a_request() -> None:
+    """Idle connections held at endpoint.max_connections do not keep the Central System out: the
+    oldest idle one (between two requests) is closed for its request, which is answered at once; an
+    older connection busy with a request, and the newer idle ones, are left alone."""
+    endpoint = ChargePointEndpoint("CB-1", accept, max_connections=4, idle_timeout=60, read_timeout=60)
+    busy_started = slow_bodies_counted(endpoint, 1)
+    async with serving(endpoint) as url:
+        busy_reader, busy = await connect(url)  # the oldest: its request's body is on the way
+        busy.write(POST_HEAD + REMOTE_START[:HALF])
+        await asyncio.wait_for(busy_started.wait(), 5)
+        kept_reader, kept = await connect(url)  # answered once, then idle between requests
+        kept.write(WSDL_GET)
+        assert (await read_response(kept_reader))[0] == 200
+        partial_reader, partial = await connect(url)  # idle before its first complete head
+        partial.write(b"GET /?wsdl HTTP/1.1\r\n")
+        fresh_reader, fresh = await connect(url)  # idle, nothing sent yet
+
+        status, _ = await asyncio.wait_for(post(url, REMOTE_START), 5)
+        assert status == 200
+        assert await closed_by_box(kept_reader, 5) == b""
+        partial.write(b"Host: box\r\n\r\n")
+        assert (await read_response(partial_reader))[0] == 200
+        fresh.write(WSDL_GET)
+        assert (await read_response(fresh_reader))[0] == 200
+        busy.write(REMOTE_START[HALF:])
+        assert (await read_response(busy_reader))[0] == 200
+        for writer in (busy, kept, partial, fresh):
+            writer.close()
+
+
+async def test_at_the_cap_with_every_connection_busy_a_newcomer_is_closed_before_it_is_read() -> None:
+    endpoint = ChargePointEndpoint("CB-1", accept, max_connections=2, idle_timeout=60, read_timeout=60)
+    both_started = slow_bodies_counted(endpoint, 2)
     async with serving(endpoint) as url:
         held = [await connect(url) for _ in range(2)]
+        for _, writer in held:
+            writer.write(POST_HEAD + REMOTE_START[:HALF])
+        await asyncio.wait_for(both_started.wait(), 5)
         reader, writer = await connect(url)
         assert await closed_by_box(reader, 5) == b""
         writer.close()
-        for _, held_writer in held:
+        for held_reader, held_writer in held:  # the busy ones were left alone
+            held_writer.write(REMOTE_START[HALF:])
+            assert (await read_response(held_reader))[0] == 200
             held_writer.close()
 
 
@@ -164,6 +226,22 @@ async def test_a_tls_handshake_that_never_starts_is_closed_after_idle_timeout(tm
         reader, writer = await connect(url)
         assert await closed_by_box(reader, 5) == b""
         writer.close()
+
+
+async def test_at_the_cap_a_tls_handshake_that_never_starts_makes_room_for_a_central_system(tmp_path: Path) -> None:
+    """The box serves HTTPS on the open internet: connections that never start their TLS handshake
+    are idle and make room too."""
+    pki = make_pki(tmp_path)
+    server = tls.server_context(pki.box_server.cert, pki.box_server.key)
+    async with serving(ChargePointEndpoint("CB-1", accept, max_connections=2, idle_timeout=60), server) as url:
+        held = [await connect(url) for _ in range(2)]
+        async with aiohttp.ClientSession() as session, session.post(
+                url, data=REMOTE_START, ssl=caller(pki, None), headers={"Content-Type": envelope.CONTENT_TYPE},
+                timeout=aiohttp.ClientTimeout(total=5)) as response:
+            assert response.status == 200
+        assert await closed_by_box(held[0][0], 5) == b""  # the oldest made room
+        for _, writer in held:
+            writer.close()
 
 
 @pytest.fixture

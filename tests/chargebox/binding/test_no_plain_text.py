@@ -1,24 +1,33 @@
 """Every request gets a SOAP answer (issue 14, item 8): a required string element present but empty,
 in every Central System -> Charge Point operation, and a body that claims gzip but is not, get a
-Sender fault (HTTP 400); a bug of ours anywhere, not only in the engine's handler, gets a Receiver
-fault and leaves its cause in the log. Never aiohttp's plain-text "500 Server got itself in trouble"."""
+Sender fault (HTTP 400); a body too large or too slow a Sender fault with HTTP 413 or 408, unread
+beyond the limit; a bug of ours anywhere, not only in the engine's handler, gets a Receiver fault and
+leaves its cause in the log (type and traceback; not its message, which may repeat an idTag).
+Never aiohttp's plain-text "500 Server got itself in trouble"."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
 from lxml import etree
 from ocpp_samples import CONFIRMATIONS, REQUESTS
-from soap_helpers import REMOTE_START, fault_of, post, request_xml, serving
+from soap_helpers import REMOTE_START, REMOTE_START_BODY, fault_of, post, read_response, request_xml, serving
 
 from chargebox.binding.soap15 import envelope
 from chargebox.binding.soap15.server import ChargePointEndpoint
 from chargebox.binding.soap15.service import Service, charge_point_service
-from chargebox.ocpp.messages import CHARGE_POINT_OPERATIONS, Confirmation, Request
+from chargebox.ocpp.messages import (
+    CHARGE_POINT_OPERATIONS,
+    Confirmation,
+    RemoteStartTransactionRequest,
+    Request,
+)
 
 SERVICE = charge_point_service()
 
@@ -92,6 +101,42 @@ async def test_a_body_that_claims_gzip_and_is_not_is_a_sender_fault(box: str, ca
     assert not [r for r in caplog.records if r.exc_info], "no traceback for the caller's bad body"
 
 
+async def partial_request(url: str, content_length: int, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of the box's answer to a request that announces ``content_length``
+    bytes of body and sends only ``body``."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", urlsplit(url).port)
+    writer.write(b"POST / HTTP/1.1\r\nHost: box\r\nContent-Type: application/soap+xml\r\n"
+                 b"Content-Length: %d\r\n\r\n" % content_length + body)
+    try:
+        return await asyncio.wait_for(read_response(reader), 5)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def test_a_body_too_large_is_a_sender_fault_with_413_answered_before_the_rest_is_sent() -> None:
+    handled: list[Request] = []
+
+    async def recording(request: Request) -> Confirmation:
+        handled.append(request)
+        return await answer(request)
+
+    async with serving(ChargePointEndpoint("CB-1", recording, max_body=4096)) as url:
+        status, headers, body = await partial_request(url, 10_000_000, REMOTE_START + b" " * 5000)
+        assert (status, fault_of(body)) == (413, ("Sender", "ProtocolError"))
+        assert headers["content-type"].startswith(envelope.CONTENT_TYPE)
+        assert b"4096" in body  # the reason names the limit
+        assert (await post(url, REMOTE_START))[0] == 200
+    assert len(handled) == 1  # the oversized request never reached the handler
+
+
+async def test_a_body_too_slow_is_a_sender_fault_with_408() -> None:
+    async with serving(ChargePointEndpoint("CB-1", answer, read_timeout=0.2)) as url:
+        status, headers, body = await partial_request(url, len(REMOTE_START), REMOTE_START[:100])
+    assert (status, fault_of(body)) == (408, ("Sender", "ProtocolError"))
+    assert headers["content-type"].startswith(envelope.CONTENT_TYPE)
+
+
 class BrokenService(Service):
     """The project's service with a bug in its parsing."""
 
@@ -104,6 +149,26 @@ async def test_a_bug_of_ours_is_a_receiver_fault_logged_with_its_cause(caplog: p
     async with serving(ChargePointEndpoint("CB-1", answer, service=service)) as url:
         status, answer_body = await post(url, REMOTE_START)
     assert (status, fault_of(answer_body)) == (500, ("Receiver", "InternalError"))
-    [record] = [r for r in caplog.records if r.exc_info]
-    assert record.levelno == logging.ERROR and "RemoteStartTransaction" in record.getMessage()
-    assert isinstance(record.exc_info[1], KeyError)  # type: ignore[index]
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "RemoteStartTransaction" in record.getMessage()
+    assert "KeyError" in record.getMessage() and ", in parse\n" in record.getMessage()  # what, and where
+
+
+ID_TAG = "04A2B3C4D5E6F7"
+
+
+async def test_a_handler_bug_is_logged_with_its_cause_but_never_the_id_tag_its_message_repeats(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def failing(request: Request) -> Confirmation:
+        assert isinstance(request, RemoteStartTransactionRequest)
+        raise LookupError(f"no session for card {request.id_tag}")
+
+    caplog.set_level(logging.DEBUG)
+    async with serving(ChargePointEndpoint("CB-1", failing)) as url:
+        status, answer_body = await post(url, request_xml(REMOTE_START_BODY.replace("ABC", ID_TAG)))
+    assert (status, fault_of(answer_body)) == (500, ("Receiver", "InternalError"))
+    assert ID_TAG not in caplog.text
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "handling RemoteStartTransaction failed" in record.getMessage()
+    assert "LookupError" in record.getMessage()  # what
+    assert f'File "{__file__}"' in record.getMessage() and ", in failing\n" in record.getMessage()  # where
