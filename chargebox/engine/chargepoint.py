@@ -711,14 +711,19 @@ class ChargePoint:
 
     async def _replay_journal(self) -> None:
         """Power loss (issue 4): a transaction still running in the journal at start was cut off. It is
-        stopped once, with a fresh reading when the meter answers (never one below the journal's),
-        else the last one journalled, at the time of its last sign of life."""
+        stopped once, and its meterStop and timestamp are always one sample's (README, "Power loss"):
+        the reading taken now, at this time, when the meter answers with more than the journal holds
+        (energy counted after the last journal entry, while the daemon was down, is billed) and the
+        clock is past that entry; else the last journalled register at the time it was journalled.
+        Never a fresh register at an old time: that is energy in no time."""
         for entry in self.journal.running():
             port = self.ports.get(entry.connector_id)
             reading = await self._read_meter(port) if port is not None else None
-            last = entry.meter_last if entry.meter_last is not None else entry.meter_start
-            meter_stop = max(whole_wh(reading), last) if reading else last
+            meter_stop = entry.meter_last if entry.meter_last is not None else entry.meter_start
             when = entry.last_seen or entry.start_time
+            now = self.clock.now()
+            if reading is not None and whole_wh(reading) > meter_stop and now > when:
+                meter_stop, when = whole_wh(reading), now
             with atomic(self.store.db):
                 self._finish(entry.local_id, meter_stop, when, "PowerLoss", None)
             log.warning("transaction %s on connector %s was cut off; stopped at %s with %s Wh",
@@ -748,9 +753,11 @@ class ChargePoint:
             self.courier.wake()
 
     def _queue_values(self, port: Port, local_tx: int, reading: MeterReading, context: ReadingContext,
-                      measurands_key: str, stop_key: str, interval_start: MeterReading | None = None) -> None:
-        """A transaction's MeterValues into the outbox, and the values its StopTransaction will carry."""
-        now = self.clock.now()
+                      measurands_key: str, stop_key: str, interval_start: MeterReading | None = None,
+                      when: datetime | None = None) -> None:
+        """A transaction's MeterValues into the outbox, and the values its StopTransaction will carry,
+        stamped ``when`` (a clock-aligned boundary), else now."""
+        now = when or self.clock.now()
         value = meter_value(reading, self.config.measurands(measurands_key), context, now, interval_start)
         if value is not None:
             self.outbox.put(MeterValuesRequest(connector_id=port.machine.number, transaction_id=0, values=[value]),
@@ -771,23 +778,25 @@ class ChargePoint:
             if self.clock.now() < boundary:
                 continue  # woken by a new interval
             for port in self.ports.values():
-                await self._aligned_sample(port)
+                await self._aligned_sample(port, boundary)
 
-    async def _aligned_sample(self, port: Port) -> None:
+    async def _aligned_sample(self, port: Port, boundary: datetime) -> None:
+        """The reading taken for ``boundary``: it carries the boundary itself as its time, not the
+        moment the meter answered (1.6 3.16.2: readings at clock-aligned times; 1.5 6.9.1)."""
         reading = await self._read_meter(port)
         if reading is None:
             return
         start, port.aligned_from = port.aligned_from, reading
         if port.local_tx is not None:
             with atomic(self.store.db):
-                self.journal.record_meter(port.local_tx, whole_wh(reading), self.clock.now())
+                self.journal.record_meter(port.local_tx, whole_wh(reading), boundary)
                 self._queue_values(port, port.local_tx, reading, ReadingContext.SAMPLE_CLOCK,
-                                   "MeterValuesAlignedData", "StopTxnAlignedData", start)
+                                   "MeterValuesAlignedData", "StopTxnAlignedData", start, when=boundary)
             self.courier.wake()
             return
         # Outside a transaction the values are not transaction messages: sent when online, else dropped.
         value = meter_value(reading, self.config.measurands("MeterValuesAlignedData"), ReadingContext.SAMPLE_CLOCK,
-                            self.clock.now(), start)
+                            boundary, start)
         if value is not None and self.booted.is_set() and self.online:
             with contextlib.suppress(BindingError):
                 await self._send(MeterValuesRequest(connector_id=port.machine.number, values=[value]))

@@ -146,6 +146,7 @@ class FakeMeter(Meter):
         super().__init__()
         self.energy_wh = energy_wh
         self.broken = False
+        self.delay = 0.0  # how long an answer takes (a Modbus round trip)
 
     async def _open(self) -> None:
         pass
@@ -154,6 +155,7 @@ class FakeMeter(Meter):
         pass
 
     async def _read_values(self) -> dict[str, float]:
+        await asyncio.sleep(self.delay)
         if self.broken:
             raise DeviceTimeout("meter does not answer")
         return {"energy_import_wh": self.energy_wh, "power_w": 3680.0, "current_l1": 16.0, "voltage_l1": 230.0}
@@ -187,6 +189,7 @@ class Box:
         self.ocpp = {"HeartBeatInterval": "900", "MeterValueSampleInterval": "60", **ocpp}
         self.restarts: list[str] = []  # "soft" / "hard", as the Reset handler asked the service
         self.boot_id = "boot-1"  # the kernel's boot id: a hard reset that reboots changes it
+        self.wall = loop_wall_clock(EPOCH)  # the system clock goes on across restarts
         self.cp = self.build()
         self.task: asyncio.Task[None] | None = None
 
@@ -195,7 +198,7 @@ class Box:
                     for n in range(len(self.pilots))}
         cp = ChargePoint(
             identity=Identity("chargebox", "test"), client=self.cs, store=self.store,
-            config=Configuration(self.store.settings, self.ocpp), clock=Clock(loop_wall_clock(EPOCH)),
+            config=Configuration(self.store.settings, self.ocpp), clock=Clock(self.wall),
             connectors=hardware, reader=None, timers=Timers(boot_retry_min=10),
         )
         self.management = install(cp, FakeRestarter(self.restarts), lambda: self.boot_id)

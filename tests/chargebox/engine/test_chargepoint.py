@@ -146,13 +146,16 @@ async def test_sampling_interval_zero_sends_no_meter_values() -> None:
 async def test_clock_aligned_values_land_on_wall_clock_boundaries() -> None:
     cs = FakeCentralSystem()
     box = Box(cs, ClockAlignedDataInterval="900", MeterValueSampleInterval="0")
+    # The meter's answer takes a quarter of a second (binary-exact, so loop times stay round): the
+    # sample is still the boundary's, to the microsecond.
+    box.meters[0].delay = 0.25
     box.start()
     await asyncio.sleep(100)  # the box starts 100 s past midnight: boundaries at 900, 1800...
     await plug_and_start(box)
     samples = await cs.wait("MeterValues", 3)
     await box.stop()
     stamps = [r.values[0].timestamp for r in samples if isinstance(r, MeterValuesRequest)]
-    assert all(s.minute % 15 == 0 and s.second == 0 for s in stamps)
+    assert stamps == [datetime.fromtimestamp(EPOCH + 900 * n, timezone.utc) for n in (1, 2, 3)]
     assert [s.values[0].values[0].context for s in samples] == [ReadingContext.SAMPLE_CLOCK] * 3  # type: ignore[attr-defined]
     assert all(s.transaction_id == 78 for s in samples)  # type: ignore[attr-defined]
 
