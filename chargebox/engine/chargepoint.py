@@ -155,7 +155,6 @@ class Port:
     machine: Connector
     hardware: ConnectorHardware
     local_tx: int | None = None
-    announced: tuple[ChargePointStatus, ChargePointErrorCode] | None = None
     recorder: asyncio.Task[None] | None = None
     lapse: asyncio.TimerHandle | None = None
     aligned_from: MeterReading | None = None  # the reading at the start of the clock-aligned interval
@@ -190,7 +189,11 @@ class ChargePoint:
         self.box_faults: dict[ChargePointErrorCode, Fault] = {}
         #: ChangeAvailability of connector 0 (5.2): the box as a whole is Unavailable when False.
         self.box_operative = True
-        self._box_announced = (ChargePointStatus.AVAILABLE, ChargePointErrorCode.NO_ERROR)
+        #: Per connector (0: the box), the status and error the Central System last took, and what
+        #: wakes its status lane (:meth:`_status_lane`). The box starts as Available without error.
+        self.announced: dict[int, tuple[ChargePointStatus, ChargePointErrorCode] | None] = {
+            0: (ChargePointStatus.AVAILABLE, ChargePointErrorCode.NO_ERROR), **{n: None for n in self.ports}}
+        self._status_wakeups = {n: asyncio.Event() for n in self.announced}
         self._on_event = on_event or (lambda kind, data: None)
         self._last_traffic = 0.0
         self._heartbeat_wakeup = asyncio.Event()
@@ -237,6 +240,8 @@ class ChargePoint:
                 group.create_task(self._heartbeat_loop())
                 group.create_task(self._courier_loop())
                 group.create_task(self._aligned_loop())
+                for number in self.announced:
+                    group.create_task(self._status_lane(number))
                 if self.reader is not None:
                     group.create_task(self._reader_loop(self.reader))
                     group.create_task(self._box_faults(self.reader))
@@ -401,32 +406,47 @@ class ChargePoint:
             await self.announce(port)
 
     async def announce(self, port: Port) -> None:
-        """A StatusNotification when the computed status or error changed (4.9)."""
+        """The connector's status may have changed: its lane tells the Central System (4.9)."""
         machine = port.machine
-        fault = machine.fault
-        current = (machine.status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
-        if current == port.announced:
-            return
-        for watcher in self.status_watchers:
-            watcher()
-        self._on_event("status", {"connector": machine.number, "status": current[0].value,
-                                  "error": current[1].value})
-        if await self._notify(machine.number, current[0], fault):
-            port.announced = current
+        status, fault = self._status(machine.number)
+        current = (status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
+        if current != self.announced[machine.number]:
+            for watcher in self.status_watchers:
+                watcher()
+            self._on_event("status", {"connector": machine.number, "status": current[0].value,
+                                      "error": current[1].value})
+        self._status_wakeups[machine.number].set()
 
     async def _announce_box(self) -> None:
-        """Connector 0 is the box itself (1.6 3.8): faults of no connector (reader, modem) go there."""
-        fault = next(iter(self.box_faults.values()), None)
-        status = ChargePointStatus.AVAILABLE if self.box_operative else ChargePointStatus.UNAVAILABLE
-        current = (status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
-        if current == self._box_announced:
-            return
-        if await self._notify(0, status, fault):
-            self._box_announced = current
+        self._status_wakeups[0].set()
+
+    def _status(self, number: int) -> tuple[ChargePointStatus, Fault | None]:
+        """A connector's status and fault as computed from the state now; connector 0 is the box
+        itself (1.6 3.8): faults of no connector (reader, modem) go there."""
+        if number == 0:
+            status = ChargePointStatus.AVAILABLE if self.box_operative else ChargePointStatus.UNAVAILABLE
+            return status, next(iter(self.box_faults.values()), None)
+        machine = self.ports[number].machine
+        return machine.status, machine.fault
+
+    async def _status_lane(self, number: int) -> None:
+        """One connector's StatusNotifications, one at a time and in order (4.9). Each tells the
+        status computed from the state when it leaves, and only when it differs from the last one the
+        Central System took; a change made while one is on its way goes after it, and changes that
+        came and went meanwhile are coalesced (DESIGN.md). So there is one notification per change
+        the Central System can see, never two alike in a row, and the last one is the real state."""
+        wakeup = self._status_wakeups[number]
+        await self.booted.wait()  # nothing but BootNotification before Accepted (4.2)
+        while True:
+            wakeup.clear()  # before reading the state: a change from now on wakes the lane again
+            status, fault = self._status(number)
+            current = (status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
+            if current != self.announced[number] and await self._notify(number, status, fault):
+                self.announced[number] = current
+                continue
+            await wakeup.wait()  # a change, or the Central System reachable again (_send)
 
     async def _notify(self, connector: int, status: ChargePointStatus, fault: Fault | None) -> bool:
-        if not self.booted.is_set():
-            return False
         request = StatusNotificationRequest(
             connector_id=connector, status=status, error_code=fault.code if fault else ChargePointErrorCode.NO_ERROR,
             info=fault.info[:50] or None if fault else None, timestamp=self.clock.now(),

@@ -48,6 +48,7 @@ class FakeCentralSystem:
         self.tags: dict[str, IdTagInfo] = {}
         self.next_transaction_id = 77
         self.clock_skew = clock_skew
+        self.latency = 0.0  # how long each answer takes
         self.received = asyncio.Condition()
 
     def now(self) -> datetime:
@@ -63,6 +64,8 @@ class FakeCentralSystem:
         async with self.received:
             self.sent.append((asyncio.get_running_loop().time(), request))
             self.received.notify_all()
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if self.fail.get(action, 0) > 0:
             self.fail[action] -= 1
             raise CallFailed("Receiver/InternalError")
