@@ -50,6 +50,7 @@ from chargebox.engine.connector import (
 from chargebox.engine.delivery import Courier
 from chargebox.engine.metering import meter_value, next_aligned, whole_wh
 from chargebox.engine.routing import routes
+from chargebox.logfields import mask_id_tag
 from chargebox.ocpp.datatypes import IdTagInfo, MeterValue, TransactionData
 from chargebox.ocpp.enums import (
     AuthorizationStatus,
@@ -146,6 +147,9 @@ class Timers:
     #: How often a running transaction's meter register and sign of life reach the journal: what a
     #: power cut stops it with.
     journal_interval: float = 60.0
+    #: How often an idle connector's meter that cannot be read is tried again: the connector is
+    #: available for charging again as soon as it answers.
+    meter_retry: float = 10.0
 
 
 @dataclass(slots=True)
@@ -158,6 +162,7 @@ class Port:
     recorder: asyncio.Task[None] | None = None
     lapse: asyncio.TimerHandle | None = None
     aligned_from: MeterReading | None = None  # the reading at the start of the clock-aligned interval
+    meter_failed: asyncio.Event = field(default_factory=asyncio.Event)  # wakes _meter_watch
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -247,6 +252,7 @@ class ChargePoint:
                     group.create_task(self._box_faults(self.reader))
                 for port in self.ports.values():
                     group.create_task(self._pilot_loop(port))
+                    group.create_task(self._meter_watch(port))
                     for source in port.hardware.fault_sources():
                         group.create_task(self._connector_faults(port, source))
         finally:
@@ -482,6 +488,8 @@ class ChargePoint:
 
     async def connector_fault(self, port: Port, fault: Fault, active: bool) -> None:
         """A fault of one connector's hardware: a blocking one stops its session (4.9, 7.7)."""
+        if active and fault.code is ChargePointErrorCode.POWER_METER_FAILURE:
+            port.meter_failed.set()
         async with port.lock:
             if active:
                 await self._apply(port, port.machine.on_fault(fault))
@@ -507,9 +515,30 @@ class ChargePoint:
                 await port.hardware.pilot.connect()
 
     async def _reader_loop(self, reader: CardReader) -> None:
+        """Frames are read as they come, whatever a presentation is doing: the reader tells a held
+        card from a new presentation by its frames' arrival, and frames left waiting behind slow
+        work (a meter timeout, a slow Authorize) would look like a second presentation. One
+        presentation is one action: the same card presented again while its presentation is still
+        handled is ignored; another card waits its turn."""
+        handling: set[str] = set()
+        turn = asyncio.Lock()
+
+        async def handle(card: CardPresented, key: str) -> None:
+            try:
+                async with turn:
+                    await self.present(card)
+            finally:
+                handling.discard(key)
+
         async for card in reader.cards():
             self._on_event("card", {"id_tag": card.id_token})
-            await self.present(card)
+            key = card.id_token.casefold()
+            if key in handling:
+                log.info("card %s presented again while its presentation is handled: the same action",
+                         mask_id_tag(card.id_token))
+                continue
+            handling.add(key)
+            self.spawn(handle(card, key))
 
     def _ask(self) -> Callable[[str], Awaitable[IdTagInfo]] | None:
         """Authorize.req, when the Central System can be asked (booted and not known offline)."""
@@ -544,6 +573,11 @@ class ChargePoint:
                     return
         free = self.free_port(id_tag=id_tag)
         if free is None:
+            unmetered = [str(n) for n, p in self.ports.items() if self._meter_failed(p) and not p.machine.in_transaction]
+            if unmetered:
+                log.warning("card %s refused: the meter of connector %s cannot be read, so it is not available "
+                            "for charging (no meterStart)", mask_id_tag(id_tag), ", ".join(unmetered))
+                return
             log.info("card presented, but no connector is free")
             return
         if decision is None:
@@ -596,6 +630,12 @@ class ChargePoint:
                 return
 
     async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None:
+        # No session without a real meterStart (6.26): a meter that cannot be read now refuses it
+        # and makes the connector Faulted (_read_meter).
+        if await self._read_meter(port) is None:
+            log.warning("card %s refused: the meter of connector %s cannot be read, so it is not available for "
+                        "charging (no meterStart)", mask_id_tag(id_tag), port.machine.number)
+            return
         async with port.lock:
             await self._apply(port, port.machine.on_authorized(id_tag, parent_id_tag))
             if port.machine.phase is Phase.AUTHORIZED:
@@ -645,12 +685,40 @@ class ChargePoint:
                 await port.hardware.pilot.offer(effect.amps)
 
     async def _read_meter(self, port: Port) -> MeterReading | None:
-        """A fresh, plausible reading, or None (the meter reports PowerMeterFailure itself)."""
+        """A fresh, plausible reading, or None. Outside a transaction a meter that cannot be read
+        makes its connector Faulted with PowerMeterFailure until it answers again (no session may
+        start without a real meterStart, 6.26); during one, the meter reports PowerMeterFailure
+        itself after ``fault_after`` failed reads, and the session goes on."""
+        machine = port.machine
         try:
-            return await port.hardware.meter.read()
+            reading = await port.hardware.meter.read()
         except (HalError, OSError) as err:
-            log.warning("meter of connector %s: %s", port.machine.number, err)
+            log.warning("meter of connector %s: %s", machine.number, err)
+            port.meter_failed.set()
+            if port.local_tx is None:
+                # Synchronous and without effects for this code (SESSION_GOES_ON): safe under the port's lock.
+                machine.on_fault(Fault(ChargePointErrorCode.POWER_METER_FAILURE, str(err)[:50]))
+                await self.announce(port)
             return None
+        if self._meter_failed(port):
+            machine.on_fault_cleared(ChargePointErrorCode.POWER_METER_FAILURE)
+            await self.announce(port)
+        return reading
+
+    @staticmethod
+    def _meter_failed(port: Port) -> bool:
+        return ChargePointErrorCode.POWER_METER_FAILURE in port.machine.faults
+
+    async def _meter_watch(self, port: Port) -> None:
+        """A connector's meter is read at start, and while it cannot be read, every meter_retry
+        seconds when no transaction reads it: the connector is available again once it answers."""
+        while True:
+            if port.local_tx is None:
+                await self._read_meter(port)
+            if self._meter_failed(port):
+                await asyncio.sleep(self.timers.meter_retry)
+            else:
+                await nap(None, port.meter_failed)
 
     def _values(self, reading: MeterReading | None, key: str, context: ReadingContext) -> MeterValue | None:
         if reading is None:
@@ -658,8 +726,11 @@ class ChargePoint:
         return meter_value(reading, self.config.measurands(key), context, self.clock.now())
 
     async def _begin(self, port: Port, effect: BeginTransaction) -> None:
+        # The relay has been open since authorize() read the meter: its last good register is
+        # this session's start when the meter does not answer now.
         reading = await self._read_meter(port) or port.hardware.meter.last_good
-        meter_start = whole_wh(reading) if reading else 0
+        assert reading is not None, "authorize() reads the meter before a session can begin"
+        meter_start = whole_wh(reading)
         now = self.clock.now()
         request = StartTransactionRequest(
             connector_id=port.machine.number, id_tag=effect.id_tag, timestamp=now, meter_start=meter_start,

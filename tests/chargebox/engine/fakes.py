@@ -11,6 +11,7 @@ from hal.events import MeterIdentity, PilotState
 from hal.meter.base import Meter
 from hal.pilot.base import Pilot
 from hal.relay.base import Relay
+from hal.rfid.base import CardReader
 
 from chargebox.binding import CallFailed, CentralSystemUnreachable
 from chargebox.clock import Clock, loop_wall_clock
@@ -167,6 +168,30 @@ class FakeMeter(Meter):
         return MeterIdentity("FAKE", "123")
 
 
+class FakeReader(CardReader):
+    """Frames as a hex-line reader sends them: a held card's frame every 0.2 s (hold window 0.4 s)."""
+
+    def __init__(self) -> None:
+        super().__init__(hold_window=0.4)
+        self.frames: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def hold(self, uid: bytes, seconds: float) -> None:
+        """The card on the reader for ``seconds``; returns when it is taken away."""
+        start = asyncio.get_running_loop().time()
+        while asyncio.get_running_loop().time() - start < seconds:
+            self.frames.put_nowait(uid)
+            await asyncio.sleep(0.2)
+
+    async def _open(self) -> None:
+        pass
+
+    async def _close(self) -> None:
+        pass
+
+    async def _read_uid(self) -> bytes | None:
+        return await self.frames.get()
+
+
 class FakeRestarter:
     """Records what a Reset asked of the service (:class:`chargebox.service.reset.Restarter`)."""
 
@@ -183,8 +208,9 @@ class FakeRestarter:
 class Box:
     """One charge point with fake parts over a database that outlives restarts of the charge point."""
 
-    def __init__(self, cs: FakeCentralSystem, *, connectors: int = 1, **ocpp: str) -> None:
+    def __init__(self, cs: FakeCentralSystem, *, connectors: int = 1, reader: bool = False, **ocpp: str) -> None:
         self.cs = cs
+        self.reader = FakeReader() if reader else None
         self.store = Store.open(":memory:")
         self.pilots = [FakePilot() for _ in range(connectors)]
         self.relays = [FakeRelay() for _ in range(connectors)]
@@ -202,7 +228,7 @@ class Box:
         cp = ChargePoint(
             identity=Identity("chargebox", "test"), client=self.cs, store=self.store,
             config=Configuration(self.store.settings, self.ocpp), clock=Clock(self.wall),
-            connectors=hardware, reader=None, timers=Timers(boot_retry_min=10),
+            connectors=hardware, reader=self.reader, timers=Timers(boot_retry_min=10),
         )
         self.management = install(cp, FakeRestarter(self.restarts), lambda: self.boot_id)
         return cp

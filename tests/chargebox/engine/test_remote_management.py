@@ -492,7 +492,7 @@ async def test_a_remote_start_without_connector_takes_the_first_free_one_and_lap
     await charging(box, 1)
     conf = await cp.handle(RemoteStartTransactionRequest(id_tag="REMOTE"))
     assert conf.status is RemoteStartStopStatus.ACCEPTED  # type: ignore[attr-defined]
-    await asyncio.sleep(0)
+    await asyncio.sleep(1)  # the meter is read first (a real meterStart), then it is authorized
     assert cp.ports[2].machine.id_tag == "REMOTE"
     await asyncio.sleep(46)
     assert cp.ports[2].machine.id_tag is None and box.relays[1].history == [False]
