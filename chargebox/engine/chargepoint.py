@@ -836,18 +836,19 @@ class ChargePoint:
             reading = await self._read_meter(port)
             if reading is None:
                 continue
+            now = self.clock.now()  # one time for the journal and the sample: a stop may use either
             with atomic(self.store.db):
-                self.journal.record_meter(local_tx, whole_wh(reading), self.clock.now())
+                self.journal.record_meter(local_tx, whole_wh(reading), now)
                 if due == next_sample:
                     self._queue_values(port, local_tx, reading, ReadingContext.SAMPLE_PERIODIC,
-                                       "MeterValuesSampledData", "StopTxnSampledData")
+                                       "MeterValuesSampledData", "StopTxnSampledData", when=now)
             self.courier.wake()
 
     def _queue_values(self, port: Port, local_tx: int, reading: MeterReading, context: ReadingContext,
                       measurands_key: str, stop_key: str, interval_start: MeterReading | None = None,
                       when: datetime | None = None) -> None:
         """A transaction's MeterValues into the outbox, and the values its StopTransaction will carry,
-        stamped ``when`` (a clock-aligned boundary), else now."""
+        stamped ``when`` (the reading's time as journalled, or a clock-aligned boundary), else now."""
         now = when or self.clock.now()
         value = meter_value(reading, self.config.measurands(measurands_key), context, now, interval_start)
         if value is not None:
