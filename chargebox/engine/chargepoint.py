@@ -573,10 +573,10 @@ class ChargePoint:
                     return
         free = self.free_port(id_tag=id_tag)
         if free is None:
-            unmetered = [str(n) for n, p in self.ports.items() if self._meter_failed(p) and not p.machine.in_transaction]
+            unmetered = [str(n) for n, p in self.ports.items()
+                         if self._meter_failed(p) and not p.machine.in_transaction]
             if unmetered:
-                log.warning("card %s refused: the meter of connector %s cannot be read, so it is not available "
-                            "for charging (no meterStart)", mask_id_tag(id_tag), ", ".join(unmetered))
+                self._refused_unmetered(id_tag, ", ".join(unmetered))
                 return
             log.info("card presented, but no connector is free")
             return
@@ -633,8 +633,7 @@ class ChargePoint:
         # No session without a real meterStart (6.26): a meter that cannot be read now refuses it
         # and makes the connector Faulted (_read_meter).
         if await self._read_meter(port) is None:
-            log.warning("card %s refused: the meter of connector %s cannot be read, so it is not available for "
-                        "charging (no meterStart)", mask_id_tag(id_tag), port.machine.number)
+            self._refused_unmetered(id_tag, str(port.machine.number))
             return
         async with port.lock:
             await self._apply(port, port.machine.on_authorized(id_tag, parent_id_tag))
@@ -708,6 +707,11 @@ class ChargePoint:
     @staticmethod
     def _meter_failed(port: Port) -> bool:
         return ChargePointErrorCode.POWER_METER_FAILURE in port.machine.faults
+
+    @staticmethod
+    def _refused_unmetered(id_tag: str, connectors: str) -> None:
+        log.warning("card %s refused: the meter of connector %s cannot be read, so it is not available for "
+                    "charging (no meterStart)", mask_id_tag(id_tag), connectors)
 
     async def _meter_watch(self, port: Port) -> None:
         """A connector's meter is read at start, and while it cannot be read, every meter_retry

@@ -22,7 +22,8 @@ CARD = "04A2B3C4D5E680"
 
 
 def record(site: SimulatedSite, action: str, since: int = 0) -> list[dict[str, Any]]:
-    return [r for r in site.cs("GET", "/record") if r["action"] == action and r["seq"] > since and r["fault"] is None]
+    return [r for r in site.cs("GET", "/record")
+            if r["action"] == action and r["seq"] > since and r["fault"] is None]
 
 
 def statuses(site: SimulatedSite, connector: int, since: int = 0) -> list[str]:
@@ -51,11 +52,12 @@ def test_a_meter_that_cannot_be_read_refuses_the_card_and_one_presentation_is_on
         fault(site, "meter_silent", True)
         site.hw("POST", "/plug", {"connector": 1})
         hold_card(site)
-        time.sleep(0.5)  # lifted for longer than the reader's hold window, and back during the slow meter read
+        time.sleep(0.5)  # lifted for longer than the hold window, and back during the slow meter read
         hold_card(site)
         wait_until(lambda: (operator(site, "status")["connectors"][0]["status"] == "Faulted"
                             and statuses(site, 1)[-1:] == ["Faulted"]), timeout=20)
-        (told,) = [r["payload"] for r in record(site, "StatusNotification") if r["payload"]["status"] == "Faulted"]
+        (told,) = [r["payload"] for r in record(site, "StatusNotification")
+                   if r["payload"]["status"] == "Faulted"]
         assert told["errorCode"] == "PowerMeterFailure"
         log = site.log("chargebox")
         # One refusal: the second presentation came while the first one was still handled.
@@ -110,7 +112,8 @@ def test_a_stop_after_a_crash_takes_meter_stop_and_timestamp_from_one_sample() -
             killed = time.time()
             site.start_daemon()
             wait_until(lambda: len(record(site, "StopTransaction", since)) == 1, timeout=30)
-            ((start,), (stop,)) = (record(site, "StartTransaction", since), record(site, "StopTransaction", since))
+            (start,) = record(site, "StartTransaction", since)
+            (stop,) = record(site, "StopTransaction", since)
             begin, end = start["payload"], stop["payload"]
             assert end["meterStop"] > begin["meterStart"]  # the EV charged
             assert when(end["timestamp"]) > when(begin["timestamp"])  # never energy in no time

@@ -208,7 +208,8 @@ class FakeRestarter:
 class Box:
     """One charge point with fake parts over a database that outlives restarts of the charge point."""
 
-    def __init__(self, cs: FakeCentralSystem, *, connectors: int = 1, reader: bool = False, **ocpp: str) -> None:
+    def __init__(self, cs: FakeCentralSystem, *, connectors: int = 1, reader: bool = False,
+                 **ocpp: str) -> None:
         self.cs = cs
         self.reader = FakeReader() if reader else None
         self.store = Store.open(":memory:")

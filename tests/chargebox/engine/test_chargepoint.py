@@ -218,7 +218,8 @@ async def test_a_connector_whose_meter_never_answered_is_faulted_and_refuses_car
     await asyncio.sleep(60)
     await cp.present(CARD)
     await asyncio.sleep(60)
-    told = [r for r in cs.of("StatusNotification") if isinstance(r, StatusNotificationRequest) and r.connector_id == 1]
+    told = [r for r in cs.of("StatusNotification")
+            if isinstance(r, StatusNotificationRequest) and r.connector_id == 1]
     assert [(r.status, r.error_code) for r in told][-1:] == [
         (ChargePointStatus.FAULTED, ChargePointErrorCode.POWER_METER_FAILURE)]  # not available for charging
     assert cs.of("StartTransaction") == [] and True not in box.relays[0].history
