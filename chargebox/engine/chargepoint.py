@@ -724,10 +724,12 @@ class ChargePoint:
             else:
                 await nap(None, port.meter_failed)
 
-    def _values(self, reading: MeterReading | None, key: str, context: ReadingContext) -> MeterValue | None:
+    def _values(self, reading: MeterReading | None, key: str, context: ReadingContext,
+                when: datetime) -> MeterValue | None:
+        """The Transaction.Begin/End sample, stamped with its StartTransaction's or StopTransaction's time."""
         if reading is None:
             return None
-        return meter_value(reading, self.config.measurands(key), context, self.clock.now())
+        return meter_value(reading, self.config.measurands(key), context, when)
 
     async def _begin(self, port: Port, effect: BeginTransaction) -> None:
         # The relay has been open since authorize() read the meter: its last good register is
@@ -748,7 +750,7 @@ class ChargePoint:
                 reservation_id=effect.reservation_id,
             )
             self.outbox.put(request, local_tx=entry.local_id, created=now)
-            begin = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN)
+            begin = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN, now)
             if begin is not None:
                 self.journal.add_value(entry.local_id, begin)
         if not self.clock.synced:
@@ -770,11 +772,12 @@ class ChargePoint:
         entry = self.journal.get(local_tx)
         # Never a refused or missing reading: the last good register the journal holds (issue: meter faults).
         meter_stop = whole_wh(reading) if reading else (entry.meter_last or entry.meter_start)
+        now = self.clock.now()
         with atomic(self.store.db):
-            end = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_END)
+            end = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_END, now)
             if end is not None:
                 self.journal.add_value(local_tx, end)
-            self._finish(local_tx, meter_stop, self.clock.now(), effect.reason, effect.id_tag)
+            self._finish(local_tx, meter_stop, now, effect.reason, effect.id_tag)
         port.local_tx = None
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": False})
         lock = port.hardware.lock
