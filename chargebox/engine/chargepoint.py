@@ -147,6 +147,9 @@ class Timers:
     #: How often a running transaction's meter register and sign of life reach the journal: what a
     #: power cut stops it with.
     journal_interval: float = 60.0
+    #: How often an idle connector's meter that cannot be read is tried again: the connector is
+    #: available for charging again as soon as it answers.
+    meter_retry: float = 10.0
 
 
 @dataclass(slots=True)
@@ -156,10 +159,10 @@ class Port:
     machine: Connector
     hardware: ConnectorHardware
     local_tx: int | None = None
-    announced: tuple[ChargePointStatus, ChargePointErrorCode] | None = None
     recorder: asyncio.Task[None] | None = None
     lapse: asyncio.TimerHandle | None = None
     aligned_from: MeterReading | None = None  # the reading at the start of the clock-aligned interval
+    meter_failed: asyncio.Event = field(default_factory=asyncio.Event)  # wakes _meter_watch
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -191,7 +194,11 @@ class ChargePoint:
         self.box_faults: dict[ChargePointErrorCode, Fault] = {}
         #: ChangeAvailability of connector 0 (5.2): the box as a whole is Unavailable when False.
         self.box_operative = True
-        self._box_announced = (ChargePointStatus.AVAILABLE, ChargePointErrorCode.NO_ERROR)
+        #: Per connector (0: the box), the status and error the Central System last took, and what
+        #: wakes its status lane (:meth:`_status_lane`). The box starts as Available without error.
+        self.announced: dict[int, tuple[ChargePointStatus, ChargePointErrorCode] | None] = {
+            0: (ChargePointStatus.AVAILABLE, ChargePointErrorCode.NO_ERROR), **{n: None for n in self.ports}}
+        self._status_wakeups = {n: asyncio.Event() for n in self.announced}
         self._on_event = on_event or (lambda kind, data: None)
         self._last_traffic = 0.0
         self._heartbeat_wakeup = asyncio.Event()
@@ -238,11 +245,14 @@ class ChargePoint:
                 group.create_task(self._heartbeat_loop())
                 group.create_task(self._courier_loop())
                 group.create_task(self._aligned_loop())
+                for number in self.announced:
+                    group.create_task(self._status_lane(number))
                 if self.reader is not None:
                     group.create_task(self._reader_loop(self.reader))
                     group.create_task(self._box_faults(self.reader))
                 for port in self.ports.values():
                     group.create_task(self._pilot_loop(port))
+                    group.create_task(self._meter_watch(port))
                     for source in port.hardware.fault_sources():
                         group.create_task(self._connector_faults(port, source))
         finally:
@@ -402,32 +412,47 @@ class ChargePoint:
             await self.announce(port)
 
     async def announce(self, port: Port) -> None:
-        """A StatusNotification when the computed status or error changed (4.9)."""
+        """The connector's status may have changed: its lane tells the Central System (4.9)."""
         machine = port.machine
-        fault = machine.fault
-        current = (machine.status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
-        if current == port.announced:
-            return
-        for watcher in self.status_watchers:
-            watcher()
-        self._on_event("status", {"connector": machine.number, "status": current[0].value,
-                                  "error": current[1].value})
-        if await self._notify(machine.number, current[0], fault):
-            port.announced = current
+        status, fault = self._status(machine.number)
+        current = (status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
+        if current != self.announced[machine.number]:
+            for watcher in self.status_watchers:
+                watcher()
+            self._on_event("status", {"connector": machine.number, "status": current[0].value,
+                                      "error": current[1].value})
+        self._status_wakeups[machine.number].set()
 
     async def _announce_box(self) -> None:
-        """Connector 0 is the box itself (1.6 3.8): faults of no connector (reader, modem) go there."""
-        fault = next(iter(self.box_faults.values()), None)
-        status = ChargePointStatus.AVAILABLE if self.box_operative else ChargePointStatus.UNAVAILABLE
-        current = (status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
-        if current == self._box_announced:
-            return
-        if await self._notify(0, status, fault):
-            self._box_announced = current
+        self._status_wakeups[0].set()
+
+    def _status(self, number: int) -> tuple[ChargePointStatus, Fault | None]:
+        """A connector's status and fault as computed from the state now; connector 0 is the box
+        itself (1.6 3.8): faults of no connector (reader, modem) go there."""
+        if number == 0:
+            status = ChargePointStatus.AVAILABLE if self.box_operative else ChargePointStatus.UNAVAILABLE
+            return status, next(iter(self.box_faults.values()), None)
+        machine = self.ports[number].machine
+        return machine.status, machine.fault
+
+    async def _status_lane(self, number: int) -> None:
+        """One connector's StatusNotifications, one at a time and in order (4.9). Each tells the
+        status computed from the state when it leaves, and only when it differs from the last one the
+        Central System took; a change made while one is on its way goes after it, and changes that
+        came and went meanwhile are coalesced (DESIGN.md). So there is one notification per change
+        the Central System can see, never two alike in a row, and the last one is the real state."""
+        wakeup = self._status_wakeups[number]
+        await self.booted.wait()  # nothing but BootNotification before Accepted (4.2)
+        while True:
+            wakeup.clear()  # before reading the state: a change from now on wakes the lane again
+            status, fault = self._status(number)
+            current = (status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
+            if current != self.announced[number] and await self._notify(number, status, fault):
+                self.announced[number] = current
+                continue
+            await wakeup.wait()  # a change, or the Central System reachable again (_send)
 
     async def _notify(self, connector: int, status: ChargePointStatus, fault: Fault | None) -> bool:
-        if not self.booted.is_set():
-            return False
         request = StatusNotificationRequest(
             connector_id=connector, status=status, error_code=fault.code if fault else ChargePointErrorCode.NO_ERROR,
             info=fault.info[:50] or None if fault else None, timestamp=self.clock.now(),
@@ -463,6 +488,8 @@ class ChargePoint:
 
     async def connector_fault(self, port: Port, fault: Fault, active: bool) -> None:
         """A fault of one connector's hardware: a blocking one stops its session (4.9, 7.7)."""
+        if active and fault.code is ChargePointErrorCode.POWER_METER_FAILURE:
+            port.meter_failed.set()
         async with port.lock:
             if active:
                 await self._apply(port, port.machine.on_fault(fault))
@@ -488,9 +515,30 @@ class ChargePoint:
                 await port.hardware.pilot.connect()
 
     async def _reader_loop(self, reader: CardReader) -> None:
+        """Frames are read as they come, whatever a presentation is doing: the reader tells a held
+        card from a new presentation by its frames' arrival, and frames left waiting behind slow
+        work (a meter timeout, a slow Authorize) would look like a second presentation. One
+        presentation is one action: the same card presented again while its presentation is still
+        handled is ignored; another card waits its turn."""
+        handling: set[str] = set()
+        turn = asyncio.Lock()
+
+        async def handle(card: CardPresented, key: str) -> None:
+            try:
+                async with turn:
+                    await self.present(card)
+            finally:
+                handling.discard(key)
+
         async for card in reader.cards():
             self._on_event("card", {"id_tag": card.id_token})
-            await self.present(card)
+            key = card.id_token.casefold()
+            if key in handling:
+                log.info("card %s presented again while its presentation is handled: the same action",
+                         mask_id_tag(card.id_token))
+                continue
+            handling.add(key)
+            self.spawn(handle(card, key))
 
     def _ask(self) -> Callable[[str], Awaitable[IdTagInfo]] | None:
         """Authorize.req, when the Central System can be asked (booted and not known offline)."""
@@ -525,6 +573,11 @@ class ChargePoint:
                     return
         free = self.free_port(id_tag=id_tag)
         if free is None:
+            unmetered = [str(n) for n, p in self.ports.items()
+                         if self._meter_failed(p) and not p.machine.in_transaction]
+            if unmetered:
+                self._refused_unmetered(id_tag, ", ".join(unmetered))
+                return
             log.info("card %s presented, but no connector is free", mask_id_tag(id_tag),
                      extra=fields(id_tag=id_tag))
             return
@@ -583,6 +636,11 @@ class ChargePoint:
                 return
 
     async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None:
+        # No session without a real meterStart (6.26): a meter that cannot be read now refuses it
+        # and makes the connector Faulted (_read_meter).
+        if await self._read_meter(port) is None:
+            self._refused_unmetered(id_tag, str(port.machine.number))
+            return
         async with port.lock:
             await self._apply(port, port.machine.on_authorized(id_tag, parent_id_tag))
             if port.machine.phase is Phase.AUTHORIZED:
@@ -632,21 +690,59 @@ class ChargePoint:
                 await port.hardware.pilot.offer(effect.amps)
 
     async def _read_meter(self, port: Port) -> MeterReading | None:
-        """A fresh, plausible reading, or None (the meter reports PowerMeterFailure itself)."""
+        """A fresh, plausible reading, or None. Outside a transaction a meter that cannot be read
+        makes its connector Faulted with PowerMeterFailure until it answers again (no session may
+        start without a real meterStart, 6.26); during one, the meter reports PowerMeterFailure
+        itself after ``fault_after`` failed reads, and the session goes on."""
+        machine = port.machine
         try:
-            return await port.hardware.meter.read()
+            reading = await port.hardware.meter.read()
         except (HalError, OSError) as err:
-            log.warning("meter of connector %s: %s", port.machine.number, err)
+            log.warning("meter of connector %s: %s", machine.number, err)
+            port.meter_failed.set()
+            if port.local_tx is None:
+                # Synchronous and without effects for this code (SESSION_GOES_ON): safe under the port's lock.
+                machine.on_fault(Fault(ChargePointErrorCode.POWER_METER_FAILURE, str(err)[:50]))
+                await self.announce(port)
             return None
+        if self._meter_failed(port):
+            machine.on_fault_cleared(ChargePointErrorCode.POWER_METER_FAILURE)
+            await self.announce(port)
+        return reading
 
-    def _values(self, reading: MeterReading | None, key: str, context: ReadingContext) -> MeterValue | None:
+    @staticmethod
+    def _meter_failed(port: Port) -> bool:
+        return ChargePointErrorCode.POWER_METER_FAILURE in port.machine.faults
+
+    @staticmethod
+    def _refused_unmetered(id_tag: str, connectors: str) -> None:
+        log.warning("card %s refused: the meter of connector %s cannot be read, so it is not available for "
+                    "charging (no meterStart)", mask_id_tag(id_tag), connectors, extra=fields(id_tag=id_tag))
+
+    async def _meter_watch(self, port: Port) -> None:
+        """A connector's meter is read at start, and while it cannot be read, every meter_retry
+        seconds when no transaction reads it: the connector is available again once it answers."""
+        while True:
+            if port.local_tx is None:
+                await self._read_meter(port)
+            if self._meter_failed(port):
+                await asyncio.sleep(self.timers.meter_retry)
+            else:
+                await nap(None, port.meter_failed)
+
+    def _values(self, reading: MeterReading | None, key: str, context: ReadingContext,
+                when: datetime) -> MeterValue | None:
+        """The Transaction.Begin/End sample, stamped with its StartTransaction's or StopTransaction's time."""
         if reading is None:
             return None
-        return meter_value(reading, self.config.measurands(key), context, self.clock.now())
+        return meter_value(reading, self.config.measurands(key), context, when)
 
     async def _begin(self, port: Port, effect: BeginTransaction) -> None:
+        # The relay has been open since authorize() read the meter: its last good register is
+        # this session's start when the meter does not answer now.
         reading = await self._read_meter(port) or port.hardware.meter.last_good
-        meter_start = whole_wh(reading) if reading else 0
+        assert reading is not None, "authorize() reads the meter before a session can begin"
+        meter_start = whole_wh(reading)
         now = self.clock.now()
         request = StartTransactionRequest(
             connector_id=port.machine.number, id_tag=effect.id_tag, timestamp=now, meter_start=meter_start,
@@ -660,7 +756,7 @@ class ChargePoint:
                 reservation_id=effect.reservation_id,
             )
             self.outbox.put(request, local_tx=entry.local_id, created=now)
-            begin = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN)
+            begin = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN, now)
             if begin is not None:
                 self.journal.add_value(entry.local_id, begin)
         if not self.clock.synced:
@@ -685,11 +781,12 @@ class ChargePoint:
         entry = self.journal.get(local_tx)
         # Never a refused or missing reading: the last good register the journal holds (issue: meter faults).
         meter_stop = whole_wh(reading) if reading else (entry.meter_last or entry.meter_start)
+        now = self.clock.now()
         with atomic(self.store.db):
-            end = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_END)
+            end = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_END, now)
             if end is not None:
                 self.journal.add_value(local_tx, end)
-            self._finish(local_tx, meter_stop, self.clock.now(), effect.reason, effect.id_tag)
+            self._finish(local_tx, meter_stop, now, effect.reason, effect.id_tag)
         port.local_tx = None
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": False})
         log.info("transaction %s stopped: reason %s, meterStop %s Wh", local_tx, effect.reason, meter_stop,
@@ -724,14 +821,19 @@ class ChargePoint:
 
     async def _replay_journal(self) -> None:
         """Power loss (issue 4): a transaction still running in the journal at start was cut off. It is
-        stopped once, with a fresh reading when the meter answers (never one below the journal's),
-        else the last one journalled, at the time of its last sign of life."""
+        stopped once, and its meterStop and timestamp are always one sample's (README, "Power loss"):
+        the reading taken now, at this time, when the meter answers with more than the journal holds
+        (energy counted after the last journal entry, while the daemon was down, is billed) and the
+        clock is past that entry; else the last journalled register at the time it was journalled.
+        Never a fresh register at an old time: that is energy in no time."""
         for entry in self.journal.running():
             port = self.ports.get(entry.connector_id)
             reading = await self._read_meter(port) if port is not None else None
-            last = entry.meter_last if entry.meter_last is not None else entry.meter_start
-            meter_stop = max(whole_wh(reading), last) if reading else last
+            meter_stop = entry.meter_last if entry.meter_last is not None else entry.meter_start
             when = entry.last_seen or entry.start_time
+            now = self.clock.now()
+            if reading is not None and whole_wh(reading) > meter_stop and now > when:
+                meter_stop, when = whole_wh(reading), now
             with atomic(self.store.db):
                 self._finish(entry.local_id, meter_stop, when, "PowerLoss", None)
             log.warning("transaction %s on connector %s was cut off; stopped at %s with %s Wh",
@@ -755,17 +857,20 @@ class ChargePoint:
             reading = await self._read_meter(port)
             if reading is None:
                 continue
+            now = self.clock.now()  # one time for the journal and the sample: a stop may use either
             with atomic(self.store.db):
-                self.journal.record_meter(local_tx, whole_wh(reading), self.clock.now())
+                self.journal.record_meter(local_tx, whole_wh(reading), now)
                 if due == next_sample:
                     self._queue_values(port, local_tx, reading, ReadingContext.SAMPLE_PERIODIC,
-                                       "MeterValuesSampledData", "StopTxnSampledData")
+                                       "MeterValuesSampledData", "StopTxnSampledData", when=now)
             self.courier.wake()
 
     def _queue_values(self, port: Port, local_tx: int, reading: MeterReading, context: ReadingContext,
-                      measurands_key: str, stop_key: str, interval_start: MeterReading | None = None) -> None:
-        """A transaction's MeterValues into the outbox, and the values its StopTransaction will carry."""
-        now = self.clock.now()
+                      measurands_key: str, stop_key: str, interval_start: MeterReading | None = None,
+                      when: datetime | None = None) -> None:
+        """A transaction's MeterValues into the outbox, and the values its StopTransaction will carry,
+        stamped ``when`` (the reading's time as journalled, or a clock-aligned boundary), else now."""
+        now = when or self.clock.now()
         value = meter_value(reading, self.config.measurands(measurands_key), context, now, interval_start)
         if value is not None:
             self.outbox.put(MeterValuesRequest(connector_id=port.machine.number, transaction_id=0, values=[value]),
@@ -786,23 +891,25 @@ class ChargePoint:
             if self.clock.now() < boundary:
                 continue  # woken by a new interval
             for port in self.ports.values():
-                await self._aligned_sample(port)
+                await self._aligned_sample(port, boundary)
 
-    async def _aligned_sample(self, port: Port) -> None:
+    async def _aligned_sample(self, port: Port, boundary: datetime) -> None:
+        """The reading taken for ``boundary``: it carries the boundary itself as its time, not the
+        moment the meter answered (1.6 3.16.2: readings at clock-aligned times; 1.5 6.9.1)."""
         reading = await self._read_meter(port)
         if reading is None:
             return
         start, port.aligned_from = port.aligned_from, reading
         if port.local_tx is not None:
             with atomic(self.store.db):
-                self.journal.record_meter(port.local_tx, whole_wh(reading), self.clock.now())
+                self.journal.record_meter(port.local_tx, whole_wh(reading), boundary)
                 self._queue_values(port, port.local_tx, reading, ReadingContext.SAMPLE_CLOCK,
-                                   "MeterValuesAlignedData", "StopTxnAlignedData", start)
+                                   "MeterValuesAlignedData", "StopTxnAlignedData", start, when=boundary)
             self.courier.wake()
             return
         # Outside a transaction the values are not transaction messages: sent when online, else dropped.
         value = meter_value(reading, self.config.measurands("MeterValuesAlignedData"), ReadingContext.SAMPLE_CLOCK,
-                            self.clock.now(), start)
+                            boundary, start)
         if value is not None and self.booted.is_set() and self.online:
             with contextlib.suppress(BindingError):
                 await self._send(MeterValuesRequest(connector_id=port.machine.number, values=[value]))

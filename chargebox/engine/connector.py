@@ -15,8 +15,9 @@ System deauthorized the running transaction without stopping it (StopTransaction
 energy stops, the transaction goes on, 1.6 3.5.4), whether the connector is operative (5.2, with a
 change that waits for the running transaction to end), and the reservation it holds (5.11).
 
-The status (7.10), in order: Faulted (a blocking fault), Occupied (a transaction runs), Unavailable
-(set inoperative), Occupied (a cable without a transaction), Reserved, Available.
+The status (7.10), in order: Faulted (a blocking fault, or a meter that cannot be read outside a
+transaction), Occupied (a transaction runs), Unavailable (set inoperative), Occupied (a cable without
+a transaction), Reserved, Available.
 """
 
 from __future__ import annotations
@@ -42,10 +43,15 @@ class Phase(Enum):
 TRANSACTION_PHASES = {Phase.CHARGING, Phase.SUSPENDED}
 
 #: Faults that leave a connector able to deliver energy: they are reported with its status, which
-#: stays what it was (7.8: Faulted is "not available for energy delivery"). A meter that stops
-#: answering does not stop a session; its meterStop is the last good reading.
-NON_BLOCKING = {ChargePointErrorCode.POWER_METER_FAILURE, ChargePointErrorCode.READER_FAILURE,
-                ChargePointErrorCode.WEAK_SIGNAL}
+#: stays what it was (7.10: Faulted is "no longer available").
+NON_BLOCKING = {ChargePointErrorCode.READER_FAILURE, ChargePointErrorCode.WEAK_SIGNAL}
+
+#: Blocking faults that still let a running session go on. A meter that cannot be read starts no
+#: session, since a StartTransaction needs a real meterStart (6.26), so the connector is Faulted with
+#: PowerMeterFailure (7.10: "reported an error and is no longer available"; Unavailable is only
+#: for a connector explicitly set so); a session already running is not stopped by it, and its
+#: meterStop is the last good reading.
+SESSION_GOES_ON = {ChargePointErrorCode.POWER_METER_FAILURE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +164,7 @@ class Connector:
     @property
     def status(self) -> ChargePointStatus:
         """OCPP 1.5 status (7.10): computed from the phase, the faults, the availability and the reservation."""
-        if self.blocked:
+        if self.blocked and not self.in_transaction:  # a session goes on only through SESSION_GOES_ON
             return ChargePointStatus.FAULTED
         if self.in_transaction:
             return ChargePointStatus.OCCUPIED
@@ -204,7 +210,7 @@ class Connector:
         self.reservation = None  # 5.11: a reservation ends when its connector is Faulted
         if self.phase is Phase.AUTHORIZED:
             self.phase, self.id_tag, self.parent_id_tag = Phase.IDLE, None, None
-        if self.in_transaction:
+        if self.in_transaction and fault.code not in SESSION_GOES_ON:
             return self._end("Other", None, keep_cable=self.plugged)
         return []
 

@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -107,6 +108,7 @@ def check(site: SimulatedSite, entries: list[dict[str, Any]]) -> None:
             stops.setdefault(r["payload"]["transactionId"], []).append(r)
     assert len(entries) >= SESSIONS // 2, f"only {len(entries)} sessions started"
     previous_stop = 0
+    in_no_time = []
     for entry in entries:
         assert entry["stop_time"] is not None, f"session {entry['local_id']} never stopped"
         tid = entry["transaction_id"]
@@ -121,6 +123,11 @@ def check(site: SimulatedSite, entries: list[dict[str, Any]]) -> None:
         stop = stops[tid][0]
         assert stop["payload"]["meterStop"] == entry["meter_stop"] >= entry["meter_start"] >= previous_stop
         assert starts[tid][0]["seq"] < stop["seq"]  # in order
+        # Never energy in no time (issue 15, item 4): a stop with energy is later than its start.
+        began, ended = (datetime.fromisoformat(p["timestamp"].replace("Z", "+00:00"))
+                        for p in (start_payload, stop["payload"]))
+        if entry["meter_stop"] > entry["meter_start"] and ended <= began:
+            in_no_time.append(stop["payload"])
         samples = [r["payload"] for r in record if r["action"] == "MeterValues"
                    and r["payload"].get("transactionId") == tid]
         registers = [int(v["#text"]) for s in samples for mv in s["values"] for v in mv["value"]]
@@ -128,6 +135,8 @@ def check(site: SimulatedSite, entries: list[dict[str, Any]]) -> None:
         assert all(entry["meter_start"] <= value <= entry["meter_stop"] for value in registers)
         previous_stop = entry["meter_stop"]
     repeated = sum(len(v) - 1 for v in starts.values()) + sum(len(v) - 1 for v in stops.values())
-    print(f"{len(entries)} sessions, {repeated} identical retransmissions after a kill")
+    print(f"{len(entries)} sessions, {repeated} identical retransmissions after a kill, "
+          f"{len(in_no_time)} stops with energy in no time")
+    assert in_no_time == []
     # Nothing the Central System holds is unknown to the box, and no id went to two sessions.
     assert sorted(starts) == sorted(e["transaction_id"] for e in entries)

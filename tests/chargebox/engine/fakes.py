@@ -11,6 +11,7 @@ from hal.events import MeterIdentity, PilotState
 from hal.meter.base import Meter
 from hal.pilot.base import Pilot
 from hal.relay.base import Relay
+from hal.rfid.base import CardReader
 
 from chargebox.binding import CallFailed, CentralSystemUnreachable
 from chargebox.clock import Clock, loop_wall_clock
@@ -48,6 +49,7 @@ class FakeCentralSystem:
         self.tags: dict[str, IdTagInfo] = {}
         self.next_transaction_id = 77
         self.clock_skew = clock_skew
+        self.latency = 0.0  # how long each answer takes
         self.received = asyncio.Condition()
 
     def now(self) -> datetime:
@@ -63,6 +65,8 @@ class FakeCentralSystem:
         async with self.received:
             self.sent.append((asyncio.get_running_loop().time(), request))
             self.received.notify_all()
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if self.fail.get(action, 0) > 0:
             self.fail[action] -= 1
             raise CallFailed("Receiver/InternalError")
@@ -146,6 +150,7 @@ class FakeMeter(Meter):
         super().__init__()
         self.energy_wh = energy_wh
         self.broken = False
+        self.delay = 0.0  # how long an answer takes (a Modbus round trip)
 
     async def _open(self) -> None:
         pass
@@ -154,12 +159,37 @@ class FakeMeter(Meter):
         pass
 
     async def _read_values(self) -> dict[str, float]:
+        await asyncio.sleep(self.delay)
         if self.broken:
             raise DeviceTimeout("meter does not answer")
         return {"energy_import_wh": self.energy_wh, "power_w": 3680.0, "current_l1": 16.0, "voltage_l1": 230.0}
 
     async def _read_identity(self) -> MeterIdentity:
         return MeterIdentity("FAKE", "123")
+
+
+class FakeReader(CardReader):
+    """Frames as a hex-line reader sends them: a held card's frame every 0.2 s (hold window 0.4 s)."""
+
+    def __init__(self) -> None:
+        super().__init__(hold_window=0.4)
+        self.frames: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def hold(self, uid: bytes, seconds: float) -> None:
+        """The card on the reader for ``seconds``; returns when it is taken away."""
+        start = asyncio.get_running_loop().time()
+        while asyncio.get_running_loop().time() - start < seconds:
+            self.frames.put_nowait(uid)
+            await asyncio.sleep(0.2)
+
+    async def _open(self) -> None:
+        pass
+
+    async def _close(self) -> None:
+        pass
+
+    async def _read_uid(self) -> bytes | None:
+        return await self.frames.get()
 
 
 class FakeRestarter:
@@ -178,8 +208,10 @@ class FakeRestarter:
 class Box:
     """One charge point with fake parts over a database that outlives restarts of the charge point."""
 
-    def __init__(self, cs: FakeCentralSystem, *, connectors: int = 1, **ocpp: str) -> None:
+    def __init__(self, cs: FakeCentralSystem, *, connectors: int = 1, reader: bool = False,
+                 **ocpp: str) -> None:
         self.cs = cs
+        self.reader = FakeReader() if reader else None
         self.store = Store.open(":memory:")
         self.pilots = [FakePilot() for _ in range(connectors)]
         self.relays = [FakeRelay() for _ in range(connectors)]
@@ -187,6 +219,7 @@ class Box:
         self.ocpp = {"HeartBeatInterval": "900", "MeterValueSampleInterval": "60", **ocpp}
         self.restarts: list[str] = []  # "soft" / "hard", as the Reset handler asked the service
         self.boot_id = "boot-1"  # the kernel's boot id: a hard reset that reboots changes it
+        self.wall = loop_wall_clock(EPOCH)  # the system clock goes on across restarts
         self.cp = self.build()
         self.task: asyncio.Task[None] | None = None
 
@@ -195,8 +228,8 @@ class Box:
                     for n in range(len(self.pilots))}
         cp = ChargePoint(
             identity=Identity("chargebox", "test"), client=self.cs, store=self.store,
-            config=Configuration(self.store.settings, self.ocpp), clock=Clock(loop_wall_clock(EPOCH)),
-            connectors=hardware, reader=None, timers=Timers(boot_retry_min=10),
+            config=Configuration(self.store.settings, self.ocpp), clock=Clock(self.wall),
+            connectors=hardware, reader=self.reader, timers=Timers(boot_retry_min=10),
         )
         self.management = install(cp, FakeRestarter(self.restarts), lambda: self.boot_id)
         return cp

@@ -146,13 +146,16 @@ async def test_sampling_interval_zero_sends_no_meter_values() -> None:
 async def test_clock_aligned_values_land_on_wall_clock_boundaries() -> None:
     cs = FakeCentralSystem()
     box = Box(cs, ClockAlignedDataInterval="900", MeterValueSampleInterval="0")
+    # The meter's answer takes a quarter of a second (binary-exact, so loop times stay round): the
+    # sample is still the boundary's, to the microsecond.
+    box.meters[0].delay = 0.25
     box.start()
     await asyncio.sleep(100)  # the box starts 100 s past midnight: boundaries at 900, 1800...
     await plug_and_start(box)
     samples = await cs.wait("MeterValues", 3)
     await box.stop()
     stamps = [r.values[0].timestamp for r in samples if isinstance(r, MeterValuesRequest)]
-    assert all(s.minute % 15 == 0 and s.second == 0 for s in stamps)
+    assert stamps == [datetime.fromtimestamp(EPOCH + 900 * n, timezone.utc) for n in (1, 2, 3)]
     assert [s.values[0].values[0].context for s in samples] == [ReadingContext.SAMPLE_CLOCK] * 3  # type: ignore[attr-defined]
     assert all(s.transaction_id == 78 for s in samples)  # type: ignore[attr-defined]
 
@@ -179,7 +182,7 @@ async def test_a_meter_that_stops_answering_is_reported_and_never_ends_up_in_met
     box.meters[0].energy_wh = 1200.0
     await cs.wait("MeterValues", 1)  # the journal holds 1200
     box.meters[0].broken = True
-    await asyncio.sleep(3 * 60)  # three samples fail: the meter reports itself faulty (fault_after)
+    await asyncio.sleep(3 * 60 + 30)  # three samples fail: the meter reports itself faulty (fault_after)
     await cp.present(CARD)
     (stop,) = await cs.wait("StopTransaction")
     await box.stop()
@@ -203,3 +206,48 @@ async def test_timestamps_taken_before_the_clock_was_set_are_corrected() -> None
     assert entry.start_time_synced
     expected = datetime.fromtimestamp(EPOCH + 7200.0, timezone.utc)
     assert abs((start.timestamp - expected).total_seconds()) < 5  # type: ignore[attr-defined]
+
+
+async def test_a_connector_whose_meter_never_answered_is_faulted_and_refuses_cards(
+        caplog: pytest.LogCaptureFixture) -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs)
+    box.meters[0].broken = True  # it never answers, from the start
+    cp = box.start()
+    await box.pilots[0].put(PilotState.B)
+    await asyncio.sleep(60)
+    await cp.present(CARD)
+    await asyncio.sleep(60)
+    told = [r for r in cs.of("StatusNotification")
+            if isinstance(r, StatusNotificationRequest) and r.connector_id == 1]
+    assert [(r.status, r.error_code) for r in told][-1:] == [
+        (ChargePointStatus.FAULTED, ChargePointErrorCode.POWER_METER_FAILURE)]  # not available for charging
+    assert cs.of("StartTransaction") == [] and True not in box.relays[0].history
+    assert "card …0C0D refused: the meter of connector 1 cannot be read" in caplog.text
+    box.meters[0].broken = False  # it answers again: within meter_retry the connector is usable
+    await asyncio.sleep(11)
+    assert cp.ports[1].machine.status is ChargePointStatus.OCCUPIED  # 1.5: a cable in, no transaction
+    await cp.present(CARD)
+    (start,) = await cs.wait("StartTransaction")
+    await asyncio.sleep(60)
+    await box.stop()
+    assert isinstance(start, StartTransactionRequest) and start.meter_start == 1000
+    assert cs.of("StopTransaction") == []
+
+
+@pytest.mark.parametrize("again", [False, True], ids=["held", "presented-again-during-slow-work"])
+async def test_one_presentation_is_one_action_however_slow_the_work_it_triggers(again: bool) -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs, reader=True)
+    box.meters[0].delay = 1.75  # a slow meter, just within its 2 s timeout
+    box.start()
+    await cs.wait("StatusNotification")
+    await box.pilots[0].put(PilotState.B)
+    assert box.reader is not None
+    await box.reader.hold(CARD.uid, 0.3)  # frames at 0 and 0.2 s: one presentation
+    if again:
+        await asyncio.sleep(0.5)  # lifted for longer than the hold window, and back while the start is slow
+        await box.reader.hold(CARD.uid, 0.3)
+    await asyncio.sleep(60)
+    await box.stop()
+    assert len(cs.of("StartTransaction")) == 1 and cs.of("StopTransaction") == []

@@ -12,6 +12,7 @@ from hal.events import CardPresented, PilotState
 from chargebox.ocpp.datatypes import AuthorisationData, IdTagInfo
 from chargebox.ocpp.enums import AuthorizationStatus, UpdateStatus, UpdateType
 from chargebox.ocpp.messages import (
+    MeterValuesRequest,
     SendLocalListRequest,
     StartTransactionRequest,
     StopTransactionRequest,
@@ -247,6 +248,8 @@ async def test_power_loss_stops_the_running_session_once_with_the_last_journalle
     await box.stop()
     (stop,) = cs.of("StopTransaction")  # once, whatever the restarts
     assert isinstance(stop, StopTransactionRequest) and stop.meter_stop == 1800 and stop.transaction_id == 78
+    (sample, *_) = cs.of("MeterValues")  # the journal's 1800 Wh is this sample's: the stop has its time
+    assert isinstance(sample, MeterValuesRequest) and stop.timestamp == sample.values[0].timestamp
     assert cp.journal.recent(1)[0].stop_reason == "PowerLoss" and not cp.journal.running()
     assert box.relays[0].closed is False and cs.actions().count("StartTransaction") == 1
 
@@ -259,10 +262,14 @@ async def test_a_fresh_reading_after_the_power_cut_stops_the_session_when_the_me
     await plug_and_start(box)
     box.cp._shutdown = lambda: asyncio.sleep(0)  # type: ignore[method-assign]
     box.meters[0].energy_wh = 2500.0  # charged on after the last journal entry, then the power went
+    await asyncio.sleep(20)  # the time the box was down
     await box.restart()
     (stop,) = await cs.wait("StopTransaction")
+    (start,) = cs.of("StartTransaction")
     await box.stop()
-    assert stop.meter_stop == 2500  # type: ignore[attr-defined]
+    assert isinstance(stop, StopTransactionRequest) and isinstance(start, StartTransactionRequest)
+    # The fresh register with the time it was read, never with the start's (energy in no time).
+    assert stop.meter_stop == 2500 and (stop.timestamp - start.timestamp).total_seconds() >= 20
 
 
 async def test_a_service_stop_keeps_the_session_in_the_journal_and_the_restart_stops_it() -> None:

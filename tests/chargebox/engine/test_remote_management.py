@@ -122,6 +122,24 @@ async def test_an_inoperative_connector_is_unavailable_refuses_sessions_and_stay
     await box.stop()
 
 
+async def test_back_to_back_availability_changes_give_one_notification_per_change_in_order() -> None:
+    cs = FakeCentralSystem()
+    cs.latency = 0.5  # each StatusNotification is still on its way when the next change comes
+    box = Box(cs)
+    cp = await booted(box)
+    await asyncio.sleep(10)  # the statuses at boot are told
+    for _ in range(5):
+        before = {n: len(statuses(cs, n)) for n in (0, 1)}
+        await cp.handle(ChangeAvailabilityRequest(connector_id=0, type=AvailabilityType.INOPERATIVE))
+        await asyncio.sleep(0.1)
+        await cp.handle(ChangeAvailabilityRequest(connector_id=0, type=AvailabilityType.OPERATIVE))
+        await asyncio.sleep(10)  # everything is told
+        for n in (0, 1):
+            assert statuses(cs, n)[before[n]:] == ["Unavailable", "Available"], (n, statuses(cs, n))
+    assert cp.box_operative and cp.ports[1].machine.status is ChargePointStatus.AVAILABLE
+    await box.stop()
+
+
 async def test_inoperative_during_a_transaction_is_scheduled_and_applied_when_it_ends() -> None:
     cs = FakeCentralSystem()
     box = Box(cs)
@@ -474,7 +492,7 @@ async def test_a_remote_start_without_connector_takes_the_first_free_one_and_lap
     await charging(box, 1)
     conf = await cp.handle(RemoteStartTransactionRequest(id_tag="REMOTE"))
     assert conf.status is RemoteStartStopStatus.ACCEPTED  # type: ignore[attr-defined]
-    await asyncio.sleep(0)
+    await asyncio.sleep(1)  # the meter is read first (a real meterStart), then it is authorized
     assert cp.ports[2].machine.id_tag == "REMOTE"
     await asyncio.sleep(46)
     assert cp.ports[2].machine.id_tag is None and box.relays[1].history == [False]
