@@ -20,7 +20,7 @@ from hal.backends import check_options, load_backend
 from hal.errors import HalError
 from hal.gpio.pins import parse_pin
 
-from chargebox.binding.soap15 import tls
+from chargebox import tls
 from chargebox.engine.configuration import KEYS, Kind, normalise
 from chargebox.errors import ConfigError
 from chargebox.mobile.policy import WakeUpPolicy

@@ -1,4 +1,4 @@
-"""Structured log fields and idTag masking, for any module that logs (the engine first of all).
+"""Structured log fields, idTag and password masking, for any module that logs (the engine first of all).
 
 A log call names what it is about with ``extra=fields(...)``; under systemd each field becomes a
 journal field (``CONNECTOR=1``, ``TRANSACTION=42``, ``ID_TAG=…E680``), so ``journalctl
@@ -14,6 +14,7 @@ logged through :func:`traceback_of`, never with ``exc_info``.
 
 from __future__ import annotations
 
+import re
 import traceback
 
 _masking = {"enabled": True}
@@ -21,6 +22,8 @@ _masking = {"enabled": True}
 #: How many trailing characters of an idTag stay readable when masked: enough to tell two cards
 #: apart on the phone with the driver, too few to clone one (idTags are up to 20 characters, 7.13).
 VISIBLE = 4
+
+_USERINFO_PASSWORD = re.compile(r"(//[^/@:]*):[^@/]*@")
 
 
 def set_id_tag_masking(enabled: bool) -> None:
@@ -36,6 +39,11 @@ def mask_id_tag(tag: str | None) -> str | None:
     if tag is None or not _masking["enabled"]:
         return tag
     return "…" + tag[-VISIBLE:] if len(tag) >= 2 * VISIBLE else "…"
+
+
+def mask_url(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***`` (for logs and archives)."""
+    return _USERINFO_PASSWORD.sub(r"\1:***@", text)
 
 
 def fields(*, connector: int | None = None, transaction: int | None = None, local_tx: int | None = None,

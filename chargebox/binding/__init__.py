@@ -1,21 +1,6 @@
 """Protocol bindings: the only places that know a wire format (DESIGN.md, data flow).
 
 A binding turns typed messages from ``chargebox.ocpp`` into wire traffic and back. The engine sees
-only typed messages and the two outcomes of a call: a confirmation, or one of the errors below.
+only typed messages and the two outcomes of a call: a confirmation, or one of the errors of
+``chargebox.ocpp.errors``, which the binding maps to and from its wire form.
 """
-
-from chargebox.errors import ChargeboxError
-
-
-class BindingError(ChargeboxError):
-    """Root of the bindings' errors."""
-
-
-class CentralSystemUnreachable(BindingError, ConnectionError):
-    """The Central System could not be reached (no route, refused, timed out). Not a failure to
-    process: a transaction message waits, however long the outage (OCPP 1.6 section 3.7.1)."""
-
-
-class CallFailed(BindingError):
-    """The Central System was reached but did not process the message: a SOAP fault, an HTTP error,
-    or a malformed response. Counts as one attempt of TransactionMessageAttempts (1.6 section 3.7.1)."""

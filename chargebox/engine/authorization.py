@@ -18,11 +18,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from chargebox.binding import BindingError
 from chargebox.clock import Clock
 from chargebox.engine.configuration import Configuration
 from chargebox.ocpp.datatypes import IdTagInfo
 from chargebox.ocpp.enums import AuthorizationStatus
+from chargebox.ocpp.errors import BindingError
 from chargebox.store.authorization import AuthorizationCache, LocalList
 
 

@@ -31,8 +31,6 @@ from hal.pilot.base import Pilot
 from hal.relay.base import Relay
 from hal.rfid.base import CardReader
 
-from chargebox.binding import BindingError, CallFailed, CentralSystemUnreachable
-from chargebox.binding.soap15.faults import NotSupported
 from chargebox.clock import Clock, nap
 from chargebox.engine.authorization import Authorizer, Source
 from chargebox.engine.commands import Commands
@@ -59,6 +57,7 @@ from chargebox.ocpp.enums import (
     ReadingContext,
     RegistrationStatus,
 )
+from chargebox.ocpp.errors import BindingError, CallFailed, CentralSystemUnreachable, NotSupported
 from chargebox.ocpp.messages import (
     AuthorizeConfirmation,
     AuthorizeRequest,

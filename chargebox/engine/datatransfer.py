@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from chargebox.binding import CentralSystemUnreachable
 from chargebox.engine.routing import handles
 from chargebox.ocpp.enums import DataTransferStatus
+from chargebox.ocpp.errors import CentralSystemUnreachable
 from chargebox.ocpp.messages import Confirmation, DataTransferConfirmation, DataTransferRequest
 
 if TYPE_CHECKING:

@@ -20,10 +20,10 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
-from chargebox.binding import CallFailed, CentralSystemUnreachable
 from chargebox.clock import nap
 from chargebox.engine.configuration import Configuration
 from chargebox.logfields import fields
+from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable
 from chargebox.ocpp.messages import (
     Confirmation,
     Request,

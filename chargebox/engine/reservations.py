@@ -22,11 +22,11 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from chargebox.binding import BindingError
 from chargebox.engine.connector import Reservation
 from chargebox.engine.routing import handles
 from chargebox.logfields import fields, mask_id_tag
 from chargebox.ocpp.enums import CancelReservationStatus, ReservationStatus
+from chargebox.ocpp.errors import BindingError
 from chargebox.ocpp.messages import (
     AuthorizeConfirmation,
     AuthorizeRequest,

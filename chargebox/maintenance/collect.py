@@ -27,9 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from chargebox.logfields import mask_id_tag
+from chargebox.logfields import mask_id_tag, mask_url
 from chargebox.maintenance.errors import DiskFull
-from chargebox.maintenance.location import mask_url
 
 log = logging.getLogger(__name__)
 

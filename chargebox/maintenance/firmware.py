@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from chargebox.engine.routing import handles
+from chargebox.logfields import mask_url
 from chargebox.maintenance import ftp
 from chargebox.maintenance.errors import BadLocation, TransferError
-from chargebox.maintenance.location import Location, mask_url, parse_location
+from chargebox.maintenance.location import Location, parse_location
 from chargebox.maintenance.settings import FirmwareSettings
 from chargebox.maintenance.status import tell
 from chargebox.maintenance.verify import SignatureInvalid, check_sha256, check_signature

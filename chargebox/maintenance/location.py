@@ -6,7 +6,8 @@ TLS (RFC 4217: AUTH TLS on the usual port, then a protected data channel). As in
 is relative to the login directory. A path with a ``..`` segment, or with control characters that
 could smuggle a second FTP command, is refused.
 
-Passwords never reach a log: :attr:`Location.masked` and :func:`mask_url` replace them with ``***``.
+Passwords never reach a log: :attr:`Location.masked` and :func:`chargebox.logfields.mask_url` replace
+them with ``***``.
 """
 
 from __future__ import annotations
@@ -15,17 +16,12 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from chargebox.logfields import mask_url
 from chargebox.maintenance.errors import BadLocation
 
 DEFAULT_PORT = 21
 SCHEMES = ("ftp", "ftps")
-_USERINFO_PASSWORD = re.compile(r"(//[^/@:]*):[^@/]*@")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def mask_url(text: str) -> str:
-    """``text`` with the password of every URL in it replaced by ``***`` (for logs and archives)."""
-    return _USERINFO_PASSWORD.sub(r"\1:***@", text)
 
 
 @dataclass(frozen=True, slots=True)

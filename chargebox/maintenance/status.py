@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from chargebox.binding import BindingError
+from chargebox.ocpp.errors import BindingError
 from chargebox.ocpp.messages import Request
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ serves both directions (6.13, 6.14).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -46,6 +47,11 @@ class Request:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Confirmation:
     """Base of every .conf message."""
+
+
+#: What a binding calls with a request the Central System sent: its confirmation, or a protocol error
+#: (:mod:`chargebox.ocpp.errors`) that the binding answers in its wire form.
+Handler = Callable[[Request], Awaitable[Confirmation]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,8 +19,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
-from chargebox.logfields import set_id_tag_masking
-from chargebox.maintenance.location import mask_url
+from chargebox.logfields import mask_url, set_id_tag_masking
 
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
 IDENTIFIER = "chargebox"

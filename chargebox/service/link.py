@@ -8,10 +8,9 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from chargebox.binding.soap15.server import Handler
 from chargebox.clock import Clock
 from chargebox.engine.chargepoint import Client
-from chargebox.ocpp.messages import Confirmation, Request
+from chargebox.ocpp.messages import Confirmation, Handler, Request
 
 
 class LinkMonitor:

@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 import aiohttp
 import zeep.exceptions
 
-from chargebox.binding import CallFailed, CentralSystemUnreachable
 from chargebox.binding.soap15 import envelope
-from chargebox.binding.soap15.faults import MustUnderstand, ProtocolError, SecurityError
+from chargebox.binding.soap15.faults import MustUnderstand
 from chargebox.binding.soap15.service import Service, central_system_service
+from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, ProtocolError, SecurityError
 from chargebox.ocpp.messages import Confirmation, Request
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,9 @@ import ssl
 from collections.abc import Callable
 
 from chargebox.binding.soap15.client import CentralSystemClient
-from chargebox.binding.soap15.server import ChargePointEndpoint, Handler
+from chargebox.binding.soap15.server import ChargePointEndpoint
 from chargebox.config import Config
+from chargebox.ocpp.messages import Handler
 
 
 def client(config: Config, from_url: Callable[[], str | None] | None = None) -> CentralSystemClient:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from chargebox.binding.soap15.faults import MustUnderstand, ProtocolError, SoapFault, fault_for
+from chargebox.binding.soap15.faults import MustUnderstand, fault_for, wire_code
+from chargebox.ocpp.errors import OcppError, ProtocolError
 
 SOAP12_NAMESPACE = "http://www.w3.org/2003/05/soap-envelope"
 SOAP11_NAMESPACE = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -54,7 +55,7 @@ class Addressing:
 class Envelope:
     headers: Addressing
     body: etree._Element | None  # the payload element, or None for a fault or an empty body
-    fault: SoapFault | None = None
+    fault: OcppError | None = None
 
 
 def parse(data: bytes, identity_namespace: str) -> Envelope:
@@ -153,7 +154,7 @@ def _read_header(headers: Addressing, name: str, element: etree._Element) -> Non
     setattr(headers, _ADDRESSING_FIELDS[name], (element.text or "").strip())
 
 
-def _read_fault(fault: etree._Element) -> SoapFault:
+def _read_fault(fault: etree._Element) -> OcppError:
     code = fault.findtext(f"{_S}Code/{_S}Value", "").strip()
     subcode = fault.findtext(f"{_S}Code/{_S}Subcode/{_S}Value", "").strip()
     reason = fault.findtext(f"{_S}Reason/{_S}Text", "").strip()
@@ -162,7 +163,7 @@ def _read_fault(fault: etree._Element) -> SoapFault:
 
 def build(
     headers: Addressing, identity_namespace: str, body: etree._Element | None = None,
-    fault: SoapFault | None = None,
+    fault: OcppError | None = None,
 ) -> bytes:
     """Serialize an envelope with the given headers and a payload element or a fault."""
     envelope = etree.Element(f"{_S}Envelope", nsmap={"s": SOAP12_NAMESPACE, "a": WSA_NAMESPACE})
@@ -197,13 +198,14 @@ def _add_not_understood(header: etree._Element, names: tuple[str, ...]) -> None:
         block.set("qname", f"n:{qname.localname}" if nsmap else qname.localname)
 
 
-def _fault_element(fault: SoapFault) -> etree._Element:
+def _fault_element(fault: OcppError) -> etree._Element:
     element = etree.Element(f"{_S}Fault", nsmap={"o": FAULT_SUBCODE_NAMESPACE})
+    code_value, subcode_value = wire_code(fault)
     code = etree.SubElement(element, f"{_S}Code")
-    etree.SubElement(code, f"{_S}Value").text = f"s:{fault.code}"
-    if fault.subcode:  # a MustUnderstand fault has none (8.2 lists subcodes for Sender and Receiver only)
+    etree.SubElement(code, f"{_S}Value").text = f"s:{code_value}"
+    if subcode_value:  # a MustUnderstand fault has none (8.2 lists subcodes for Sender and Receiver only)
         subcode = etree.SubElement(code, f"{_S}Subcode")
-        etree.SubElement(subcode, f"{_S}Value").text = f"o:{fault.subcode}"
+        etree.SubElement(subcode, f"{_S}Value").text = f"o:{subcode_value}"
     reason = etree.SubElement(element, f"{_S}Reason")
     text = etree.SubElement(reason, f"{_S}Text")
     text.set("{http://www.w3.org/XML/1998/namespace}lang", "en")

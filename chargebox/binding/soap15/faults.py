@@ -1,82 +1,76 @@
-"""SOAP 1.2 faults of OCPP 1.5 (specification section 8.2), each with its wire code and subcode."""
+"""SOAP 1.2 faults of OCPP 1.5 (specification section 8.2): the wire form of the protocol errors.
+
+A protocol error (:mod:`chargebox.ocpp.errors`) goes out as a fault with a SOAP 1.2 Code value and an
+OCPP subcode; a fault read off the wire comes back as the protocol error of its subcode. Only the two
+faults that exist in SOAP alone are defined here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
 
-from chargebox.binding import CallFailed
-
-
-class SoapFault(CallFailed):
-    """A SOAP fault. ``code`` is the SOAP 1.2 Code value, ``subcode`` the OCPP subcode (8.2)."""
-
-    code: ClassVar[str] = "Receiver"
-    subcode: ClassVar[str] = "InternalError"
-
-    def __init__(self, reason: str = "") -> None:
-        self.reason = reason or self.__class__.__doc__ or self.subcode
-        super().__init__(f"{'/'.join(filter(None, (self.code, self.subcode)))}: {self.reason}")
-
-
-class SecurityError(SoapFault, PermissionError):
-    """Sender failed authentication or is not authorized to use the requested operation."""
-
-    code = "Sender"
-    subcode = "SecurityError"
+from chargebox.ocpp.errors import (
+    FormationViolation,
+    GenericError,
+    InternalError,
+    NotImplementedAction,
+    NotSupported,
+    OccurenceConstraintViolation,
+    OcppError,
+    PropertyConstraintViolation,
+    ProtocolError,
+    SecurityError,
+    TypeConstraintViolation,
+)
 
 
-class IdentityMismatch(SoapFault):
-    """Sender sent the wrong identity value."""
+class IdentityMismatch(SecurityError):
+    """Sender sent the wrong identity value (8.1: the chargeBoxIdentity header names another box)."""
 
-    code = "Sender"
-    subcode = "IdentityMismatch"
-
-
-class ProtocolError(SoapFault, ValueError):
-    """Sender's message does not comply with protocol specification."""
-
-    code = "Sender"
-    subcode = "ProtocolError"
+    code = "IdentityMismatch"
 
 
-class InternalError(SoapFault):
-    """An internal error occurred and the receiver is not able to complete the operation."""
-
-    code = "Receiver"
-    subcode = "InternalError"
-
-
-class NotSupported(SoapFault, NotImplementedError):
-    """The receiver does not support the requested operation."""
-
-    code = "Receiver"
-    subcode = "NotSupported"
-
-
-class MustUnderstand(SoapFault):
-    """A mandatory header block targeted at the receiver was not understood."""
-
-    # SOAP 1.2 Part 1 5.4.6: a Code value of its own; OCPP 1.5 (8.2) defines no subcode for it.
-    code = "MustUnderstand"
-    subcode = ""
+class MustUnderstand(ProtocolError):
+    """A mandatory header block targeted at the receiver was not understood (SOAP 1.2 Part 1 5.4.6).
+    A ProtocolError to OCPP; on the wire a SOAP Code value of its own (see WIRE)."""
 
     def __init__(self, reason: str = "", not_understood: Iterable[str] = ()) -> None:
         self.not_understood = tuple(not_understood)  # the header blocks' names, "{namespace}local"
         super().__init__(reason)
 
 
-FAULTS: dict[tuple[str, str], type[SoapFault]] = {
-    (cls.code, cls.subcode): cls
-    for cls in (SecurityError, IdentityMismatch, ProtocolError, InternalError, NotSupported, MustUnderstand)
+#: Each error's SOAP 1.2 Code value and OCPP subcode (8.2). The codes OCPP 1.5 lacks go out as its
+#: nearest subcode: a payload fault as Sender/ProtocolError, an unknown action as NotSupported, any
+#: other error as InternalError. MustUnderstand is a Code value of its own, without a subcode.
+WIRE: dict[type[OcppError], tuple[str, str]] = {
+    SecurityError: ("Sender", "SecurityError"),
+    IdentityMismatch: ("Sender", "IdentityMismatch"),
+    ProtocolError: ("Sender", "ProtocolError"),
+    FormationViolation: ("Sender", "ProtocolError"),
+    PropertyConstraintViolation: ("Sender", "ProtocolError"),
+    OccurenceConstraintViolation: ("Sender", "ProtocolError"),
+    TypeConstraintViolation: ("Sender", "ProtocolError"),
+    MustUnderstand: ("MustUnderstand", ""),
+    InternalError: ("Receiver", "InternalError"),
+    NotSupported: ("Receiver", "NotSupported"),
+    NotImplementedAction: ("Receiver", "NotSupported"),
+    GenericError: ("Receiver", "InternalError"),
+    OcppError: ("Receiver", "InternalError"),
 }
 
+#: A fault read off the wire: the error of its code and subcode (the first class of each pair above).
+_READ: dict[tuple[str, str], type[OcppError]] = {pair: cls for cls, pair in reversed(WIRE.items())}
 
-def fault_for(code: str, subcode: str, reason: str) -> SoapFault:
-    """The fault class for a code/subcode read off the wire; unknown pairs become a plain SoapFault."""
-    cls = FAULTS.get((code, subcode))
+
+def wire_code(error: OcppError) -> tuple[str, str]:
+    """The SOAP 1.2 Code value and OCPP subcode ("" for none) ``error`` goes out with."""
+    return next(WIRE[cls] for cls in type(error).__mro__ if cls in WIRE)
+
+
+def fault_for(code: str, subcode: str, reason: str) -> OcppError:
+    """The protocol error for a code/subcode read off the wire; an unknown pair is a GenericError
+    that names it."""
+    cls = _READ.get((code, subcode))
     if cls is not None:
         return cls(reason)
-    fault = SoapFault(reason)
-    fault.code, fault.subcode = code, subcode  # type: ignore[misc]
-    return fault
+    return GenericError(f"{'/'.join(filter(None, (code, subcode)))}: {reason}")

@@ -11,7 +11,7 @@ Then checks in order, each answering a SOAP 1.2 fault with the subcode of sectio
 the envelope (ProtocolError), mandatory header blocks the box does not understand (a MustUnderstand
 fault naming them, SOAP 1.2 Part 1 5.2.3), chargeBoxIdentity compared case-insensitively
 (IdentityMismatch), the body against the schema and the message model (ProtocolError); then the
-engine's handler, whose NotSupported or other failures become Receiver faults. Any other failure is
+engine's handler, whose protocol errors go out as their faults (faults.WIRE). Any other failure is
 our bug: logged with its cause (the exception's type and traceback, not its message, which may repeat
 request values such as an idTag) and answered with a Receiver fault (InternalError), never plain text.
 ``GET ...?wsdl`` serves the box's WSDL.
@@ -29,30 +29,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-from chargebox.binding import BindingError
 from chargebox.binding.soap15 import envelope
-from chargebox.binding.soap15.faults import (
-    IdentityMismatch,
-    InternalError,
-    ProtocolError,
-    SoapFault,
-)
+from chargebox.binding.soap15.faults import IdentityMismatch, wire_code
 from chargebox.binding.soap15.listener import GuardedSite, Network
 from chargebox.binding.soap15.service import Service, charge_point_service
 from chargebox.logfields import traceback_of
-from chargebox.ocpp.messages import Confirmation, Request
+from chargebox.ocpp.errors import BindingError, InternalError, OcppError, ProtocolError
+from chargebox.ocpp.messages import Handler, Request
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Request], Awaitable[Confirmation]]
-
 
 class ReplyChannel(Protocol):
     """Where replies to a non-anonymous wsa:ReplyTo go: the box's client of the Central System."""
@@ -161,7 +153,7 @@ class ChargePointEndpoint:
             reply = envelope.build(self._reply_headers(received, action, destination), self._service.namespace,
                                    confirmation_xml)
         except Exception as err:
-            if isinstance(err, SoapFault):
+            if isinstance(err, OcppError):
                 fault = err
                 log.warning("answering %s with fault %s", received.action or "request", fault)
             else:  # our bug, not the caller's: its cause in the log, a Receiver fault on the wire
@@ -169,7 +161,8 @@ class ChargePointEndpoint:
                 fault = InternalError(f"{type(err).__name__} in the charge box")
             # SOAP 1.2 Part 2 7.5.2.2: 400 for a Sender fault, 500 for the others (Receiver, MustUnderstand);
             # a body refused unread keeps HTTP's more precise 413 or 408 (RFC 9110 15.5.14, 15.5.9).
-            status = fault.status if isinstance(fault, BodyRefused) else 400 if fault.code == "Sender" else 500
+            sender = wire_code(fault)[0] == "Sender"
+            status = fault.status if isinstance(fault, BodyRefused) else 400 if sender else 500
             destination, action = destinations[1], "/Fault"
             reply = envelope.build(self._reply_headers(received, action, destination), self._service.namespace,
                                    fault=fault)
@@ -215,7 +208,7 @@ class ChargePointEndpoint:
             raise ProtocolError(f"{operation.name} confirmation sent as a request")
         try:
             confirmation = await self._handler(request)
-        except SoapFault:
+        except OcppError:
             raise
         except Exception as err:  # the engine failed: the CS gets InternalError, the daemon lives on
             log.error("handling %s failed:\n%s", operation.name, traceback_of(err))

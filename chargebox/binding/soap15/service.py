@@ -15,8 +15,8 @@ import zeep
 import zeep.xsd
 from lxml import etree
 
-from chargebox.binding.soap15.faults import ProtocolError
 from chargebox.ocpp import codec
+from chargebox.ocpp.errors import ProtocolError
 from chargebox.ocpp.messages import (
     CENTRAL_SYSTEM_OPERATIONS,
     CHARGE_POINT_OPERATIONS,

@@ -11,11 +11,24 @@ from collections.abc import AsyncIterator
 import pytest
 from soap_helpers import REMOTE_START, REMOTE_START_BODY, fault_of, post, request_xml, serving
 
-from chargebox.binding.soap15 import envelope
-from chargebox.binding.soap15.faults import NotSupported
+from chargebox.binding.soap15 import envelope, faults
+from chargebox.binding.soap15.faults import IdentityMismatch, MustUnderstand
 from chargebox.binding.soap15.server import ChargePointEndpoint
 from chargebox.binding.soap15.service import CS_NAMESPACE
 from chargebox.ocpp.enums import ConfigurationStatus, RemoteStartStopStatus
+from chargebox.ocpp.errors import (
+    FormationViolation,
+    GenericError,
+    InternalError,
+    NotImplementedAction,
+    NotSupported,
+    OccurenceConstraintViolation,
+    OcppError,
+    PropertyConstraintViolation,
+    ProtocolError,
+    SecurityError,
+    TypeConstraintViolation,
+)
 from chargebox.ocpp.messages import (
     ChangeConfigurationConfirmation,
     ClearCacheRequest,
@@ -201,6 +214,47 @@ async def test_an_engine_that_fails(box: str) -> None:
 
 async def test_an_engine_answer_that_breaks_the_schema_is_never_sent(box: str) -> None:
     await assert_fault(box, request_xml("<o:clearCacheRequest/>", action="/ClearCache"), (RECEIVER, "InternalError"))
+
+
+# -- The engine's protocol errors in their 8.2 form: only the binding knows the wire (issue 16) ----
+
+@pytest.mark.parametrize(("error", "expected"), [
+    (NotImplementedAction, (RECEIVER, "NotSupported")),
+    (NotSupported, (RECEIVER, "NotSupported")),
+    (InternalError, (RECEIVER, "InternalError")),
+    (GenericError, (RECEIVER, "InternalError")),
+    (ProtocolError, (SENDER, "ProtocolError")),
+    (FormationViolation, (SENDER, "ProtocolError")),
+    (PropertyConstraintViolation, (SENDER, "ProtocolError")),
+    (OccurenceConstraintViolation, (SENDER, "ProtocolError")),
+    (TypeConstraintViolation, (SENDER, "ProtocolError")),
+    (SecurityError, (SENDER, "SecurityError")),
+])
+async def test_a_protocol_error_of_the_engine_goes_out_as_its_fault(
+        error: type[OcppError], expected: tuple[str, str]) -> None:
+    async def refusing(request: Request) -> Confirmation:
+        raise error(f"{request.action()} refused")
+
+    async with serving(ChargePointEndpoint("CB-1", refusing)) as url:
+        await assert_fault(url, REMOTE_START, expected)
+
+
+@pytest.mark.parametrize(("code", "subcode", "error"), [
+    (SENDER, "SecurityError", SecurityError),
+    (SENDER, "IdentityMismatch", IdentityMismatch),
+    (SENDER, "ProtocolError", ProtocolError),
+    (RECEIVER, "InternalError", InternalError),
+    (RECEIVER, "NotSupported", NotSupported),
+    ("MustUnderstand", "", MustUnderstand),
+])
+def test_a_fault_read_off_the_wire_is_its_protocol_error(code: str, subcode: str, error: type[OcppError]) -> None:
+    read = faults.fault_for(code, subcode, "why")
+    assert (type(read), read.reason, faults.wire_code(read)) == (error, "why", (code, subcode))
+
+
+def test_a_fault_of_no_known_subcode_is_a_generic_error_naming_it() -> None:
+    read = faults.fault_for(RECEIVER, "Busy", "try later")
+    assert (type(read), str(read)) == (GenericError, "GenericError: Receiver/Busy: try later")
 
 
 # -- HTTP errors before any SOAP -----------------------------------------------------------------

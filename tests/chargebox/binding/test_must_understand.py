@@ -29,13 +29,13 @@ from soap_helpers import (
     serving,
 )
 
-from chargebox.binding import CallFailed, CentralSystemUnreachable
 from chargebox.binding.soap15 import envelope
 from chargebox.binding.soap15.client import CentralSystemClient
-from chargebox.binding.soap15.faults import MustUnderstand, ProtocolError
+from chargebox.binding.soap15.faults import MustUnderstand
 from chargebox.binding.soap15.server import ChargePointEndpoint
 from chargebox.binding.soap15.service import CP_NAMESPACE, CS_NAMESPACE
 from chargebox.ocpp.enums import RemoteStartStopStatus
+from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, ProtocolError
 from chargebox.ocpp.messages import (
     Confirmation,
     HeartbeatConfirmation,

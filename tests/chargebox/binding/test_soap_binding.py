@@ -15,13 +15,13 @@ from aiohttp import web
 from lxml import etree
 from soap_helpers import REMOTE_START, Answer, official_schema, post, recording_app, serving
 
-from chargebox.binding import CallFailed, CentralSystemUnreachable
 from chargebox.binding.soap15 import envelope
 from chargebox.binding.soap15.client import MAX_RESPONSE_BYTES, CentralSystemClient
-from chargebox.binding.soap15.faults import IdentityMismatch, ProtocolError, SecurityError
+from chargebox.binding.soap15.faults import IdentityMismatch
 from chargebox.binding.soap15.server import ChargePointEndpoint
 from chargebox.binding.soap15.service import CP_NAMESPACE, CS_NAMESPACE, charge_point_service, redact_values
 from chargebox.ocpp.enums import RegistrationStatus, RemoteStartStopStatus
+from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, ProtocolError, SecurityError
 from chargebox.ocpp.messages import (
     BootNotificationConfirmation,
     BootNotificationRequest,

@@ -13,12 +13,13 @@ from ocpp_samples import T0
 from soap_helpers import REMOTE_START, heartbeat_answer, post, recording_app, serving
 from tls_pki import Issued, Pki, caller, make_pki
 
-from chargebox.binding import CentralSystemUnreachable
-from chargebox.binding.soap15 import envelope, tls
+from chargebox import tls
+from chargebox.binding.soap15 import envelope
 from chargebox.binding.soap15.client import CentralSystemClient
 from chargebox.binding.soap15.server import ChargePointEndpoint
 from chargebox.config import ClientTransport
 from chargebox.ocpp.enums import RemoteStartStopStatus
+from chargebox.ocpp.errors import CentralSystemUnreachable
 from chargebox.ocpp.messages import (
     Confirmation,
     HeartbeatConfirmation,

@@ -10,11 +10,12 @@ import pytest
 from soap_helpers import REMOTE_START, heartbeat_answer, recording_app, serving
 from tls_pki import Pki, caller, make_pki
 
-from chargebox.binding import CentralSystemUnreachable
-from chargebox.binding.soap15 import configured, envelope, tls
+from chargebox import tls
+from chargebox.binding.soap15 import configured, envelope
 from chargebox.config import ClientTransport, EndpointTransport, load
 from chargebox.errors import ConfigError
 from chargebox.ocpp.enums import RemoteStartStopStatus
+from chargebox.ocpp.errors import CentralSystemUnreachable
 from chargebox.ocpp.messages import (
     Confirmation,
     HeartbeatRequest,

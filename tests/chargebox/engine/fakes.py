@@ -13,13 +13,13 @@ from hal.pilot.base import Pilot
 from hal.relay.base import Relay
 from hal.rfid.base import CardReader
 
-from chargebox.binding import CallFailed, CentralSystemUnreachable
 from chargebox.clock import Clock, loop_wall_clock
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity, Timers
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.management import install
 from chargebox.ocpp.datatypes import IdTagInfo
 from chargebox.ocpp.enums import AuthorizationStatus, RegistrationStatus
+from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable
 from chargebox.ocpp.messages import (
     AuthorizeConfirmation,
     BootNotificationConfirmation,

@@ -12,8 +12,6 @@ from hal.events import CardPresented, PilotState
 from hal.lock.base import CableLock
 from hal.signal import Signal
 
-from chargebox.binding import CentralSystemUnreachable
-from chargebox.binding.soap15.faults import NotSupported
 from chargebox.clock import Clock, loop_wall_clock
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity
 from chargebox.engine.configuration import Configuration
@@ -35,6 +33,7 @@ from chargebox.ocpp.enums import (
     ResetType,
     UnlockStatus,
 )
+from chargebox.ocpp.errors import CentralSystemUnreachable, NotSupported
 from chargebox.ocpp.messages import (
     CancelReservationRequest,
     ChangeAvailabilityRequest,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from chargebox.logfields import mask_url
 from chargebox.maintenance.errors import BadLocation
-from chargebox.maintenance.location import Location, mask_url, parse_location
+from chargebox.maintenance.location import Location, parse_location
 
 
 def test_every_part_is_taken_and_the_optional_ones_have_defaults() -> None:

@@ -1,9 +1,11 @@
-"""TLS contexts for both directions of the SOAP binding.
+"""TLS contexts for both directions of a binding, built from the site config's files.
 
-Chapter 8: "the transport of SOAP messages SHOULD be secured with SSL/TLS (e.g. HTTPS)" and "the
-sending party SHOULD use a client certificate". The box trusts its Central System by a CA file (chain
-and host name checked) and/or by a pinned certificate (the SHA-256 of its DER form), and may present
-a client certificate; its own endpoint serves its certificate and may require one from the caller.
+Outside the bindings, so the config can load the certificates while it checks them (a bad PEM is a
+config error) without depending on a binding. OCPP 1.5 chapter 8: "the transport of SOAP messages
+SHOULD be secured with SSL/TLS (e.g. HTTPS)" and "the sending party SHOULD use a client certificate".
+The box trusts its Central System by a CA file (chain and host name checked) and/or by a pinned
+certificate (the SHA-256 of its DER form), and may present a client certificate; its own endpoint
+serves its certificate and may require one from the caller.
 """
 
 from __future__ import annotations
