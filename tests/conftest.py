@@ -1,10 +1,14 @@
-"""Shared fixtures: where the official OCPP 1.5 WSDLs (the conformance oracle) are, if anywhere."""
+"""Shared fixtures: where the official OCPP 1.5 WSDLs (the conformance oracle) are, if anywhere; no test
+leaves a task or timer behind on its event loop."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from loop_leftovers import no_leftover_tasks_or_timers  # noqa: F401  # autouse: every test, DESIGN.md rule 10
+
+pytest_plugins = ["pytester"]  # test_loop_leftovers.py runs that fixture on tests of its own
 
 ROOT = Path(__file__).resolve().parents[1]
 

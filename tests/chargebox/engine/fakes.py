@@ -253,3 +253,18 @@ class Box:
         self.pilots = [FakePilot() for _ in self.pilots]
         self.cp = self.build()
         return self.start()
+
+    async def power_cut(self) -> ChargePoint:
+        """:meth:`restart` after a power cut: the old charge point's work ends where it stands (its
+        loops, spawned tasks and session recorders), with no clean stop: relays, journal and devices
+        are left as they were."""
+        old = self.cp
+
+        async def cut() -> None:
+            work = [*old._tasks, *(port.recorder for port in old.ports.values() if port.recorder is not None)]
+            for task in work:
+                task.cancel()
+            await asyncio.gather(*work, return_exceptions=True)
+
+        old._shutdown = cut  # type: ignore[method-assign]
+        return await self.restart()

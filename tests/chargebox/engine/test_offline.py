@@ -237,9 +237,8 @@ async def test_power_loss_stops_the_running_session_once_with_the_last_journalle
     await plug_and_start(box)
     box.meters[0].energy_wh = 1800.0
     await cs.wait("MeterValues")
-    box.cp._shutdown = lambda: asyncio.sleep(0)  # type: ignore[method-assign]  # a power cut: no clean stop
-    box.meters[0].broken = True  # and the meter does not answer after it
-    cp = await box.restart()
+    box.meters[0].broken = True  # the meter does not answer after the power cut
+    cp = await box.power_cut()
     await cs.wait("StopTransaction")
     box.meters[0].broken = False
     cp = await box.restart()
@@ -260,10 +259,9 @@ async def test_a_fresh_reading_after_the_power_cut_stops_the_session_when_the_me
     box.start()
     await cs.wait("StatusNotification")
     await plug_and_start(box)
-    box.cp._shutdown = lambda: asyncio.sleep(0)  # type: ignore[method-assign]
     box.meters[0].energy_wh = 2500.0  # charged on after the last journal entry, then the power went
     await asyncio.sleep(20)  # the time the box was down
-    await box.restart()
+    await box.power_cut()
     (stop,) = await cs.wait("StopTransaction")
     (start,) = cs.of("StartTransaction")
     await box.stop()
