@@ -1,5 +1,5 @@
-"""What every device with something to acquire shares: ``open``/``close``, ``async with`` and
-fault reporting (:class:`hal.faults.FaultSource`)."""
+"""The one lifecycle of every HAL device: ``open``/``close``, ``async with`` and fault reporting
+(:class:`hal.faults.FaultSource`). Every device kind's base class derives from :class:`Device`."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ class SimLink:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
-    async def connect(self) -> None:
+    async def open(self) -> None:
         try:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         except OSError as err:
@@ -57,7 +57,7 @@ class SimLink:
 
     async def send(self, message: dict[str, Any]) -> None:
         if self._writer is None:
-            await self.connect()
+            await self.open()
         assert self._writer is not None
         try:
             self._writer.write(json.dumps(message).encode() + b"\n")
@@ -68,7 +68,7 @@ class SimLink:
 
     async def receive(self) -> dict[str, Any]:
         if self._reader is None:
-            await self.connect()
+            await self.open()
         assert self._reader is not None
         line = await self._reader.readline()
         if not line:
@@ -77,7 +77,7 @@ class SimLink:
         message: dict[str, Any] = json.loads(line)
         return message
 
-    async def disconnect(self) -> None:
+    async def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._reader = self._writer = None
@@ -87,7 +87,7 @@ class _SimDevice:
     """A connector's device in the simulator at ``address`` (host:port), on its own link.
 
     Devices with inputs (relay feedback, lock position, protection) subscribe and follow the
-    simulator's events in a background task from ``connect`` to ``disconnect``; ``connect`` returns
+    simulator's events in a background task from ``open`` to ``close``; ``open`` returns
     once the first event of its kind has set the initial value.
     """
 
@@ -102,20 +102,20 @@ class _SimDevice:
         self._link = SimLink(address)
         self._listener: asyncio.Task[None] | None = None
 
-    async def _connect(self) -> None:
-        await self._link.connect()
+    async def _open(self) -> None:
+        await self._link.open()
         if self.EVENT:
             await self._link.send({"op": "subscribe", "connector": self.connector})
             self._on_event(await self._next_event())
             self._listener = asyncio.get_running_loop().create_task(self._listen())
 
-    async def _disconnect(self) -> None:
+    async def _close(self) -> None:
         listener, self._listener = self._listener, None
         if listener is not None:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
-        await self._link.disconnect()
+        await self._link.close()
 
     async def _next_event(self) -> dict[str, Any]:
         while True:
@@ -135,7 +135,7 @@ class _SimDevice:
 
     @staticmethod
     def _fed(signal: Signal[bool] | None, value: bool) -> Signal[bool]:
-        """``signal`` updated to ``value``, or a new one holding it (the first event after connect)."""
+        """``signal`` updated to ``value``, or a new one holding it (the first event after open)."""
         if signal is None:
             return Signal(value)
         signal.set(value)
@@ -145,12 +145,9 @@ class _SimDevice:
 class SimPilot(_SimDevice, Pilot):
     """The pilot of connector ``connector``: PWM out, pilot states in."""
 
-    async def connect(self) -> None:
-        await self._connect()
+    async def _open(self) -> None:
+        await super()._open()
         await self._link.send({"op": "subscribe", "connector": self.connector})
-
-    async def disconnect(self) -> None:
-        await self._disconnect()
 
     async def _write_duty(self, duty: float | None) -> None:
         await self._link.send({"op": "pwm", "connector": self.connector, "duty": duty})

@@ -224,14 +224,14 @@ class ChargePoint:
         """Start the devices and every loop; returns only when cancelled (then stops cleanly)."""
         for port in self.ports.values():
             hardware = port.hardware
-            await hardware.pilot.connect()
-            await hardware.relay.connect()
+            await hardware.pilot.open()
+            await hardware.relay.open()
             with contextlib.suppress(HalError):  # a welded relay is reported by its fault stream
                 await hardware.relay.set(False)  # never closed without a journalled transaction
             await hardware.pilot.offer(None)
             for device in (hardware.lock, hardware.protection):
                 if device is not None:
-                    await device.connect()
+                    await device.open()
             with contextlib.suppress(HalError, OSError):
                 await hardware.meter.open()
         await self._replay_journal()
@@ -272,8 +272,8 @@ class ChargePoint:
                 if reading is not None:
                     self.journal.record_meter(port.local_tx, whole_wh(reading), self.clock.now())
             hardware = port.hardware
-            closers = [hardware.pilot.disconnect, hardware.relay.disconnect, hardware.meter.close]
-            closers += [device.disconnect for device in (hardware.lock, hardware.protection) if device is not None]
+            closers = [hardware.pilot.close, hardware.relay.close, hardware.meter.close]
+            closers += [device.close for device in (hardware.lock, hardware.protection) if device is not None]
             for close in closers:
                 with contextlib.suppress(HalError, OSError):
                     await close()
@@ -511,7 +511,7 @@ class ChargePoint:
                 log.error("pilot of connector %s lost: %s; reconnecting", port.machine.number, err)
             await asyncio.sleep(self.timers.boot_retry_min)
             with contextlib.suppress(HalError, OSError):
-                await port.hardware.pilot.connect()
+                await port.hardware.pilot.open()
 
     async def _reader_loop(self, reader: CardReader) -> None:
         """Frames are read as they come, whatever a presentation is doing: the reader tells a held

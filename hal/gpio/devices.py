@@ -116,7 +116,7 @@ class GpioRelay(GpioBackend, Relay):
                          debounce=debounce, gpio_root=gpio_root, connector=connector, pins=pins)
         self._out: Pin | None = None
 
-    async def _connect(self) -> None:
+    async def _open(self) -> None:
         if self._out is not None:
             return
         self._out = self._output("pin", False)  # never closed by starting up
@@ -124,7 +124,7 @@ class GpioRelay(GpioBackend, Relay):
         if "feedback_pin" in self.specs:
             self.feedback = self._inputs_watch.follow(self._input("feedback_pin", self.debounce))
 
-    async def _disconnect(self) -> None:
+    async def _close(self) -> None:
         if self._out is not None:
             self._out.set(False)
             self._out = None
@@ -132,7 +132,7 @@ class GpioRelay(GpioBackend, Relay):
 
     async def _write(self, closed: bool) -> None:
         if self._out is None:
-            raise HalError("relay is not connected")
+            raise HalError("relay is not open")
         self._out.set(closed)
 
 
@@ -168,7 +168,7 @@ class GpioLock(GpioBackend, CableLock):
         self.pulse = pulse
         self._drives: dict[bool, Pin] = {}
 
-    async def _connect(self) -> None:
+    async def _open(self) -> None:
         if self._drives:
             return
         self._drives[True] = self._output("lock_pin", False)
@@ -177,13 +177,13 @@ class GpioLock(GpioBackend, CableLock):
         if "feedback_pin" in self.specs:
             self.feedback = self._inputs_watch.follow(self._input("feedback_pin", self.debounce))
 
-    async def _disconnect(self) -> None:
+    async def _close(self) -> None:
         self._drives = {}
         await self._release()
 
     async def _drive(self, locked: bool) -> None:
         if not self._drives:
-            raise HalError("cable lock is not connected")
+            raise HalError("cable lock is not open")
         if False not in self._drives:
             self._drives[True].set(locked)  # a solenoid: held while locked
             return
@@ -220,12 +220,12 @@ class GpioProtection(GpioBackend, Protection):
         self._setup_pins({"rcd_pin": rcd_pin, "overtemp_pin": overtemp_pin},
                          debounce=debounce, gpio_root=gpio_root, connector=connector, pins=pins)
 
-    async def _connect(self) -> None:
+    async def _open(self) -> None:
         for name in ("rcd", "overtemp"):
             if f"{name}_pin" in self.specs and name not in self.inputs:
                 self.inputs[name] = self._inputs_watch.follow(self._input(f"{name}_pin", self.debounce))
 
-    async def _disconnect(self) -> None:
+    async def _close(self) -> None:
         self.inputs = {}
         await self._release()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import abc
 
+from hal.device import Device
 from hal.errors import ConfigurationError, HalError
 from hal.events import FaultKind
-from hal.faults import FaultSource
 from hal.signal import Signal
 
 
@@ -14,12 +14,12 @@ class LockFailure(HalError):
     """The cable lock did not reach the commanded position (jammed, no plug, motor failure)."""
 
 
-class CableLock(FaultSource, abc.ABC):
+class CableLock(Device):
     """``lock()`` / ``unlock()`` drive the actuator; with feedback, they confirm the position.
 
-    Lifecycle ``connect()``/``disconnect()`` (backends: ``_connect``/``_disconnect``); backends
-    implement ``_drive(locked)`` and, if the board reads the lock's position switch, set
-    :attr:`feedback` (a :class:`~hal.signal.Signal`, True = locked) in ``_connect``.
+    Lifecycle :class:`~hal.device.Device`'s ``open()``/``close()`` (backends: ``_open``/``_close``);
+    backends implement ``_drive(locked)`` and, if the board reads the lock's position switch, set
+    :attr:`feedback` (a :class:`~hal.signal.Signal`, True = locked) in ``_open``.
 
     With feedback, a lock that does not reach the position within ``feedback_timeout`` seconds is
     reported as ``DeviceFault(CONNECTOR_LOCK)`` and :class:`LockFailure` is raised; the next
@@ -33,13 +33,6 @@ class CableLock(FaultSource, abc.ABC):
         self.feedback_timeout = feedback_timeout
         self.locked = False
         self.feedback: Signal[bool] | None = None
-
-    async def connect(self) -> None:
-        await self._connect()
-
-    async def disconnect(self) -> None:
-        """Release the device. Safe to call twice."""
-        await self._disconnect()
 
     async def lock(self) -> None:
         await self._move(True)
@@ -59,10 +52,10 @@ class CableLock(FaultSource, abc.ABC):
         self._report(FaultKind.CONNECTOR_LOCK, True, detail)
         raise LockFailure(detail)
 
-    async def _connect(self) -> None:
+    async def _open(self) -> None:
         """Acquire the device (and set :attr:`feedback`); default: nothing to acquire."""
 
-    async def _disconnect(self) -> None:
+    async def _close(self) -> None:
         """Release the device; default: nothing to release."""
 
     @abc.abstractmethod

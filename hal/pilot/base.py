@@ -5,8 +5,8 @@ from __future__ import annotations
 import abc
 from collections.abc import AsyncIterator
 
+from hal.device import Device
 from hal.events import FaultKind, PilotState
-from hal.faults import FaultSource
 
 
 def duty_for_current(amps: float | None) -> float:
@@ -21,11 +21,13 @@ def duty_for_current(amps: float | None) -> float:
     return round(min(amps, 80.0) / 2.5 + 64.0, 2)
 
 
-class Pilot(FaultSource, abc.ABC):
+class Pilot(Device):
     """One connector's pilot: ``offer()`` sets the current, ``states()`` yields state changes.
 
     Backends implement ``_write_duty`` (None for state F, -12 V) and ``_next_state`` (wait for the
-    next raw, debounced reading). The base class drops repeats, so a steady state is reported once.
+    next raw, debounced reading), and ``_open``/``_close`` if they have something to acquire (the
+    :class:`~hal.device.Device` lifecycle). The base class drops repeats, so a steady state is
+    reported once.
 
     Faults (IEC 61851-1 A.3, "Mode3Error"): while :meth:`states` runs, state E (pilot shorted to
     PE, 0 V) and a state F that the EVSE did not command are reported as ``DeviceFault(MODE3)``,
@@ -38,12 +40,6 @@ class Pilot(FaultSource, abc.ABC):
         self.offered: float | None = None
         self.duty: float | None = 100.0
         self.state: PilotState | None = None
-
-    async def connect(self) -> None:
-        """Open the device; default: nothing to open."""
-
-    async def disconnect(self) -> None:
-        """Release the device; default: nothing to release."""
 
     async def offer(self, amps: float | None) -> None:
         """Offer ``amps`` to the EV (None: offer nothing, 100 % duty)."""
@@ -66,6 +62,12 @@ class Pilot(FaultSource, abc.ABC):
                 detail = "pilot short circuit (state E)" if short else "pilot at -12 V not commanded (state F)"
                 self._report(FaultKind.MODE3, short or uncommanded_f, detail)
                 yield state
+
+    async def _open(self) -> None:
+        """Acquire the device; default: nothing to acquire."""
+
+    async def _close(self) -> None:
+        """Release the device; default: nothing to release."""
 
     @abc.abstractmethod
     async def _write_duty(self, duty: float | None) -> None: ...

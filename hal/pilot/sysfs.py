@@ -105,10 +105,10 @@ class SysfsPilot(Pilot):
         self.connector = connector
         self._candidate: PilotState | None = None
         self._agreeing = 0
-        self._connected = False
+        self._opened = False
         self._diode_missing = False
 
-    async def connect(self) -> None:
+    async def _open(self) -> None:
         """Export the PWM channel if needed, set 1 kHz, start at 100 % (+12 V, nothing offered)."""
         if not self.pwm_dir.is_dir():
             self._write_file(self.chip_dir / "export", str(self.pwm_channel))
@@ -118,11 +118,11 @@ class SysfsPilot(Pilot):
         await self._write_duty(100.0)
         self._write_file(self.pwm_dir / "enable", "1")
         self._read_volts(self.adc_path)  # fail now, not at the first sample, if the ADC is missing
-        self._connected = True
+        self._opened = True
 
-    async def disconnect(self) -> None:
-        if self._connected:
-            self._connected = False
+    async def _close(self) -> None:
+        if self._opened:
+            self._opened = False
             await self._write_duty(None)  # -12 V: not available while the daemon is not running
 
     async def _write_duty(self, duty: float | None) -> None:

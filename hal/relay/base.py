@@ -6,9 +6,9 @@ import abc
 import asyncio
 import contextlib
 
+from hal.device import Device
 from hal.errors import ConfigurationError, HalError
 from hal.events import FaultKind
-from hal.faults import FaultSource
 from hal.signal import Signal
 
 
@@ -16,18 +16,19 @@ class PowerSwitchFailure(HalError):
     """The contactor did not follow its command (welded, or stuck open)."""
 
 
-class Relay(FaultSource, abc.ABC):
+class Relay(Device):
     """``set(closed)`` switches the contactor; backends implement ``_write`` and may give feedback.
 
-    The device lifecycle is ``connect()``/``disconnect()``, never open/close, which would read as
-    switching the contact. Backends implement ``_connect``/``_disconnect`` (default: nothing).
+    The lifecycle is :class:`~hal.device.Device`'s: ``open()``/``close()`` acquire and release the
+    device and never switch the contact (only :meth:`set` does). Backends implement
+    ``_open``/``_close`` (default: nothing).
 
     Feedback: a backend whose board wires the contactor's auxiliary contact back sets
     :attr:`feedback` to a :class:`~hal.signal.Signal` of the contact's state (True = closed) in
-    ``_connect``. Then :meth:`set` waits up to ``feedback_timeout`` seconds for the contact to follow
+    ``_open``. Then :meth:`set` waits up to ``feedback_timeout`` seconds for the contact to follow
     the command; if it does not, it reports ``DeviceFault(POWER_SWITCH)`` (detail: "welded" when it
     stays closed, "stuck open" when it does not close) and raises :class:`PowerSwitchFailure`. While
-    connected, a contact that changes on its own (welds after opening) is reported the same way;
+    open, a contact that changes on its own (welds after opening) is reported the same way;
     the fault clears (``active=False``) as soon as the contact matches the command again.
     """
 
@@ -41,20 +42,20 @@ class Relay(FaultSource, abc.ABC):
         self._commanding = False
         self._watch: asyncio.Task[None] | None = None
 
-    async def connect(self) -> None:
-        """Open the device; start watching the feedback contact, if there is one."""
-        await self._connect()
+    async def open(self) -> None:
+        """Acquire the device; start watching the feedback contact, if there is one."""
+        await super().open()
         if self.feedback is not None and self._watch is None:
             self._watch = asyncio.get_running_loop().create_task(self._watch_feedback(self.feedback))
 
-    async def disconnect(self) -> None:
+    async def close(self) -> None:
         """Release the device. Safe to call twice."""
         watch, self._watch = self._watch, None
         if watch is not None:
             watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
-        await self._disconnect()
+        await super().close()
 
     async def set(self, closed: bool) -> None:
         """Command the contactor; with feedback, confirm it followed (else PowerSwitchFailure)."""
@@ -82,10 +83,10 @@ class Relay(FaultSource, abc.ABC):
                 with contextlib.suppress(PowerSwitchFailure):
                     await self._confirm(feedback)
 
-    async def _connect(self) -> None:
+    async def _open(self) -> None:
         """Acquire the device (and set :attr:`feedback`); default: nothing to acquire."""
 
-    async def _disconnect(self) -> None:
+    async def _close(self) -> None:
         """Release the device; default: nothing to release."""
 
     @abc.abstractmethod

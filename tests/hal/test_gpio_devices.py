@@ -56,7 +56,7 @@ def test_pin_names_are_checked_with_the_config() -> None:
 async def test_rpi_gpio_off_a_pi_is_backend_unavailable() -> None:
     relay = RpiGpioRelay(pin="17")
     with pytest.raises(BackendUnavailable, match="RPi.GPIO"):
-        await relay.connect()
+        await relay.open()
 
 
 async def test_relay_with_feedback_and_a_weld(gpio: FakeGpiod, collect: Collect) -> None:
@@ -68,7 +68,7 @@ async def test_relay_with_feedback_and_a_weld(gpio: FakeGpiod, collect: Collect)
 
     gpio.wiring.append(aux_contact)
     relay = GpioRelay(pin="gpiochip0:17", feedback_pin="gpiochip0:27", feedback_timeout=0.2, pins=pins(gpio))
-    await relay.connect()
+    await relay.open()
     try:
         faults = collect(relay.faults())
         await relay.set(True)
@@ -83,19 +83,19 @@ async def test_relay_with_feedback_and_a_weld(gpio: FakeGpiod, collect: Collect)
         gpio.set_level(CHIP, 27, False)  # the weld breaks: the contact opens on its own
         assert await faults.next() == DeviceFault(FaultKind.POWER_SWITCH, active=False)
     finally:
-        await relay.disconnect()
+        await relay.close()
     assert gpio.levels[(CHIP, 17)] is False and gpio.requests == []
 
 
 async def test_active_low_relay_and_missing_chip(gpio: FakeGpiod) -> None:
     relay = GpioRelay(pin="gpiochip0:4:active-low", pins=pins(gpio))
-    await relay.connect()
+    await relay.open()
     assert gpio.levels[(CHIP, 4)] is True  # open = inactive = high on an active-low line
     await relay.set(True)
     assert gpio.levels[(CHIP, 4)] is False
-    await relay.disconnect()
+    await relay.close()
     with pytest.raises(DeviceUnavailable, match="gpiochip9"):
-        await GpioRelay(pin="gpiochip9:4", pins=pins(gpio)).connect()
+        await GpioRelay(pin="gpiochip9:4", pins=pins(gpio)).open()
 
 
 async def test_motor_lock_pulses_and_a_jam(gpio: FakeGpiod, collect: Collect) -> None:
@@ -108,7 +108,7 @@ async def test_motor_lock_pulses_and_a_jam(gpio: FakeGpiod, collect: Collect) ->
     gpio.wiring.append(motor)
     lock = GpioLock(lock_pin="gpiochip0:5", unlock_pin="gpiochip0:6", feedback_pin="gpiochip0:7",
                     pulse=0.01, feedback_timeout=0.2, pins=pins(gpio))
-    await lock.connect()
+    await lock.open()
     try:
         faults = collect(lock.faults())
         await lock.lock()
@@ -121,13 +121,13 @@ async def test_motor_lock_pulses_and_a_jam(gpio: FakeGpiod, collect: Collect) ->
         await lock.unlock()
         assert not (await faults.next()).active
     finally:
-        await lock.disconnect()
+        await lock.close()
 
 
 async def test_protection_inputs_on_gpio(gpio: FakeGpiod, collect: Collect) -> None:
     protection = GpioProtection(rcd_pin="gpiochip0:8", overtemp_pin="gpiochip0:9:active-low", pins=pins(gpio))
     gpio.levels[(CHIP, 9)] = True  # active-low sensor, not too hot
-    await protection.connect()
+    await protection.open()
     try:
         faults = collect(protection.faults())
         gpio.set_level(CHIP, 8, True)
@@ -137,7 +137,7 @@ async def test_protection_inputs_on_gpio(gpio: FakeGpiod, collect: Collect) -> N
         gpio.set_level(CHIP, 8, False)
         assert (await faults.next()) == DeviceFault(FaultKind.GROUND, active=False)
     finally:
-        await protection.disconnect()
+        await protection.close()
 
 
 def test_protection_needs_an_input() -> None:
@@ -188,7 +188,7 @@ async def test_sysfs_pilot_pwm_states_and_faults(tree: Path, collect: Collect) -
                "low_adc_path": str(tree / "adc/in_voltage1_raw"), "sample_interval": 0.005}
     assert check_options("pilot", "sysfs", options) == []
     pilot: SysfsPilot = load_backend("pilot", "sysfs")(**options)
-    await pilot.connect()
+    await pilot.open()
     duty = tree / "pwm/pwmchip0/pwm1/duty_cycle"
     assert (tree / "pwm/pwmchip0/pwm1/period").read_text() == "1000000"
     assert duty.read_text() == "1000000" and (tree / "pwm/pwmchip0/pwm1/enable").read_text() == "1"
@@ -211,12 +211,12 @@ async def test_sysfs_pilot_pwm_states_and_faults(tree: Path, collect: Collect) -
     assert "state E" in (await faults.next()).detail
     await pilot.set_unavailable()
     assert duty.read_text() == "0"
-    await pilot.disconnect()
+    await pilot.close()
 
 
 async def test_sysfs_pilot_missing_pwm_channel(tree: Path) -> None:
     (tree / "pwm/pwmchip0/export").write_text("")
     pilot = SysfsPilot(pwm_root=str(tree / "pwm"), pwm_channel=3, adc_path=str(tree / "adc/x"), adc_scale=1.0)
     with pytest.raises(DeviceUnavailable, match="pwm3"):
-        await pilot.connect()
+        await pilot.open()
     assert (tree / "pwm/pwmchip0/export").read_text() == "3"

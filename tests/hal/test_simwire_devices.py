@@ -35,7 +35,7 @@ def address(world: World) -> str:
 
 async def test_relay_follows_and_a_welded_relay_is_a_power_switch_fault(world: World, collect: Collect) -> None:
     relay = SimRelay(address=address(world), feedback_timeout=0.3)
-    await relay.connect()
+    await relay.open()
     try:
         faults = collect(relay.faults())
         await relay.set(True)
@@ -50,12 +50,12 @@ async def test_relay_follows_and_a_welded_relay_is_a_power_switch_fault(world: W
         world.set_fault("relay_welded", False)  # the contact opens on its own: the watch clears it
         assert await faults.next() == DeviceFault(FaultKind.POWER_SWITCH, active=False)
     finally:
-        await relay.disconnect()
+        await relay.close()
 
 
 async def test_lock_jammed_is_a_connector_lock_fault(world: World, collect: Collect) -> None:
     lock = SimLock(address=address(world), feedback_timeout=0.3)
-    await lock.connect()
+    await lock.open()
     try:
         faults = collect(lock.faults())
         await lock.lock()
@@ -68,13 +68,13 @@ async def test_lock_jammed_is_a_connector_lock_fault(world: World, collect: Coll
         await lock.lock()
         assert await faults.next() == DeviceFault(FaultKind.CONNECTOR_LOCK, active=False)
     finally:
-        await lock.disconnect()
+        await lock.close()
 
 
 @pytest.mark.parametrize(("fault", "kind"), [("rcd_trip", FaultKind.GROUND), ("overtemp", FaultKind.HIGH_TEMPERATURE)])
 async def test_protection_inputs(world: World, collect: Collect, fault: str, kind: FaultKind) -> None:
     protection = SimProtection(address=address(world))
-    await protection.connect()
+    await protection.open()
     try:
         faults = collect(protection.faults())
         world.set_fault(fault)
@@ -83,24 +83,24 @@ async def test_protection_inputs(world: World, collect: Collect, fault: str, kin
         world.set_fault(fault, False)
         assert (await faults.next()) == DeviceFault(kind, active=False)
     finally:
-        await protection.disconnect()
+        await protection.close()
 
 
 async def test_protection_active_at_connect_is_reported_at_once(world: World, collect: Collect) -> None:
     world.set_fault("rcd_trip")
     protection = SimProtection(address=address(world))
-    await protection.connect()
+    await protection.open()
     try:
         assert (await collect(protection.faults()).next()).kind is FaultKind.GROUND
     finally:
-        await protection.disconnect()
+        await protection.close()
 
 
 async def test_rcd_trip_cuts_the_current(world: World) -> None:
     relay = SimRelay(address=address(world))
     pilot = SimPilot(address=address(world))
-    await relay.connect()
-    await pilot.connect()
+    await relay.open()
+    await pilot.open()
     try:
         world.plug(1, EV())
         await pilot.offer(16.0)
@@ -110,13 +110,13 @@ async def test_rcd_trip_cuts_the_current(world: World) -> None:
         world.set_fault("rcd_trip")
         assert world.snapshot()["connectors"]["1"]["current_a"][0] == 0.0
     finally:
-        await relay.disconnect()
-        await pilot.disconnect()
+        await relay.close()
+        await pilot.close()
 
 
 async def test_pilot_short_is_state_e_and_a_mode3_fault(world: World, collect: Collect) -> None:
     pilot = SimPilot(address=address(world))
-    await pilot.connect()
+    await pilot.open()
     try:
         states = collect(pilot.states())
         faults = collect(pilot.faults())
@@ -129,4 +129,4 @@ async def test_pilot_short_is_state_e_and_a_mode3_fault(world: World, collect: C
         assert await states.next() is PilotState.A
         assert not (await faults.next()).active
     finally:
-        await pilot.disconnect()
+        await pilot.close()
