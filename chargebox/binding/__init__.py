@@ -19,3 +19,8 @@ class CentralSystemUnreachable(BindingError, ConnectionError):
 class CallFailed(BindingError):
     """The Central System was reached but did not process the message: a SOAP fault, an HTTP error,
     or a malformed response. Counts as one attempt of TransactionMessageAttempts (1.6 section 3.7.1)."""
+
+
+class Unsendable(BindingError, ValueError):
+    """The message cannot be expressed on this binding's wire (a value its schema does not allow):
+    no attempt can ever succeed, so it must not hold up the messages behind it."""

@@ -154,6 +154,16 @@ class ModbusMeterServer:
         elif not on:
             self._backwards_from = None
 
+    def set_energy(self, energy_wh: float) -> None:
+        """Set the import energy register, as a meter that already counted ``energy_wh`` (a meter
+        long in service, or a register read with the wrong word order); it integrates on from there."""
+        if not energy_wh >= 0:
+            raise ValueError(f"energy_wh must be a number of Wh >= 0, got {energy_wh!r}")
+        self._tick()  # what flowed until now counts before the register moves
+        self.meter.energy_wh = float(energy_wh)
+        if self._backwards_from is not None:
+            self._backwards_from = self.meter.energy_wh
+
     async def start(self) -> None:
         if self._server is None:
             self._server = await asyncio.start_server(self._serve_tcp, self.host, self._requested_port)

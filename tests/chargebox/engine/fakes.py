@@ -56,7 +56,7 @@ class FakeCentralSystem:
     def info(self, id_tag: str) -> IdTagInfo:
         return self.tags.get(id_tag, IdTagInfo(AuthorizationStatus.ACCEPTED))
 
-    async def call(self, request: Request) -> Confirmation:
+    async def call(self, request: Request, message_id: str | None = None) -> Confirmation:
         action = request.action()
         if not self.reachable:
             raise CentralSystemUnreachable("down")
