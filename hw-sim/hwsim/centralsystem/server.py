@@ -61,6 +61,13 @@ COMPRESS_THRESHOLD = 1024
 FaultTuple = tuple[str, str | None, str]
 
 
+#: Outages the Central System can simulate (besides ``reject_connections``, a reset connection):
+#: ``refused``: its port is closed; ``black_hole``: requests arrive and nothing comes back (not
+#: processed; the connection is dropped when the outage ends); ``answer_lost``: each request is
+#: processed and recorded, and its answer is lost (the process died after its commit).
+OUTAGES = frozenset({"refused", "black_hole", "answer_lost"})
+
+
 def utc_now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 
@@ -251,6 +258,9 @@ class CentralSystem:
         #: :meth:`call` does not reach the box.
         self.reject_connections = False
         self.rejected_count = 0
+        #: An outage of another kind (see :data:`OUTAGES`); None: none. Applied by :meth:`set_outage`.
+        self.outage: str | None = None
+        self._outage_over = asyncio.Event()
 
         self.record: list[Received] = []
         self.calls: list[CallRecord] = []
@@ -266,6 +276,7 @@ class CentralSystem:
         self._changed = asyncio.Condition()
 
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
         self._session: aiohttp.ClientSession | None = None
         self.host = "127.0.0.1"
         self.port = 0
@@ -346,18 +357,38 @@ class CentralSystem:
         except BaseException:
             await runner.cleanup()
             raise
-        self._runner = runner
+        self._runner, self._site = runner, site
         self.host = host
         self.port = int(runner.addresses[0][1])
         log.info("Central System listening on %s", self.url)
 
     async def stop(self) -> None:
+        self._outage_over.set()  # a black-holed request ends (aborted) rather than hold the shutdown
         if self._session is not None:
             await self._session.close()
             self._session = None
         if self._runner is not None:
             await self._runner.cleanup()
-            self._runner = None
+            self._runner = self._site = None
+
+    async def set_outage(self, outage: str | None) -> None:
+        """Begin (or with None end) an outage of one of the :data:`OUTAGES` kinds."""
+        if outage is not None and outage not in OUTAGES:
+            raise ValueError(f"outage {outage!r}: expected one of {sorted(OUTAGES)} or null")
+        previous, self.outage = self.outage, outage
+        if previous == outage:
+            return
+        if outage is None:
+            self._outage_over.set()
+        elif previous is None:
+            self._outage_over = asyncio.Event()
+        assert self._runner is not None
+        if outage == "refused" and self._site is not None:
+            await self._site.stop()  # the port is closed: a connection attempt is refused
+            self._site = None
+        elif outage != "refused" and self._site is None:
+            self._site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self._server_tls)
+            await self._site.start()
 
     async def __aenter__(self) -> "CentralSystem":
         await self.start()
@@ -415,6 +446,14 @@ class CentralSystem:
     # ------------------------------------------------------------------ the SOAP endpoint
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if self.outage in ("refused", "black_hole"):
+            if self.outage == "black_hole":
+                # Nothing comes back while the outage lasts (the box's timeout ends its wait);
+                # when it ends, the connection is dropped, as a path that has come back does.
+                await self._outage_over.wait()
+            if request.transport is not None:  # refused: a connection opened before the port closed
+                request.transport.abort()
+            raise web.HTTPServiceUnavailable()
         if self.reject_connections:
             # The network is cut: drop the connection without an answer; the client sees a
             # connection error, as with a real outage.
@@ -505,6 +544,12 @@ class CentralSystem:
         for listener in self.request_listeners:
             listener(rec)
         await self._notify()
+        if self.outage == "answer_lost":
+            # Processed and recorded, and the answer never reaches the box: the Central System
+            # died after its commit, or the way back was cut. The box must send it again.
+            if request.transport is not None:
+                request.transport.abort()
+            raise web.HTTPServiceUnavailable()
         if not rec.valid:
             log.warning("invalid %s from %s: %s", rec.action, rec.charge_box_identity, rec.errors)
         payload = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
