@@ -52,7 +52,7 @@ def test_a_meter_beyond_what_the_protocol_carries_is_a_meter_failure_not_a_crash
     site.hw("POST", "/card", {"uid": CARD})
     wait_until(lambda: any(r["payload"]["errorCode"] == "PowerMeterFailure"
                            for r in records(site, since, "StatusNotification")), timeout=20)
-    # Whatever the box did with the session, it did it without a reading it cannot send, and it
+    # Whatever the box did with the session, it did it without the reading it cannot send, and it
     # still runs: nothing waits in its outbox that could stop it, nothing was set aside.
     wait_until(lambda: not [m for m in operator(site, "queue") if m["set_aside"] is None], timeout=20)
     assert alive(site)
