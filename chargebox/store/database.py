@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     message_id TEXT                  -- the transport's message id, the same for every attempt
 );
 CREATE TABLE IF NOT EXISTS outbox_aside (  -- messages that can never be sent, kept for the operator
-    seq INTEGER PRIMARY KEY,         -- the outbox seq it had
+    id INTEGER PRIMARY KEY,
+    seq INTEGER,                     -- the outbox seq it had (an outbox seq may come again later)
     action TEXT,
     local_tx INTEGER,
     payload TEXT,

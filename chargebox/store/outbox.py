@@ -38,6 +38,7 @@ class Queued:
 class SetAside:
     """A message that can never be sent, as it was when moved aside, and why."""
 
+    id: int
     seq: int
     action: str
     local_tx: int | None
@@ -101,11 +102,11 @@ class Outbox:
         (and the UTC time SQLite gives, a record for the operator, not protocol time)."""
         with atomic(self._db):
             self._db.execute(
-                "INSERT OR REPLACE INTO outbox_aside (seq, action, local_tx, payload, created, attempts, message_id, "
+                "INSERT INTO outbox_aside (seq, action, local_tx, payload, created, attempts, message_id, "
                 "reason, moved) SELECT seq, action, local_tx, payload, created, attempts, message_id, ?, "
                 "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM outbox WHERE seq = ?", [reason, seq])
             self.remove(seq)
 
     def aside(self) -> list[SetAside]:
         """The messages moved aside, oldest first."""
-        return [SetAside(**dict(row)) for row in self._db.execute("SELECT * FROM outbox_aside ORDER BY seq")]
+        return [SetAside(**dict(row)) for row in self._db.execute("SELECT * FROM outbox_aside ORDER BY id")]

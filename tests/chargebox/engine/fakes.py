@@ -41,6 +41,7 @@ class FakeCentralSystem:
 
     def __init__(self, *, boot: list[RegistrationStatus] | None = None, clock_skew: float = 0.0) -> None:
         self.sent: list[tuple[float, Request]] = []
+        self.message_ids: list[str | None] = []  # what each request in ``sent`` carried
         self.reachable = True
         self.boot = boot or []
         self.fail: dict[str, int] = {}  # action -> how many calls still get a SOAP fault
@@ -62,6 +63,7 @@ class FakeCentralSystem:
             raise CentralSystemUnreachable("down")
         async with self.received:
             self.sent.append((asyncio.get_running_loop().time(), request))
+            self.message_ids.append(message_id)
             self.received.notify_all()
         if self.fail.get(action, 0) > 0:
             self.fail[action] -= 1

@@ -4,14 +4,19 @@ rules of OCPP 1.6 3.5, groups, deauthorization, the outbox's retry rules and pow
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timezone
 
 import pytest
 from hal.events import CardPresented, PilotState
 
+from chargebox.binding import Unsendable
 from chargebox.ocpp.datatypes import AuthorisationData, IdTagInfo
 from chargebox.ocpp.enums import AuthorizationStatus, UpdateStatus, UpdateType
 from chargebox.ocpp.messages import (
+    Confirmation,
+    DataTransferRequest,
+    Request,
     SendLocalListRequest,
     StartTransactionRequest,
     StopTransactionRequest,
@@ -212,6 +217,49 @@ async def test_a_stop_transaction_that_faults_is_retried_with_linear_backoff_the
     tries = cs.times("StopTransaction")[:3]
     assert [round(b - a) for a, b in zip(tries, tries[1:])] == [20, 40]  # 1 x, then 2 x the interval
     assert cs.actions().count("StopTransaction") >= 3
+
+
+async def test_every_attempt_of_a_queued_message_carries_its_message_id() -> None:
+    cs = FakeCentralSystem()
+    cs.fail["StartTransaction"] = 1
+    box = Box(cs, TransactionMessageRetryInterval="20", MeterValueSampleInterval="0")
+    box.start()
+    await cs.wait("StatusNotification")
+    await plug_and_start(box)
+    await cs.wait("StartTransaction", 2)
+    await box.cp.present(CARD)
+    await cs.wait("StopTransaction")
+    await box.stop()
+    ids = {action: [m for (_, r), m in zip(cs.sent, cs.message_ids) if r.action() == action]
+           for action in ("StartTransaction", "StopTransaction")}
+    first, again = ids["StartTransaction"]
+    assert first is not None and first == again  # the failed attempt and the resend: one message
+    assert ids["StopTransaction"][0] not in (None, first)
+
+
+async def test_a_message_that_can_never_be_sent_is_set_aside_reported_once_and_the_rest_flows_on() -> None:
+    cs = FakeCentralSystem()
+
+    def unsendable(request: Request) -> Confirmation:
+        raise Unsendable("meterStart does not match the OCPP 1.5 schema")
+
+    cs.answers["StartTransaction"] = unsendable
+    box = Box(cs, MeterValueSampleInterval="0")
+    box.start()
+    await cs.wait("StatusNotification")
+    await plug_and_start(box)
+    await box.cp.present(CARD)
+    (report,) = await cs.wait("DataTransfer")
+    await box.pilots[0].put(PilotState.A)
+    await asyncio.sleep(60)
+    await box.stop()
+    start, stop = box.cp.outbox.aside()  # the stop's transaction never got an id: aside too
+    assert (start.action, stop.action) == ("StartTransaction", "StopTransaction")
+    assert "schema" in start.reason and "never got an id" in stop.reason
+    assert box.cp.outbox.depth() == 0
+    assert isinstance(report, DataTransferRequest) and report.vendor_id == "chargebox"
+    assert json.loads(report.data or "")["messageId"] == start.message_id
+    assert cs.actions().count("DataTransfer") == 2  # once for each, not again
 
 
 async def test_an_unreachable_central_system_is_not_a_failure_the_message_waits() -> None:
