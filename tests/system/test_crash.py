@@ -77,6 +77,7 @@ def outage(site: SimulatedSite, kind: str | None) -> None:
                                    "outage": kind if kind not in (None, "reset") else None})
 
 
+@pytest.mark.timeout(0 if KILLS else SECONDS + 300)  # the run's own length, then the check
 def test_sigkill_at_random_moments_loses_no_session_and_repeats_none(site: SimulatedSite) -> None:
     seed = int(os.environ.get("CRASH_SEED", random.randrange(2**32)))
     print(f"CRASH_SEED={seed}")
