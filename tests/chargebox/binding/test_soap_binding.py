@@ -15,7 +15,7 @@ from aiohttp import web
 from lxml import etree
 from soap_helpers import REMOTE_START, Answer, official_schema, post, recording_app, serving
 
-from chargebox.binding import CallFailed, CentralSystemUnreachable
+from chargebox.binding import CallFailed, CentralSystemUnreachable, Unsendable
 from chargebox.binding.soap15 import envelope
 from chargebox.binding.soap15.client import MAX_RESPONSE_BYTES, CentralSystemClient
 from chargebox.binding.soap15.faults import IdentityMismatch, ProtocolError, SecurityError
@@ -28,6 +28,7 @@ from chargebox.ocpp.messages import (
     Confirmation,
     RemoteStartTransactionConfirmation,
     Request,
+    StartTransactionRequest,
 )
 
 
@@ -160,6 +161,18 @@ async def test_an_unreachable_central_system_is_not_a_call_failure() -> None:
             await client.call(BOOT)
     finally:
         await client.close()
+
+
+def test_a_queued_message_keeps_its_message_id_and_one_the_schema_refuses_is_unsendable() -> None:
+    client = CentralSystemClient("http://cs.example/", "CB-1", lambda: None, allow_plain_http=True)
+    message_id = "6f1c2a4e-3b7d-4c1a-9e55-0d2f8b1a7c90"
+    _, sent = client.encode(BOOT, message_id)
+    assert sent.message_id == f"urn:uuid:{message_id}"
+    assert client.encode(BOOT)[1].message_id != client.encode(BOOT)[1].message_id  # fresh ones otherwise
+    start = StartTransactionRequest(connector_id=1, id_tag="04A2B3C4", timestamp=datetime.now(timezone.utc),
+                                    meter_start=2**31)  # above xs:int
+    with pytest.raises(Unsendable, match="meterStart"):
+        client.encode(start, message_id)
 
 
 def test_plain_http_is_refused_unless_allowed() -> None:
