@@ -30,8 +30,9 @@ SECONDS = float(os.environ.get("CRASH_SECONDS", "180"))
 KILLS = int(os.environ.get("CRASH_KILLS", "0"))  # run until this many kills, instead of SECONDS
 CARD = "04A2B3C4D5E680"
 #: How the Central System is unreachable in an outage: None is no outage; "reset" drops each
-#: connection (reject_connections); the others are the reference Central System's ``outage`` modes.
-OUTAGES = (None, "reset", "refused", "black_hole", "answer_lost")
+#: connection (reject_connections); "killed" kills its process at a random instant and starts it
+#: again (its journal keeps its record); the others are the reference Central System's ``outage`` modes.
+OUTAGES = (None, "reset", "refused", "black_hole", "answer_lost", "killed")
 #: The box's messages that go through the outbox: the ones it must resend with the same MessageID.
 QUEUED = ("StartTransaction", "StopTransaction", "MeterValues")
 
@@ -72,7 +73,11 @@ def maybe_kill(site: SimulatedSite, rng: random.Random, chance: float) -> int:
     return 1
 
 
-def outage(site: SimulatedSite, kind: str | None) -> None:
+def outage(site: SimulatedSite, kind: str | None, rng: random.Random) -> None:
+    if kind == "killed":  # mid-traffic; it comes back with no outage
+        time.sleep(rng.uniform(0.0, 0.3))
+        site.restart_central_system()
+        return
     site.cs("POST", "/behaviour", {"reject_connections": kind == "reset",
                                    "outage": kind if kind not in (None, "reset") else None})
 
@@ -88,7 +93,7 @@ def test_sigkill_at_random_moments_loses_no_session_and_repeats_none(site: Simul
     while kills < KILLS if KILLS else time.monotonic() - began < SECONDS:
         if rng.random() < 0.3:
             kind = rng.choice(OUTAGES)
-            outage(site, kind)
+            outage(site, kind, rng)
             if kind is not None:
                 outages[kind] = outages.get(kind, 0) + 1
         mark = site.hw_seq()
@@ -107,7 +112,7 @@ def test_sigkill_at_random_moments_loses_no_session_and_repeats_none(site: Simul
         if sessions % 50 == 0:
             print(f"{time.monotonic() - began:.0f} s: {sessions} sessions, {kills} kills, outages {outages}",
                   flush=True)
-    outage(site, None)
+    outage(site, None, rng)
     network(site, True)  # restored: everything held is delivered
     print(f"{sessions} sessions in {time.monotonic() - began:.0f} s, {kills} kills, "
           f"{sum(outages.values())} outages {outages}")

@@ -310,6 +310,7 @@ async def run_central_system(
     sms_gateway: str | None = None,
     server_tls: ssl.SSLContext | None = None,
     client_tls: ssl.SSLContext | None = None,
+    journal: Path | None = None,
 ) -> None:
     """Run a Central System and its control interface until cancelled.
 
@@ -317,7 +318,7 @@ async def run_central_system(
     to stdout (flushed) and, if ``ready_file`` is given, writes the same line there (atomically).
     """
     cs = CentralSystem(Path(cs_wsdl), Path(cp_wsdl), heartbeat_interval=heartbeat_interval, server_tls=server_tls,
-                       client_tls=client_tls)
+                       client_tls=client_tls, journal=journal)
     control = ControlServer(cs, sms_gateway)
     try:
         await cs.start(host, port)

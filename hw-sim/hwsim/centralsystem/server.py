@@ -26,6 +26,7 @@ import asyncio
 import datetime as _dt
 import gzip
 import itertools
+import json
 import logging
 import ssl
 import uuid
@@ -234,9 +235,13 @@ class CentralSystem:
         wall_clock: Callable[[], _dt.datetime] = utc_now,
         server_tls: ssl.SSLContext | None = None,
         client_tls: ssl.SSLContext | None = None,
+        journal: Path | None = None,
     ) -> None:
         """``server_tls``: serve HTTPS with it; ``client_tls``: what calls to a box's https:// endpoint
-        verify it with (and present as a client certificate); None, the system's default."""
+        verify it with (and present as a client certificate); None, the system's default.
+        ``journal``: every request is appended to this file (JSON lines) before it is answered, and
+        read back here, so a Central System killed and started again keeps its record and its
+        transactions, as a real one keeps them in its database."""
         self._server_tls = server_tls
         self._client_tls = client_tls
         self.cs_schema = WsdlSchema(cs_wsdl)
@@ -275,6 +280,12 @@ class CentralSystem:
         self._call_seq = itertools.count(1)
         self._changed = asyncio.Condition()
 
+        self._journal = None
+        if journal is not None:
+            self._replay(journal)
+            self._journal = journal.open("a", encoding="utf-8")  # noqa: SIM115 - closed in stop()
+            if journal.stat().st_size and not journal.read_bytes().endswith(b"\n"):
+                self._journal.write("\n")  # end a line cut by a kill, so the next one stands alone
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -370,6 +381,29 @@ class CentralSystem:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = self._site = None
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    def _replay(self, journal: Path) -> None:
+        """The record and transactions as the journal holds them: each request that was answered is
+        answered again, in order, which gives out the same transaction ids."""
+        if not journal.exists():
+            return
+        for line in journal.read_text(encoding="utf-8").splitlines():
+            try:
+                data = json.loads(line)
+            except ValueError:
+                continue  # the line being written when the process was killed: never answered
+            data["wall_time"] = _dt.datetime.fromisoformat(data["wall_time"])
+            rec = Received(**data)
+            self.record.append(rec)
+            if rec.response is not None and rec.action in self.cs_schema.operations:
+                answer = self._answer(self.cs_schema.operations[rec.action], rec, rec.payload or {})
+                if answer.get("transactionId", rec.response.get("transactionId")) != rec.response.get("transactionId"):
+                    log.error("journal replay gave transaction %s for record %s, which had %s",
+                              answer["transactionId"], rec.seq, rec.response["transactionId"])
+        self._seq = itertools.count(self.record[-1].seq + 1 if self.record else 1)
 
     async def set_outage(self, outage: str | None) -> None:
         """Begin (or with None end) an outage of one of the :data:`OUTAGES` kinds."""
@@ -541,6 +575,9 @@ class CentralSystem:
             # SOAP 1.2 part 2, 7.5.2.2: Sender faults are 400, Receiver faults 500.
             status = 400 if fault.code == "Sender" else 500
         self.record.append(rec)
+        if self._journal is not None:  # written before the answer leaves, as a database commit is
+            self._journal.write(json.dumps(rec.to_json()) + "\n")
+            self._journal.flush()
         for listener in self.request_listeners:
             listener(rec)
         await self._notify()
