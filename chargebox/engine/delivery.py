@@ -102,18 +102,22 @@ class Courier:
                 outbox.remove(queued.seq)
 
     def _set_aside(self, queued: Queued, reason: str) -> None:
-        """Out of the queue for good, kept for the operator (``chargebox queue``) and reported once."""
+        """Out of the queue for good, kept for the operator (``chargebox queue``) and reported once:
+        for a transaction, its first message set aside is reported (the rest of a long session's
+        MeterValues follow it, and would only repeat the news)."""
         request = queued.request
         log.error("outbox message %s (%s, local transaction %s) can never be sent, moved aside: %s",
                   queued.seq, request.action(), queued.local_tx, reason)
+        outbox = self.store.outbox
         with atomic(self.store.db):
-            self.store.outbox.set_aside(queued.seq, reason)
-            if isinstance(request, DataTransferRequest) and request.message_id == SET_ASIDE_REPORT:
-                return  # a report that cannot be sent is not reported again
+            told = queued.local_tx is not None and any(kept.local_tx == queued.local_tx for kept in outbox.aside())
+            outbox.set_aside(queued.seq, reason)
+            if told or isinstance(request, DataTransferRequest) and request.message_id == SET_ASIDE_REPORT:
+                return  # told already; and a report that cannot be sent is not reported again
             data = json.dumps({"action": request.action(), "messageId": queued.message_id,
                                "localTransaction": queued.local_tx, "reason": reason[:500]})
-            self.store.outbox.put(DataTransferRequest(vendor_id=VENDOR_ID, message_id=SET_ASIDE_REPORT, data=data),
-                                  local_tx=None, created=self._now())
+            outbox.put(DataTransferRequest(vendor_id=VENDOR_ID, message_id=SET_ASIDE_REPORT, data=data),
+                       local_tx=None, created=self._now())
 
     def _as_sent(self, queued: Queued) -> Request | None:
         """The message with what the journal now knows; None when its transaction has no id."""
