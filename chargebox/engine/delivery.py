@@ -76,7 +76,11 @@ class Courier:
             if queued is None:
                 await nap(None, self._wakeup)
                 continue
-            request = self._as_sent(queued)
+            try:
+                request = self._as_sent(queued)
+            except KeyError as err:  # a message of a transaction the journal does not hold
+                self._set_aside(queued, str(err))
+                continue
             if request is None:
                 self._set_aside(queued, "its transaction never got an id from the Central System")
                 continue

@@ -96,7 +96,10 @@ def queue(charge_point: ChargePoint) -> list[dict[str, Any]]:
     journal = charge_point.journal
 
     def transaction_id(local_tx: int | None) -> int | None:
-        return journal.get(local_tx).transaction_id if local_tx is not None else None
+        try:
+            return journal.get(local_tx).transaction_id if local_tx is not None else None
+        except KeyError:  # a message set aside because the journal does not hold its transaction
+            return None
 
     waiting = [
         {

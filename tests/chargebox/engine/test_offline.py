@@ -333,3 +333,16 @@ async def test_a_service_stop_keeps_the_session_in_the_journal_and_the_restart_s
     (stop,) = await cs.wait("StopTransaction")
     await box.stop()
     assert stop.meter_stop == 1030  # type: ignore[attr-defined]
+
+
+async def test_a_message_of_a_transaction_the_journal_does_not_hold_is_set_aside() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs)
+    box.cp.outbox.put(StopTransactionRequest(transaction_id=0, id_tag=None, timestamp=box.cp.clock.now(),
+                                             meter_stop=5), local_tx=4711, created=box.cp.clock.now())
+    box.start()
+    await cs.wait("DataTransfer")
+    await box.stop()
+    (kept,) = box.cp.outbox.aside()
+    assert kept.local_tx == 4711 and "no transaction 4711" in kept.reason
+    assert "StopTransaction" not in cs.actions()
