@@ -118,8 +118,8 @@ def test_sigkill_at_random_moments_loses_no_session_and_repeats_none(site: Simul
           f"{sum(outages.values())} outages {outages}")
     check(site, journal(site))
     figures = resends(site)
-    print("lost 0, duplicated {duplicated}, resent {resent} (all with their first attempt's MessageID)".format(
-        **figures))
+    print("duplicated {duplicated} (processed again under another MessageID), resent {resent} (processed again, "
+          "with the first attempt's MessageID)".format(**figures))
     assert figures["duplicated"] == 0
 
 
@@ -141,6 +141,9 @@ def check(site: SimulatedSite, entries: list[dict[str, Any]]) -> None:
         elif r["action"] == "StopTransaction":
             stops.setdefault(r["payload"]["transactionId"], []).append(r)
     assert entries, "no session started"
+    lost = [e["local_id"] for e in entries if e["transaction_id"] not in starts or e["transaction_id"] not in stops]
+    print(f"{len(entries)} sessions in the journal, {len(lost)} lost (a StartTransaction or StopTransaction "
+          f"that never reached the Central System): {lost}")
     previous_stop = 0
     for entry in entries:
         assert entry["stop_time"] is not None, f"session {entry['local_id']} never stopped"
