@@ -34,7 +34,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import aiohttp
 from aiohttp import web
@@ -280,7 +280,7 @@ class CentralSystem:
         self._call_seq = itertools.count(1)
         self._changed = asyncio.Condition()
 
-        self._journal = None
+        self._journal: TextIO | None = None
         if journal is not None:
             self._replay(journal)
             self._journal = journal.open("a", encoding="utf-8")  # noqa: SIM115 - closed in stop()
@@ -400,9 +400,10 @@ class CentralSystem:
             self.record.append(rec)
             if rec.response is not None and rec.action in self.cs_schema.operations:
                 answer = self._answer(self.cs_schema.operations[rec.action], rec, rec.payload or {})
-                if answer.get("transactionId", rec.response.get("transactionId")) != rec.response.get("transactionId"):
+                given = rec.response.get("transactionId")
+                if given is not None and answer.get("transactionId") != given:
                     log.error("journal replay gave transaction %s for record %s, which had %s",
-                              answer["transactionId"], rec.seq, rec.response["transactionId"])
+                              answer.get("transactionId"), rec.seq, given)
         self._seq = itertools.count(self.record[-1].seq + 1 if self.record else 1)
 
     async def set_outage(self, outage: str | None) -> None:
