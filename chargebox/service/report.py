@@ -47,7 +47,7 @@ def queue_text(messages: list[dict[str, Any]]) -> str:
     for m in waiting + aside:
         lines.append(f"{m['seq']:>6}  {m['action']:<18} {_or_dash(m['local_tx']):>8} "
                      f"{_or_dash(m['transaction_id']):>8}  {m['created']:<32} {m['attempts']}")
-        if m in aside:
+        if m.get("set_aside") is not None:
             lines.append(f"        set aside {m['set_aside']['moved']}, never sent: {m['set_aside']['reason']}")
     lines.append(f"{len(waiting)} message(s) waiting")
     if aside:
