@@ -17,28 +17,46 @@ The window is ``committed - answer``: parsing and validating the answer, and the
 with its fsync. It also prints ``committed - recorded``, from the instant the Central System began
 to handle the request (its record's loop time), the whole stretch in which a cut leaves the Central
 System holding a message that the box will send again.
+
+    python3 bench/resend_window.py --sigkill [--trials 6] [--delays 0,0.25,0.5,1,2,4]
+
+measures the same window from outside, with real processes: a simulated site whose daemon talks to
+the reference Central System run in this process; the Central System writes its answer to a
+StartTransaction, waits the given delay (ms) and SIGKILLs the daemon; the daemon is started again,
+and once its StopTransaction for the cut session has arrived, a second StartTransaction with the
+first one's wsa:MessageID shows that the kill fell inside the window. It prints the share of
+resends per delay.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import json
+import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from hwsim.centralsystem import CentralSystem, Received
 
 from chargebox.binding.soap15.client import CentralSystemClient
 from chargebox.binding.soap15.service import CENTRAL_SYSTEM_WSDL, CHARGE_POINT_WSDL
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.delivery import Courier
 from chargebox.ocpp.messages import Confirmation, Request, StartTransactionConfirmation, StartTransactionRequest
-from chargebox.site import _read_ready
+from chargebox.site import SimulatedSite, _read_ready
 from chargebox.store import Store
 from chargebox.store.database import atomic
 from chargebox.store.outbox import Queued
@@ -108,10 +126,74 @@ async def measure(url: str, control: str, messages: int, folder: Path) -> None:
     print(f"Central System began handling -> acknowledgement committed: {percentiles(whole)}")
 
 
+def sigkill_sweep(trials: int, delays: list[float]) -> None:
+    sys.setswitchinterval(1e-5)  # the Central System's thread must not wait for the GIL to kill on time
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    cs = CentralSystem(CENTRAL_SYSTEM_WSDL, CHARGE_POINT_WSDL)
+    plan: dict[str, Any] = {"pid": 0, "delay": None}
+    handle = cs._handle
+    # The record of the request being handled (others may be recorded meanwhile, on the same loop).
+    own: contextvars.ContextVar[list[Received]] = contextvars.ContextVar("own")
+    cs.request_listeners.append(lambda rec: own.get().append(rec))
+
+    async def answer_then_kill(request: web.Request) -> web.StreamResponse:
+        own.set(mine := [])
+        response = await handle(request)
+        rec = mine[0]
+        if plan["delay"] is not None and rec.action == "StartTransaction" and rec.response is not None:
+            await response.prepare(request)
+            await response.write_eof()  # the answer is on its way (loopback: there at once)
+            time.sleep(plan["delay"] / 1000)  # blocking: nothing else may run on this loop meanwhile
+            os.kill(plan["pid"], signal.SIGKILL)
+            plan["delay"] = None
+        return response
+
+    cs._handle = answer_then_kill  # type: ignore[method-assign]
+    asyncio.run_coroutine_threadsafe(cs.start(), loop).result()
+
+    def count(action: str) -> int:
+        return sum(1 for r in cs.record if r.action == action)
+
+    with SimulatedSite(central_system_port=cs.port, ocpp={"LocalPreAuthorize": True}) as site:
+        wait(lambda: count("StatusNotification") > 0)
+        for delay in delays:
+            resent = 0
+            for _ in range(trials):
+                plan.update(pid=site.processes["chargebox"].pid, delay=delay)
+                starts, stops, boots = count("StartTransaction"), count("StopTransaction"), count("BootNotification")
+                site.hw("POST", "/plug", {"connector": 1})
+                site.hw("POST", "/card", {"uid": "04A2B3C4D5E680"})
+                site.processes["chargebox"].wait(30)
+                site.start_daemon()
+                wait(lambda: count("StopTransaction") > stops and count("BootNotification") > boots)
+                first = [r for r in cs.record if r.action == "StartTransaction"][starts]
+                resent += sum(1 for r in cs.record if r.message_id == first.message_id) > 1
+                site.hw("POST", "/unplug", {"connector": 1})
+                time.sleep(1.5)  # the box sees the EV go, the card's hold window passes
+            print(f"SIGKILL {delay:5.2f} ms after the answer was written: {resent}/{trials} resent", flush=True)
+    asyncio.run_coroutine_threadsafe(cs.stop(), loop).result()
+    loop.call_soon_threadsafe(loop.stop)
+
+
+def wait(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the site did not get there in time")
+        time.sleep(0.05)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--sigkill", action="store_true", help="measure with real processes and SIGKILL")
+    parser.add_argument("--trials", type=int, default=6)
+    parser.add_argument("--delays", default="0,0.25,0.5,1,2,4", help="ms after the answer, comma-separated")
     args = parser.parse_args()
+    if args.sigkill:
+        sigkill_sweep(args.trials, [float(d) for d in args.delays.split(",")])
+        return
     cs = subprocess.Popen([sys.executable, "-m", "hwsim.centralsystem", "--cs-wsdl", str(CENTRAL_SYSTEM_WSDL),
                            "--cp-wsdl", str(CHARGE_POINT_WSDL)], stdout=subprocess.PIPE, text=True)
     try:
