@@ -36,7 +36,8 @@ def status_text(status: dict[str, Any]) -> str:
             f"meter {tx['meter_start']} -> {_or_dash(tx['meter_last'])} Wh")
     outbox = status["outbox"]
     oldest = f", oldest from {outbox['oldest']}" if outbox["oldest"] else ""
-    lines.append(f"outbox          {outbox['depth']} message(s) waiting{oldest}")
+    aside = f", {outbox['set_aside']} set aside (see chargebox queue)" if outbox.get("set_aside") else ""
+    lines.append(f"outbox          {outbox['depth']} message(s) waiting{oldest}{aside}")
     return "\n".join(lines)
 
 

@@ -79,6 +79,7 @@ def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, cen
         ],
         "outbox": {
             "depth": charge_point.outbox.depth(),
+            "set_aside": len(charge_point.outbox.aside()),  # never sendable: kept for the operator
             "oldest": oldest.created.isoformat() if oldest is not None else None,
         },
     }
