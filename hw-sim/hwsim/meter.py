@@ -11,6 +11,7 @@ lets the simulator garble a CRC or fall silent on demand.
 from __future__ import annotations
 
 import asyncio
+import math
 import struct
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -157,8 +158,8 @@ class ModbusMeterServer:
     def set_energy(self, energy_wh: float) -> None:
         """Set the import energy register, as a meter that already counted ``energy_wh`` (a meter
         long in service, or a register read with the wrong word order); it integrates on from there."""
-        if not energy_wh >= 0:
-            raise ValueError(f"energy_wh must be a number of Wh >= 0, got {energy_wh!r}")
+        if not 0 <= energy_wh < math.inf:
+            raise ValueError(f"energy_wh must be a finite number of Wh >= 0, got {energy_wh!r}")
         self._tick()  # what flowed until now counts before the register moves
         self.meter.energy_wh = float(energy_wh)
         if self._backwards_from is not None:
