@@ -69,21 +69,26 @@ class Outbox:
         return Queued(row["seq"], request, row["local_tx"], datetime.fromisoformat(row["created"]), row["attempts"],
                       row["message_id"])
 
+    def _readable(self, row: sqlite3.Row) -> Queued | None:
+        """The row's message; None when it cannot be read back (a row from another version, a
+        damaged payload): then it is moved aside, never in the way of the others."""
+        try:
+            return self._queued(row)
+        except (LookupError, ValueError, TypeError) as err:
+            log.error("outbox message %s (%s) cannot be read back, moved aside: %s", row["seq"], row["action"], err)
+            self.set_aside(row["seq"], f"unreadable: {err}")
+            return None
+
     def head(self) -> Queued | None:
-        """The oldest message, the only one that may be in flight. A message that cannot be read
-        back (a row from another version, a damaged payload) is moved aside, and the next one is it."""
-        while True:
-            row = self._db.execute("SELECT * FROM outbox ORDER BY seq LIMIT 1").fetchone()
-            if row is None:
-                return None
-            try:
-                return self._queued(row)
-            except (LookupError, ValueError, TypeError) as err:
-                log.error("outbox message %s (%s) cannot be read back, moved aside: %s", row["seq"], row["action"], err)
-                self.set_aside(row["seq"], f"unreadable: {err}")
+        """The oldest message, the only one that may be in flight."""
+        while (row := self._db.execute("SELECT * FROM outbox ORDER BY seq LIMIT 1").fetchone()) is not None:
+            if (queued := self._readable(row)) is not None:
+                return queued
+        return None
 
     def all(self) -> list[Queued]:
-        return [self._queued(row) for row in self._db.execute("SELECT * FROM outbox ORDER BY seq")]
+        rows = self._db.execute("SELECT * FROM outbox ORDER BY seq").fetchall()
+        return [queued for row in rows if (queued := self._readable(row)) is not None]
 
     def depth(self) -> int:
         return count(self._db, "outbox")

@@ -47,6 +47,7 @@ def test_a_message_that_cannot_be_read_back_is_moved_aside(tmp_path: Path) -> No
     store.db.execute("INSERT INTO outbox (action, payload, created, message_id) VALUES "
                      "('NoSuchAction', '{}', ?, 'x')", [NOW.isoformat()])
     seq = store.outbox.put(INSTALLED, local_tx=None, created=NOW)
+    assert [q.seq for q in store.outbox.all()] == [seq]  # the operator's listing too
     head = store.outbox.head()
     assert head is not None and head.seq == seq and head.request == INSTALLED
     (kept,) = store.outbox.aside()
