@@ -52,8 +52,15 @@ def alive(site: SimulatedSite) -> bool:
 def kill_and_restart(site: SimulatedSite) -> None:
     site.processes["chargebox"].send_signal(signal.SIGKILL)
     site.processes["chargebox"].wait(10)
-    site.start_daemon()
-    wait_until(lambda: _serving(site), timeout=20)
+    for _ in range(5):
+        daemon = site.start_daemon()
+        wait_until(lambda: daemon.poll() is not None or _serving(site), timeout=20)
+        if daemon.poll() is None:
+            return
+        # It could not start: its endpoint's port was taken for the moment (another socket's
+        # ephemeral port). systemd starts it again (Restart=on-failure); so does this test.
+        time.sleep(1)
+    raise AssertionError("the daemon did not start again")
 
 
 def _serving(site: SimulatedSite) -> bool:
