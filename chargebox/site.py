@@ -195,7 +195,7 @@ class SimulatedSite:
         self.processes: dict[str, subprocess.Popen[str]] = {}
         self._logs: list[IO[str]] = []
         self.hw_url = self.cs_url = ""
-        self.box_port = 0
+        self.box_port = self.central_system_port = 0
         self.config_path = self.workdir / "site.toml"
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[str]:
@@ -214,14 +214,11 @@ class SimulatedSite:
         self.hw_url = f"http://127.0.0.1:{world['control_port']}"
         cs_port = self._external_cs
         if cs_port is None:
-            cs = self._spawn("central-system", [
-                sys.executable, "-m", "hwsim.centralsystem", "--cs-wsdl", str(self._cs_wsdl), "--cp-wsdl",
-                str(self._cp_wsdl), "--heartbeat-interval", str(self._settings["heartbeat_interval"]),
-                "--sms-gateway", f"{self.hw_url}/sms", "--log-level", "INFO",
-                *(self._tls.central_system_args() if self._tls else [])])
-            central = _read_ready(cs, "central system")
+            (self.workdir / "central-system.jsonl").unlink(missing_ok=True)  # a new site, a new Central System
+            central = self._start_central_system(0, 0)
             self.cs_url = f"http://127.0.0.1:{central['control_port']}"
             cs_port = central["soap_port"]
+        self.central_system_port = int(cs_port)
         self.box_port = free_port()
         self.config_path.write_text(CONFIG.format(
             identity=self.identity, cs_port=cs_port, box_port=self.box_port,
@@ -229,6 +226,25 @@ class SimulatedSite:
             gpio_port=world["gpio_port"], **self._settings) + self._extra_config)
         self.start_daemon()
         return self
+
+    def _start_central_system(self, port: int, control_port: int) -> dict[str, Any]:
+        cs = self._spawn("central-system", [
+            sys.executable, "-m", "hwsim.centralsystem", "--cs-wsdl", str(self._cs_wsdl), "--cp-wsdl",
+            str(self._cp_wsdl), "--heartbeat-interval", str(self._settings["heartbeat_interval"]),
+            "--sms-gateway", f"{self.hw_url}/sms", "--log-level", "INFO", "--port", str(port),
+            "--control-port", str(control_port), "--journal", str(self.workdir / "central-system.jsonl"),
+            *(self._tls.central_system_args() if self._tls else [])])
+        return _read_ready(cs, "central system")
+
+    def restart_central_system(self, sig: int = signal.SIGKILL) -> None:
+        """Stop the reference Central System with ``sig`` (killed, by default) and start it again on
+        the same ports; its journal gives it back its record and transactions."""
+        process = self.processes["central-system"]
+        process.send_signal(sig)
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
+        self._start_central_system(self.central_system_port, int(self.cs_url.rsplit(":", 1)[1]))
 
     def start_daemon(self) -> subprocess.Popen[str]:
         return self._spawn("chargebox", [self.python, "-m", "chargebox.cli", "run", "--config",

@@ -82,7 +82,7 @@ log = logging.getLogger(__name__)
 
 
 class Client(Protocol):
-    async def call(self, request: Request) -> Confirmation: ...
+    async def call(self, request: Request, message_id: str | None = None) -> Confirmation: ...
 
 
 @dataclass(slots=True)
@@ -185,7 +185,7 @@ class ChargePoint:
         self.ports = {n: Port(Connector(n, hw.max_current), hw) for n, hw in sorted(connectors.items())}
         self.config.set_fixed("NumberOfConnectors", str(len(self.ports)))
         self.authorizer = Authorizer(config, store.local_list, store.cache, clock)
-        self.courier = Courier(store, config, self._send, self._acknowledged)
+        self.courier = Courier(store, config, self._send, self._acknowledged, clock.now)
         self.booted = asyncio.Event()
         self.registration: RegistrationStatus | None = None
         self.online = False
@@ -287,12 +287,12 @@ class ChargePoint:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, request: Request) -> Confirmation:
+    async def _send(self, request: Request, message_id: str | None = None) -> Confirmation:
         """A call to the Central System; every call counts as traffic for heartbeats, and its outcome
-        tells whether the box is online."""
+        tells whether the box is online. ``message_id``: an outbox message's, the same for every attempt."""
         self._on_event("ocpp-request", {"action": request.action()})
         try:
-            confirmation = await self.client.call(request)
+            confirmation = await self.client.call(request, message_id)
         except CentralSystemUnreachable as err:
             if self.online:
                 log.warning("Central System unreachable, working offline: %s", err)

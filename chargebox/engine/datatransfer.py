@@ -18,14 +18,13 @@ from chargebox.engine.routing import handles
 from chargebox.ocpp.enums import DataTransferStatus
 from chargebox.ocpp.errors import CentralSystemUnreachable
 from chargebox.ocpp.messages import Confirmation, DataTransferConfirmation, DataTransferRequest
+from chargebox.ocpp.vendor import VENDOR_ID
 
 if TYPE_CHECKING:
     from chargebox.engine.chargepoint import ChargePoint
 
 #: A vendor handler: the request's data in; its status and data out.
 VendorHandler = Callable[[str | None], Awaitable[tuple[DataTransferStatus, str | None]]]
-
-VENDOR_ID = "chargebox"
 
 
 async def echo(data: str | None) -> tuple[DataTransferStatus, str | None]:

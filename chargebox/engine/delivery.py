@@ -10,7 +10,14 @@
   with the id the Central System then gives, never -1 and never a guess) and its timestamps
   (corrected once the clock was synchronised).
 - The acknowledgement and what it teaches (the transactionId) are committed in one SQLite
-  transaction, so a restart never sends an acknowledged message again.
+  transaction, so a restart never sends an acknowledged message again. A message whose answer
+  was lost (or was not committed before a power cut) is sent again with the message id it got when
+  it was queued, so the Central System can tell the resend from a new message.
+- A message that can never be sent (the binding cannot express it, or its transaction never got
+  an id) is moved aside, logged as an error and reported once to the Central System, and the rest
+  flows on: one bad message never stops the queue, nor the daemon. The report is a DataTransfer.req
+  (vendorId ``chargebox``, messageId ``MessageSetAside``; 1.5 section 4.3: information "for a
+  function not supported by OCPP"), queued like the rest so that it survives an outage.
 """
 
 from __future__ import annotations
@@ -19,13 +26,16 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from chargebox.clock import nap
 from chargebox.engine.configuration import Configuration
 from chargebox.logfields import fields
-from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable
+from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, Unsendable
+from chargebox.ocpp.vendor import SET_ASIDE_REPORT, set_aside_report
 from chargebox.ocpp.messages import (
     Confirmation,
+    DataTransferRequest,
     Request,
     StartTransactionConfirmation,
     StartTransactionRequest,
@@ -37,17 +47,20 @@ from chargebox.store.outbox import Queued
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[Request], Awaitable[Confirmation]]
+#: Sends a request with the message id that every attempt of it carries.
+Send = Callable[[Request, str], Awaitable[Confirmation]]
 #: Called with each acknowledged message and its confirmation, inside the acknowledging transaction.
 Acknowledged = Callable[[Queued, Confirmation], None]
 
 
 class Courier:
-    def __init__(self, store: Store, config: Configuration, send: Send, acknowledged: Acknowledged) -> None:
+    def __init__(self, store: Store, config: Configuration, send: Send, acknowledged: Acknowledged,
+                 now: Callable[[], datetime]) -> None:
         self.store = store
         self.config = config
         self._send = send
         self._acknowledged = acknowledged
+        self._now = now
         self._wakeup = asyncio.Event()
 
     def wake(self) -> None:
@@ -61,13 +74,19 @@ class Courier:
             if queued is None:
                 await nap(None, self._wakeup)
                 continue
-            request = self._as_sent(queued)
+            try:
+                request = self._as_sent(queued)
+            except KeyError as err:  # a message of a transaction the journal does not hold
+                self._set_aside(queued, str(err))
+                continue
             if request is None:
-                log.error("dropping %s: its transaction never got an id", queued.request.action())
-                outbox.remove(queued.seq)
+                self._set_aside(queued, "its transaction never got an id from the Central System")
                 continue
             try:
-                confirmation = await self._send(request)
+                confirmation = await self._send(request, queued.message_id)
+            except Unsendable as err:
+                self._set_aside(queued, str(err))
+                continue
             except CentralSystemUnreachable:
                 await nap(self.config.integer("OfflineRetryInterval"), self._wakeup)
                 continue
@@ -99,6 +118,22 @@ class Courier:
         elif isinstance(request, StopTransactionRequest):
             log.info("StopTransaction confirmed: transactionId %s, meterStop %s Wh", request.transaction_id,
                      request.meter_stop, extra=where)
+
+    def _set_aside(self, queued: Queued, reason: str) -> None:
+        """Out of the queue for good, kept for the operator (``chargebox queue``) and reported once:
+        for a transaction, its first message set aside is reported (the rest of a long session's
+        MeterValues follow it, and would only repeat the news)."""
+        request = queued.request
+        log.error("outbox message %s (%s, local transaction %s) can never be sent, moved aside: %s",
+                  queued.seq, request.action(), queued.local_tx, reason)
+        outbox = self.store.outbox
+        with atomic(self.store.db):
+            told = queued.local_tx is not None and any(kept.local_tx == queued.local_tx for kept in outbox.aside())
+            outbox.set_aside(queued.seq, reason)
+            if told or isinstance(request, DataTransferRequest) and request.message_id == SET_ASIDE_REPORT:
+                return  # told already; and a report that cannot be sent is not reported again
+            outbox.put(set_aside_report(request.action(), queued.message_id, queued.local_tx, reason),
+                       local_tx=None, created=self._now())
 
     def _as_sent(self, queued: Queued) -> Request | None:
         """The message with what the journal now knows; None when its transaction has no id."""

@@ -27,6 +27,13 @@ class CallFailed(BindingError):
     or a malformed response. Counts as one attempt of TransactionMessageAttempts (1.6 section 3.7.1)."""
 
 
+class Unsendable(CallFailed, ValueError):
+    """The message cannot be expressed on this binding's wire (a value its schema does not allow):
+    no attempt can ever succeed, so it must not hold up the messages behind it (the outbox sets it
+    aside). Nothing was sent; it is a CallFailed so that every caller that survives a failed call
+    survives this one too."""
+
+
 class OcppError(CallFailed):
     """A protocol error: the receiver refuses a message with an OCPP error code (OCPP-J 1.6 4.2.3).
     Raised by the engine for the binding to answer with, and by a binding for a refusal it received."""

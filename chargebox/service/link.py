@@ -28,10 +28,10 @@ class LinkMonitor:
         self.last_failure: datetime | None = None
         self.last_error: str | None = None
 
-    async def call(self, request: Request) -> Confirmation:
+    async def call(self, request: Request, message_id: str | None = None) -> Confirmation:
         self.started.set()
         try:
-            confirmation = await self._client.call(request)
+            confirmation = await self._client.call(request, message_id)
         except Exception as err:
             self.last_failure = self._clock.now()
             self.last_error = f"{request.action()}: {err}"

@@ -36,16 +36,23 @@ def status_text(status: dict[str, Any]) -> str:
             f"meter {tx['meter_start']} -> {_or_dash(tx['meter_last'])} Wh")
     outbox = status["outbox"]
     oldest = f", oldest from {outbox['oldest']}" if outbox["oldest"] else ""
-    lines.append(f"outbox          {outbox['depth']} message(s) waiting{oldest}")
+    aside = f", {outbox['set_aside']} set aside (see chargebox queue)" if outbox.get("set_aside") else ""
+    lines.append(f"outbox          {outbox['depth']} message(s) waiting{oldest}{aside}")
     return "\n".join(lines)
 
 
 def queue_text(messages: list[dict[str, Any]]) -> str:
     lines = [f"{'seq':>6}  {'action':<18} {'local tx':>8} {'tx id':>8}  {'created':<32} attempts"]
-    for m in messages:
+    waiting = [m for m in messages if m.get("set_aside") is None]
+    aside = [m for m in messages if m.get("set_aside") is not None]
+    for m in waiting + aside:
         lines.append(f"{m['seq']:>6}  {m['action']:<18} {_or_dash(m['local_tx']):>8} "
                      f"{_or_dash(m['transaction_id']):>8}  {m['created']:<32} {m['attempts']}")
-    lines.append(f"{len(messages)} message(s) waiting")
+        if m.get("set_aside") is not None:
+            lines.append(f"        set aside {m['set_aside']['moved']}, never sent: {m['set_aside']['reason']}")
+    lines.append(f"{len(waiting)} message(s) waiting")
+    if aside:
+        lines.append(f"{len(aside)} message(s) set aside: they can never be sent (see the log)")
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ public state and its database (plain JSON-ready values; the control socket sends
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timedelta
 from typing import Any
@@ -78,28 +79,63 @@ def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, cen
         ],
         "outbox": {
             "depth": charge_point.outbox.depth(),
+            "set_aside": len(charge_point.outbox.aside()),  # never sendable: kept for the operator
             "oldest": oldest.created.isoformat() if oldest is not None else None,
         },
     }
 
 
 def queue(charge_point: ChargePoint) -> list[dict[str, Any]]:
-    """Every message waiting in the outbox, oldest first, as it will be sent.
+    """Every message waiting in the outbox, oldest first, as it will be sent; then the messages set
+    aside because they can never be sent (``set_aside``: why and when; ``None`` for a waiting one).
 
     Unmasked: this is the export for reconciling with the Central System after a long outage, and
     the control socket that serves it is for root and the service user only. A message of a
-    transaction carries the Central System's transactionId once known (``transaction_id``).
+    transaction carries the Central System's transactionId once known (``transaction_id``);
+    ``message_id`` is the id every attempt to send it carries.
     """
     journal = charge_point.journal
-    return [
+
+    def transaction_id(local_tx: int | None) -> int | None:
+        try:
+            return journal.get(local_tx).transaction_id if local_tx is not None else None
+        except KeyError:  # a message set aside because the journal does not hold its transaction
+            return None
+
+    waiting = [
         {
             "seq": queued.seq,
             "action": queued.request.action(),
             "local_tx": queued.local_tx,
-            "transaction_id": journal.get(queued.local_tx).transaction_id if queued.local_tx is not None else None,
+            "transaction_id": transaction_id(queued.local_tx),
             "created": queued.created.isoformat(),
             "attempts": queued.attempts,
+            "message_id": queued.message_id,
             "payload": codec.to_wire(queued.request),
+            "set_aside": None,
         }
         for queued in charge_point.outbox.all()
     ]
+    aside = [
+        {
+            "seq": kept.seq,
+            "action": kept.action,
+            "local_tx": kept.local_tx,
+            "transaction_id": transaction_id(kept.local_tx),
+            "created": kept.created,
+            "attempts": kept.attempts,
+            "message_id": kept.message_id,
+            "payload": _stored(kept.payload),
+            "set_aside": {"reason": kept.reason, "moved": kept.moved},
+        }
+        for kept in charge_point.outbox.aside()
+    ]
+    return waiting + aside
+
+
+def _stored(payload: str) -> Any:
+    """A set-aside message's payload as its stored JSON, or the text itself when it is not JSON."""
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return payload

@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Database = sqlite3.Connection
 
@@ -41,7 +42,20 @@ CREATE TABLE IF NOT EXISTS outbox (
     local_tx INTEGER,                -- the transaction a message belongs to, if any
     payload TEXT,                    -- the message in the codec's plain form, as JSON
     created TEXT,
-    attempts INTEGER DEFAULT 0
+    attempts INTEGER DEFAULT 0,
+    message_id TEXT                  -- the transport's message id, the same for every attempt
+);
+CREATE TABLE IF NOT EXISTS outbox_aside (  -- messages that can never be sent, kept for the operator
+    id INTEGER PRIMARY KEY,
+    seq INTEGER,                     -- the outbox seq it had (an outbox seq may come again later)
+    action TEXT,
+    local_tx INTEGER,
+    payload TEXT,
+    created TEXT,
+    attempts INTEGER,
+    message_id TEXT,
+    reason TEXT,                     -- why it cannot be sent
+    moved TEXT                       -- when it was moved aside
 );
 CREATE TABLE IF NOT EXISTS transaction_values (  -- MeterValues for StopTransaction's transactionData
     id INTEGER PRIMARY KEY,
@@ -78,8 +92,25 @@ def open_database(path: Path | str) -> Database:
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
     db.executescript(_TABLES)  # each statement idempotent: nothing to lose if cut halfway
+    _migrate(db)
     db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     return db
+
+
+def _migrate(db: Database) -> None:
+    """Bring a database of an earlier schema up to this one (each step idempotent, one transaction)."""
+    with atomic(db):
+        columns = {row["name"] for row in db.execute("PRAGMA table_info(outbox)")}
+        if "message_id" not in columns:  # schema 1: messages queued before message ids were kept
+            db.execute("ALTER TABLE outbox ADD COLUMN message_id TEXT")
+            for (seq,) in db.execute("SELECT seq FROM outbox").fetchall():
+                db.execute("UPDATE outbox SET message_id = ? WHERE seq = ?", [new_message_id(), seq])
+
+
+def new_message_id() -> str:
+    """A message id unique to one message and kept for all its attempts: a UUID, which fits every
+    binding (WS-Addressing's wsa:MessageID as urn:uuid, OCPP-J's 36-character UniqueId)."""
+    return str(uuid.uuid4())
 
 
 def count(db: Database, table: str) -> int:

@@ -22,6 +22,12 @@ _T = TypeVar("_T")
 #: elapsed between two readings, so a legitimate reading taken just after a latch is never refused.
 CLOCK_SLACK_S = 2.0
 
+#: The largest import energy the box can report: a transaction record carries a meter reading as a
+#: signed 32-bit count of Wh (OCPP 1.5 meterStart and meterStop, sections 6.39 and 6.43, are xs:int).
+#: A meter past it (about 2,147 MWh; a wrong word order in a map reaches it at once) is refused here
+#: rather than making every message that carries its reading impossible to send.
+MAX_ENERGY_WH = 2**31 - 1
+
 #: Float32 registers hold ~7 significant digits: a kWh register at 10^5 kWh moves in steps of ~8 Wh.
 #: Allow a few steps of that resolution, and never less than 1 Wh, on top of the physical bound.
 FLOAT32_STEPS = 4 * 2.0**-23
@@ -44,7 +50,7 @@ class Meter(Device):
 
     The shared work lives here: every call is bounded by ``timeout`` (-> :class:`DeviceTimeout`),
     and the import energy register is checked for plausibility before a reading is accepted: it
-    never goes backwards, and it never grows faster than ``max_power_w`` could make it grow in the
+    is a finite number of Wh from 0 to :data:`MAX_ENERGY_WH`, it never goes backwards, and it never grows faster than ``max_power_w`` could make it grow in the
     loop time since the last accepted reading. A refused reading raises :class:`ImplausibleValue`
     and leaves :attr:`last_good` as the reference, so one glitch cannot move the baseline of a
     transaction. Values other than the import energy that are not finite are left out of the
@@ -163,6 +169,10 @@ class Meter(Device):
         if not math.isfinite(energy) or energy < 0:
             self.implausible_readings += 1
             raise ImplausibleValue(f"meter import energy {energy!r} Wh is not a meter reading")
+        if energy > MAX_ENERGY_WH:
+            self.implausible_readings += 1
+            raise ImplausibleValue(f"meter import energy {energy:.0f} Wh is above {MAX_ENERGY_WH} Wh, "
+                                   "more than a transaction record can carry")
         last = self._last_good
         if last is None:
             return

@@ -14,6 +14,7 @@
                     "status": "STO SENT" (or "STO UNSENT"): an outgoing one (to "sender") it keeps
     GET  /modem                      the modem: its pty, signal, stored messages, commands answered
     POST /modem     {"rssi": 5, "ber": 0}   what AT+CSQ reports (rssi 0..31, 99 unknown; 27.007 8.5)
+    POST /meter     {"connector": 1, "energy_wh": 2147483648}   set the meter's import energy register
 """
 
 from __future__ import annotations
@@ -132,6 +133,17 @@ def control_app(world: World) -> web.Application:
                 raise web.HTTPBadRequest(text=str(err)) from err
         return web.json_response(world.modem.snapshot())
 
+    async def meter(request: web.Request) -> web.Response:
+        data = await body(request)
+        energy = data.get("energy_wh")
+        if not isinstance(energy, (int, float)) or isinstance(energy, bool):
+            raise web.HTTPBadRequest(text=f"energy_wh must be a number of Wh, got {energy!r}")
+        try:
+            world.connectors[connector_of(data)].meter_server.set_energy(energy)
+        except ValueError as err:
+            raise web.HTTPBadRequest(text=str(err)) from err
+        return web.json_response(world.snapshot())
+
     app = web.Application()
     app.router.add_get("/state", state)
     app.router.add_get("/events", events)
@@ -145,4 +157,5 @@ def control_app(world: World) -> web.Application:
     app.router.add_post("/sms", sms)
     app.router.add_get("/modem", modem)
     app.router.add_post("/modem", modem)
+    app.router.add_post("/meter", meter)
     return app

@@ -11,6 +11,7 @@ lets the simulator garble a CRC or fall silent on demand.
 from __future__ import annotations
 
 import asyncio
+import math
 import struct
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -157,6 +158,16 @@ class ModbusMeterServer:
             self._backwards_from = self.meter.energy_wh
         elif not on:
             self._backwards_from = None
+
+    def set_energy(self, energy_wh: float) -> None:
+        """Set the import energy register, as a meter that already counted ``energy_wh`` (a meter
+        long in service, or a register read with the wrong word order); it integrates on from there."""
+        if not 0 <= energy_wh < math.inf:
+            raise ValueError(f"energy_wh must be a finite number of Wh >= 0, got {energy_wh!r}")
+        self._tick()  # what flowed until now counts before the register moves
+        self.meter.energy_wh = float(energy_wh)
+        if self._backwards_from is not None:
+            self._backwards_from = self.meter.energy_wh
 
     async def start(self) -> None:
         if self._server is None:

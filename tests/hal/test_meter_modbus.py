@@ -128,6 +128,17 @@ async def test_backwards_energy_is_refused_and_last_good_kept(
     assert (await meter.read()).energy_import_wh == good.energy_import_wh
 
 
+async def test_a_register_beyond_what_a_transaction_record_carries_is_refused(
+    server: ModbusMeterServer, meter: ModbusMeter
+) -> None:
+    server.set_energy(2**31 - 1 + 1000)  # Wh; float32 kWh: the register is ~2,147,484.6 kWh
+    with pytest.raises(ImplausibleValue, match="above 2147483647 Wh"):
+        await meter.read()
+    assert meter.last_good is None and meter.implausible_readings == 1
+    server.set_energy(2**31 - 1 - 1000)
+    assert (await meter.read()).energy_import_wh <= 2**31 - 1
+
+
 async def test_modbus_exception_is_a_hal_error_then_recovers(
     server: ModbusMeterServer, meter: ModbusMeter
 ) -> None:

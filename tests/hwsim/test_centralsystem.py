@@ -244,6 +244,54 @@ async def test_start_transaction_gets_incrementing_ids_and_typed_payload(
     assert cs.transactions[2]["start"]["meterStart"] == 5678
 
 
+async def test_a_central_system_started_again_on_its_journal_keeps_record_and_transactions(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    journal = tmp_path / "cs.jsonl"
+    first = CentralSystem(CS_WSDL, CP_WSDL, journal=journal)
+    await first.start()
+    for meter in (1234, 5678):
+        await post(http, first, soap_request(start_body(meter=meter), "/StartTransaction"))
+    await first.stop()
+    with journal.open("a") as cut:
+        cut.write('{"seq": 3, "action": "StartTr')  # the line being written when it was killed
+    again = CentralSystem(CS_WSDL, CP_WSDL, journal=journal)
+    await again.start()
+    try:
+        assert [r.to_json() for r in again.record] == [r.to_json() for r in first.record]
+        assert again.transactions[2]["start"]["meterStart"] == 5678
+        retransmitted = await post(http, again, soap_request(start_body(meter=1234), "/StartTransaction"))
+        assert int(retransmitted.body.find(f"{{{CS_NS}}}transactionId").text) == 1  # known: the same one
+        new = await post(http, again, soap_request(start_body(meter=9999), "/StartTransaction"))
+        assert int(new.body.find(f"{{{CS_NS}}}transactionId").text) == 3
+        assert [r.seq for r in again.record] == [1, 2, 3, 4]
+    finally:
+        await again.stop()
+    assert len(journal.read_text().splitlines()) == 5  # the cut line stands alone
+
+
+async def test_outages_refused_black_hole_and_answer_lost(cs: CentralSystem, http: aiohttp.ClientSession) -> None:
+    request = soap_request(start_body(meter=1), "/StartTransaction")
+    await cs.set_outage("answer_lost")
+    with pytest.raises(aiohttp.ClientError):
+        await post(http, cs, request)
+    assert len(cs.record) == 1 and cs.record[0].response is not None  # processed; the answer lost
+    await cs.set_outage("black_hole")
+    pending = asyncio.ensure_future(post(http, cs, request))
+    await asyncio.sleep(0.2)
+    assert not pending.done() and len(cs.record) == 1  # nothing comes back, nothing is processed
+    await cs.set_outage("refused")
+    with pytest.raises(aiohttp.ClientConnectorError):
+        async with aiohttp.ClientSession() as fresh:
+            await post(fresh, cs, request)
+    await cs.set_outage(None)
+    with pytest.raises(aiohttp.ClientError):
+        await pending  # dropped when the outage ends
+    assert (await post(http, cs, request)).status == 200
+    with pytest.raises(ValueError):
+        await cs.set_outage("flood")
+
+
 async def test_stop_transaction_answers_id_tag_info_only_with_an_id_tag(
     cs: CentralSystem, http: aiohttp.ClientSession
 ) -> None:

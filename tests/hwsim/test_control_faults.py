@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 from hwsim.cli import main as hwsim_main
@@ -124,3 +125,15 @@ async def test_a_reader_that_left_gets_no_traceback(control: tuple[World, str], 
         os.close(write)
     _, stderr = await process.communicate()
     assert (process.returncode, stderr.decode()) == (1, "")
+
+
+async def test_the_meter_register_is_set_through_the_control_interface(control: tuple[World, str]) -> None:
+    world, url = control
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{url}/meter", json={"connector": 1, "energy_wh": 2**31 + 5000}) as response:
+            assert response.status == 200
+            assert (await response.json())["connectors"]["1"]["energy_wh"] >= 2**31 + 5000
+        for bad in ({"energy_wh": "lots"}, {"energy_wh": -1}, {"energy_wh": True}, {"connector": 9, "energy_wh": 1}):
+            async with http.post(f"{url}/meter", json=bad) as response:
+                assert response.status == 400, bad
+    assert world.connectors[1].meter.energy_wh >= 2**31 + 5000

@@ -131,3 +131,15 @@ async def test_sdm120_counts_the_energy_of_the_one_phase_it_shows() -> None:
     finally:
         client.close()
         await server.stop()
+
+
+def test_the_energy_register_can_be_set_and_integrates_on() -> None:
+    clock = [0.0]
+    server = ModbusMeterServer(SimMeter(currents=lambda: (10.0, 0.0, 0.0)), clock=lambda: clock[0])
+    server.set_energy(2**31 + 5.0)
+    clock[0] = 3600.0  # an hour at 10 A and 230 V
+    server.banks()
+    assert server.meter.energy_wh == 2**31 + 5.0 + 2300.0
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="energy_wh"):
+            server.set_energy(bad)

@@ -99,8 +99,13 @@ def operator(site: SimulatedSite, command: str) -> Any:
 
 
 def queued(site: SimulatedSite) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = operator(site, "queue")
-    return messages
+    """The messages waiting in the outbox (not those set aside as never sendable)."""
+    return [m for m in operator(site, "queue") if m["set_aside"] is None]
+
+
+def set_aside(site: SimulatedSite) -> list[dict[str, Any]]:
+    """The messages the box set aside because they can never be sent."""
+    return [m for m in operator(site, "queue") if m["set_aside"] is not None]
 
 
 def unplug(site: SimulatedSite) -> None:

@@ -22,7 +22,7 @@ import zeep.exceptions
 from chargebox.binding.soap15 import envelope
 from chargebox.binding.soap15.faults import MustUnderstand
 from chargebox.binding.soap15.service import Service, central_system_service
-from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, ProtocolError, SecurityError
+from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, ProtocolError, SecurityError, Unsendable
 from chargebox.ocpp.messages import Confirmation, Request
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class CentralSystemClient:
     Requests of ``compress_threshold`` bytes or more go compressed with ``compression`` (``None``
     never compresses). ``timeout`` bounds a whole call, ``connect_timeout`` the connection set-up.
     A plain ``http://`` URL (the Central System's or a reply address) is refused unless
-    ``allow_plain_http``; ``ssl_context`` (see :mod:`.tls`) governs ``https://``.
+    ``allow_plain_http``; ``ssl_context`` (see :mod:`chargebox.tls`) governs ``https://``.
     """
 
     def __init__(
@@ -83,14 +83,23 @@ class CentralSystemClient:
             self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
         return self._session
 
-    def encode(self, request: Request) -> tuple[bytes, envelope.Addressing]:
-        """The request's envelope and the headers it carries."""
+    def encode(self, request: Request, message_id: str | None = None) -> tuple[bytes, envelope.Addressing]:
+        """The request's envelope and the headers it carries; wsa:MessageID is ``urn:uuid:message_id``
+        when given (the same for every attempt of a queued message), else a fresh one.
+
+        Unsendable when the schema refuses the message: we never send what it refuses, and no
+        later attempt would render it differently.
+        """
         action = request.action()
         headers = envelope.Addressing(
-            charge_box_identity=self.identity, action=f"/{action}", message_id=envelope.new_message_id(),
+            charge_box_identity=self.identity, action=f"/{action}",
+            message_id=f"urn:uuid:{message_id}" if message_id is not None else envelope.new_message_id(),
             to=self.url, from_url=self._from_url(),
         )
-        body = self._service.render(request, action)
+        try:
+            body = self._service.render(request, action)
+        except (ValueError, TypeError, LookupError, zeep.exceptions.Error) as err:
+            raise Unsendable(f"{action} cannot be sent in OCPP 1.5: {err}") from err
         return envelope.build(headers, self._service.namespace, body), headers
 
     def decode(self, data: bytes, request: Request, sent: envelope.Addressing) -> Confirmation:
@@ -140,14 +149,15 @@ class CentralSystemClient:
             raise ProtocolError(f"response larger than {MAX_RESPONSE_BYTES} bytes")
         return status, data
 
-    async def call(self, request: Request) -> Confirmation:
-        """Send one request and return its confirmation.
+    async def call(self, request: Request, message_id: str | None = None) -> Confirmation:
+        """Send one request and return its confirmation; ``message_id``: see :meth:`encode`.
 
-        Raises CentralSystemUnreachable when no answer came (refused, reset, timed out) and
+        Raises CentralSystemUnreachable when no answer came (refused, reset, timed out),
         CallFailed when the Central System answered but did not process it (fault, HTTP error,
-        malformed response): the outbox treats the two differently (1.6 section 3.7.1).
+        malformed response): the outbox treats the two differently (1.6 section 3.7.1); and
+        Unsendable, before anything is sent, for a message the schema refuses.
         """
-        body, sent = self.encode(request)
+        body, sent = self.encode(request, message_id)
         assert sent.action is not None
         status, data = await self._post(self.url, body, sent.action)
         if status != 200 and not data:

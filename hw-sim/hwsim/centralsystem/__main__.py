@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sms-gateway", default=None, metavar="URL",
                    help="where wake-up SMS are posted for POST /hold (e.g. hwsim's http://127.0.0.1:7700/sms)")
     p.add_argument("--ready-file", type=Path, default=None, help="also write the listening line to this file")
+    p.add_argument("--journal", type=Path, default=None,
+                   help="keep every request in this file and read it back at start (a restart keeps the record)")
     p.add_argument("--log-level", default="WARNING", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     tls = p.add_argument_group("TLS")
     tls.add_argument("--cert", type=Path, help="serve HTTPS with this certificate (PEM)")
@@ -125,6 +127,7 @@ async def _main(args: argparse.Namespace) -> None:
             sms_gateway=args.sms_gateway,
             server_tls=args.server_tls,
             client_tls=args.client_tls,
+            journal=args.journal,
         )
 
 

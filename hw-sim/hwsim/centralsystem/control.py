@@ -16,8 +16,8 @@ wait for requests, make it call a box and change its behaviour. Endpoints:
 ``GET /calls?since=SEQ``
     JSON list of calls made (see :meth:`CallRecord.to_json`).
 ``GET /behaviour``, ``POST /behaviour`` with any of ``{"boot_status", "heartbeat_interval",
-"fail_next": {action: n}, "reject_connections", "id_tags": {tag: status}, "id_tag_parents": {tag: parent},
-"default_id_tag_status"}``
+"fail_next": {action: n}, "reject_connections", "outage": "refused" | "black_hole" | "answer_lost" | null,
+"id_tags": {tag: status}, "id_tag_parents": {tag: parent}, "default_id_tag_status"}``
     -> the current behaviour; 400 naming the bad key or value (nothing is applied then).
 ``POST /hold``, ``GET /held``
     commands for boxes on a mobile network, woken by SMS (see :mod:`hwsim.centralsystem.wakeup`).
@@ -37,7 +37,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .server import CentralSystem, InvalidCallError, UnknownBoxError
+from .server import OUTAGES, CentralSystem, InvalidCallError, UnknownBoxError
 from .wakeup import PendingCommands, add_routes
 
 #: Longest a /wait long-poll may be asked to wait (seconds).
@@ -101,6 +101,7 @@ def behaviour(cs: CentralSystem) -> dict[str, Any]:
         "heartbeat_interval": cs.heartbeat_interval,
         "fail_next": dict(cs.fail_next),
         "reject_connections": cs.reject_connections,
+        "outage": cs.outage,
         "id_tags": dict(cs.id_tags),
         "id_tag_parents": dict(cs.id_tag_parents),
         "default_id_tag_status": cs.default_id_tag_status,
@@ -130,6 +131,8 @@ def apply_behaviour(cs: CentralSystem, data: dict[str, Any]) -> None:
             raise ValueError(f"fail_next: unknown action(s) {unknown_ops}; known: {sorted(cs.cs_schema.operations)}")
     if "reject_connections" in data and not isinstance(data["reject_connections"], bool):
         raise ValueError("reject_connections: expected true or false")
+    if data.get("outage") is not None and data["outage"] not in OUTAGES:
+        raise ValueError(f"outage {data['outage']!r}: expected one of {sorted(OUTAGES)} or null")
     if "id_tags" in data:
         tags = data["id_tags"]
         if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
@@ -283,6 +286,8 @@ class ControlServer:
             apply_behaviour(self.cs, data)
         except ValueError as err:
             return _error(400, str(err))
+        if "outage" in data:  # checked above; it opens or closes the port, so it is applied here
+            await self.cs.set_outage(data["outage"])
         return _json(behaviour(self.cs))
 
 
@@ -305,6 +310,7 @@ async def run_central_system(
     sms_gateway: str | None = None,
     server_tls: ssl.SSLContext | None = None,
     client_tls: ssl.SSLContext | None = None,
+    journal: Path | None = None,
 ) -> None:
     """Run a Central System and its control interface until cancelled.
 
@@ -312,7 +318,7 @@ async def run_central_system(
     to stdout (flushed) and, if ``ready_file`` is given, writes the same line there (atomically).
     """
     cs = CentralSystem(Path(cs_wsdl), Path(cp_wsdl), heartbeat_interval=heartbeat_interval, server_tls=server_tls,
-                       client_tls=client_tls)
+                       client_tls=client_tls, journal=journal)
     control = ControlServer(cs, sms_gateway)
     try:
         await cs.start(host, port)

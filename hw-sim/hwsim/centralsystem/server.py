@@ -26,6 +26,7 @@ import asyncio
 import datetime as _dt
 import gzip
 import itertools
+import json
 import logging
 import ssl
 import uuid
@@ -33,7 +34,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import aiohttp
 from aiohttp import web
@@ -59,6 +60,13 @@ MAX_BODY = 1024 * 1024
 COMPRESS_THRESHOLD = 1024
 
 FaultTuple = tuple[str, str | None, str]
+
+
+#: Outages the Central System can simulate (besides ``reject_connections``, a reset connection):
+#: ``refused``: its port is closed; ``black_hole``: requests arrive and nothing comes back (not
+#: processed; the connection is dropped when the outage ends); ``answer_lost``: each request is
+#: processed and recorded, and its answer is lost (the process died after its commit).
+OUTAGES = frozenset({"refused", "black_hole", "answer_lost"})
 
 
 def utc_now() -> _dt.datetime:
@@ -227,9 +235,13 @@ class CentralSystem:
         wall_clock: Callable[[], _dt.datetime] = utc_now,
         server_tls: ssl.SSLContext | None = None,
         client_tls: ssl.SSLContext | None = None,
+        journal: Path | None = None,
     ) -> None:
         """``server_tls``: serve HTTPS with it; ``client_tls``: what calls to a box's https:// endpoint
-        verify it with (and present as a client certificate); None, the system's default."""
+        verify it with (and present as a client certificate); None, the system's default.
+        ``journal``: every request is appended to this file (JSON lines) before it is answered, and
+        read back here, so a Central System killed and started again keeps its record and its
+        transactions, as a real one keeps them in its database."""
         self._server_tls = server_tls
         self._client_tls = client_tls
         self.cs_schema = WsdlSchema(cs_wsdl)
@@ -251,6 +263,9 @@ class CentralSystem:
         #: :meth:`call` does not reach the box.
         self.reject_connections = False
         self.rejected_count = 0
+        #: An outage of another kind (see :data:`OUTAGES`); None: none. Applied by :meth:`set_outage`.
+        self.outage: str | None = None
+        self._outage_over = asyncio.Event()
 
         self.record: list[Received] = []
         self.calls: list[CallRecord] = []
@@ -265,7 +280,14 @@ class CentralSystem:
         self._call_seq = itertools.count(1)
         self._changed = asyncio.Condition()
 
+        self._journal: TextIO | None = None
+        if journal is not None:
+            self._replay(journal)
+            self._journal = journal.open("a", encoding="utf-8")  # noqa: SIM115 - closed in stop()
+            if journal.stat().st_size and not journal.read_bytes().endswith(b"\n"):
+                self._journal.write("\n")  # end a line cut by a kill, so the next one stands alone
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
         self._session: aiohttp.ClientSession | None = None
         self.host = "127.0.0.1"
         self.port = 0
@@ -346,18 +368,62 @@ class CentralSystem:
         except BaseException:
             await runner.cleanup()
             raise
-        self._runner = runner
+        self._runner, self._site = runner, site
         self.host = host
         self.port = int(runner.addresses[0][1])
         log.info("Central System listening on %s", self.url)
 
     async def stop(self) -> None:
+        self._outage_over.set()  # a black-holed request ends (aborted) rather than hold the shutdown
         if self._session is not None:
             await self._session.close()
             self._session = None
         if self._runner is not None:
             await self._runner.cleanup()
-            self._runner = None
+            self._runner = self._site = None
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    def _replay(self, journal: Path) -> None:
+        """The record and transactions as the journal holds them: each request that was answered is
+        answered again, in order, which gives out the same transaction ids."""
+        if not journal.exists():
+            return
+        for line in journal.read_text(encoding="utf-8").splitlines():
+            try:
+                data = json.loads(line)
+            except ValueError:
+                continue  # the line being written when the process was killed: never answered
+            data["wall_time"] = _dt.datetime.fromisoformat(data["wall_time"])
+            rec = Received(**data)
+            self.record.append(rec)
+            if rec.response is not None and rec.action in self.cs_schema.operations:
+                answer = self._answer(self.cs_schema.operations[rec.action], rec, rec.payload or {})
+                given = rec.response.get("transactionId")
+                if given is not None and answer.get("transactionId") != given:
+                    log.error("journal replay gave transaction %s for record %s, which had %s",
+                              answer.get("transactionId"), rec.seq, given)
+        self._seq = itertools.count(self.record[-1].seq + 1 if self.record else 1)
+
+    async def set_outage(self, outage: str | None) -> None:
+        """Begin (or with None end) an outage of one of the :data:`OUTAGES` kinds."""
+        if outage is not None and outage not in OUTAGES:
+            raise ValueError(f"outage {outage!r}: expected one of {sorted(OUTAGES)} or null")
+        previous, self.outage = self.outage, outage
+        if previous == outage:
+            return
+        if outage is None:
+            self._outage_over.set()
+        elif previous is None:
+            self._outage_over = asyncio.Event()
+        assert self._runner is not None
+        if outage == "refused" and self._site is not None:
+            await self._site.stop()  # the port is closed: a connection attempt is refused
+            self._site = None
+        elif outage != "refused" and self._site is None:
+            self._site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self._server_tls)
+            await self._site.start()
 
     async def __aenter__(self) -> "CentralSystem":
         await self.start()
@@ -415,6 +481,14 @@ class CentralSystem:
     # ------------------------------------------------------------------ the SOAP endpoint
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if self.outage in ("refused", "black_hole"):
+            if self.outage == "black_hole":
+                # Nothing comes back while the outage lasts (the box's timeout ends its wait);
+                # when it ends, the connection is dropped, as a path that has come back does.
+                await self._outage_over.wait()
+            if request.transport is not None:  # refused: a connection opened before the port closed
+                request.transport.abort()
+            raise web.HTTPServiceUnavailable()
         if self.reject_connections:
             # The network is cut: drop the connection without an answer; the client sees a
             # connection error, as with a real outage.
@@ -502,9 +576,18 @@ class CentralSystem:
             # SOAP 1.2 part 2, 7.5.2.2: Sender faults are 400, Receiver faults 500.
             status = 400 if fault.code == "Sender" else 500
         self.record.append(rec)
+        if self._journal is not None:  # written before the answer leaves, as a database commit is
+            self._journal.write(json.dumps(rec.to_json()) + "\n")
+            self._journal.flush()
         for listener in self.request_listeners:
             listener(rec)
         await self._notify()
+        if self.outage == "answer_lost":
+            # Processed and recorded, and the answer never reaches the box: the Central System
+            # died after its commit, or the way back was cut. The box must send it again.
+            if request.transport is not None:
+                request.transport.abort()
+            raise web.HTTPServiceUnavailable()
         if not rec.valid:
             log.warning("invalid %s from %s: %s", rec.action, rec.charge_box_identity, rec.errors)
         payload = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")

@@ -21,13 +21,14 @@ from chargebox.binding.soap15.faults import IdentityMismatch
 from chargebox.binding.soap15.server import ChargePointEndpoint
 from chargebox.binding.soap15.service import CP_NAMESPACE, CS_NAMESPACE, charge_point_service, redact_values
 from chargebox.ocpp.enums import RegistrationStatus, RemoteStartStopStatus
-from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, ProtocolError, SecurityError
+from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, ProtocolError, SecurityError, Unsendable
 from chargebox.ocpp.messages import (
     BootNotificationConfirmation,
     BootNotificationRequest,
     Confirmation,
     RemoteStartTransactionConfirmation,
     Request,
+    StartTransactionRequest,
 )
 
 
@@ -160,6 +161,18 @@ async def test_an_unreachable_central_system_is_not_a_call_failure() -> None:
             await client.call(BOOT)
     finally:
         await client.close()
+
+
+def test_a_queued_message_keeps_its_message_id_and_one_the_schema_refuses_is_unsendable() -> None:
+    client = CentralSystemClient("http://cs.example/", "CB-1", lambda: None, allow_plain_http=True)
+    message_id = "6f1c2a4e-3b7d-4c1a-9e55-0d2f8b1a7c90"
+    _, sent = client.encode(BOOT, message_id)
+    assert sent.message_id == f"urn:uuid:{message_id}"
+    assert client.encode(BOOT)[1].message_id != client.encode(BOOT)[1].message_id  # fresh ones otherwise
+    start = StartTransactionRequest(connector_id=1, id_tag="04A2B3C4", timestamp=datetime.now(timezone.utc),
+                                    meter_start=2**31)  # above xs:int
+    with pytest.raises(Unsendable, match="meterStart"):
+        client.encode(start, message_id)
 
 
 def test_plain_http_is_refused_unless_allowed() -> None:

@@ -42,6 +42,7 @@ class FakeCentralSystem:
 
     def __init__(self, *, boot: list[RegistrationStatus] | None = None, clock_skew: float = 0.0) -> None:
         self.sent: list[tuple[float, Request]] = []
+        self.message_ids: list[str | None] = []  # what each request in ``sent`` carried
         self.reachable = True
         self.boot = boot or []
         self.fail: dict[str, int] = {}  # action -> how many calls still get a SOAP fault
@@ -58,12 +59,13 @@ class FakeCentralSystem:
     def info(self, id_tag: str) -> IdTagInfo:
         return self.tags.get(id_tag, IdTagInfo(AuthorizationStatus.ACCEPTED))
 
-    async def call(self, request: Request) -> Confirmation:
+    async def call(self, request: Request, message_id: str | None = None) -> Confirmation:
         action = request.action()
         if not self.reachable:
             raise CentralSystemUnreachable("down")
         async with self.received:
             self.sent.append((asyncio.get_running_loop().time(), request))
+            self.message_ids.append(message_id)
             self.received.notify_all()
         if self.latency:
             await asyncio.sleep(self.latency)

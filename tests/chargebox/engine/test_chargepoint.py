@@ -62,9 +62,9 @@ async def test_boot_retries_grow_with_jitter_while_unreachable() -> None:
     attempts: list[float] = []
     real_call = cs.call
 
-    async def counting(request):  # type: ignore[no-untyped-def]
+    async def counting(request, message_id=None):  # type: ignore[no-untyped-def]
         attempts.append(asyncio.get_running_loop().time())
-        return await real_call(request)
+        return await real_call(request, message_id)
 
     cs.call = counting  # type: ignore[method-assign]
     box = Box(cs)

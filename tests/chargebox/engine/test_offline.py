@@ -4,6 +4,7 @@ rules of OCPP 1.6 3.5, groups, deauthorization, the outbox's retry rules and pow
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -11,8 +12,12 @@ from hal.events import CardPresented, PilotState
 
 from chargebox.ocpp.datatypes import AuthorisationData, IdTagInfo
 from chargebox.ocpp.enums import AuthorizationStatus, UpdateStatus, UpdateType
+from chargebox.ocpp.errors import Unsendable
 from chargebox.ocpp.messages import (
+    Confirmation,
+    DataTransferRequest,
     MeterValuesRequest,
+    Request,
     SendLocalListRequest,
     StartTransactionRequest,
     StopTransactionRequest,
@@ -215,6 +220,53 @@ async def test_a_stop_transaction_that_faults_is_retried_with_linear_backoff_the
     assert cs.actions().count("StopTransaction") >= 3
 
 
+async def test_every_attempt_of_a_queued_message_carries_its_message_id() -> None:
+    cs = FakeCentralSystem()
+    cs.fail["StartTransaction"] = 1
+    box = Box(cs, TransactionMessageRetryInterval="20", MeterValueSampleInterval="0")
+    box.start()
+    await cs.wait("StatusNotification")
+    await plug_and_start(box)
+    await cs.wait("StartTransaction", 2)
+    await box.cp.present(CARD)
+    await cs.wait("StopTransaction")
+    await box.stop()
+    ids = {action: [m for (_, r), m in zip(cs.sent, cs.message_ids) if r.action() == action]
+           for action in ("StartTransaction", "StopTransaction")}
+    first, again = ids["StartTransaction"]
+    assert first is not None and first == again  # the failed attempt and the resend: one message
+    assert ids["StopTransaction"][0] not in (None, first)
+
+
+async def test_a_message_that_can_never_be_sent_is_set_aside_reported_once_and_the_rest_flows_on() -> None:
+    cs = FakeCentralSystem()
+
+    def unsendable(request: Request) -> Confirmation:
+        raise Unsendable("meterStart does not match the OCPP 1.5 schema")
+
+    cs.answers["StartTransaction"] = unsendable
+    box = Box(cs, MeterValueSampleInterval="60")
+    box.start()
+    await cs.wait("StatusNotification")
+    await plug_and_start(box)
+    (report,) = await cs.wait("DataTransfer")
+    await asyncio.sleep(300)  # the session's samples cannot go either: its transaction has no id
+    await box.cp.present(CARD)
+    await box.pilots[0].put(PilotState.A)
+    await asyncio.sleep(60)
+    del cs.answers["StartTransaction"]
+    await plug_and_start(box, card=OTHER)  # the next session flows
+    await cs.wait("StartTransaction", 2)
+    await box.stop()
+    start, *samples, stop = box.cp.outbox.aside()
+    assert (start.action, stop.action) == ("StartTransaction", "StopTransaction")
+    assert len(samples) >= 4 and {s.action for s in samples} == {"MeterValues"}
+    assert "schema" in start.reason and "never got an id" in stop.reason
+    assert isinstance(report, DataTransferRequest) and report.vendor_id == "chargebox"
+    assert json.loads(report.data or "")["messageId"] == start.message_id
+    assert cs.actions().count("DataTransfer") == 1  # the session's, reported once
+
+
 async def test_an_unreachable_central_system_is_not_a_failure_the_message_waits() -> None:
     cs = FakeCentralSystem()
     box = Box(cs, TransactionMessageAttempts="1", MeterValueSampleInterval="0", AllowOfflineTxForUnknownId="true")
@@ -286,3 +338,16 @@ async def test_a_service_stop_keeps_the_session_in_the_journal_and_the_restart_s
     (stop,) = await cs.wait("StopTransaction")
     await box.stop()
     assert stop.meter_stop == 1030  # type: ignore[attr-defined]
+
+
+async def test_a_message_of_a_transaction_the_journal_does_not_hold_is_set_aside() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs)
+    box.cp.outbox.put(StopTransactionRequest(transaction_id=0, id_tag=None, timestamp=box.cp.clock.now(),
+                                             meter_stop=5), local_tx=4711, created=box.cp.clock.now())
+    box.start()
+    await cs.wait("DataTransfer")
+    await box.stop()
+    (kept,) = box.cp.outbox.aside()
+    assert kept.local_tx == 4711 and "no transaction 4711" in kept.reason
+    assert "StopTransaction" not in cs.actions()
