@@ -16,6 +16,7 @@ import dataclasses
 import logging
 import math
 import random
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,12 +42,14 @@ from chargebox.engine.connector import (
     Effect,
     EndTransaction,
     Fault,
+    LockCable,
     OfferCurrent,
     Phase,
     SwitchRelay,
 )
 from chargebox.engine.delivery import Courier
 from chargebox.engine.metering import meter_value, next_aligned, whole_wh
+from chargebox.engine.pilot import PilotMachine
 from chargebox.engine.routing import routes
 from chargebox.logfields import fields, mask_id_tag
 from chargebox.ocpp.datatypes import IdTagInfo, MeterValue, TransactionData
@@ -157,6 +160,7 @@ class Port:
 
     machine: Connector
     hardware: ConnectorHardware
+    pilot: PilotMachine = field(default_factory=PilotMachine)  # raw pilot states into the machine's events
     local_tx: int | None = None
     recorder: asyncio.Task[None] | None = None
     lapse: asyncio.TimerHandle | None = None
@@ -182,7 +186,8 @@ class ChargePoint:
         self.clock = clock
         self.reader = reader
         self.timers = timers or Timers()
-        self.ports = {n: Port(Connector(n, hw.max_current), hw) for n, hw in sorted(connectors.items())}
+        self.ports = {n: Port(Connector(n, hw.max_current, cable_lock=hw.lock is not None), hw)
+                      for n, hw in sorted(connectors.items())}
         self.config.set_fixed("NumberOfConnectors", str(len(self.ports)))
         self.authorizer = Authorizer(config, store.local_list, store.cache, clock)
         self.courier = Courier(store, config, self._send, self._acknowledged, clock.now)
@@ -505,7 +510,8 @@ class ChargePoint:
                 async for state in port.hardware.pilot.states():
                     self._on_event("pilot", {"connector": port.machine.number, "state": state.value})
                     async with port.lock:
-                        await self._apply(port, port.machine.on_pilot(state))
+                        for event in port.pilot.feed(state):
+                            await self._apply(port, port.machine.on_pilot(event))
                     await self.announce(port)
             except (HalError, OSError) as err:
                 log.error("pilot of connector %s lost: %s; reconnecting", port.machine.number, err)
@@ -660,7 +666,9 @@ class ChargePoint:
     # -- effects -------------------------------------------------------------------------------
 
     async def _apply(self, port: Port, effects: list[Effect]) -> None:
-        for effect in effects:
+        pending = deque(effects)
+        while pending:
+            effect = pending.popleft()
             if isinstance(effect, BeginTransaction):
                 if port.lapse is not None:
                     port.lapse.cancel()
@@ -673,18 +681,16 @@ class ChargePoint:
                     await port.hardware.relay.set(effect.closed)
                 except HalError as err:  # welded or stuck open: its fault stream stops the session
                     log.error("relay of connector %s: %s", port.machine.number, err)
-            elif isinstance(effect, OfferCurrent):
+            elif isinstance(effect, LockCable):
                 lock = port.hardware.lock
-                if lock is not None and effect.amps is not None and not lock.locked:
-                    try:
-                        await lock.lock()  # the cable is held before any current is offered
-                    except HalError as err:
-                        log.error("cable lock of connector %s: %s", port.machine.number, err)
-                        # ConnectorLockFailure ends the session before it begins (effects after
-                        # this one are dropped: the transaction was not journalled).
-                        await self._apply(port, port.machine.on_fault(
-                            Fault(ChargePointErrorCode.CONNECTOR_LOCK_FAILURE, str(err)[:50])))
-                        return
+                if lock is None or lock.locked == effect.locked:  # tethered, or already where commanded
+                    continue
+                try:
+                    await (lock.lock() if effect.locked else lock.unlock())
+                except HalError as err:
+                    log.error("cable lock of connector %s: %s", port.machine.number, err)
+                    pending = deque(port.machine.on_lock_failed(effect.locked, str(err)))
+            elif isinstance(effect, OfferCurrent):
                 self._on_event("offer", {"connector": port.machine.number, "amps": effect.amps})
                 await port.hardware.pilot.offer(effect.amps)
 
@@ -791,12 +797,6 @@ class ChargePoint:
         log.info("transaction %s stopped: reason %s, meterStop %s Wh", local_tx, effect.reason, meter_stop,
                  extra=fields(connector=port.machine.number, transaction=entry.transaction_id,
                               local_tx=local_tx, id_tag=effect.id_tag or entry.id_tag))
-        lock = port.hardware.lock
-        if lock is not None and lock.locked:
-            try:
-                await lock.unlock()  # the driver may take the cable now (the relay is already open)
-            except HalError as err:
-                log.error("cable lock of connector %s: %s", port.machine.number, err)
         self.courier.wake()
         self.spawn(self._tell_idle())
 

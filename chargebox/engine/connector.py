@@ -1,12 +1,12 @@
-"""One connector's session machine (DESIGN.md, style 9): pilot events, authorization and faults in,
-effects out. The OCPP status is computed from the state, never stored beside it.
+"""One connector's session machine (DESIGN.md, style 9): pilot events (from :mod:`~chargebox.engine.pilot`),
+authorization and faults in, effects out. The OCPP status is computed from the state, never stored beside it.
 
 Phases and what moves them (OCPP 1.5 chapter 4 and 1.6 section 3.8 on connectors):
 
     IDLE --plugged--> PLUGGED --authorized--> STARTING(begin tx, offer current)
     IDLE --authorized--> AUTHORIZED --plugged--> STARTING
     AUTHORIZED --connection timeout--> IDLE             (ConnectionTimeOut, 6.9.1)
-    STARTING/CHARGING/SUSPENDED: EV asks (C/D) -> CHARGING (relay closed), EV stops asking (B) -> SUSPENDED
+    STARTING/CHARGING/SUSPENDED: EV ready -> CHARGING (relay closed), EV paused -> SUSPENDED
     any transaction phase --stop--> FINISHING (relay open, no current, end tx) --unplugged--> IDLE
     a transaction phase --unplugged--> IDLE (end tx, reason EVDisconnected)
 
@@ -18,6 +18,11 @@ change that waits for the running transaction to end), and the reservation it ho
 The status (7.10), in order: Faulted (a blocking fault, or a meter that cannot be read outside a
 transaction), Occupied (a transaction runs), Unavailable (set inoperative), Occupied (a cable without
 a transaction), Reserved, Available.
+
+A socket outlet's cable lock (IEC 61851-1: the plug is held while energy may flow) is part of these
+rules: the cable is locked before any current is offered, and released after the transaction that
+locked it has ended. A lock that fails (:meth:`Connector.on_lock_failed`) is a ConnectorLockFailure
+(7.7) that ends the session before it begins.
 """
 
 from __future__ import annotations
@@ -26,8 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum, auto
 
-from hal.events import PilotState
-
+from chargebox.engine.pilot import PilotEvent
 from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, ReservationStatus
 
 
@@ -77,7 +81,15 @@ class OfferCurrent:
     amps: float | None
 
 
-Effect = BeginTransaction | EndTransaction | SwitchRelay | OfferCurrent
+@dataclass(frozen=True, slots=True)
+class LockCable:
+    """Drive the cable lock. One that fails is reported through :meth:`Connector.on_lock_failed`,
+    whose effects replace those that followed it (with the cable not held, they must not happen)."""
+
+    locked: bool
+
+
+Effect = BeginTransaction | EndTransaction | SwitchRelay | OfferCurrent | LockCable
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +125,17 @@ class Reservation:
 
 
 class Connector:
-    """The machine for connector ``number``; each ``on_*`` returns the effects to apply, in order."""
+    """The machine for connector ``number`` (``cable_lock``: a socket outlet with a lock); each
+    ``on_*`` returns the effects to apply, in order."""
 
-    def __init__(self, number: int, max_current: float) -> None:
+    def __init__(self, number: int, max_current: float, *, cable_lock: bool = False) -> None:
         self.number = number
         self.max_current = max_current
+        self.cable_lock = cable_lock
+        self.locked = False  # the cable is locked for this session (its LockCable(True) did not fail)
         self.phase = Phase.IDLE
-        self.pilot: PilotState = PilotState.A
+        self.plugged = False  # a vehicle is connected (pilot B, C or D)
+        self.ev_asks = False  # the vehicle asks for energy (pilot C or D)
         self.id_tag: str | None = None
         self.parent_id_tag: str | None = None
         self.faults: dict[ChargePointErrorCode, Fault] = {}
@@ -127,14 +143,6 @@ class Connector:
         self.operative = True
         self.pending_operative: bool | None = None  # ChangeAvailability waiting for the transaction's end
         self.reservation: Reservation | None = None
-
-    @property
-    def plugged(self) -> bool:
-        return self.pilot in (PilotState.B, PilotState.C, PilotState.D)
-
-    @property
-    def ev_asks(self) -> bool:
-        return self.pilot in (PilotState.C, PilotState.D)
 
     @property
     def in_transaction(self) -> bool:
@@ -174,33 +182,37 @@ class Connector:
             return ChargePointStatus.RESERVED if self.reservation else ChargePointStatus.AVAILABLE
         return ChargePointStatus.OCCUPIED
 
-    def on_pilot(self, state: PilotState) -> list[Effect]:
-        self.pilot = state
-        if state in (PilotState.E, PilotState.F):
-            # A pilot short or an EV error is a Mode3Error (7.7); a running transaction stops safely.
-            return self.on_fault(Fault(ChargePointErrorCode.MODE3_ERROR, f"pilot state {state.value}"))
-        effects = self.on_fault_cleared(ChargePointErrorCode.MODE3_ERROR)
+    def on_pilot(self, event: PilotEvent) -> list[Effect]:
+        if event is PilotEvent.ERROR:
+            # A pilot short or an EV error (IEC 61851-1 state E or F) is a Mode3Error (7.7); a
+            # running transaction stops safely. Until the pilot leaves it, no vehicle is seen.
+            self.plugged = self.ev_asks = False
+            return self.on_fault(Fault(ChargePointErrorCode.MODE3_ERROR, "pilot state E or F"))
+        if event is PilotEvent.ERROR_CLEARED:
+            return self.on_fault_cleared(ChargePointErrorCode.MODE3_ERROR)
+        self.plugged = event is not PilotEvent.UNPLUGGED
+        self.ev_asks = event is PilotEvent.EV_READY
         if not self.plugged:
             if self.in_transaction:
-                return effects + self._end("EVDisconnected", None, keep_cable=False)
+                return self._end("EVDisconnected", None, keep_cable=False)
             if self.phase is not Phase.AUTHORIZED:  # an authorization waits for the cable
                 self.phase = Phase.IDLE
-            return effects
+            return []
         if self.phase is Phase.IDLE:
             self.phase = Phase.PLUGGED
-            return effects
+            return []
         if self.phase is Phase.AUTHORIZED:
-            return effects + self._begin()
+            return self._begin()
         if self.in_transaction:
             # The relay follows the EV: closed only while it asks for energy (IEC 61851 state C/D),
             # and never for a transaction the Central System did not accept.
             if self.ev_asks and self.phase is Phase.SUSPENDED and not self.deauthorized:
                 self.phase = Phase.CHARGING
-                return effects + [SwitchRelay(True)]
+                return [SwitchRelay(True)]
             if not self.ev_asks and self.phase is Phase.CHARGING:
                 self.phase = Phase.SUSPENDED
-                return effects + [SwitchRelay(False)]
-        return effects
+                return [SwitchRelay(False)]
+        return []
 
     def on_fault(self, fault: Fault) -> list[Effect]:
         """A hardware fault: a blocking one ends a session with the relay open first (4.9)."""
@@ -217,6 +229,15 @@ class Connector:
     def on_fault_cleared(self, code: ChargePointErrorCode) -> list[Effect]:
         self.faults.pop(code, None)
         return []
+
+    def on_lock_failed(self, locking: bool, info: str) -> list[Effect]:
+        """A :class:`LockCable` failed. Locking: ConnectorLockFailure (7.7) ends the session before
+        it begins (the effects after the lock were dropped, so nothing was journalled), and the cable,
+        never held, is not released. Releasing: the cable stays held; the lock reports its own fault."""
+        if not locking:
+            return []
+        self.locked = False
+        return self.on_fault(Fault(ChargePointErrorCode.CONNECTOR_LOCK_FAILURE, info[:50]))
 
     def on_authorized(self, id_tag: str, parent_id_tag: str | None) -> list[Effect]:
         """A card or a remote start was accepted for this connector."""
@@ -306,6 +327,9 @@ class Connector:
         self.reservation = None
         effects: list[Effect] = [OfferCurrent(self.max_current),
                                  BeginTransaction(self.id_tag, self.parent_id_tag, reservation_id)]
+        if self.cable_lock:
+            effects.insert(0, LockCable(True))  # the cable is held before any current is offered
+            self.locked = True
         if self.ev_asks:
             effects.append(SwitchRelay(True))
         return effects
@@ -314,6 +338,9 @@ class Connector:
         effects: list[Effect] = [SwitchRelay(False), OfferCurrent(None)]
         if self.in_transaction:
             effects.append(EndTransaction(reason, id_tag))
+        if self.locked:  # the driver may take the cable once the transaction is journalled as ended
+            effects.append(LockCable(False))
+            self.locked = False
         self.phase = Phase.FINISHING if keep_cable else Phase.IDLE
         self.id_tag = self.parent_id_tag = None
         self.deauthorized = False

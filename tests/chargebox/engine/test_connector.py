@@ -4,38 +4,38 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from hal.events import PilotState as P
-
 from chargebox.engine.connector import (
     BeginTransaction,
     Connector,
     EndTransaction,
     Fault,
+    LockCable,
     OfferCurrent,
     Phase,
     Reservation,
     SwitchRelay,
 )
+from chargebox.engine.pilot import PilotEvent as E
 from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, ReservationStatus
 
 
 def test_plug_then_card_starts_and_the_relay_follows_the_ev() -> None:
     c = Connector(1, 16.0)
-    assert c.on_pilot(P.B) == [] and c.status is ChargePointStatus.OCCUPIED
+    assert c.on_pilot(E.PLUGGED) == [] and c.status is ChargePointStatus.OCCUPIED
     assert c.on_authorized("TAG", None) == [OfferCurrent(16.0), BeginTransaction("TAG", None)]
-    assert c.on_pilot(P.C) == [SwitchRelay(True)]
-    assert c.on_pilot(P.B) == [SwitchRelay(False)] and c.phase is Phase.SUSPENDED
-    assert c.on_pilot(P.C) == [SwitchRelay(True)]
+    assert c.on_pilot(E.EV_READY) == [SwitchRelay(True)]
+    assert c.on_pilot(E.EV_PAUSED) == [SwitchRelay(False)] and c.phase is Phase.SUSPENDED
+    assert c.on_pilot(E.EV_READY) == [SwitchRelay(True)]
     assert c.on_stop("Local", "TAG") == [SwitchRelay(False), OfferCurrent(None), EndTransaction("Local", "TAG")]
     assert c.phase is Phase.FINISHING and c.status is ChargePointStatus.OCCUPIED
-    assert c.on_pilot(P.A) == [] and c.status is ChargePointStatus.AVAILABLE
+    assert c.on_pilot(E.UNPLUGGED) == [] and c.status is ChargePointStatus.AVAILABLE
 
 
 def test_card_then_plug_starts_and_the_relay_never_closes_before_the_transaction() -> None:
     c = Connector(1, 32.0)
     assert c.on_authorized("TAG", "GROUP") == [] and c.phase is Phase.AUTHORIZED
     assert c.status is ChargePointStatus.AVAILABLE
-    effects = c.on_pilot(P.C)
+    effects = c.on_pilot(E.PLUGGED) + c.on_pilot(E.EV_READY)  # A to C: both events
     assert effects == [OfferCurrent(32.0), BeginTransaction("TAG", "GROUP"), SwitchRelay(True)]
 
 
@@ -43,28 +43,28 @@ def test_an_authorization_without_a_cable_lapses() -> None:
     c = Connector(1, 16.0)
     c.on_authorized("TAG", None)
     c.on_connection_timeout()
-    assert c.phase is Phase.IDLE and c.on_pilot(P.B) == []
+    assert c.phase is Phase.IDLE and c.on_pilot(E.PLUGGED) == []
 
 
 def test_unplugging_mid_session_ends_it_with_the_relay_open_first() -> None:
     c = Connector(1, 16.0)
-    c.on_pilot(P.B)
+    c.on_pilot(E.PLUGGED)
     c.on_authorized("TAG", None)
-    c.on_pilot(P.C)
-    assert c.on_pilot(P.A) == [SwitchRelay(False), OfferCurrent(None), EndTransaction("EVDisconnected", None)]
+    c.on_pilot(E.EV_READY)
+    assert c.on_pilot(E.UNPLUGGED) == [SwitchRelay(False), OfferCurrent(None), EndTransaction("EVDisconnected", None)]
     assert c.phase is Phase.IDLE
 
 
 def test_a_pilot_fault_stops_the_session_and_faults_the_connector_until_it_clears() -> None:
     c = Connector(1, 16.0)
-    c.on_pilot(P.B)
+    c.on_pilot(E.PLUGGED)
     c.on_authorized("TAG", None)
-    c.on_pilot(P.C)
-    effects = c.on_pilot(P.E)
+    c.on_pilot(E.EV_READY)
+    effects = c.on_pilot(E.ERROR)
     assert effects[:2] == [SwitchRelay(False), OfferCurrent(None)] and isinstance(effects[2], EndTransaction)
     assert c.status is ChargePointStatus.FAULTED and c.fault and c.fault.code is ChargePointErrorCode.MODE3_ERROR
     assert c.on_authorized("OTHER", None) == []  # no session on a faulted connector
-    c.on_pilot(P.A)
+    assert c.on_pilot(E.ERROR_CLEARED) == [] and c.on_pilot(E.UNPLUGGED) == []
     assert c.status is ChargePointStatus.AVAILABLE
 
 
@@ -92,7 +92,7 @@ def test_a_reserved_connector_refuses_other_tags_and_the_start_ends_the_reservat
     assert c.on_reserve(_reservation(5, "NEW")) is ReservationStatus.ACCEPTED  # the same id replaces it
     assert not c.may_start("TAG") and c.may_start("NEW") and not c.may_start(None)
     assert c.on_authorized("TAG", None) == [] and c.phase is Phase.IDLE
-    c.on_pilot(P.B)
+    c.on_pilot(E.PLUGGED)
     assert c.status is ChargePointStatus.OCCUPIED and c.reservation is not None
     assert c.on_authorized("NEW", None)[1] == BeginTransaction("NEW", None, 5)
     assert c.reservation is None
@@ -111,7 +111,7 @@ def test_a_fault_or_unavailability_ends_a_reservation() -> None:
 
 def test_availability_changes_during_a_transaction_wait_for_its_end() -> None:
     c = Connector(1, 16.0)
-    c.on_pilot(P.B)
+    c.on_pilot(E.PLUGGED)
     c.on_authorized("TAG", None)
     assert c.on_availability(True) is AvailabilityStatus.ACCEPTED  # the state it is in
     assert c.on_availability(False) is AvailabilityStatus.SCHEDULED
@@ -125,4 +125,25 @@ def test_an_authorization_waiting_for_its_cable_lapses_when_the_connector_become
     c = Connector(1, 16.0)
     c.on_authorized("TAG", None)
     assert c.on_availability(False) is AvailabilityStatus.ACCEPTED
-    assert c.phase is Phase.IDLE and c.on_pilot(P.B) == []
+    assert c.phase is Phase.IDLE and c.on_pilot(E.PLUGGED) == []
+
+
+def test_a_socket_outlet_holds_the_cable_from_before_the_offer_until_the_transaction_has_ended() -> None:
+    c = Connector(1, 16.0, cable_lock=True)
+    c.on_pilot(E.PLUGGED)
+    assert c.on_authorized("TAG", None) == [LockCable(True), OfferCurrent(16.0), BeginTransaction("TAG", None)]
+    assert c.on_stop("Local", "TAG") == [SwitchRelay(False), OfferCurrent(None), EndTransaction("Local", "TAG"),
+                                         LockCable(False)]
+    assert c.on_pilot(E.UNPLUGGED) == []  # released once, with the transaction's end
+
+
+def test_a_lock_that_fails_ends_the_session_before_it_begins_and_leaves_the_cable_alone() -> None:
+    c = Connector(1, 16.0, cable_lock=True)
+    c.on_pilot(E.PLUGGED)
+    c.on_authorized("TAG", None)
+    # What replaces the offer and the BeginTransaction after the failed LockCable: no unlock of a
+    # cable that was never held (4.9: relay open first).
+    assert c.on_lock_failed(True, "jammed") == [SwitchRelay(False), OfferCurrent(None), EndTransaction("Other", None)]
+    assert c.status is ChargePointStatus.FAULTED and c.fault == Fault(ChargePointErrorCode.CONNECTOR_LOCK_FAILURE,
+                                                                      "jammed")
+    assert c.on_lock_failed(False, "jammed") == []  # a release that fails changes nothing here
