@@ -1,8 +1,10 @@
 """The one place where typed OCPP messages become plain wire values and back (DESIGN.md, style 6).
 
-The plain form uses the spec's camelCase names, strings for enums and nested dicts and lists. The
-SOAP binding hands it to zeep, which renders and parses XML through the WSDL's schema; the outbox
-stores it as JSON (datetimes as ISO 8601 text, which ``from_wire`` reads back).
+The plain form uses the spec's camelCase names, strings for enums and nested dicts and lists. It is
+neutral: no binding's or library's names in it, since the outbox stores it on disk as JSON
+(datetimes as ISO 8601 text, which ``from_wire`` reads back). A binding whose library names an
+element otherwise passes its own ``names`` (the SOAP binding hands the form to zeep, which renders
+and parses XML through the WSDL's schema).
 """
 
 from __future__ import annotations
@@ -13,19 +15,23 @@ import json
 import types
 import typing
 from collections.abc import Mapping
+from types import MappingProxyType
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, TypeVar
 
-from chargebox.ocpp.datatypes import MeterValue, SampledValue
+from chargebox.ocpp.datatypes import MeterValue
 
 T = TypeVar("T")
 
+# (class, field name) -> the name a binding's library gives that field instead of the plain one.
+WireNames = Mapping[tuple[type, str], str]
+_PLAIN: WireNames = MappingProxyType({})
+
 # Field names whose wire name is not the camelCase of the field name (7.22: a MeterValue holds
-# repeated ``value`` elements; zeep names the text content of a simple-content type ``_value_1``).
+# repeated ``value`` elements).
 _WIRE_NAMES: dict[tuple[type, str], str] = {
     (MeterValue, "values"): "value",
-    (SampledValue, "value"): "_value_1",
 }
 
 
@@ -43,16 +49,25 @@ def _fields(cls: type) -> tuple[tuple[str, str, Any], ...]:
     )
 
 
-def to_wire(value: Any) -> Any:
-    """A dataclass message (or any value inside one) as the keyword values zeep renders."""
+def _named(cls: type, names: WireNames) -> tuple[tuple[str, str, Any], ...]:
+    """:func:`_fields` with a binding's own names in place of the plain ones."""
+    fields = _fields(cls)
+    if not names:
+        return fields
+    return tuple((name, names.get((cls, name), wire), hint) for name, wire, hint in fields)
+
+
+def to_wire(value: Any, names: WireNames = _PLAIN) -> Any:
+    """A dataclass message (or any value inside one) as plain wire values, with ``names`` in place
+    of the plain names where a binding's library wants its own."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            wire: to_wire(getattr(value, name))
-            for name, wire, _ in _fields(type(value))
+            wire: to_wire(getattr(value, name), names)
+            for name, wire, _ in _named(type(value), names)
             if getattr(value, name) is not None
         }
     if isinstance(value, list):
-        return [to_wire(item) for item in value]
+        return [to_wire(item, names) for item in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
@@ -89,28 +104,29 @@ def _get(obj: Any, key: str) -> Any:
         return getattr(obj, key, None)
 
 
-def from_wire(obj: Any, cls: type[T]) -> T:
-    """Build a message or data type of class ``cls`` from what zeep parsed (None for an empty body)."""
+def from_wire(obj: Any, cls: type[T], names: WireNames = _PLAIN) -> T:
+    """Build a message or data type of class ``cls`` from plain wire values or what a binding's
+    library parsed, read with ``names`` where it has its own (None for an empty body)."""
     kwargs = {}
-    for name, wire, hint in _fields(typing.cast(type, cls)):
+    for name, wire, hint in _named(typing.cast(type, cls), names):
         raw = _get(obj, wire)
         if raw is not None:
-            kwargs[name] = _convert(raw, hint)
+            kwargs[name] = _convert(raw, hint, names)
         elif typing.get_origin(hint) is list:
             kwargs[name] = []
     return cls(**kwargs)
 
 
-def _convert(raw: Any, hint: Any) -> Any:
+def _convert(raw: Any, hint: Any, names: WireNames) -> Any:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         (hint,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
         origin = typing.get_origin(hint)
     if origin is list:
         (item,) = typing.get_args(hint)
-        return [_convert(entry, item) for entry in raw]
+        return [_convert(entry, item, names) for entry in raw]
     if dataclasses.is_dataclass(hint):
-        return from_wire(raw, hint)  # type: ignore[arg-type]
+        return from_wire(raw, hint, names)  # type: ignore[arg-type]
     if isinstance(hint, type) and issubclass(hint, Enum):
         return hint(raw)
     if hint is datetime:

@@ -8,13 +8,18 @@ daemon's memory, about 4 MB of a 60 MB budget (issue 4, bench/sessions.py).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+# The tables whose ``payload`` holds a message in the codec's plain form, as JSON.
+_PAYLOAD_TABLES = ("outbox", "outbox_aside", "transaction_values")
 
 Database = sqlite3.Connection
 
@@ -93,18 +98,47 @@ def open_database(path: Path | str) -> Database:
     db.execute("PRAGMA foreign_keys=ON")
     db.executescript(_TABLES)  # each statement idempotent: nothing to lose if cut halfway
     _migrate(db)
-    db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     return db
 
 
 def _migrate(db: Database) -> None:
-    """Bring a database of an earlier schema up to this one (each step idempotent, one transaction)."""
+    """Bring a database of an earlier schema up to this one, once: each step idempotent, all in one
+    transaction with the new ``schema_version``, and nothing written when it is already current."""
     with atomic(db):
+        row = db.execute("SELECT value FROM settings WHERE key = 'schema_version'").fetchone()
+        version = int(row["value"]) if row is not None else 0  # 0: new, or older than the setting
+        if version == SCHEMA_VERSION:
+            return
         columns = {row["name"] for row in db.execute("PRAGMA table_info(outbox)")}
         if "message_id" not in columns:  # schema 1: messages queued before message ids were kept
             db.execute("ALTER TABLE outbox ADD COLUMN message_id TEXT")
             for (seq,) in db.execute("SELECT seq FROM outbox").fetchall():
                 db.execute("UPDATE outbox SET message_id = ? WHERE seq = ?", [new_message_id(), seq])
+        if version < 3:  # schemas 1-2 stored a SampledValue's text under zeep's name, ``_value_1``
+            for table in _PAYLOAD_TABLES:
+                _rewrite_payloads(db, table)
+        db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+def _rewrite_payloads(db: Database, table: str) -> None:
+    """A table's stored messages with zeep's ``_value_1`` renamed to the plain ``value``. A payload
+    that is not JSON stays as it is: the outbox moves it aside when it reads it."""
+    rows = db.execute(f"SELECT rowid, payload FROM {table} WHERE payload LIKE '%\"_value_1\"%'").fetchall()
+    for rowid, payload in rows:
+        try:
+            message = json.loads(payload)
+        except ValueError:
+            continue
+        db.execute(f"UPDATE {table} SET payload = ? WHERE rowid = ?",
+                   [json.dumps(_plain_names(message), separators=(",", ":")), rowid])
+
+
+def _plain_names(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {("value" if key == "_value_1" else key): _plain_names(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain_names(item) for item in value]
+    return value
 
 
 def new_message_id() -> str:

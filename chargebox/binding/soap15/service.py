@@ -16,6 +16,7 @@ import zeep.xsd
 from lxml import etree
 
 from chargebox.ocpp import codec
+from chargebox.ocpp.datatypes import SampledValue
 from chargebox.ocpp.errors import ProtocolError
 from chargebox.ocpp.messages import (
     CENTRAL_SYSTEM_OPERATIONS,
@@ -43,6 +44,11 @@ _REPEATED_VALUE = re.compile(
     r"(?<=: )'.*'(?= is not a valid value)"
     r"|(?<=The value )'.*'(?= (?:has a length|is not|is greater|is less|has more|has a total))", re.DOTALL)
 REDACTED_VALUE = "'***'"
+
+# zeep names the text content of a simple-content type ``_value_1`` (7.27: a MeterValue's ``value``
+# is a string with attributes). Only this binding knows it: the codec's plain form, which the outbox
+# stores, says ``value`` (DESIGN.md: nothing on disk is in a binding's or a library's form).
+ZEEP_NAMES: codec.WireNames = {(SampledValue, "value"): "_value_1"}
 
 # The schema imports nothing; should it try, zeep refuses: no DTD, no entities, no network.
 _ZEEP_SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
@@ -105,7 +111,7 @@ class Service:
         """The message as its wrapper element, validated: we never send what the schema refuses."""
         element_type = self._types.get_element(self.tag(action, request=isinstance(message, Request)))
         holder = etree.Element("holder")
-        element_type.render(holder, element_type(**codec.to_wire(message)))
+        element_type.render(holder, element_type(**codec.to_wire(message, ZEEP_NAMES)))
         element = holder[0]
         self.validate(element, error=ValueError)
         return element
@@ -119,7 +125,7 @@ class Service:
         _, cls = found
         parsed: Any = self._types.get_element(element.tag).parse(element, self._types)
         try:
-            return codec.from_wire(parsed, cls)
+            return codec.from_wire(parsed, cls, ZEEP_NAMES)
         except TypeError as err:
             # The schema lets a required string be empty (<idTag></idTag>), zeep reads it as absent,
             # and the message cannot be built without it: the caller's error, not ours (issue 14, item 8).
