@@ -123,7 +123,7 @@ def _migrate(db: Database) -> None:
 def _rewrite_payloads(db: Database, table: str) -> None:
     """A table's stored messages with zeep's ``_value_1`` renamed to the plain ``value``. A payload
     that is not JSON stays as it is: the outbox moves it aside when it reads it."""
-    rows = db.execute(f"SELECT rowid, payload FROM {table} WHERE payload LIKE '%\"_value_1\"%'").fetchall()
+    rows = db.execute(f"SELECT rowid, payload FROM {table} WHERE instr(payload, '_value_1')").fetchall()
     for rowid, payload in rows:
         try:
             message = json.loads(payload)
