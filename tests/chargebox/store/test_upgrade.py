@@ -40,7 +40,7 @@ PENDING = [
     MeterValuesRequest(connector_id=1, transaction_id=7, values=[SAMPLE]),
     StopTransactionRequest(transaction_id=7, id_tag="LIST0001", timestamp=at(10), meter_stop=2000,
                            transaction_data=[TransactionData([SAMPLE])]),
-    StartTransactionRequest(connector_id=2, id_tag="CACHE001", timestamp=at(20), meter_start=500),
+    StartTransactionRequest(connector_id=1, id_tag="CACHE001", timestamp=at(20), meter_start=500),
 ]
 
 
@@ -77,7 +77,7 @@ def test_a_0_1_0_database_carries_over(old_database: Path) -> None:
 
     (running,) = store.journal.running()
     assert (running.local_id, running.connector_id, running.id_tag, running.meter_start, running.transaction_id,
-            running.meter_last) == (2, 2, "CACHE001", 500, None, 650)
+            running.meter_last) == (2, 1, "CACHE001", 500, None, 650)
     assert store.journal.values(2) == [MeterValue(at(25), [SampledValue("650", unit=UnitOfMeasure.WH)])]
     done = store.journal.get(1)
     assert (done.transaction_id, done.meter_stop, done.stop_reason) == (7, 2000, "Local")
