@@ -117,7 +117,8 @@ def _migrate(db: Database) -> None:
         if version < 3:  # schemas 1-2 stored a SampledValue's text under zeep's name, ``_value_1``
             for table in _PAYLOAD_TABLES:
                 _rewrite_payloads(db, table)
-        db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('schema_version', ?)",
+                   [str(SCHEMA_VERSION)])
 
 
 def _rewrite_payloads(db: Database, table: str) -> None:

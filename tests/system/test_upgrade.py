@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chargebox.site import SimulatedSite
-from tests.chargebox.store.test_upgrade import DUMP
+from tests.chargebox.store.test_database_upgrade import DUMP
 from tests.system.sitetools import official_wsdls, running
 
 pytestmark = pytest.mark.system

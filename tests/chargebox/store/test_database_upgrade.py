@@ -26,6 +26,7 @@ from chargebox.store import Store
 from chargebox.store.database import SCHEMA_VERSION
 
 DUMP = Path(__file__).with_name("fixtures") / "chargebox-0.1.0.sql"
+PAYLOADS = "SELECT payload FROM outbox UNION ALL SELECT payload FROM transaction_values"
 
 
 def at(minute: int) -> datetime:
@@ -33,8 +34,8 @@ def at(minute: int) -> datetime:
 
 
 SAMPLE = MeterValue(at(5), [
-    SampledValue("1500", context=ReadingContext.SAMPLE_PERIODIC, measurand=Measurand.ENERGY_ACTIVE_IMPORT_REGISTER,
-                 unit=UnitOfMeasure.WH),
+    SampledValue("1500", context=ReadingContext.SAMPLE_PERIODIC,
+                 measurand=Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, unit=UnitOfMeasure.WH),
     SampledValue("16.0", measurand=Measurand.CURRENT_IMPORT, unit=UnitOfMeasure.AMP)])
 PENDING = [
     MeterValuesRequest(connector_id=1, transaction_id=7, values=[SAMPLE]),
@@ -58,7 +59,8 @@ def test_the_fixture_is_what_0_1_0_wrote() -> None:
     dump = DUMP.read_text()
     assert "('schema_version','1')" in dump and "message_id" not in dump
     for table in ("outbox", "transaction_values"):
-        assert any(line.startswith(f'INSERT INTO "{table}"') and '"_value_1"' in line for line in dump.splitlines())
+        rows = [line for line in dump.splitlines() if line.startswith(f'INSERT INTO "{table}"')]
+        assert any('"_value_1"' in row for row in rows)
 
 
 def test_a_0_1_0_database_carries_over(old_database: Path) -> None:
@@ -76,16 +78,16 @@ def test_a_0_1_0_database_carries_over(old_database: Path) -> None:
         assert not store.db.execute(f"SELECT 1 FROM {table} WHERE instr(payload, '_value_1')").fetchall()
 
     (running,) = store.journal.running()
-    assert (running.local_id, running.connector_id, running.id_tag, running.meter_start, running.transaction_id,
-            running.meter_last) == (2, 1, "CACHE001", 500, None, 650)
+    assert (running.local_id, running.connector_id, running.id_tag, running.meter_start,
+            running.transaction_id, running.meter_last) == (2, 1, "CACHE001", 500, None, 650)
     assert store.journal.values(2) == [MeterValue(at(25), [SampledValue("650", unit=UnitOfMeasure.WH)])]
     done = store.journal.get(1)
     assert (done.transaction_id, done.meter_stop, done.stop_reason) == (7, 2000, "Local")
     assert store.journal.values(1) == [SAMPLE]
 
     assert store.local_list.version == 3
-    assert store.local_list.get("LIST0001") == IdTagInfo(AuthorizationStatus.ACCEPTED, at(0).replace(year=2027),
-                                                         "FLEET")
+    listed = IdTagInfo(AuthorizationStatus.ACCEPTED, at(0).replace(year=2027), "FLEET")
+    assert store.local_list.get("LIST0001") == listed
     assert store.local_list.get("LIST0002") == IdTagInfo(AuthorizationStatus.BLOCKED)
     assert store.cache.get("CACHE001") == IdTagInfo(AuthorizationStatus.ACCEPTED, at(30))
     assert store.cache.get("CACHE002") == IdTagInfo(AuthorizationStatus.EXPIRED)
@@ -100,13 +102,12 @@ def test_a_0_1_0_database_carries_over(old_database: Path) -> None:
 def test_the_migration_runs_once(old_database: Path) -> None:
     first = Store.open(old_database)
     ids = [q.message_id for q in first.outbox.all()]
-    payloads = first.db.execute("SELECT payload FROM outbox UNION ALL SELECT payload FROM transaction_values").fetchall()
+    payloads = first.db.execute(PAYLOADS).fetchall()
     first.db.close()
     again = Store.open(old_database)
     assert again.db.total_changes == 0  # opening a current database writes nothing
     assert [q.message_id for q in again.outbox.all()] == ids
-    assert again.db.execute("SELECT payload FROM outbox UNION ALL SELECT payload FROM transaction_values"
-                            ).fetchall() == payloads
+    assert again.db.execute(PAYLOADS).fetchall() == payloads
     again.db.close()
 
 
