@@ -122,3 +122,26 @@ def test_the_pending_messages_go_out_valid_with_value(old_database: Path) -> Non
         assert texts == [("1500", "Wh"), ("16.0", "Amp")], etree.tostring(element)
         assert service.parse(element) in PENDING[:2]
     store.db.close()
+
+
+def test_a_schema_2_database_gets_plain_names_in_every_payload_table(tmp_path: Path) -> None:
+    """Schema 2 (message ids, messages set aside) also stored ``_value_1``: the outbox, the messages
+    set aside and the journal's meter values all get ``value``; the stored form is the codec's own."""
+    store = Store.open(tmp_path / "box.db")
+    store.outbox.put(PENDING[0], local_tx=None, created=at(5))
+    store.outbox.put(PENDING[0], local_tx=None, created=at(6))
+    store.outbox.set_aside(2, "a test")
+    neutral = store.db.execute("SELECT payload FROM outbox").fetchone()[0]
+    assert '"value":"1500"' in neutral and "_value_1" not in neutral
+    for table in ("outbox", "outbox_aside"):
+        store.db.execute(f"UPDATE {table} SET payload = replace(payload, '\"value\":\"', '\"_value_1\":\"')")
+    store.db.execute("INSERT INTO transaction_values (local_tx, payload) SELECT NULL, payload FROM outbox")
+    store.db.execute("UPDATE settings SET value = '2' WHERE key = 'schema_version'")
+    store.db.close()
+
+    again = Store.open(tmp_path / "box.db")
+    assert [q.request for q in again.outbox.all()] == [PENDING[0]]
+    (aside,) = again.outbox.aside()
+    assert aside.payload == neutral
+    assert [row[0] for row in again.db.execute("SELECT payload FROM transaction_values")] == [neutral]
+    again.db.close()
