@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sqlite3
+from collections.abc import Awaitable
 from typing import Any
 
 from aiohttp import web
@@ -22,7 +23,7 @@ from hal.backends import load_backend
 import chargebox
 from chargebox.binding.soap15 import configured
 from chargebox.binding.soap15.client import CentralSystemClient
-from chargebox.binding.soap15.server import ChargePointEndpoint
+from chargebox.binding.soap15.server import SHUTDOWN_TIMEOUT, ChargePointEndpoint
 from chargebox.clock import Clock
 from chargebox.config import Config, Device
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity
@@ -39,6 +40,11 @@ from chargebox.service.notify import Notifier, keep_alive
 from chargebox.service.reset import Restarter
 from chargebox.service.status import queue, snapshot
 from chargebox.store import Store
+
+#: Seconds the charge point may take to stop (its devices have DEVICE_STOP_TIMEOUT each), and each
+#: other step of the stop; beyond them the stop goes on and says what hung.
+BOX_STOP_TIMEOUT = 8.0
+STEP_STOP_TIMEOUT = 2.0
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +131,27 @@ async def _started(box: asyncio.Task[None], link: LinkMonitor) -> None:
         box.result()
 
 
+async def _within(step: Awaitable[None], seconds: float, what: str) -> None:
+    """One step of the stop, bounded: a stop ends within seconds (README, The service), and one that
+    hangs is logged with where each task still running stands, so the cause can be found."""
+    try:
+        async with asyncio.timeout(seconds):
+            await step
+    except TimeoutError:
+        current = asyncio.current_task()
+        where = "; ".join(f"{task.get_name()} at {_frame(task)}" for task in asyncio.all_tasks()
+                          if task is not current and not task.done())
+        log.error("stopping: %s did not finish within %s s; going on (tasks: %s)", what, seconds, where or "none")
+
+
+def _frame(task: asyncio.Task[Any]) -> str:
+    stack = task.get_stack()
+    if not stack:
+        return "?"
+    code = stack[-1].f_code
+    return f"{code.co_filename.rsplit('/', 2)[-1]}:{stack[-1].f_lineno} {code.co_name}"
+
+
 async def _cancel(task: asyncio.Task[None] | None) -> None:
     if task is None or task.done():
         return
@@ -174,10 +201,11 @@ async def serve(config: Config, notifier: Notifier | None = None, restarter: Res
     finally:
         notifier.stopping()
         await _cancel(watchdog)
-        await _cancel(box)  # relays open, the running session's last reading journalled
-        await control.close()
-        await client.close()
-        await runner.cleanup()
+        # relays open, the running session's last reading journalled
+        await _within(_cancel(box), BOX_STOP_TIMEOUT, "the charge point")
+        await _within(control.close(), STEP_STOP_TIMEOUT, "the control socket")
+        await _within(client.close(), STEP_STOP_TIMEOUT, "the Central System client")
+        await _within(runner.cleanup(), STEP_STOP_TIMEOUT + SHUTDOWN_TIMEOUT, "the endpoint")
         charge_point.journal.db.close()
         if box is not None:  # a start that failed is told by its one line (chargebox run), not also here
             log.info("stopped")

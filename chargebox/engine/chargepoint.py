@@ -83,6 +83,10 @@ from chargebox.store.outbox import Queued
 
 log = logging.getLogger(__name__)
 
+#: Seconds a device may take to open its relay or to close at shutdown: a stop must end within
+#: seconds (README, The service) whatever a device's library does, and says which device hung.
+DEVICE_STOP_TIMEOUT = 3.0
+
 
 class Client(Protocol):
     async def call(self, request: Request, message_id: str | None = None) -> Confirmation: ...
@@ -270,21 +274,18 @@ class ChargePoint:
         for port in self.ports.values():
             if port.recorder is not None:
                 port.recorder.cancel()
-            with contextlib.suppress(HalError, OSError):
-                await port.hardware.relay.set(False)
+            await _bounded(port.hardware.relay.set(False), f"relay of connector {port.machine.number}")
             if port.local_tx is not None:
                 reading = await self._read_meter(port)
                 if reading is not None:
                     self.journal.record_meter(port.local_tx, whole_wh(reading), self.clock.now())
             hardware = port.hardware
-            closers = [hardware.pilot.close, hardware.relay.close, hardware.meter.close]
-            closers += [device.close for device in (hardware.lock, hardware.protection) if device is not None]
-            for close in closers:
-                with contextlib.suppress(HalError, OSError):
-                    await close()
+            devices = [hardware.pilot, hardware.relay, hardware.meter, hardware.lock, hardware.protection]
+            for device in devices:
+                if device is not None:
+                    await _bounded(device.close(), f"{type(device).__name__} of connector {port.machine.number}")
         if self.reader is not None:
-            with contextlib.suppress(HalError, OSError):
-                await self.reader.close()
+            await _bounded(self.reader.close(), "card reader")
 
     def spawn(self, coro: Awaitable[Any]) -> None:
         """Run ``coro`` beside the loops; it is cancelled when the charge point stops."""
@@ -955,3 +956,16 @@ class ChargePoint:
             if entry is not None and entry.running and port.local_tx == entry.local_id:
                 return port
         return None
+
+
+async def _bounded(step: Awaitable[Any], what: str) -> None:
+    """One device step of the shutdown: its failure or hang is logged and the stop goes on."""
+    deadline = asyncio.timeout(DEVICE_STOP_TIMEOUT)
+    try:
+        async with deadline:
+            await step
+    except (HalError, OSError) as err:  # TimeoutError is an OSError: the deadline's, or the device's own
+        if deadline.expired():
+            log.error("stopping: %s did not answer within %s s; going on", what, DEVICE_STOP_TIMEOUT)
+        else:
+            log.warning("stopping: %s failed: %s", what, err)

@@ -46,6 +46,10 @@ from chargebox.ocpp.messages import Handler, Request
 
 log = logging.getLogger(__name__)
 
+#: Seconds a request under way may take to finish once the daemon stops: the Central System's
+#: call gets its answer, and a stop still ends within seconds (README, The service).
+SHUTDOWN_TIMEOUT = 5.0
+
 class ReplyChannel(Protocol):
     """Where replies to a non-anonymous wsa:ReplyTo go: the box's client of the Central System."""
 
@@ -108,7 +112,8 @@ class ChargePointEndpoint:
         """A runner of the app that closes a connection without a complete request head for
         ``idle_timeout`` seconds: aiohttp (3.14.4 on) runs its keep-alive timer from a connection's
         start and closes the connection when it fires while the next request's head is incomplete."""
-        return web.AppRunner(self.app, access_log=None, keepalive_timeout=self._idle_timeout)
+        return web.AppRunner(self.app, access_log=None, keepalive_timeout=self._idle_timeout,
+                             shutdown_timeout=SHUTDOWN_TIMEOUT)
 
     def site(self, runner: web.BaseRunner, host: str | None, port: int,
              ssl_context: ssl.SSLContext | None = None) -> GuardedSite:

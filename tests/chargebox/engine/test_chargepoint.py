@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from hal.events import CardPresented, PilotState
 
+from chargebox.engine.chargepoint import DEVICE_STOP_TIMEOUT
 from chargebox.ocpp.enums import (
     ChargePointErrorCode,
     ChargePointStatus,
@@ -251,3 +252,30 @@ async def test_one_presentation_is_one_action_however_slow_the_work_it_triggers(
     await asyncio.sleep(60)
     await box.stop()
     assert len(cs.of("StartTransaction")) == 1 and cs.of("StopTransaction") == []
+
+
+async def test_a_device_that_hangs_at_shutdown_does_not_hold_up_the_stop(caplog: pytest.LogCaptureFixture) -> None:
+    """A stop ends within seconds whatever a device's library does (README, The service): the relay
+    opens, a pilot whose close never returns is given DEVICE_STOP_TIMEOUT, named in the log, and the
+    devices after it are closed all the same."""
+    cs = FakeCentralSystem()
+    box = Box(cs)
+    never, meter_closed = asyncio.Event(), asyncio.Event()
+
+    async def hang() -> None:
+        await never.wait()
+
+    async def close_meter() -> None:
+        meter_closed.set()
+
+    box.pilots[0]._close = hang  # type: ignore[method-assign]
+    box.meters[0]._close = close_meter  # type: ignore[method-assign]
+    box.start()
+    await cs.wait("BootNotification")
+    await plug_and_start(box)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await box.stop()
+    assert loop.time() - began == pytest.approx(DEVICE_STOP_TIMEOUT, abs=0.5)
+    assert box.relays[0].history[-1] is False and meter_closed.is_set()
+    assert f"FakePilot of connector 1 did not answer within {DEVICE_STOP_TIMEOUT} s" in caplog.text
