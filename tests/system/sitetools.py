@@ -37,6 +37,15 @@ def running(site: SimulatedSite) -> Iterator[SimulatedSite]:
         site.remove()
 
 
+def offline_ready_site() -> Iterator[SimulatedSite]:
+    """A booted site that samples every second, looks for the Central System again every second and
+    starts a session offline for any card: the site of the crash and resend tests."""
+    with running(SimulatedSite(sample_interval=1, ocpp={
+            "OfflineRetryInterval": 1, "AllowOfflineTxForUnknownId": True, "LocalPreAuthorize": True})) as site:
+        site.wait_cs("BootNotification")
+        yield site
+
+
 def network(site: SimulatedSite, up: bool) -> None:
     """Cut or restore the network; restored, the box has delivered everything it held."""
     site.cs("POST", "/behaviour", {"reject_connections": not up})

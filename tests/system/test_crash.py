@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from chargebox.site import SimulatedSite
-from tests.system.sitetools import network, queued, running, set_aside, wait_until
+from tests.system.sitetools import network, offline_ready_site, queued, set_aside, wait_until
 
 pytestmark = pytest.mark.system
 SECONDS = float(os.environ.get("CRASH_SECONDS", "180"))
@@ -40,10 +40,7 @@ QUEUED = ("StartTransaction", "StopTransaction", "MeterValues")
 
 @pytest.fixture
 def site() -> Iterator[SimulatedSite]:
-    with running(SimulatedSite(sample_interval=1, ocpp={
-            "OfflineRetryInterval": 1, "AllowOfflineTxForUnknownId": True, "LocalPreAuthorize": True})) as site:
-        site.wait_cs("BootNotification")
-        yield site
+    yield from offline_ready_site()
 
 
 def alive(site: SimulatedSite) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chargebox.site import SimulatedSite
-from tests.system.sitetools import network, running, wait_until
+from tests.system.sitetools import network, offline_ready_site, wait_until
 
 pytestmark = pytest.mark.system
 CARD = "04A2B3C4D5E680"
@@ -20,10 +20,7 @@ CARD = "04A2B3C4D5E680"
 
 @pytest.fixture
 def site() -> Iterator[SimulatedSite]:
-    with running(SimulatedSite(sample_interval=1, ocpp={
-            "OfflineRetryInterval": 1, "AllowOfflineTxForUnknownId": True, "LocalPreAuthorize": True})) as site:
-        site.wait_cs("BootNotification")
-        yield site
+    yield from offline_ready_site()
 
 
 def starts(site: SimulatedSite) -> list[dict[str, Any]]:
