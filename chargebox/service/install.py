@@ -162,8 +162,8 @@ def pip_command(plan: Plan, site: Path) -> list[str]:
         command += ["--no-index", "--find-links", str(plan.wheels)]
     if not plan.on_box:
         command.append("--no-cache-dir")
-    if plan.python_version != _host_version() or plan.platforms:
-        # pip can only install wheels for another interpreter or platform.
+    if plan.platforms:
+        # pip can only install wheels for another platform.
         command += ["--python-version", plan.python_version, "--implementation", "cp", "--only-binary=:all:"]
         for platform in plan.platforms:
             command += ["--platform", platform]
@@ -173,17 +173,14 @@ def pip_command(plan: Plan, site: Path) -> list[str]:
     return command
 
 
-def compile_bytecode(plan: Plan, site: Path, staging: Path) -> bool:
-    """Bytecode for the target, where the host's Python has its minor version (the format changes
-    only between minor versions, not between architectures); named by the paths it will have on
+def compile_bytecode(site: Path, staging: Path) -> None:
+    """Bytecode for the target (the host has its Python minor version, :func:`parse` checks; the format
+    changes only between minor versions, not between architectures); named by the paths it will have on
     the target, so tracebacks show them. The unit's /opt is read-only: without it every start
     compiles everything again, in memory."""
-    if plan.python_version != _host_version():
-        return False
     # As pip does, a file that does not compile (a package's own test data) is reported, not fatal.
     if not compileall.compile_dir(site, quiet=1, stripdir=str(staging), prependdir=f"/{PREFIX}", workers=0):
         print(f"some files in {site} did not compile (listed above); they run without bytecode")
-    return True
 
 
 def _write(path: Path, data: str, mode: int) -> None:
@@ -240,8 +237,7 @@ def install_venv(plan: Plan) -> None:
         shutil.rmtree(site / "bin", ignore_errors=True)
         # The simulator shares the distribution but has no business on a box (chargebox never imports it).
         shutil.rmtree(site / "hwsim", ignore_errors=True)
-        if not compile_bytecode(plan, site, staging):
-            print(f"no bytecode compiled: this Python is {_host_version()}, the target's {plan.python_version}")
+        compile_bytecode(site, staging)
         if prefix.exists():
             prefix.rename(retired)
         staging.rename(prefix)
@@ -310,9 +306,15 @@ def parse(argv: Sequence[str] | None = None) -> Plan:
     if not args.python.startswith("/"):
         raise InstallError(f"--python {args.python}: expected an absolute path on the target")
     extras = tuple(name.strip() for name in args.extras.split(",") if name.strip())
+    version = _check_version(args.python_version or python_version(root, args.python))
+    if version != _host_version():
+        # pip evaluates dependency markers (python_version < "3.12") with its own interpreter even under
+        # --python-version (pypa/pip#11664), so the image would miss what only the target's Python needs.
+        raise InstallError(f"the target has Python {version}, this installer runs on {_host_version()}: "
+                           f"run it with python{version} (the same minor version as the image)")
     return Plan(
         root=root, wheels=args.wheels.resolve() if args.wheels else None, extras=extras, python=args.python,
-        python_version=_check_version(args.python_version or python_version(root, args.python)),
+        python_version=version,
         platforms=tuple(args.platform), system_site_packages=args.system_site_packages, no_deps=args.no_deps,
         config=args.config, start=args.start,
     )
