@@ -309,7 +309,7 @@ def parse(argv: Sequence[str] | None = None) -> Plan:
     version = _check_version(args.python_version or python_version(root, args.python))
     if version != _host_version():
         # pip evaluates dependency markers (python_version < "3.12") with its own interpreter even under
-        # --python-version (pypa/pip#11664), so the image would miss what only the target's Python needs.
+        # --python-version (pypa/pip#11010, #13296), so the image would miss what only the target's Python needs.
         raise InstallError(f"the target has Python {version}, this installer runs on {_host_version()}: "
                            f"run it with python{version} (the same minor version as the image)")
     return Plan(

@@ -95,7 +95,7 @@ def test_from_the_source_tree_the_tree_is_the_requirement(tmp_path: Path) -> Non
     (["--python", "python3"], "--python python3: expected an absolute path on the target"),
     (["--python-version", "3.9"], "chargebox needs Python 3.11 or newer; the target has 3.9"),
     (["--python-version", "three"], "expected MAJOR.MINOR like 3.11, got 'three'"),
-    # pip would judge the image's dependency markers by this interpreter (pypa/pip#11664).
+    # pip would judge the image's dependency markers by this interpreter (pypa/pip#11010).
     (["--python-version", "3.99"], "the target has Python 3.99, this installer runs on"),
 ])
 def test_mistakes_are_refused_before_anything_is_written(tmp_path: Path, args: list[str], message: str) -> None:
