@@ -7,6 +7,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import ssl
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -151,6 +152,15 @@ async def test_a_call_through_the_control_interface_reaches_the_charge_point(cs:
             async with session.post(f"{control.url}call", json=body) as resp:
                 assert (await resp.json())["payload"] == {"status": "Accepted"}
             assert cp.triggers == ["StatusNotification"]
+            # a 1.6 operation the test charge point has no handler for: its library's CALLERROR comes back
+            profile = {"chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
+                       "chargingProfileKind": "Absolute", "chargingSchedule": {
+                           "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}]}}
+            body = {"chargeBoxIdentity": "CB1", "action": "SetChargingProfile",
+                    "payload": {"connectorId": 0, "csChargingProfiles": profile}}
+            async with session.post(f"{control.url}call", json=body) as resp:
+                result = await resp.json()
+            assert not result["ok"] and result["valid"] and result["fault"]["code"] == "NotImplemented"
             # our own request is checked against the schema before it leaves
             body = {"chargeBoxIdentity": "CB1", "action": "Reset", "payload": {"type": "Sideways"}}
             async with session.post(f"{control.url}call", json=body) as resp:
@@ -163,7 +173,7 @@ async def test_a_call_through_the_control_interface_reaches_the_charge_point(cs:
                 assert resp.status == 404  # disconnected: no socket to carry it
     finally:
         await control.stop()
-    assert [c.action for c in cs.calls] == ["RemoteStartTransaction", "TriggerMessage"]
+    assert [c.action for c in cs.calls] == ["RemoteStartTransaction", "TriggerMessage", "SetChargingProfile"]
 
 
 async def test_a_charge_point_answering_with_callerror_or_an_invalid_payload(cs: JsonCentralSystem) -> None:
@@ -360,3 +370,29 @@ async def test_16_soap_answers_with_the_16_schema() -> None:
     assert rec.valid, rec.errors
     assert rec.response is not None and rec.response["interval"] == 90 and resp.status == 200
     assert ns in text and "interval>90<" in text
+
+
+async def test_tls_with_client_certificates_security_profile_3(tmp_path: Path) -> None:
+    """``--tls-cert/--tls-key/--tls-client-ca`` make a ``wss://`` endpoint that wants the box's certificate."""
+    from tls_pki import make_pki
+
+    from hwsim.centralsystem.__main__ import _tls, build_parser
+
+    pki = make_pki(tmp_path)
+    args = build_parser().parse_args(["--protocol", "ocpp1.6-json", "--tls-cert", str(pki.cs_server.cert),
+                                      "--tls-key", str(pki.cs_server.key), "--tls-client-ca", str(pki.ca.cert_file)])
+    server_tls, _ = _tls(args)
+    server = JsonCentralSystem(SCHEMAS, server_tls=server_tls)
+    await server.start()
+    assert server.url.startswith("wss://")
+    box = ssl.create_default_context(cafile=str(pki.ca.cert_file))
+    try:
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(aiohttp.ClientError):  # no client certificate: the handshake fails
+                async with session.ws_connect(f"{server.url}/CB1", protocols=("ocpp1.6",), ssl=box):
+                    pass
+            box.load_cert_chain(str(pki.box_client.cert), str(pki.box_client.key))
+            async with session.ws_connect(f"{server.url}/CB1", protocols=("ocpp1.6",), ssl=box) as ws:
+                assert (await raw_call(ws, [2, "t1", "Heartbeat", {}]))[:2] == [3, "t1"]
+    finally:
+        await server.stop()
