@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiohttp.web
 import pytest
 from conftest import OFFICIAL_WSDL
 from ocpp.routing import on
@@ -396,3 +397,33 @@ async def test_tls_with_client_certificates_security_profile_3(tmp_path: Path) -
                 assert (await raw_call(ws, [2, "t1", "Heartbeat", {}]))[:2] == [3, "t1"]
     finally:
         await server.stop()
+
+
+async def test_16_soap_calls_the_box_in_the_16_namespace() -> None:
+    """TriggerMessage (1.6 only) over SOAP: the request is in ``urn://Ocpp/Cp/2015/10/`` and the answer is
+    checked against the 1.6 Charge Point WSDL."""
+    from lxml import etree
+
+    from tests.hwsim.test_centralsystem import StubBox
+
+    assert OFFICIAL_WSDL is not None
+    cp_ns = "urn://Ocpp/Cp/2015/10/"
+    server = CentralSystem(OFFICIAL_WSDL / "OCPP_CentralSystemService_1.6.wsdl",
+                           OFFICIAL_WSDL / "OCPP_ChargePointService_1.6.wsdl")
+
+    async def accept(request: etree._Element) -> aiohttp.web.Response:
+        message_id = request.find("{http://www.w3.org/2003/05/soap-envelope}Header/"
+                                  "{http://www.w3.org/2005/08/addressing}MessageID").text
+        text = (f'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+                f'xmlns:a="http://www.w3.org/2005/08/addressing" xmlns:cp="{cp_ns}"><s:Header>'
+                f"<a:Action>/TriggerMessageResponse</a:Action><a:RelatesTo>{message_id}</a:RelatesTo></s:Header>"
+                f"<s:Body><cp:triggerMessageResponse><cp:status>Accepted</cp:status></cp:triggerMessageResponse>"
+                f"</s:Body></s:Envelope>")
+        return aiohttp.web.Response(body=text.encode(), content_type="application/soap+xml")
+
+    async with StubBox(server.cp_schema, accept) as box:
+        result = await server.call("CB1", "TriggerMessage", {"requestedMessage": "Heartbeat"}, url=box.url)
+    assert result.ok and result.valid and result.payload == {"status": "Accepted"}, result.errors
+    [(_, root)] = box.received
+    body = root.find("{http://www.w3.org/2003/05/soap-envelope}Body")[0]
+    assert body.tag == f"{{{cp_ns}}}triggerMessageRequest"

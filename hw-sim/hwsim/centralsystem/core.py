@@ -413,8 +413,8 @@ class CentralSystemCore(abc.ABC):
             log.warning("invalid %s from %s: %s", rec.action, rec.charge_box_identity, rec.errors)
 
     def record_call(
-        self, sent: tuple[float, _dt.datetime], charge_box_identity: str, action: str, url: str, message_id: str,
-        payload: dict[str, Any], result: CallResult,
+        self, sent: tuple[float, _dt.datetime], charge_box_identity: str, action: str, url: str,
+        message_id: str, payload: dict[str, Any], result: CallResult,
     ) -> None:
         """Keep a call made to a box (sent at ``sent``, :meth:`arrival`) with its result."""
         self.calls.append(
@@ -486,7 +486,8 @@ class CentralSystemCore(abc.ABC):
         either wire; only the heartbeat interval's name differs between 1.5 and 1.6)."""
         now = format_time(self._wall_clock())
         if name == "BootNotification":
-            return {"status": self.boot_status, "currentTime": now, self._interval_field: self.heartbeat_interval}
+            return {"status": self.boot_status, "currentTime": now,
+                    self._interval_field: self.heartbeat_interval}
         if name == "Heartbeat":
             return {"currentTime": now}
         if name == "Authorize":

@@ -128,7 +128,8 @@ class JsonSchemas:
         missing = [name for name in ("BootNotification", "BootNotificationResponse", "AuthorizeResponse")
                    if name not in self._validators]
         if missing:
-            raise SchemaError(f"{folder}: not the OCPP 1.6 JSON schemas: no {', '.join(m + '.json' for m in missing)}")
+            names = ", ".join(f"{name}.json" for name in missing)
+            raise SchemaError(f"{folder}: not the OCPP 1.6 JSON schemas: no {names}")
 
     def enumeration(self, name: str, *path: str) -> tuple[str, ...]:
         """The ``enum`` of a property, e.g. ``("BootNotificationResponse", "status")``."""
@@ -311,7 +312,8 @@ class JsonCentralSystem(CentralSystemCore):
             raise web.HTTPServiceUnavailable()
         arrived = self.arrival()
         identity = request.path.rstrip("/").rsplit("/", 1)[-1]
-        offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
+        offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")
+                   if p.strip()]
 
         async def refuse(error: str, response: web.StreamResponse) -> web.StreamResponse:
             await self.commit(self.new_record(
@@ -350,7 +352,8 @@ class JsonCentralSystem(CentralSystemCore):
                     await self.commit(self.new_record(
                         self.arrival(), charge_box_identity=identity, action=None, message_id=None,
                         from_url=None, payload=None, valid=False,
-                        errors=["binary frame: OCPP-J messages are UTF-8 text frames (4.1.2)"], path=conn.path))
+                        errors=["binary frame: OCPP-J messages are UTF-8 text frames (4.1.2)"],
+                        path=conn.path))
         finally:
             if self.connections.get(identity) is conn:
                 del self.connections[identity]
@@ -367,7 +370,8 @@ class JsonCentralSystem(CentralSystemCore):
             return "no HTTP Basic authorization (security profile 1/2)"
         scheme, _, encoded = header.partition(" ")
         try:
-            login, sep, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+            login, sep, password = decoded.partition(":")
         except (ValueError, UnicodeDecodeError):
             sep = ""
         if scheme.lower() != "basic" or not sep:
@@ -411,8 +415,9 @@ class JsonCentralSystem(CentralSystemCore):
             elif self.schemas is not None:
                 assert action is not None
                 code, errors = self.schemas.check(action, payload)
-        rec = self.new_record(arrived, charge_box_identity=conn.identity, action=action, message_id=message_id,
-                              from_url=None, payload=payload, valid=not errors, errors=errors, path=conn.path)
+        rec = self.new_record(arrived, charge_box_identity=conn.identity, action=action,
+                              message_id=message_id, from_url=None, payload=payload, valid=not errors,
+                              errors=errors, path=conn.path)
         reply: list[Any] | None = None
         if kind == CALL and message_id is not None:
             if errors:
@@ -470,7 +475,8 @@ class JsonCentralSystem(CentralSystemCore):
         message_id = str(uuid.uuid4())
         sent = self.arrival()
         if self.reject_connections:
-            result = CallResult(False, None, None, False, ["network cut (reject_connections)"], None, message_id)
+            result = CallResult(False, None, None, False, ["network cut (reject_connections)"], None,
+                                message_id)
         else:
             result = await self._exchange(conn, action, payload, message_id, timeout)
         self.record_call(sent, conn.identity, action, conn.url, message_id, payload, result)

@@ -139,6 +139,11 @@ class CentralSystem(CentralSystemCore):
         )
         self.protocol = "ocpp1.6-soap" if self._interval_field == "interval" else "ocpp1.5-soap"
 
+    @property
+    def version(self) -> str:
+        """The OCPP version of the WSDLs: "1.5" or "1.6" (both want SOAP 1.2 and WS-Addressing)."""
+        return self.protocol[4:7]
+
     # ------------------------------------------------------------------ lifecycle
 
     @property
@@ -256,7 +261,7 @@ class CentralSystem(CentralSystemCore):
                 raise _Fault(
                     "Sender",
                     "ProtocolError",
-                    f"Request does not comply with OCPP {self.protocol[4:7]} SOAP: " + "; ".join(inc.errors),
+                    f"Request does not comply with OCPP {self.version} SOAP: " + "; ".join(inc.errors),
                 )
             assert inc.operation is not None and body is not None
             op = inc.operation
@@ -307,7 +312,8 @@ class CentralSystem(CentralSystemCore):
         mime = content_type.split(";", 1)[0].strip().lower()
         if mime == "text/xml":
             inc.errors.append(
-                "Content-Type text/xml is SOAP 1.1; OCPP 1.5 requires SOAP 1.2 (application/soap+xml)"
+                f"Content-Type text/xml is SOAP 1.1; OCPP {self.version} requires SOAP 1.2 "
+                "(application/soap+xml)"
             )
         elif mime != SOAP12_CONTENT_TYPE:
             inc.errors.append(f"Content-Type {content_type!r}: expected application/soap+xml (SOAP 1.2)")
@@ -327,7 +333,7 @@ class CentralSystem(CentralSystemCore):
             errors.append(f"root element is {root.tag}, expected {{{SOAP12_NS}}}Envelope")
             return None
         if env_ns == SOAP11_NS:
-            errors.append(f"SOAP 1.1 envelope ({SOAP11_NS}); OCPP 1.5 requires SOAP 1.2 ({SOAP12_NS})")
+            errors.append(f"SOAP 1.1 envelope ({SOAP11_NS}); OCPP {self.version} requires SOAP 1.2 ({SOAP12_NS})")
         pis = [n for n in root.itersiblings(preceding=True) if isinstance(n, etree._ProcessingInstruction)]
         pis += [n for n in root.itersiblings() if isinstance(n, etree._ProcessingInstruction)]
         pis += list(root.iter(etree.ProcessingInstruction))
