@@ -427,3 +427,17 @@ async def test_16_soap_calls_the_box_in_the_16_namespace() -> None:
     [(_, root)] = box.received
     body = root.find("{http://www.w3.org/2003/05/soap-envelope}Body")[0]
     assert body.tag == f"{{{cp_ns}}}triggerMessageRequest"
+
+
+async def test_hold_delivers_at_once_to_a_connected_box(cs: JsonCentralSystem) -> None:
+    """A CALLRESULT is an answer even without an HTTP status: the command is delivered, not held."""
+    control = ControlServer(cs)
+    await control.start()
+    try:
+        async with charge_point(cs.url, "CB1") as cp, aiohttp.ClientSession() as session:
+            body = {"chargeBoxIdentity": "CB1", "action": "RemoteStartTransaction", "payload": {"idTag": "C1"}}
+            async with session.post(f"{control.url}hold", json=body) as resp:
+                held = await resp.json()
+    finally:
+        await control.stop()
+    assert held["state"] == "delivered" and held["sms"] is None and cp.remote_starts == [("C1", None)]

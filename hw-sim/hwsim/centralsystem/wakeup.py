@@ -57,8 +57,9 @@ class Pending:
 
 
 def _answered(result: CallResult) -> bool:
-    """Whether the box answered at all (a fault is an answer; a refused connection is not)."""
-    return result.http_status is not None
+    """Whether the box answered at all (a fault is an answer; a refused connection is not). Over
+    OCPP-J there is no HTTP status: a CALLRESULT or CALLERROR is the answer."""
+    return result.http_status is not None or result.payload is not None or result.fault is not None
 
 
 class PendingCommands:
