@@ -50,7 +50,8 @@ def format_time(value: _dt.datetime) -> str:
 
 @dataclass
 class Received:
-    """One request the Central System received, valid or not."""
+    """One request the Central System received, valid or not (over OCPP-J also a refused handshake or a
+    frame that is no CALL: then ``action`` is None). ``from_url``: wsa:From (SOAP; None over OCPP-J)."""
 
     seq: int
     loop_time: float
@@ -65,7 +66,7 @@ class Received:
     content_encoding: str | None = None
     #: the response payload we sent (None when we answered with a fault)
     response: dict[str, Any] | None = None
-    #: "Code/Subcode" of the fault we answered with, if any
+    #: "Code/Subcode" of the SOAP fault we answered with, or the CALLERROR errorCode (OCPP-J), if any
     fault: str | None = None
     path: str = "/"
 
