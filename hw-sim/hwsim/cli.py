@@ -5,7 +5,8 @@ running world from a shell.
               [--reader-protocol hexline|rdm6300|pn532] [--meter-model sdm630|sdm120|abb-b23|em340]
               [--meter-rtu-link PATH] [--modem-link PATH] [--modem-profile generic|quectel]
               [--modem-storages SM,SM,SM]
-    hwsim central-system [--cs-wsdl P] [--cp-wsdl P] [--port N] [--control-port N]
+    hwsim central-system [--protocol ocpp1.5-soap|ocpp1.6-soap|ocpp1.6-json] [--cs-wsdl P] [--cp-wsdl P]
+                         [--json-schemas DIR] [--port N] [--control-port N]
     hwsim plug|unplug [-c N]      hwsim card UID      hwsim ev --stop|--resume [-c N]
     hwsim fault NAME [-c N] [--clear]                 hwsim faults
     hwsim state                   hwsim events [--since N]
@@ -178,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "messages; SM or ME), e.g. SM,SM,ME")
     run.add_argument("--ready-file", help="write the listening line here too")
     run.add_argument("--log-level", default="WARNING", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    sub.add_parser("central-system", help="run the reference Central System (see --help)", add_help=False)
+    sub.add_parser("central-system", help="run the reference Central System: 1.5 SOAP, 1.6 SOAP or 1.6 JSON "
+                   "(see --help)", add_help=False)
     control = os.environ.get("HWSIM_CONTROL", DEFAULT_CONTROL)
     for name, text in (("plug", "plug an EV in"), ("unplug", "unplug the EV"), ("ev", "the EV stops or resumes asking"),
                        ("card", "present a card"), ("fault", "inject or clear a fault"),

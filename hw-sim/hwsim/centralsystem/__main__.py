@@ -1,5 +1,9 @@
-"""``hwsim central-system [--cs-wsdl P] [--cp-wsdl P] --port N --control-port N`` (also
-``python -m hwsim.centralsystem``).
+"""``hwsim central-system [--protocol P] [--cs-wsdl P] [--cp-wsdl P] [--json-schemas DIR] --port N
+--control-port N`` (also ``python -m hwsim.centralsystem``).
+
+``--protocol`` ``ocpp1.5-soap`` (the default), ``ocpp1.6-soap`` (give the 1.6 WSDLs) or ``ocpp1.6-json``
+(OCPP-J over WebSocket at ``ws://host:port/ocpp/<identity>``, validated against ``--json-schemas``;
+``--basic-auth ID:KEY`` for security profiles 1 and 2, ``--tls-cert``/``--tls-client-ca`` for 2 and 3).
 
 Runs the reference Central System and its control interface until SIGTERM or SIGINT, printing one
 JSON line ``{"event":"listening",...}`` once both listen. Exit status 0 on a clean stop, 2 for bad
@@ -27,7 +31,12 @@ import sys
 from pathlib import Path
 
 from .control import run_central_system
+from .core import CentralSystemCore
+from .jsonserver import JsonCentralSystem
 from .schema import SchemaError
+from .server import CentralSystem
+
+PROTOCOLS = ("ocpp1.5-soap", "ocpp1.6-soap", "ocpp1.6-json")
 
 
 def _port(text: str) -> int:
@@ -50,6 +59,13 @@ def _interval(text: str) -> int:
     return value
 
 
+def _basic_auth(text: str) -> tuple[str, str]:
+    identity, sep, key = text.partition(":")
+    if not sep or not identity or not key:
+        raise argparse.ArgumentTypeError("expected ID:KEY (the box's identity and its AuthorizationKey)")
+    return identity, key
+
+
 def project_wsdls() -> tuple[Path, Path] | None:
     """The Central System and Charge Point WSDLs that ship with the chargebox package, if it is
     installed. ``find_spec`` of a top-level package only locates it: nothing of it runs."""
@@ -64,14 +80,23 @@ def project_wsdls() -> tuple[Path, Path] | None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hwsim central-system",
-        description="Reference OCPP 1.5 SOAP Central System (strict about the schema) with a JSON control port.",
+        description="Reference OCPP Central System (1.5 SOAP, 1.6 SOAP or 1.6 JSON; strict about the schema) "
+                    "with a JSON control port.",
     )
+    p.add_argument("--protocol", choices=PROTOCOLS, default="ocpp1.5-soap",
+                   help="what it speaks (default ocpp1.5-soap); ocpp1.6-soap needs the 1.6 WSDLs in --cs-wsdl/--cp-wsdl")
     p.add_argument("--cs-wsdl", type=Path, help="Central System service WSDL (validates requests; default: "
                    "the one shipped with chargebox)")
     p.add_argument("--cp-wsdl", type=Path, help="Charge Point service WSDL (validates box responses; default: "
                    "the one shipped with chargebox)")
+    p.add_argument("--json-schemas", type=Path, metavar="DIR",
+                   help="ocpp1.6-json: folder of the OCPP 1.6 JSON schemas (<Action>.json, <Action>Response.json) "
+                        "every message is validated against; without it only the OCPP-J frames are checked")
+    p.add_argument("--basic-auth", metavar="ID:KEY", type=_basic_auth,
+                   help="ocpp1.6-json: require HTTP Basic with this identity and AuthorizationKey "
+                        "(security profiles 1 and 2)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=_port, default=0, help="SOAP port (default 0: any free port)")
+    p.add_argument("--port", type=_port, default=0, help="SOAP or WebSocket port (default 0: any free port)")
     p.add_argument("--control-host", default=None, help="control interface address (default: --host)")
     p.add_argument("--control-port", type=_port, default=0, help="control port (default 0: any free port)")
     p.add_argument("--heartbeat-interval", type=_interval, default=300, help="heartbeatInterval to hand out (s)")
@@ -82,9 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep every request in this file and read it back at start (a restart keeps the record)")
     p.add_argument("--log-level", default="WARNING", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     tls = p.add_argument_group("TLS")
-    tls.add_argument("--cert", type=Path, help="serve HTTPS with this certificate (PEM)")
-    tls.add_argument("--key", type=Path, help="the private key of --cert, unless the PEM holds it")
-    tls.add_argument("--client-ca", type=Path, help="require a box's client certificate issued by this CA")
+    tls.add_argument("--cert", "--tls-cert", type=Path, help="serve HTTPS (wss:// for 1.6 JSON) with this "
+                     "certificate (PEM)")
+    tls.add_argument("--key", "--tls-key", type=Path, help="the private key of --cert, unless the PEM holds it")
+    tls.add_argument("--client-ca", "--tls-client-ca", type=Path,
+                     help="require a box's client certificate issued by this CA")
     tls.add_argument("--box-ca", type=Path, help="trust box endpoints whose certificate this CA issued")
     tls.add_argument("--client-cert", type=Path, help="present this client certificate to box endpoints")
     tls.add_argument("--client-key", type=Path, help="the private key of --client-cert, unless the PEM holds it")
@@ -108,33 +135,49 @@ def _tls(args: argparse.Namespace) -> tuple[ssl.SSLContext | None, ssl.SSLContex
     return server, client
 
 
+def _central_system(args: argparse.Namespace) -> CentralSystemCore:
+    if args.protocol == "ocpp1.6-json":
+        return JsonCentralSystem(args.json_schemas, heartbeat_interval=args.heartbeat_interval,
+                                 server_tls=args.server_tls, basic_auth=args.basic_auth, journal=args.journal)
+    cs = CentralSystem(args.cs_wsdl, args.cp_wsdl, heartbeat_interval=args.heartbeat_interval,
+                       server_tls=args.server_tls, client_tls=args.client_tls, journal=args.journal)
+    if cs.protocol != args.protocol:
+        raise SchemaError(f"--cs-wsdl {args.cs_wsdl} is an {cs.protocol} WSDL, not {args.protocol}")
+    return cs
+
+
 async def _main(args: argparse.Namespace) -> None:
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
+    cs = _central_system(args)
     with contextlib.suppress(asyncio.CancelledError):
         await run_central_system(
-            args.cs_wsdl,
-            args.cp_wsdl,
+            cs,
             args.host,
             args.port,
             args.control_port,
             args.ready_file,
-            heartbeat_interval=args.heartbeat_interval,
             control_host=args.control_host,
             sms_gateway=args.sms_gateway,
-            server_tls=args.server_tls,
-            client_tls=args.client_tls,
-            journal=args.journal,
         )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.cs_wsdl is None or args.cp_wsdl is None:
+    json_only = ("json_schemas", "basic_auth")
+    wrong = [f"--{o.replace('_', '-')}" for o in json_only if getattr(args, o) is not None]
+    if args.protocol != "ocpp1.6-json" and wrong:
+        parser.error(f"{', '.join(wrong)}: only with --protocol ocpp1.6-json")
+    if args.protocol == "ocpp1.6-soap" and (args.cs_wsdl is None or args.cp_wsdl is None):
+        parser.error("--protocol ocpp1.6-soap needs --cs-wsdl and --cp-wsdl (the OCPP 1.6 WSDLs)")
+    if args.protocol == "ocpp1.6-json":
+        if args.json_schemas is not None and not args.json_schemas.is_dir():
+            parser.error(f"--json-schemas {args.json_schemas}: no such folder")
+    elif args.cs_wsdl is None or args.cp_wsdl is None:
         found = project_wsdls()
         if found is None:
             parser.error("--cs-wsdl and --cp-wsdl are needed: the chargebox package and its WSDLs are not installed")

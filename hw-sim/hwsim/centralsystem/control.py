@@ -4,7 +4,8 @@ Lets another process (tests, a shell with curl, the demo) read what the Central 
 wait for requests, make it call a box and change its behaviour. Endpoints:
 
 ``GET /health``
-    ``{"status": "ok", "soap_url": ..., "soap_port": ..., "records": N, "calls": N}``
+    ``{"status": "ok", "protocol": ..., "url": ..., "soap_url": ..., "soap_port": ..., "records": N, "calls": N}``
+    (``soap_url``/``soap_port``: the Central System's URL and port whatever its protocol)
 ``GET /record?since=SEQ``
     JSON list of received requests with seq > SEQ (see :meth:`Received.to_json`).
 ``GET /wait?action=A&count=1&timeout=10&since=0``
@@ -12,7 +13,8 @@ wait for requests, make it call a box and change its behaviour. Endpoints:
     their list, or 504 ``{"error": ...}`` on timeout.
 ``POST /call`` ``{"chargeBoxIdentity": ..., "action": ..., "payload": {...}, "url": opt, "timeout": opt}``
     -> :meth:`CallResult.to_json`; 400 for an unknown action or an invalid request, 404 when no URL is
-    known for the box.
+    known for the box (SOAP) or it has no WebSocket open (1.6 JSON: ``url`` is ignored; every CS->CP
+    operation of 1.6 is allowed, TriggerMessage and the smart charging ones too, payload passed through).
 ``GET /calls?since=SEQ``
     JSON list of calls made (see :meth:`CallRecord.to_json`).
 ``GET /behaviour``, ``POST /behaviour`` with any of ``{"boot_status", "heartbeat_interval",
@@ -30,14 +32,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import ssl
 import sys
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from .server import OUTAGES, CentralSystem, InvalidCallError, UnknownBoxError
+from .core import OUTAGES, CentralSystemCore, InvalidCallError, UnknownBoxError
 from .wakeup import PendingCommands, add_routes
 
 #: Longest a /wait long-poll may be asked to wait (seconds).
@@ -95,7 +96,7 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return data
 
 
-def behaviour(cs: CentralSystem) -> dict[str, Any]:
+def behaviour(cs: CentralSystemCore) -> dict[str, Any]:
     return {
         "boot_status": cs.boot_status,
         "heartbeat_interval": cs.heartbeat_interval,
@@ -108,7 +109,7 @@ def behaviour(cs: CentralSystem) -> dict[str, Any]:
     }
 
 
-def apply_behaviour(cs: CentralSystem, data: dict[str, Any]) -> None:
+def apply_behaviour(cs: CentralSystemCore, data: dict[str, Any]) -> None:
     """Check every key and value first, then apply all of them (all or nothing)."""
     allowed = set(behaviour(cs))
     unknown = sorted(set(data) - allowed)
@@ -126,9 +127,9 @@ def apply_behaviour(cs: CentralSystem, data: dict[str, Any]) -> None:
             isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0 for k, v in fn.items()
         ):
             raise ValueError('fail_next: expected {"Action": non-negative int, ...}')
-        unknown_ops = sorted(set(fn) - set(cs.cs_schema.operations))
+        unknown_ops = sorted(set(fn) - cs.cs_operations)
         if unknown_ops:
-            raise ValueError(f"fail_next: unknown action(s) {unknown_ops}; known: {sorted(cs.cs_schema.operations)}")
+            raise ValueError(f"fail_next: unknown action(s) {unknown_ops}; known: {sorted(cs.cs_operations)}")
     if "reject_connections" in data and not isinstance(data["reject_connections"], bool):
         raise ValueError("reject_connections: expected true or false")
     if data.get("outage") is not None and data["outage"] not in OUTAGES:
@@ -166,9 +167,9 @@ def apply_behaviour(cs: CentralSystem, data: dict[str, Any]) -> None:
 
 
 class ControlServer:
-    """The control interface for one :class:`CentralSystem`."""
+    """The control interface for one Central System, whatever its wire."""
 
-    def __init__(self, cs: CentralSystem, sms_gateway: str | None = None) -> None:
+    def __init__(self, cs: CentralSystemCore, sms_gateway: str | None = None) -> None:
         self.cs = cs
         #: Commands held for boxes that did not answer, woken by SMS through ``sms_gateway`` (8.3).
         self.pending = PendingCommands(cs, sms_gateway)
@@ -221,6 +222,8 @@ class ControlServer:
         return _json(
             {
                 "status": "ok",
+                "protocol": self.cs.protocol,
+                "url": self.cs.url,
                 "soap_url": self.cs.url,
                 "soap_port": self.cs.port,
                 "records": len(self.cs.record),
@@ -298,27 +301,21 @@ def _write_ready_file(path: Path, line: str) -> None:
 
 
 async def run_central_system(
-    cs_wsdl: Path,
-    cp_wsdl: Path,
+    cs: CentralSystemCore,
     host: str,
     port: int,
     control_port: int,
     ready_file: Path | None = None,
     *,
-    heartbeat_interval: int = 300,
     control_host: str | None = None,
     sms_gateway: str | None = None,
-    server_tls: ssl.SSLContext | None = None,
-    client_tls: ssl.SSLContext | None = None,
-    journal: Path | None = None,
 ) -> None:
-    """Run a Central System and its control interface until cancelled.
+    """Run a Central System (any wire) and its control interface until cancelled.
 
-    When both listen, prints one JSON line ``{"event":"listening","soap_port":...,"control_port":...}``
-    to stdout (flushed) and, if ``ready_file`` is given, writes the same line there (atomically).
+    When both listen, prints one JSON line ``{"event":"listening","protocol":...,"url":...,"port":...,
+    "control_port":...}`` to stdout (flushed) and, if ``ready_file`` is given, writes the same line there
+    (atomically). ``soap_port``/``soap_url`` repeat ``port``/``url`` for the callers of 1.5 days.
     """
-    cs = CentralSystem(Path(cs_wsdl), Path(cp_wsdl), heartbeat_interval=heartbeat_interval, server_tls=server_tls,
-                       client_tls=client_tls, journal=journal)
     control = ControlServer(cs, sms_gateway)
     try:
         await cs.start(host, port)
@@ -326,6 +323,9 @@ async def run_central_system(
         line = json.dumps(
             {
                 "event": "listening",
+                "protocol": cs.protocol,
+                "url": cs.url,
+                "port": cs.port,
                 "soap_port": cs.port,
                 "control_port": control.port,
                 "soap_url": cs.url,

@@ -1,4 +1,7 @@
-"""The reference OCPP 1.5 Central System (SOAP 1.2 over HTTP), strict about the schema.
+"""The SOAP wire of the reference Central System (SOAP 1.2 over HTTP), strict about the schema.
+
+OCPP 1.5 or 1.6 SOAP, as the WSDLs given say (their namespaces and operations); what it answers is
+the shared business logic of :class:`hwsim.centralsystem.core.CentralSystemCore`.
 
 It is a test oracle and a demo peer, not a product: it answers every request it can, records
 everything it receives (valid or not), and answers anything that violates OCPP 1.5 ch. 8 or the
@@ -22,11 +25,8 @@ This module is part of ``hwsim`` (the outside world) and must never import ``cha
 
 from __future__ import annotations
 
-import asyncio
 import datetime as _dt
 import gzip
-import itertools
-import json
 import logging
 import ssl
 import uuid
@@ -34,13 +34,23 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from lxml import etree
 
-from .schema import Operation, SchemaError, WsdlSchema, XmlError, local_name, namespace, parse_xml
+from .core import CallResult, CentralSystemCore, FaultTuple, InvalidCallError, UnknownBoxError, utc_now
+from .schema import (
+    ComplexType,
+    Operation,
+    SchemaError,
+    WsdlSchema,
+    XmlError,
+    local_name,
+    namespace,
+    parse_xml,
+)
 
 log = logging.getLogger("hwsim.centralsystem")
 
@@ -58,142 +68,6 @@ SOAP12_CONTENT_TYPE = "application/soap+xml"
 MAX_BODY = 1024 * 1024
 #: Responses larger than this are gzip-compressed when the client accepts gzip.
 COMPRESS_THRESHOLD = 1024
-
-FaultTuple = tuple[str, str | None, str]
-
-
-#: Outages the Central System can simulate (besides ``reject_connections``, a reset connection):
-#: ``refused``: its port is closed; ``black_hole``: requests arrive and nothing comes back (not
-#: processed; the connection is dropped when the outage ends); ``answer_lost``: each request is
-#: processed and recorded, and its answer is lost (the process died after its commit).
-OUTAGES = frozenset({"refused", "black_hole", "answer_lost"})
-
-
-def utc_now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
-
-
-def format_time(value: _dt.datetime) -> str:
-    """UTC, ISO 8601 with ``Z`` and milliseconds: ``2024-05-01T12:00:00.123Z``."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=_dt.timezone.utc)
-    value = value.astimezone(_dt.timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-@dataclass
-class Received:
-    """One request the Central System received, valid or not."""
-
-    seq: int
-    loop_time: float
-    wall_time: _dt.datetime
-    charge_box_identity: str | None
-    action: str | None
-    message_id: str | None
-    from_url: str | None
-    payload: dict[str, Any] | None
-    valid: bool
-    errors: list[str] = field(default_factory=list)
-    content_encoding: str | None = None
-    #: the response payload we sent (None when we answered with a fault)
-    response: dict[str, Any] | None = None
-    #: "Code/Subcode" of the fault we answered with, if any
-    fault: str | None = None
-    path: str = "/"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "loop_time": self.loop_time,
-            "wall_time": format_time(self.wall_time),
-            "charge_box_identity": self.charge_box_identity,
-            "action": self.action,
-            "message_id": self.message_id,
-            "from_url": self.from_url,
-            "payload": self.payload,
-            "valid": self.valid,
-            "errors": list(self.errors),
-            "content_encoding": self.content_encoding,
-            "response": self.response,
-            "fault": self.fault,
-            "path": self.path,
-        }
-
-
-@dataclass
-class CallResult:
-    """The outcome of :meth:`CentralSystem.call`.
-
-    ``ok``: a valid, non-fault response arrived. ``valid``: what arrived (response or fault) complied
-    with SOAP 1.2 / WS-Addressing / the CP schema. ``fault``: ``(code, subcode, reason)`` with local
-    names (``("Sender", "IdentityMismatch", "...")``); ``errors``: every problem seen, including
-    transport errors (then ``valid`` is False and ``payload`` and ``fault`` are None).
-    """
-
-    ok: bool
-    payload: dict[str, Any] | None
-    fault: FaultTuple | None
-    valid: bool
-    errors: list[str] = field(default_factory=list)
-    http_status: int | None = None
-    message_id: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "payload": self.payload,
-            "fault": (
-                None
-                if self.fault is None
-                else {"code": self.fault[0], "subcode": self.fault[1], "reason": self.fault[2]}
-            ),
-            "valid": self.valid,
-            "errors": list(self.errors),
-            "http_status": self.http_status,
-            "message_id": self.message_id,
-        }
-
-
-@dataclass
-class CallRecord:
-    """One request the Central System sent to a box, with its result."""
-
-    seq: int
-    loop_time: float
-    wall_time: _dt.datetime
-    charge_box_identity: str
-    action: str
-    url: str
-    message_id: str
-    payload: dict[str, Any]
-    result: CallResult
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "loop_time": self.loop_time,
-            "wall_time": format_time(self.wall_time),
-            "charge_box_identity": self.charge_box_identity,
-            "action": self.action,
-            "url": self.url,
-            "message_id": self.message_id,
-            "payload": self.payload,
-            "result": self.result.to_json(),
-        }
-
-
-class InvalidCallError(ValueError):
-    """A request we were asked to send to a box does not validate against the CP schema."""
-
-    def __init__(self, message: str, errors: list[str]) -> None:
-        super().__init__(message)
-        self.errors = errors
-
-
-class UnknownBoxError(LookupError):
-    """No URL given and no ``wsa:From`` address seen yet for that box."""
-
 
 class _Fault(Exception):
     def __init__(self, code: str, subcode: str, reason: str) -> None:
@@ -218,12 +92,10 @@ class _Incoming:
     content_encoding: str | None = None
 
 
-class CentralSystem:
-    """An OCPP 1.5 SOAP Central System for tests and the demo.
+class CentralSystem(CentralSystemCore):
+    """An OCPP SOAP Central System for tests and the demo: the wire of :class:`CentralSystemCore`.
 
-    Behaviour knobs (plain attributes, change them any time): :attr:`boot_status`,
-    :attr:`heartbeat_interval`, :attr:`id_tags` / :attr:`default_id_tag_status`, :attr:`fail_next`,
-    :attr:`reject_connections`. ``wall_clock`` supplies ``currentTime`` (inject a virtual clock in tests).
+    The OCPP version is the WSDLs': 1.5 (``urn://Ocpp/Cs/2012/06/``) or 1.6 (``urn://Ocpp/Cs/2015/10/``).
     """
 
     def __init__(
@@ -239,109 +111,38 @@ class CentralSystem:
     ) -> None:
         """``server_tls``: serve HTTPS with it; ``client_tls``: what calls to a box's https:// endpoint
         verify it with (and present as a client certificate); None, the system's default.
-        ``journal``: every request is appended to this file (JSON lines) before it is answered, and
-        read back here, so a Central System killed and started again keeps its record and its
-        transactions, as a real one keeps them in its database."""
+        ``journal``: see :class:`CentralSystemCore`."""
         self._server_tls = server_tls
         self._client_tls = client_tls
         self.cs_schema = WsdlSchema(cs_wsdl)
         self.cp_schema = WsdlSchema(cp_wsdl)
         _require_operations(self.cs_schema, "Central System", ("BootNotification", "Authorize", "StartTransaction"))
         _require_operations(self.cp_schema, "Charge Point", ("RemoteStartTransaction", "Reset"))
-        self._wall_clock = wall_clock
-        self.heartbeat_interval = heartbeat_interval
-        self._boot_statuses = self.cs_schema.enumeration("bootNotificationResponse", "status")
-        self._auth_statuses = self.cs_schema.enumeration("authorizeResponse", "idTagInfo", "status")
-        self._boot_status = "Accepted"
-        self.id_tags: dict[str, str] = {}
-        #: idTag -> parentIdTag: the groups (OCPP 1.6 3.10)
-        self.id_tag_parents: dict[str, str] = {}
-        self.default_id_tag_status = "Accepted"
-        #: action -> answer the next N valid requests of that action with Receiver/InternalError
-        self.fail_next: dict[str, int] = {}
-        #: True: the network is cut. Incoming connections are aborted without an answer and
-        #: :meth:`call` does not reach the box.
-        self.reject_connections = False
-        self.rejected_count = 0
-        #: An outage of another kind (see :data:`OUTAGES`); None: none. Applied by :meth:`set_outage`.
-        self.outage: str | None = None
-        self._outage_over = asyncio.Event()
-
-        self.record: list[Received] = []
-        self.calls: list[CallRecord] = []
-        #: chargeBoxIdentity -> last wsa:From address seen (OCPP 1.5, 8.3)
-        self.box_urls: dict[str, str] = {}
-        #: Called with every request once it is recorded (held commands wait for a box's next one).
-        self.request_listeners: list[Callable[[Received], None]] = []
-        #: transactionId -> what StartTransaction said (and StopTransaction, once seen)
-        self.transactions: dict[int, dict[str, Any]] = {}
-        self._transaction_ids = itertools.count(1)
-        self._seq = itertools.count(1)
-        self._call_seq = itertools.count(1)
-        self._changed = asyncio.Condition()
-
-        self._journal: TextIO | None = None
-        if journal is not None:
-            self._replay(journal)
-            self._journal = journal.open("a", encoding="utf-8")  # noqa: SIM115 - closed in stop()
-            if journal.stat().st_size and not journal.read_bytes().endswith(b"\n"):
-                self._journal.write("\n")  # end a line cut by a kill, so the next one stands alone
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._session: aiohttp.ClientSession | None = None
-        self.host = "127.0.0.1"
-        self.port = 0
-
-    # ------------------------------------------------------------------ knobs
+        #: chargeBoxIdentity -> last wsa:From address seen (OCPP 1.5, 8.3)
+        self.box_urls: dict[str, str] = {}
+        boot = self.cs_schema.elements.get("bootNotificationResponse")
+        super().__init__(
+            cs_operations=self.cs_schema.operations,
+            boot_statuses=self.cs_schema.enumeration("bootNotificationResponse", "status"),
+            auth_statuses=self.cs_schema.enumeration("authorizeResponse", "idTagInfo", "status"),
+            # 1.6 renamed heartbeatInterval to interval (OCPP 1.6, 6.4)
+            interval_field=(
+                "interval" if boot is not None and isinstance(boot.type, ComplexType) and boot.type.child("interval")
+                else "heartbeatInterval"
+            ),
+            heartbeat_interval=heartbeat_interval,
+            wall_clock=wall_clock,
+            journal=journal,
+        )
+        self.protocol = "ocpp1.6-soap" if self._interval_field == "interval" else "ocpp1.5-soap"
 
     @property
-    def boot_status(self) -> str:
-        return self._boot_status
-
-    @boot_status.setter
-    def boot_status(self, value: str) -> None:
-        if value not in self._boot_statuses:
-            raise ValueError(f"boot_status {value!r}: the schema allows {list(self._boot_statuses)}")
-        self._boot_status = value
-
-    @property
-    def boot_statuses(self) -> tuple[str, ...]:
-        return self._boot_statuses
-
-    @property
-    def authorization_statuses(self) -> tuple[str, ...]:
-        return self._auth_statuses
-
-    def check_id_tag_status(self, status: str) -> None:
-        if status not in self._auth_statuses:
-            raise ValueError(f"idTag status {status!r}: the schema allows {list(self._auth_statuses)}")
-
-    def id_tag_status(self, id_tag: str) -> str:
-        """Status for ``id_tag``: :attr:`id_tags` looked up case-insensitively (OCPP 1.5, 7.20)."""
-        wanted = id_tag.casefold()
-        for tag, status in self.id_tags.items():
-            if tag.casefold() == wanted:
-                return status
-        return self.default_id_tag_status
-
-    def id_tag_info(self, id_tag: str) -> dict[str, str]:
-        """IdTagInfo (7.17) for ``id_tag``: its status and, when it belongs to a group, its parentIdTag."""
-        info = {"status": self.id_tag_status(id_tag)}
-        wanted = id_tag.casefold()
-        for tag, parent in self.id_tag_parents.items():
-            if tag.casefold() == wanted:
-                info["parentIdTag"] = parent
-        return info
-
-    def box_url(self, charge_box_identity: str) -> str | None:
-        """Last ``wsa:From`` address of that box (exact identity first, then case-insensitively)."""
-        if charge_box_identity in self.box_urls:
-            return self.box_urls[charge_box_identity]
-        wanted = charge_box_identity.casefold()
-        for identity, url in self.box_urls.items():
-            if identity.casefold() == wanted:
-                return url
-        return None
+    def version(self) -> str:
+        """The OCPP version of the WSDLs: "1.5" or "1.6" (both want SOAP 1.2 and WS-Addressing)."""
+        return self.protocol[4:7]
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -373,50 +174,15 @@ class CentralSystem:
         self.port = int(runner.addresses[0][1])
         log.info("Central System listening on %s", self.url)
 
-    async def stop(self) -> None:
-        self._outage_over.set()  # a black-holed request ends (aborted) rather than hold the shutdown
+    async def _stop_wire(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = self._site = None
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
 
-    def _replay(self, journal: Path) -> None:
-        """The record and transactions as the journal holds them: each request that was answered is
-        answered again, in order, which gives out the same transaction ids."""
-        if not journal.exists():
-            return
-        for line in journal.read_text(encoding="utf-8").splitlines():
-            try:
-                data = json.loads(line)
-            except ValueError:
-                continue  # the line being written when the process was killed: never answered
-            data["wall_time"] = _dt.datetime.fromisoformat(data["wall_time"])
-            rec = Received(**data)
-            self.record.append(rec)
-            if rec.response is not None and rec.action in self.cs_schema.operations:
-                answer = self._answer(self.cs_schema.operations[rec.action], rec, rec.payload or {})
-                given = rec.response.get("transactionId")
-                if given is not None and answer.get("transactionId") != given:
-                    log.error("journal replay gave transaction %s for record %s, which had %s",
-                              answer.get("transactionId"), rec.seq, given)
-        self._seq = itertools.count(self.record[-1].seq + 1 if self.record else 1)
-
-    async def set_outage(self, outage: str | None) -> None:
-        """Begin (or with None end) an outage of one of the :data:`OUTAGES` kinds."""
-        if outage is not None and outage not in OUTAGES:
-            raise ValueError(f"outage {outage!r}: expected one of {sorted(OUTAGES)} or null")
-        previous, self.outage = self.outage, outage
-        if previous == outage:
-            return
-        if outage is None:
-            self._outage_over.set()
-        elif previous is None:
-            self._outage_over = asyncio.Event()
+    async def _apply_outage(self, outage: str | None) -> None:
         assert self._runner is not None
         if outage == "refused" and self._site is not None:
             await self._site.stop()  # the port is closed: a connection attempt is refused
@@ -425,58 +191,15 @@ class CentralSystem:
             self._site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self._server_tls)
             await self._site.start()
 
-    async def __aenter__(self) -> "CentralSystem":
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    # ------------------------------------------------------------------ waiting
-
-    def received(self, action: str | None = None, *, valid: bool | None = True, since: int = 0) -> list[Received]:
-        """Records after seq ``since``, optionally only of ``action`` and of the given validity."""
-        return [
-            r
-            for r in self.record
-            if r.seq > since
-            and (action is None or r.action == action)
-            and (valid is None or r.valid == valid)
-        ]
-
-    async def wait_for(
-        self, action: str, count: int = 1, timeout: float = 10.0, *, since: int = 0
-    ) -> list[Received]:
-        """Return once ``count`` valid ``action`` requests (seq > ``since``) were received.
-
-        Returns all such records (at least ``count``); raises :class:`TimeoutError` listing what did
-        arrive otherwise.
-        """
-
-        def enough() -> bool:
-            return len(self.received(action, since=since)) >= count
-
-        try:
-            async with asyncio.timeout(timeout):
-                async with self._changed:
-                    await self._changed.wait_for(enough)
-        except TimeoutError:
-            seen = [(r.seq, r.action, r.valid) for r in self.record if r.seq > since]
-            raise TimeoutError(
-                f"waited {timeout}s for {count} valid {action}; received (seq, action, valid): {seen}"
-            ) from None
-        return self.received(action, since=since)
-
-    async def wait_for_record(self, seq: int, timeout: float = 10.0) -> list[Received]:
-        """Wait until there is any record after ``seq`` (valid or not); return those records."""
-        async with asyncio.timeout(timeout):
-            async with self._changed:
-                await self._changed.wait_for(lambda: bool(self.record) and self.record[-1].seq > seq)
-        return [r for r in self.record if r.seq > seq]
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+    def box_url(self, charge_box_identity: str) -> str | None:
+        """Last ``wsa:From`` address of that box (exact identity first, then case-insensitively)."""
+        if charge_box_identity in self.box_urls:
+            return self.box_urls[charge_box_identity]
+        wanted = charge_box_identity.casefold()
+        for identity, url in self.box_urls.items():
+            if identity.casefold() == wanted:
+                return url
+        return None
 
     # ------------------------------------------------------------------ the SOAP endpoint
 
@@ -496,8 +219,7 @@ class CentralSystem:
             if request.transport is not None:
                 request.transport.abort()
             raise web.HTTPServiceUnavailable()
-        loop_time = asyncio.get_running_loop().time()
-        wall = self._wall_clock()
+        arrived = self.arrival()
         inc = _Incoming(content_encoding=request.headers.get("Content-Encoding"))
         try:
             raw = await request.read()
@@ -522,10 +244,8 @@ class CentralSystem:
         if inc.identity and inc.from_url and inc.from_url not in (WSA_ANONYMOUS, WSA_NONE):
             self.box_urls[inc.identity] = inc.from_url
 
-        rec = Received(
-            seq=next(self._seq),
-            loop_time=loop_time,
-            wall_time=wall,
+        rec = self.new_record(
+            arrived,
             charge_box_identity=inc.identity,
             action=inc.operation.name if inc.operation else _action_name(inc.action),
             message_id=inc.message_id,
@@ -541,15 +261,13 @@ class CentralSystem:
                 raise _Fault(
                     "Sender",
                     "ProtocolError",
-                    "Request does not comply with OCPP 1.5 SOAP: " + "; ".join(inc.errors),
+                    f"Request does not comply with OCPP {self.version} SOAP: " + "; ".join(inc.errors),
                 )
             assert inc.operation is not None and body is not None
             op = inc.operation
-            pending = self.fail_next.get(op.name, 0)
-            if pending > 0:
-                self.fail_next[op.name] = pending - 1
+            if self.take_injected_failure(op.name):
                 raise _Fault("Receiver", "InternalError", f"Injected failure for {op.name} (fail_next)")
-            answer = self._answer(op, rec, inc.payload or {})
+            answer = self.answer(op.name, rec, inc.payload or {})
             out = self.cs_schema.from_dict(op.output_element, answer)
             own_errors = self.cs_schema.validate(out)
             if own_errors:
@@ -575,21 +293,13 @@ class CentralSystem:
             envelope = _fault_envelope(fault.code, fault.subcode, fault.reason, inc.message_id)
             # SOAP 1.2 part 2, 7.5.2.2: Sender faults are 400, Receiver faults 500.
             status = 400 if fault.code == "Sender" else 500
-        self.record.append(rec)
-        if self._journal is not None:  # written before the answer leaves, as a database commit is
-            self._journal.write(json.dumps(rec.to_json()) + "\n")
-            self._journal.flush()
-        for listener in self.request_listeners:
-            listener(rec)
-        await self._notify()
+        await self.commit(rec)
         if self.outage == "answer_lost":
             # Processed and recorded, and the answer never reaches the box: the Central System
             # died after its commit, or the way back was cut. The box must send it again.
             if request.transport is not None:
                 request.transport.abort()
             raise web.HTTPServiceUnavailable()
-        if not rec.valid:
-            log.warning("invalid %s from %s: %s", rec.action, rec.charge_box_identity, rec.errors)
         payload = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
         headers = {"Content-Type": f"{SOAP12_CONTENT_TYPE}; charset=utf-8"}
         if len(payload) > COMPRESS_THRESHOLD and _accepts_gzip(request.headers.get("Accept-Encoding", "")):
@@ -602,7 +312,8 @@ class CentralSystem:
         mime = content_type.split(";", 1)[0].strip().lower()
         if mime == "text/xml":
             inc.errors.append(
-                "Content-Type text/xml is SOAP 1.1; OCPP 1.5 requires SOAP 1.2 (application/soap+xml)"
+                f"Content-Type text/xml is SOAP 1.1; OCPP {self.version} requires SOAP 1.2 "
+                "(application/soap+xml)"
             )
         elif mime != SOAP12_CONTENT_TYPE:
             inc.errors.append(f"Content-Type {content_type!r}: expected application/soap+xml (SOAP 1.2)")
@@ -622,7 +333,7 @@ class CentralSystem:
             errors.append(f"root element is {root.tag}, expected {{{SOAP12_NS}}}Envelope")
             return None
         if env_ns == SOAP11_NS:
-            errors.append(f"SOAP 1.1 envelope ({SOAP11_NS}); OCPP 1.5 requires SOAP 1.2 ({SOAP12_NS})")
+            errors.append(f"SOAP 1.1 envelope ({SOAP11_NS}); OCPP {self.version} requires SOAP 1.2 ({SOAP12_NS})")
         pis = [n for n in root.itersiblings(preceding=True) if isinstance(n, etree._ProcessingInstruction)]
         pis += [n for n in root.itersiblings() if isinstance(n, etree._ProcessingInstruction)]
         pis += list(root.iter(etree.ProcessingInstruction))
@@ -730,47 +441,6 @@ class CentralSystem:
         inc.errors.extend(schema.validate(body))
         inc.payload = schema.to_dict(body)
 
-    # ------------------------------------------------------------------ answers
-
-    def _answer(self, op: Operation, rec: Received, req: dict[str, Any]) -> dict[str, Any]:
-        now = format_time(self._wall_clock())
-        name = op.name
-        if name == "BootNotification":
-            return {"status": self.boot_status, "currentTime": now, "heartbeatInterval": self.heartbeat_interval}
-        if name == "Heartbeat":
-            return {"currentTime": now}
-        if name == "Authorize":
-            return {"idTagInfo": self.id_tag_info(str(req.get("idTag", "")))}
-        if name == "StartTransaction":
-            info = self.id_tag_info(str(req.get("idTag", "")))
-            for tid, known in self.transactions.items():
-                if known["charge_box_identity"] == rec.charge_box_identity and known["start"] == req:
-                    # The same message again (the box could not commit our answer before it lost
-                    # power): the same transaction, as a real Central System keeps it.
-                    known["retransmissions"] = known.get("retransmissions", 0) + 1
-                    return {"transactionId": tid, "idTagInfo": info}
-            tid = next(self._transaction_ids)
-            self.transactions[tid] = {
-                "charge_box_identity": rec.charge_box_identity,
-                "start": req,
-                "start_seq": rec.seq,
-                "status": info["status"],
-            }
-            return {"transactionId": tid, "idTagInfo": info}
-        if name == "StopTransaction":
-            tx = self.transactions.get(req.get("transactionId", -1))
-            if tx is not None:
-                tx["stop"] = req
-                tx["stop_seq"] = rec.seq
-            if "idTag" in req:
-                return {"idTagInfo": self.id_tag_info(str(req["idTag"]))}
-            return {}
-        if name == "DataTransfer":
-            return {"status": "UnknownVendorId"}
-        # MeterValues, StatusNotification, FirmwareStatusNotification, DiagnosticsStatusNotification
-        # and anything else in the WSDL: an empty confirmation.
-        return {}
-
     # ------------------------------------------------------------------ calling a box
 
     async def call(
@@ -782,7 +452,7 @@ class CentralSystem:
         url: str | None = None,
         timeout: float = 10,
     ) -> CallResult:
-        """Send an OCPP 1.5 Charge Point service request to a box and check its answer.
+        """Send an OCPP SOAP Charge Point service request to a box and check its answer.
 
         ``url`` defaults to the last ``wsa:From`` address seen from that box (OCPP 1.5, 8.3).
         Raises :class:`KeyError` for an unknown action, :class:`InvalidCallError` if our own
@@ -824,27 +494,12 @@ class CentralSystem:
             body,
         )
         data = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
-        loop_time = asyncio.get_running_loop().time()
-        wall = self._wall_clock()
+        sent = self.arrival()
         if self.reject_connections:
             result = CallResult(False, None, None, False, ["network cut (reject_connections)"], None, message_id)
         else:
             result = await self._post(target, op, data, message_id, timeout)
-        self.calls.append(
-            CallRecord(
-                seq=next(self._call_seq),
-                loop_time=loop_time,
-                wall_time=wall,
-                charge_box_identity=charge_box_identity,
-                action=op.name,
-                url=target,
-                message_id=message_id,
-                payload=payload,
-                result=result,
-            )
-        )
-        if not result.valid:
-            log.warning("%s to %s: %s", op.name, charge_box_identity, result.errors)
+        self.record_call(sent, charge_box_identity, op.name, target, message_id, payload, result)
         return result
 
     async def _post(self, url: str, op: Operation, data: bytes, message_id: str, timeout: float) -> CallResult:

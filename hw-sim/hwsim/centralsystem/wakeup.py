@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from .server import CallResult, CentralSystem, InvalidCallError, Received, UnknownBoxError
+from .core import CallResult, CentralSystemCore, InvalidCallError, Received, UnknownBoxError
 
 log = logging.getLogger("hwsim.centralsystem")
 
@@ -57,8 +57,9 @@ class Pending:
 
 
 def _answered(result: CallResult) -> bool:
-    """Whether the box answered at all (a fault is an answer; a refused connection is not)."""
-    return result.http_status is not None
+    """Whether the box answered at all (a fault is an answer; a refused connection is not). Over
+    OCPP-J there is no HTTP status: a CALLRESULT or CALLERROR is the answer."""
+    return result.http_status is not None or result.payload is not None or result.fault is not None
 
 
 class PendingCommands:
@@ -68,7 +69,7 @@ class PendingCommands:
     one, a held command waits for the box's next request of its own accord (its heartbeat).
     """
 
-    def __init__(self, cs: CentralSystem, sms_gateway: str | None = None) -> None:
+    def __init__(self, cs: CentralSystemCore, sms_gateway: str | None = None) -> None:
         self.cs = cs
         self.sms_gateway = sms_gateway
         self.commands: list[Pending] = []
@@ -77,7 +78,7 @@ class PendingCommands:
         cs.request_listeners.append(self._on_request)
 
     async def submit(self, identity: str, action: str, payload: dict[str, Any], timeout: float = 10.0) -> Pending:
-        """Send now, or hold and wake the box. Raises as :meth:`CentralSystem.call` does for a bad
+        """Send now, or hold and wake the box. Raises as :meth:`CentralSystemCore.call` does for a bad
         command; a box whose URL is not known yet is woken the same way."""
         pending = Pending(next(self._ids), identity, action, payload, timeout)
         try:
