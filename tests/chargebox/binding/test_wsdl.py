@@ -8,14 +8,25 @@ clone) those tests skip.
 
 from __future__ import annotations
 
-import copy
 import functools
 from pathlib import Path
-from typing import Any
 
 import pytest
-import zeep
 from lxml import etree
+from wsdl_oracle import (
+    ENV12_NS,
+    NS,
+    WSA_NS,
+    SchemaModel,
+    compiled_schema,
+    errors,
+    extract_schema,
+    qualified,
+    shape,
+    wrapper,
+    wsdl_wire_model,
+    zeep_client,
+)
 from zeep.wsdl.bindings.soap import Soap12Binding
 
 HERE = Path(__file__).resolve()
@@ -40,14 +51,6 @@ def _official_wsdl_dir() -> Path | None:
 REPO = _repo_root()
 OUR_DIR = REPO / "chargebox" / "binding" / "soap15" / "wsdl"
 OFFICIAL_DIR = _official_wsdl_dir()
-
-WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
-SOAP12_NS = "http://schemas.xmlsoap.org/wsdl/soap12/"
-WSAW_NS = "http://www.w3.org/2006/05/addressing/wsdl"
-XS_NS = "http://www.w3.org/2001/XMLSchema"
-ENV12_NS = "http://www.w3.org/2003/05/soap-envelope"
-WSA_NS = "http://www.w3.org/2005/08/addressing"
-NS = {"wsdl": WSDL_NS, "soap12": SOAP12_NS, "xs": XS_NS}
 
 CS_NS = "urn://Ocpp/Cs/2012/06/"
 CP_NS = "urn://Ocpp/Cp/2012/06/"
@@ -101,30 +104,8 @@ SERVICES: dict[str, tuple[str, str, str, frozenset[str]]] = {
 SERVICE_NAMES = sorted(SERVICES)
 
 
-def _wrapper(op: str, suffix: str) -> str:
-    """``BootNotification`` -> ``bootNotificationRequest`` (the body element of a PDU)."""
-    return op[0].lower() + op[1:] + suffix
-
-
 # --------------------------------------------------------------------------------------------------
 # helpers
-
-
-def extract_schema(wsdl_path: Path) -> etree._Element:
-    """The xs:schema inside a WSDL's wsdl:types, as a standalone schema document.
-
-    QName-valued attributes (``type="tns:IdToken"``) depend on namespace declarations that may sit on
-    wsdl:definitions, so the copy carries every declaration in scope at the schema element.
-    """
-    root = etree.parse(str(wsdl_path)).getroot()
-    schemas = root.findall("wsdl:types/xs:schema", NS)
-    assert len(schemas) == 1, f"{wsdl_path.name}: expected one xs:schema in wsdl:types"
-    schema = schemas[0]
-    standalone = etree.Element(schema.tag, attrib=dict(schema.attrib), nsmap=dict(schema.nsmap))
-    for child in schema:
-        standalone.append(copy.deepcopy(child))
-    # Round-trip through text so the tree is a clean document of its own.
-    return etree.fromstring(etree.tostring(standalone))
 
 
 @functools.cache
@@ -142,190 +123,6 @@ def official_path(service: str) -> Path:
     return path
 
 
-@functools.cache
-def compiled_schema(path: Path) -> etree.XMLSchema:
-    return etree.XMLSchema(extract_schema(path))
-
-
-@functools.cache
-def zeep_client(path: Path) -> zeep.Client:
-    return zeep.Client(str(path), settings=zeep.Settings(strict=True))
-
-
-class _SchemaModel:
-    """A name-independent description of a schema's components, for structural comparison.
-
-    Element and attribute types are resolved: a built-in is ``("xs", name)``, a named simple type is
-    its base and facets (so two simple types with the same facets compare equal), a complex type is
-    ``("complex", name)`` (complex types are compared one by one under their names). Anything the
-    model does not know raises, so a construct it cannot compare never passes silently.
-    """
-
-    def __init__(self, schema: etree._Element) -> None:
-        self.tns = schema.get("targetNamespace")
-        self.element_form = schema.get("elementFormDefault")
-        self.attribute_form = schema.get("attributeFormDefault", "unqualified")
-        self._simple = {e.get("name"): e for e in schema.findall("xs:simpleType", NS)}
-        self._complex = {e.get("name"): e for e in schema.findall("xs:complexType", NS)}
-        self._elements = {e.get("name"): e for e in schema.findall("xs:element", NS)}
-        for child in schema:
-            if not isinstance(child.tag, str):
-                continue
-            local = etree.QName(child).localname
-            assert local in {"simpleType", "complexType", "element", "annotation"}, local
-
-    def elements(self) -> dict[str, Any]:
-        return {name: self._type_of(el) for name, el in self._elements.items()}
-
-    def complex_types(self) -> dict[str, Any]:
-        return {name: self._complex_content(el) for name, el in self._complex.items()}
-
-    def simple_types(self) -> dict[str, Any]:
-        return {name: self._simple_content(el) for name, el in self._simple.items()}
-
-    def _resolve(self, node: etree._Element, qname_text: str) -> Any:
-        prefix, _, local = qname_text.rpartition(":")
-        ns = node.nsmap.get(prefix or None)
-        if ns == XS_NS:
-            return ("xs", local)
-        assert ns == self.tns, f"type {qname_text} outside the target namespace"
-        if local in self._simple:
-            return self._simple_content(self._simple[local])
-        if local in self._complex:
-            return ("complex", local)
-        raise AssertionError(f"unresolved type {qname_text}")
-
-    def _type_of(self, el: etree._Element) -> Any:
-        if el.get("type"):
-            return self._resolve(el, el.get("type"))
-        inline = [c for c in el if isinstance(c.tag, str) and etree.QName(c).localname != "annotation"]
-        assert len(inline) == 1, f"element {el.get('name')} has no usable type"
-        local = etree.QName(inline[0]).localname
-        if local == "simpleType":
-            return self._simple_content(inline[0])
-        assert local == "complexType", local
-        return ("anonymous", self._complex_content(inline[0]))
-
-    def _simple_content(self, st: etree._Element) -> Any:
-        restriction = st.find("xs:restriction", NS)
-        assert restriction is not None, f"simpleType {st.get('name')}: only restrictions are modelled"
-        enums: set[str] = set()
-        facets: dict[str, str] = {}
-        for facet in restriction:
-            if not isinstance(facet.tag, str):
-                continue
-            local = etree.QName(facet).localname
-            if local == "annotation":
-                continue
-            if local == "enumeration":
-                enums.add(facet.get("value"))
-            else:
-                facets[local] = facet.get("value")
-        return (
-            "simple",
-            self._resolve(restriction, restriction.get("base")),
-            frozenset(enums),
-            tuple(sorted(facets.items())),
-        )
-
-    def _complex_content(self, ct: etree._Element) -> Any:
-        assert ct.get("mixed") in (None, "false"), "mixed content is not modelled"
-        parts = [c for c in ct if isinstance(c.tag, str) and etree.QName(c).localname != "annotation"]
-        if not parts:
-            return ("sequence", ())
-        assert len(parts) == 1, f"complexType {ct.get('name')}: unexpected content"
-        part = parts[0]
-        local = etree.QName(part).localname
-        if local == "sequence":
-            particles = []
-            for child in part:
-                if not isinstance(child.tag, str):
-                    continue
-                assert etree.QName(child).localname == "element", "only element particles are modelled"
-                assert child.get("ref") is None, "element refs are not modelled"
-                particles.append(
-                    (
-                        child.get("name"),
-                        self._type_of(child),
-                        child.get("minOccurs", "1"),
-                        child.get("maxOccurs", "1"),
-                        child.get("nillable", "false"),
-                        child.get("default"),
-                        child.get("fixed"),
-                    )
-                )
-            return ("sequence", tuple(particles))
-        assert local == "simpleContent", local
-        ext = part.find("xs:extension", NS)
-        assert ext is not None, "only simpleContent extensions are modelled"
-        attributes = []
-        for attr in ext:
-            if not isinstance(attr.tag, str):
-                continue
-            assert etree.QName(attr).localname == "attribute", "only attributes are modelled"
-            attributes.append(
-                (
-                    attr.get("name"),
-                    self._resolve(attr, attr.get("type")),
-                    attr.get("use", "optional"),
-                    attr.get("default"),
-                    attr.get("fixed"),
-                    attr.get("form"),
-                )
-            )
-        return ("simpleContent", self._resolve(ext, ext.get("base")), frozenset(attributes))
-
-
-def _wsdl_wire_model(path: Path) -> dict[str, dict[str, Any]]:
-    """Per operation, everything of the WSDL that shows on the wire (names of messages etc. do not)."""
-    root = etree.parse(str(path)).getroot()
-    tns = root.get("targetNamespace")
-
-    def qname(node: etree._Element, attr: str) -> etree.QName:
-        prefix, _, local = node.get(attr).rpartition(":")
-        return etree.QName(node.nsmap[prefix or None], local)
-
-    messages = {}
-    for msg in root.findall("wsdl:message", NS):
-        messages[etree.QName(tns, msg.get("name"))] = {
-            part.get("name"): qname(part, "element") for part in msg.findall("wsdl:part", NS)
-        }
-
-    def body_element(io: etree._Element) -> str:
-        parts = messages[qname(io, "message")]
-        assert len(parts) == 1
-        return next(iter(parts.values())).text
-
-    model: dict[str, dict[str, Any]] = {}
-    (port_type,) = root.findall("wsdl:portType", NS)
-    for op in port_type.findall("wsdl:operation", NS):
-        inp, out = op.find("wsdl:input", NS), op.find("wsdl:output", NS)
-        model[op.get("name")] = {
-            "input_action": inp.get(f"{{{WSAW_NS}}}Action"),
-            "output_action": out.get(f"{{{WSAW_NS}}}Action"),
-            "input_body": body_element(inp),
-            "output_body": body_element(out),
-        }
-    (binding,) = root.findall("wsdl:binding", NS)
-    soap_binding = binding.find("soap12:binding", NS)
-    assert soap_binding is not None, "not a SOAP 1.2 binding"
-    for op in binding.findall("wsdl:operation", NS):
-        entry = model[op.get("name")]
-        soap_op = op.find("soap12:operation", NS)
-        entry["soap_action"] = soap_op.get("soapAction")
-        entry["style"] = soap_op.get("style") or soap_binding.get("style") or "document"
-        for io_name in ("input", "output"):
-            io = op.find(f"wsdl:{io_name}", NS)
-            entry[f"{io_name}_body_use"] = io.find("soap12:body", NS).get("use")
-            entry[f"{io_name}_headers"] = sorted(
-                (messages[qname(h, "message")][h.get("part")].text, h.get("use"))
-                for h in io.findall("soap12:header", NS)
-            )
-    entry_count = len(binding.findall("wsdl:operation", NS))
-    assert entry_count == len(model), "binding and portType disagree on operations"
-    return model
-
-
 # --------------------------------------------------------------------------------------------------
 # 1. the WSDLs load in zeep and expose the expected operations, header and actions
 
@@ -338,12 +135,12 @@ def test_wsdl_loads_in_zeep_with_expected_operations(service: str) -> None:
     assert isinstance(binding, Soap12Binding)
     assert set(binding._operations) == set(expected_ops)
 
-    actions = _wsdl_wire_model(our_path(service))
+    actions = wsdl_wire_model(our_path(service))
     for name, op in binding._operations.items():
         header_elements = [el.qname for _, el in op.input.header.type.elements]
         assert header_elements == [etree.QName(tns, "chargeBoxIdentity")], name
-        assert op.input.body.qname == etree.QName(tns, _wrapper(name, "Request")), name
-        assert op.output.body.qname == etree.QName(tns, _wrapper(name, "Response")), name
+        assert op.input.body.qname == etree.QName(tns, wrapper(name, "Request")), name
+        assert op.output.body.qname == etree.QName(tns, wrapper(name, "Response")), name
         assert op.soapaction == f"/{name}", name
         assert op.abstract.wsa_action == f"/{name}", name
         # zeep does not keep the output's wsaw:Action; read it from the document.
@@ -361,7 +158,7 @@ def test_zeep_request_carries_identity_header_and_action(service: str) -> None:
     assert envelope.findtext(f"{{{ENV12_NS}}}Header/{{{tns}}}chargeBoxIdentity") == "CB-0001"
     assert envelope.findtext(f"{{{ENV12_NS}}}Header/{{{WSA_NS}}}Action") == f"/{op}"
     body = envelope.find(f"{{{ENV12_NS}}}Body")
-    assert [child.tag for child in body] == [f"{{{tns}}}{_wrapper(op, 'Request')}"]
+    assert [child.tag for child in body] == [f"{{{tns}}}{wrapper(op, 'Request')}"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -376,7 +173,7 @@ def test_embedded_schema_compiles(service: str) -> None:
     assert schema_el.get("elementFormDefault") == "qualified"
     etree.XMLSchema(schema_el)  # raises XMLSchemaParseError if it does not compile
     globals_ = {e.get("name") for e in schema_el.findall("xs:element", NS)}
-    wrappers = {_wrapper(op, sfx) for op in expected_ops for sfx in ("Request", "Response")}
+    wrappers = {wrapper(op, sfx) for op in expected_ops for sfx in ("Request", "Response")}
     assert globals_ == wrappers | {"chargeBoxIdentity"}
 
 
@@ -386,8 +183,8 @@ def test_embedded_schema_compiles(service: str) -> None:
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_wsdl_wire_form_matches_official(service: str) -> None:
-    ours = _wsdl_wire_model(our_path(service))
-    official = _wsdl_wire_model(official_path(service))
+    ours = wsdl_wire_model(our_path(service))
+    official = wsdl_wire_model(official_path(service))
     assert set(ours) == set(official)
     for op in sorted(official):
         assert ours[op] == official[op], op
@@ -395,8 +192,8 @@ def test_wsdl_wire_form_matches_official(service: str) -> None:
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_schema_components_match_official(service: str) -> None:
-    ours = _SchemaModel(extract_schema(our_path(service)))
-    official = _SchemaModel(extract_schema(official_path(service)))
+    ours = SchemaModel(extract_schema(our_path(service)))
+    official = SchemaModel(extract_schema(official_path(service)))
     assert (ours.tns, ours.element_form, ours.attribute_form) == (
         official.tns,
         official.element_form,
@@ -647,12 +444,7 @@ SAMPLES: dict[str, tuple[list[str], list[str]]] = {
 
 def _parse_sample(service: str, xml: str) -> etree._Element:
     """Parse a sample body; the PDU and all its children are in the service's target namespace."""
-    tns = SERVICES[service][2]
-    root = etree.fromstring(xml)
-    for el in root.iter():
-        if isinstance(el.tag, str):
-            el.tag = f"{{{tns}}}{el.tag}"
-    return root
+    return qualified(xml, SERVICES[service][2])
 
 
 def _unqualified_sample(service: str) -> etree._Element:
@@ -665,17 +457,12 @@ def _unqualified_sample(service: str) -> etree._Element:
     return root
 
 
-def _errors(schema: etree.XMLSchema, doc: etree._Element) -> str:
-    schema.validate(doc)
-    return "; ".join(str(e) for e in schema.error_log)
-
-
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_samples_cover_every_pdu(service: str) -> None:
     valid, _ = SAMPLES[service]
     ops = SERVICES[service][3]
     covered = {etree.QName(_parse_sample(service, xml)).localname for xml in valid}
-    assert covered == {_wrapper(op, sfx) for op in ops for sfx in ("Request", "Response")}
+    assert covered == {wrapper(op, sfx) for op in ops for sfx in ("Request", "Response")}
 
 
 SCHEMAS = {"ours": our_path, "official": official_path}  # official_path skips when the oracle is absent
@@ -687,7 +474,7 @@ def test_valid_samples_validate(service: str, which: str) -> None:
     schema = compiled_schema(SCHEMAS[which](service))
     for xml in SAMPLES[service][0]:
         doc = _parse_sample(service, xml)
-        assert schema.validate(doc), f"{which} rejects {etree.QName(doc).localname}: {_errors(schema, doc)}"
+        assert schema.validate(doc), f"{which} rejects {etree.QName(doc).localname}: {errors(schema, doc)}"
 
 
 @pytest.mark.parametrize("which", sorted(SCHEMAS))
@@ -698,15 +485,6 @@ def test_invalid_samples_fail(service: str, which: str) -> None:
     docs.append(_unqualified_sample(service))
     for doc in docs:
         assert not schema.validate(doc), f"{which} accepts {etree.tostring(doc).decode()}"
-
-
-def _shape(el: etree._Element) -> Any:
-    return (
-        el.tag,
-        tuple(sorted(el.attrib.items())),
-        (el.text or "").strip(),
-        tuple(_shape(c) for c in el if isinstance(c.tag, str)),
-    )
 
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
@@ -727,5 +505,5 @@ def test_zeep_round_trips_samples_in_official_form(service: str) -> None:
             value = element()
         out = etree.Element("out")
         element.render(out, value)
-        assert _shape(out[0]) == _shape(doc), etree.QName(doc).localname
+        assert shape(out[0]) == shape(doc), etree.QName(doc).localname
         assert out[0].tag.startswith(f"{{{tns}}}")
