@@ -20,7 +20,7 @@ from typing import Any
 from chargebox.binding.ocpp16json import frames
 from chargebox.binding.ocpp16json.connection import Link
 from chargebox.logfields import traceback_of
-from chargebox.ocpp import codec, errors
+from chargebox.ocpp import errors
 from chargebox.ocpp.errors import (
     CentralSystemUnreachable,
     InternalError,
@@ -148,12 +148,12 @@ class JsonClient:
                     frame = await answer
             except CentralSystemUnreachable:  # the link went down while we waited (_down)
                 raise
-            except (ConnectionError, OSError) as err:
-                raise CentralSystemUnreachable(f"{self.link.url}: {err or type(err).__name__}") from err
-            except TimeoutError:
+            except TimeoutError:  # before OSError, of which it is one
                 # 4.1.1: the CALL has timed out; the next one may go. A late answer is dropped.
                 raise CentralSystemUnreachable(f"{self.link.url}: no answer to {operation.name} "
                                                f"within {self._timeout:g} s") from None
+            except (ConnectionError, OSError) as err:
+                raise CentralSystemUnreachable(f"{self.link.url}: {err or type(err).__name__}") from err
             finally:
                 self._waiting = None
         return self._confirmation(operation, frame)
@@ -165,7 +165,7 @@ class JsonClient:
             raise error(frame.description or frame.code)
         try:
             self._validate(operation.name, frame.payload, False)  # the payload validator's plug-in point
-            return codec.from_wire(frame.payload, operation.confirmation)
+            return frames.message(frame.payload, operation.confirmation)
         except OcppError:
             raise
         except (TypeError, ValueError, KeyError, AttributeError) as err:
@@ -221,7 +221,7 @@ class JsonClient:
             raise NotImplementedAction(f"{call.action} is not an action of the Charge Point")
         self._validate(call.action, call.payload, True)  # the payload validator's plug-in point
         try:
-            request = codec.from_wire(call.payload, operation.request)
+            request = frames.message(call.payload, operation.request)
         except TypeError as err:  # a required field missing (4.2.3 ProtocolError: "incomplete")
             raise ProtocolError(f"{call.action}: {err}") from err
         except ValueError as err:  # a value outside its enumeration or format

@@ -126,13 +126,13 @@ class Link:
         key = self._authorization_key()
         # Whitepaper 2.3: "AUTHORIZATION: Basic <Base64 encoded(<ChargePointId>:<AuthorizationKey>)>".
         # The key goes in the header only, never in the URL, so no log line or error message holds it.
-        auth = aiohttp.BasicAuth(self.identity, key) if key else None
+        headers = {"Authorization": aiohttp.encode_basic_auth(self.identity, key)} if key else {}
         ping = self._ping_interval()
         try:
             # The handshake has its own bound: a Central System may take TCP and never answer.
             async with asyncio.timeout(self._connect_timeout):
                 socket = await session.ws_connect(
-                    self.url, protocols=(SUBPROTOCOL,), auth=auth, heartbeat=ping if ping > 0 else None,
+                    self.url, protocols=(SUBPROTOCOL,), headers=headers, heartbeat=ping if ping > 0 else None,
                     max_msg_size=self._max_frame,
                 )
         except aiohttp.WSServerHandshakeError as err:

@@ -56,7 +56,7 @@ def test_frames_are_written_as_the_spec_shows_them() -> None:
     assert json.loads(frames.call("a1", "Heartbeat", HeartbeatRequest())) == [2, "a1", "Heartbeat", {}]
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     assert json.loads(frames.call_result("a1", HeartbeatConfirmation(current_time=when))) == [
-        3, "a1", {"currentTime": "2026-01-02T03:04:05+00:00"}]
+        3, "a1", {"currentTime": "2026-01-02T03:04:05Z"}]
     assert json.loads(frames.call_result("a1", ResetConfirmation(status=ResetStatus.ACCEPTED))) == [
         3, "a1", {"status": "Accepted"}]
     # 4.2.3: errorDetails is always an object.
