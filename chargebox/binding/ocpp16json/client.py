@@ -54,6 +54,10 @@ _ERRORS: dict[str, type[OcppError]] = {
     cls.code: cls for cls in vars(errors).values()
     if isinstance(cls, type) and issubclass(cls, OcppError) and cls is not OcppError
 }
+# The corrected spellings of OCPP-J 1.6 errata 5.1 and 5.2 ("will not be fixed" in 1.6, used by 2.0),
+# which some 1.6 Central Systems send (the mobilityhouse ocpp package answers FormatViolation).
+_ERRORS["FormatViolation"] = errors.FormationViolation
+_ERRORS["OccurrenceConstraintViolation"] = errors.OccurenceConstraintViolation
 
 
 def no_validation(action: str, payload: dict[str, Any], request: bool) -> None:

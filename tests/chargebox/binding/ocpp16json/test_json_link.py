@@ -19,7 +19,13 @@ from chargebox import tls
 from chargebox.binding.ocpp16json.client import JsonClient
 from chargebox.binding.ocpp16json.connection import Backoff, connection_url
 from chargebox.ocpp.enums import ResetStatus
-from chargebox.ocpp.errors import CentralSystemUnreachable, ProtocolError, SecurityError
+from chargebox.ocpp.errors import (
+    CentralSystemUnreachable,
+    FormationViolation,
+    GenericError,
+    ProtocolError,
+    SecurityError,
+)
 from chargebox.ocpp.messages import Confirmation, HeartbeatConfirmation, HeartbeatRequest, Request, ResetConfirmation
 
 KEY = "0123456789abcdef0123456789abcdef01234567"
@@ -126,6 +132,13 @@ async def test_a_callerror_for_our_call_is_the_neutral_error(client: JsonClient,
     await socket.send_str(json.dumps([3, message_id, {"currentTime": 5}]))  # not a dateTime
     with pytest.raises(ProtocolError):
         await call
+    # Errata 5.2's corrected spelling, which some 1.6 Central Systems send; a code outside table 7.
+    for code, error in (("FormatViolation", FormationViolation), ("Whatever", GenericError)):
+        call = asyncio.create_task(client.call(HeartbeatRequest()))
+        _, message_id, _, _ = await frame(socket)
+        await socket.send_str(json.dumps([4, message_id, code, "", {}]))
+        with pytest.raises(error):
+            await call
 
 
 async def test_one_call_in_flight_while_the_central_systems_calls_are_answered(
