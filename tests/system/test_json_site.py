@@ -25,6 +25,7 @@ pytestmark = pytest.mark.system
 on = ocpp_routing.on
 NOW = "2026-12-03T08:00:00Z"
 CARD = "04A2B3C4D5E680"
+KEY = "0123456789abcdef0123456789abcdef01234567"  # the AuthorizationKey: Basic auth, never logged
 WAIT = 30.0
 
 
@@ -103,7 +104,8 @@ class JsonSite(SimulatedSite):
     def start_daemon(self) -> Any:
         text = self.config_path.read_text()
         text = re.sub(r'(\[central_system\]\n)url = "[^"]*"\n',
-                      f'\\1protocol = "ocpp1.6-json"\nurl = "{self._url}"\nping_interval = 5\n', text)
+                      f'\\1protocol = "ocpp1.6-json"\nurl = "{self._url}"\nping_interval = 5\n'
+                      f'authorization_key = "{KEY}"\n', text)
         text = re.sub(r"\[endpoint\]\n.*?\n\n(?=\[storage\])", "", text, flags=re.S)
         self.config_path.write_text(text)
         return super().start_daemon()
@@ -112,7 +114,7 @@ class JsonSite(SimulatedSite):
 @pytest.fixture
 async def central() -> AsyncIterator[tuple[str, asyncio.Queue[Recorder]]]:
     peers: asyncio.Queue[Recorder] = asyncio.Queue()
-    async with central_system(mobilityhouse_session(Recorder, peers)) as served:
+    async with central_system(mobilityhouse_session(Recorder, peers), password=KEY) as served:
         yield served.url, peers
 
 
@@ -142,6 +144,7 @@ async def test_a_session_over_ocpp_j(central: tuple[str, asyncio.Queue[Recorder]
         actions = [a for a, _ in cs.received if a not in ("StatusNotification", "MeterValues", "Heartbeat")]
         assert actions == ["BootNotification", "Authorize", "StartTransaction", "StopTransaction"]
         assert await asyncio.to_thread(site.stop_daemon) == 0
+        assert KEY not in site.log("chargebox")
     finally:
         print(site.log("chargebox"))
         await asyncio.to_thread(site.stop)
