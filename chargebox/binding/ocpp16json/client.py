@@ -138,7 +138,7 @@ class JsonClient:
                 async with asyncio.timeout(self._connect_timeout):
                     await self.link.connected.wait()
             except TimeoutError:
-                raise CentralSystemUnreachable(f"{self.link.url}: not connected") from None
+                raise CentralSystemUnreachable(f"{self.link.shown_url}: not connected") from None
             ident = self._message_id(message_id)
             try:
                 text = frames.call(ident, operation.name, request)
@@ -154,10 +154,10 @@ class JsonClient:
                 raise
             except TimeoutError:  # before OSError, of which it is one
                 # 4.1.1: the CALL has timed out; the next one may go. A late answer is dropped.
-                raise CentralSystemUnreachable(f"{self.link.url}: no answer to {operation.name} "
+                raise CentralSystemUnreachable(f"{self.link.shown_url}: no answer to {operation.name} "
                                                f"within {self._timeout:g} s") from None
             except (ConnectionError, OSError) as err:
-                raise CentralSystemUnreachable(f"{self.link.url}: {err or type(err).__name__}") from err
+                raise CentralSystemUnreachable(f"{self.link.shown_url}: {err or type(err).__name__}") from err
             finally:
                 self._waiting = None
         return self._confirmation(operation, frame)
@@ -253,4 +253,4 @@ class JsonClient:
         self._used.clear()  # 4.1.4 holds per connection
         waiting = self._waiting
         if waiting is not None and not waiting[1].done():
-            waiting[1].set_exception(CentralSystemUnreachable(f"{self.link.url}: connection {why}"))
+            waiting[1].set_exception(CentralSystemUnreachable(f"{self.link.shown_url}: connection {why}"))

@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
+from chargebox.logfields import mask_url
 from chargebox.ocpp.errors import ProtocolError, SecurityError
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,8 @@ class Link:
     ) -> None:
         check_url(url, allow_plain)
         self.url = connection_url(url, identity)
+        #: The URL as logs and errors show it: a password in it masked (the key itself never is in it).
+        self.shown_url = mask_url(self.url)
         self.identity = identity
         self._on_text = on_text
         self._on_down = on_down
@@ -138,17 +141,18 @@ class Link:
         except aiohttp.WSServerHandshakeError as err:
             # 3.2: 404 for an identity the Central System does not know; 401 for a refused key.
             why = {401: "credentials refused (401)", 403: "refused (403)", 404: "identity not known (404)"}
-            log.warning("Central System at %s refused the connection: %s", self.url,
+            log.warning("Central System at %s refused the connection: %s", self.shown_url,
                         why.get(err.status, f"HTTP {err.status}"))
             return None
         except (aiohttp.ClientError, OSError, TimeoutError) as err:
-            log.warning("cannot connect to the Central System at %s: %s", self.url, err or type(err).__name__)
+            log.warning("cannot connect to the Central System at %s: %s", self.shown_url,
+                        mask_url(str(err)) or type(err).__name__)
             return None
         if socket.protocol != SUBPROTOCOL:
             # 3.2: a server that does not agree answers without Sec-WebSocket-Protocol and closes;
             # the box does not speak OCPP on a connection that was not agreed to be OCPP 1.6.
             log.warning("Central System at %s did not agree to subprotocol %s (answered %r); closing",
-                        self.url, SUBPROTOCOL, socket.protocol)
+                        self.shown_url, SUBPROTOCOL, socket.protocol)
             await socket.close()
             return None
         return socket
@@ -159,7 +163,7 @@ class Link:
         self.socket = socket
         self.connections += 1
         self.connected.set()
-        log.info("connected to the Central System at %s (%s)", self.url, SUBPROTOCOL)
+        log.info("connected to the Central System at %s (%s)", self.shown_url, SUBPROTOCOL)
         why = "closed by the Central System"
         try:
             async for message in socket:

@@ -314,3 +314,16 @@ async def test_tls_with_a_client_certificate(pki: Pki) -> None:
         finally:
             await box.close()
         assert len(secure.paths) == 1
+
+
+async def test_a_password_in_the_url_is_masked_in_logs_and_errors(caplog: pytest.LogCaptureFixture) -> None:
+    async with central_system() as gone:
+        url = gone.url.replace("ws://", "ws://user:hunter2secret@")
+    box = client_for(url, connect_timeout=0.5)
+    try:
+        with pytest.raises(CentralSystemUnreachable) as caught:
+            await box.call(HeartbeatRequest())
+    finally:
+        await box.close()
+    assert "cannot connect" in caplog.text
+    assert "hunter2secret" not in caplog.text and "hunter2secret" not in str(caught.value)
