@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from chargebox.binding.ocpp16json import frames
 from chargebox.binding.ocpp16json.connection import Link
@@ -28,6 +28,7 @@ from chargebox.ocpp.errors import (
     OcppError,
     PropertyConstraintViolation,
     ProtocolError,
+    TypeConstraintViolation,
     Unsendable,
 )
 from chargebox.ocpp.messages import (
@@ -40,6 +41,8 @@ from chargebox.ocpp.messages import (
 )
 
 log = logging.getLogger(__name__)
+
+Message = TypeVar("Message", Request, Confirmation)
 
 #: Checks a payload against the schema of its action before the codec reads it, raising the neutral
 #: protocol error (PropertyConstraintViolation, ...) to answer with: (action, payload, is_request).
@@ -167,13 +170,21 @@ class JsonClient:
             # The neutral error of its code; a code outside table 7 is a GenericError.
             error = _ERRORS.get(frame.code, errors.GenericError)
             raise error(frame.description or frame.code)
+        return self._read(operation.name, frame.payload, operation.confirmation)
+
+    def _read(self, action: str, payload: dict[str, Any], cls: type[Message]) -> Message:
+        """The typed message of a payload that came in, or the protocol error it is answered with (a
+        request) or raised as (a confirmation). The one call site of the payload validator: the
+        project's 1.6 JSON schemas plug in here through ``validate``."""
+        self._validate(action, payload, issubclass(cls, Request))
         try:
-            self._validate(operation.name, frame.payload, False)  # the payload validator's plug-in point
-            return frames.message(frame.payload, operation.confirmation)
-        except OcppError:
-            raise
-        except (TypeError, ValueError, KeyError, AttributeError) as err:
-            raise ProtocolError(f"unreadable {operation.name} confirmation: {err}") from err
+            return frames.message(payload, cls)
+        except TypeError as err:  # a required field missing (4.2.3 ProtocolError: "incomplete")
+            raise ProtocolError(f"{action}: {err}") from err
+        except ValueError as err:  # a value outside its enumeration or format
+            raise PropertyConstraintViolation(f"{action}: {err}") from err
+        except (AttributeError, KeyError) as err:  # a value of another JSON type, e.g. a number for a dateTime
+            raise TypeConstraintViolation(f"{action}: {type(err).__name__} reading the payload") from err
 
     # -- what arrives -------------------------------------------------------------------------------
 
@@ -223,13 +234,7 @@ class JsonClient:
         operation = CHARGE_POINT_OPERATIONS.get(call.action)
         if operation is None:
             raise NotImplementedAction(f"{call.action} is not an action of the Charge Point")
-        self._validate(call.action, call.payload, True)  # the payload validator's plug-in point
-        try:
-            request = frames.message(call.payload, operation.request)
-        except TypeError as err:  # a required field missing (4.2.3 ProtocolError: "incomplete")
-            raise ProtocolError(f"{call.action}: {err}") from err
-        except ValueError as err:  # a value outside its enumeration or format
-            raise PropertyConstraintViolation(f"{call.action}: {err}") from err
+        request = self._read(call.action, call.payload, operation.request)
         confirmation = await self._handler(request)
         if not isinstance(confirmation, operation.confirmation):
             raise InternalError(f"{call.action} answered with {type(confirmation).__name__}")

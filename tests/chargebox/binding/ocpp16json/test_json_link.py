@@ -25,6 +25,7 @@ from chargebox.ocpp.errors import (
     GenericError,
     ProtocolError,
     SecurityError,
+    TypeConstraintViolation,
 )
 from chargebox.ocpp.messages import Confirmation, HeartbeatConfirmation, HeartbeatRequest, Request, ResetConfirmation
 
@@ -104,6 +105,7 @@ async def test_bad_frames_get_the_callerror_of_their_fault(client: JsonClient, c
         ('[2,"c4","Reset",{"type":"Sideways"}]', ["c4", "PropertyConstraintViolation"]),
         ('[2,"c5","Reset",{}]', ["c5", "ProtocolError"]),
         ('[2,"c6","ClearCache",{}]', ["c6", "InternalError"]),
+        ('[2,"c7","GetDiagnostics",{"location":"ftp://x/","startTime":5}]', ["c7", "TypeConstraintViolation"]),
     ]
     for text, (message_id, code) in expected:
         await socket.send_str(text)
@@ -129,8 +131,13 @@ async def test_a_callerror_for_our_call_is_the_neutral_error(client: JsonClient,
         await call
     call = asyncio.create_task(client.call(HeartbeatRequest()))
     _, message_id, _, _ = await frame(socket)
-    await socket.send_str(json.dumps([3, message_id, {"currentTime": 5}]))  # not a dateTime
+    await socket.send_str(json.dumps([3, message_id, {}]))  # currentTime missing
     with pytest.raises(ProtocolError):
+        await call
+    call = asyncio.create_task(client.call(HeartbeatRequest()))
+    _, message_id, _, _ = await frame(socket)
+    await socket.send_str(json.dumps([3, message_id, {"currentTime": 5}]))  # not a dateTime
+    with pytest.raises(TypeConstraintViolation):
         await call
     # Errata 5.2's corrected spelling, which some 1.6 Central Systems send; a code outside table 7.
     for code, error in (("FormatViolation", FormationViolation), ("Whatever", GenericError)):
