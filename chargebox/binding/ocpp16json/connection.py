@@ -60,7 +60,7 @@ class Backoff:
     between half and all of its step (jitter: boxes that lost one Central System together do not
     all come back in the same second)."""
 
-    def __init__(self, first: float = 1.0, longest: float = 300.0, rng: random.Random | None = None) -> None:
+    def __init__(self, first: float = 1.0, longest: float = 60.0, rng: random.Random | None = None) -> None:
         self.first = first
         self.longest = longest
         self._rng = rng or random.Random()

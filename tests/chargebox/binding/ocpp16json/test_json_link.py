@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -334,3 +335,13 @@ async def test_a_password_in_the_url_is_masked_in_logs_and_errors(caplog: pytest
         await box.close()
     assert "cannot connect" in caplog.text
     assert "hunter2secret" not in caplog.text and "hunter2secret" not in str(caught.value)
+
+
+def test_the_backoff_doubles_with_jitter_up_to_its_longest_and_starts_again() -> None:
+    backoff = Backoff(1.0, 8.0, random.Random(7))
+    delays = [backoff.next() for _ in range(6)]
+    for delay, step in zip(delays, (1, 2, 4, 8, 8, 8)):
+        assert step / 2 <= delay <= step
+    assert len(set(delays)) == 6  # drawn, not fixed: boxes that lost one Central System spread out
+    backoff.reset()
+    assert backoff.next() <= 1.0
