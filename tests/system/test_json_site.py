@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from chargebox.site import SimulatedSite
-from tests.chargebox.binding.ocpp16json.json_central import Adapter, central_system, mobilityhouse_session
+from tests.chargebox.binding.ocpp16json.json_central import Adapter, Central, central_system, mobilityhouse_session
+from tests.system.sitetools import session as charge
 
 ocpp_routing = pytest.importorskip("ocpp.routing")
 from ocpp.v16 import ChargePoint as OcppChargePoint  # noqa: E402
@@ -97,8 +98,9 @@ class JsonSite(SimulatedSite):
     """The simulated site with its daemon pointed at an OCPP-J Central System: the generated config's
     ``[central_system]`` says the protocol and the ws:// URL, and it has no ``[endpoint]``."""
 
-    def __init__(self, url: str) -> None:
-        super().__init__(central_system_port=int(url.rsplit(":", 1)[1].split("/")[0]), sample_interval=1)
+    def __init__(self, url: str, ocpp: dict[str, str | int | bool] | None = None) -> None:
+        super().__init__(central_system_port=int(url.rsplit(":", 1)[1].split("/")[0]), sample_interval=1,
+                         ocpp=ocpp)
         self._url = url
 
     def start_daemon(self) -> Any:
@@ -112,15 +114,15 @@ class JsonSite(SimulatedSite):
 
 
 @pytest.fixture
-async def central() -> AsyncIterator[tuple[str, asyncio.Queue[Recorder]]]:
+async def central() -> AsyncIterator[tuple[Central, asyncio.Queue[Recorder]]]:
     peers: asyncio.Queue[Recorder] = asyncio.Queue()
     async with central_system(mobilityhouse_session(Recorder, peers), password=KEY) as served:
-        yield served.url, peers
+        yield served, peers
 
 
-async def test_a_session_over_ocpp_j(central: tuple[str, asyncio.Queue[Recorder]]) -> None:
-    url, peers = central
-    site = JsonSite(url)
+async def test_a_session_over_ocpp_j(central: tuple[Central, asyncio.Queue[Recorder]]) -> None:
+    served, peers = central
+    site = JsonSite(served.url)
     try:
         await asyncio.to_thread(site.start)
         async with asyncio.timeout(WAIT):
@@ -145,6 +147,34 @@ async def test_a_session_over_ocpp_j(central: tuple[str, asyncio.Queue[Recorder]
         assert actions == ["BootNotification", "Authorize", "StartTransaction", "StopTransaction"]
         assert await asyncio.to_thread(site.stop_daemon) == 0
         assert KEY not in site.log("chargebox")
+    finally:
+        print(site.log("chargebox"))
+        await asyncio.to_thread(site.stop)
+        site.remove()
+
+
+async def test_a_session_while_the_link_is_down_is_delivered_in_order_when_it_is_back(
+        central: tuple[Central, asyncio.Queue[Recorder]]) -> None:
+    served, peers = central
+    site = JsonSite(served.url, ocpp={"AllowOfflineTxForUnknownId": True, "LocalPreAuthorize": True})
+    try:
+        await asyncio.to_thread(site.start)
+        async with asyncio.timeout(WAIT):
+            cs = await peers.get()
+        await cs.wait("StatusNotification")  # sent once the boot is accepted: the box has its answer
+        await served.cut()
+        assert await asyncio.to_thread(charge, site, CARD)  # a whole session offline (1.6 3.3.6)
+        assert [a for a, _ in cs.received if a in ("StartTransaction", "StopTransaction")] == []
+        served.refuse = False  # the network is back: the box reconnects and empties its outbox
+        async with asyncio.timeout(WAIT):
+            back = await peers.get()
+        start = (await back.wait("StartTransaction"))[0]
+        stop = (await back.wait("StopTransaction"))[0]
+        assert start["id_tag"] == CARD and stop["transaction_id"] == 4711
+        order = [a for a, _ in back.received if a in ("StartTransaction", "StopTransaction")]
+        assert order == ["StartTransaction", "StopTransaction"]
+        assert back.refused == []
+        assert await asyncio.to_thread(site.stop_daemon) == 0
     finally:
         print(site.log("chargebox"))
         await asyncio.to_thread(site.stop)

@@ -74,8 +74,8 @@ async def _no_handler(request: Request) -> Confirmation:
 class JsonClient:
     """Speaks OCPP-J 1.6 with one Central System over a :class:`~.connection.Link` it runs.
 
-    ``timeout`` bounds the wait for a CALL's answer; a call made while the link is down waits up to
-    ``connect_timeout`` for it to come up. ``handler`` (or :meth:`serve`) answers the Central
+    ``timeout`` bounds the wait for a CALL's answer; a call made during an attempt to connect waits
+    for its outcome (up to ``connect_timeout``), one made between attempts fails at once. ``handler`` (or :meth:`serve`) answers the Central
     System's requests; ``validate`` is where the payload schemas plug in (:func:`no_validation`).
     ``link_options`` go to the :class:`~.connection.Link` (TLS, key, ping interval, backoff).
     """
@@ -137,11 +137,15 @@ class JsonClient:
             raise Unsendable(f"{request.action()} is not a Charge Point request of OCPP 1.6")
         self.start()
         async with self._in_flight:
+            # While the link is down between attempts the box is offline at once, as a refused SOAP
+            # connection makes it; only an attempt under way (the first one at start) is waited for.
             try:
                 async with asyncio.timeout(self._connect_timeout):
-                    await self.link.connected.wait()
+                    await self.link.attempted.wait()
             except TimeoutError:
-                raise CentralSystemUnreachable(f"{self.link.shown_url}: not connected") from None
+                pass
+            if not self.link.connected.is_set():
+                raise CentralSystemUnreachable(f"{self.link.shown_url}: not connected")
             ident = self._message_id(message_id)
             try:
                 text = frames.call(ident, operation.name, request)

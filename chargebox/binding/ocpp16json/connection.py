@@ -104,6 +104,9 @@ class Link:
         self.backoff = backoff or Backoff()
         self.socket: aiohttp.ClientWebSocketResponse | None = None
         self.connected = asyncio.Event()
+        #: Clear while an attempt to connect is under way (and before the first), set once it has
+        #: succeeded or failed: a request waits for an attempt's outcome, never through a backoff delay.
+        self.attempted = asyncio.Event()
         self.connections = 0  # how many times a connection was opened (status, tests)
 
     async def send(self, text: str) -> None:
@@ -118,7 +121,13 @@ class Link:
         connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else True, limit=1)
         async with aiohttp.ClientSession(connector=connector) as session:
             while True:
-                opened = await self._open(session)
+                self.attempted.clear()
+                try:
+                    opened = await self._open(session)
+                    if opened is not None:
+                        self._up(opened)
+                finally:
+                    self.attempted.set()
                 if opened is not None:
                     await self._read(opened)
                 delay = self.backoff.next()
@@ -157,13 +166,15 @@ class Link:
             return None
         return socket
 
-    async def _read(self, socket: aiohttp.ClientWebSocketResponse) -> None:
-        loop = asyncio.get_running_loop()
-        opened_at = loop.time()
+    def _up(self, socket: aiohttp.ClientWebSocketResponse) -> None:
         self.socket = socket
         self.connections += 1
         self.connected.set()
         log.info("connected to the Central System at %s (%s)", self.shown_url, SUBPROTOCOL)
+
+    async def _read(self, socket: aiohttp.ClientWebSocketResponse) -> None:
+        loop = asyncio.get_running_loop()
+        opened_at = loop.time()
         why = "closed by the Central System"
         try:
             async for message in socket:

@@ -28,6 +28,13 @@ class Central:
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     connected: asyncio.Queue[web.WebSocketResponse] = field(default_factory=asyncio.Queue)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    refuse: bool = False  # the network is cut: new connections get HTTP 503
+
+    async def cut(self) -> None:
+        """Refuse new connections and close the open ones."""
+        self.refuse = True
+        for socket in self.sockets:
+            await socket.close()
 
 
 def basic(user: str, password: str) -> str:
@@ -48,6 +55,8 @@ async def central_system(
         identity = request.match_info["identity"]
         central.paths.append(request.path)
         central.authorizations.append(request.headers.get("Authorization"))
+        if central.refuse:
+            raise web.HTTPServiceUnavailable()
         if password is not None and request.headers.get("Authorization") != basic(identity, password):
             raise web.HTTPUnauthorized()
         socket = web.WebSocketResponse(protocols=protocols, autoping=autoping)

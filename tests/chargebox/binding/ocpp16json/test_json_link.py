@@ -345,3 +345,21 @@ def test_the_backoff_doubles_with_jitter_up_to_its_longest_and_starts_again() ->
     assert len(set(delays)) == 6  # drawn, not fixed: boxes that lost one Central System spread out
     backoff.reset()
     assert backoff.next() <= 1.0
+
+
+async def test_between_attempts_a_call_is_unreachable_at_once(central: Central) -> None:
+    # As a refused SOAP connection: the engine goes offline now, not after connect_timeout per request.
+    box = JsonClient(central.url, "CP1", handler=handler, allow_plain=True, connect_timeout=30,
+                     backoff=Backoff(60, 60))
+    try:
+        down = asyncio.Event()
+        tell_client = box.link._on_down
+        box.link._on_down = lambda why: (tell_client(why), down.set())  # type: ignore[method-assign]
+        await connected(box, central)
+        await central.cut()
+        async with asyncio.timeout(5):  # far below connect_timeout and the backoff's delay
+            await down.wait()
+            with pytest.raises(CentralSystemUnreachable, match="not connected"):
+                await box.call(HeartbeatRequest())
+    finally:
+        await box.close()
