@@ -33,6 +33,12 @@ _KINDS = {Kind.INT: "an integer", Kind.BOOL: "true or false", Kind.MEASURANDS: "
 DEFAULT_CONTROL_SOCKET = "/run/chargebox/control.sock"
 DEFAULT_REBOOT_COMMAND = ("systemctl", "reboot")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+#: ``central_system.protocol``: the binding the box speaks (README, Configuration).
+PROTOCOLS = ("ocpp1.5-soap", "ocpp1.6-soap", "ocpp1.6-json")
+JSON = "ocpp1.6-json"
+#: The keys of ``[central_system]`` that apply to one kind of binding only.
+SOAP_ONLY_KEYS = ("compression", "compress_threshold")
+JSON_ONLY_KEYS = ("authorization_key", "ping_interval")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,10 @@ class ClientTransport:
     connect_timeout: float = 10.0
     compression: Literal["gzip", "deflate"] | None = "gzip"
     compress_threshold: int = 1024
+    #: OCPP-J: the password of HTTP Basic (security profiles 1 and 2, AuthorizationKey); never in a repr.
+    authorization_key: str | None = field(default=None, repr=False)
+    #: OCPP-J: seconds between WebSocket pings (WebSocketPingInterval, OCPP-J 1.6 5.3); 0 sends none.
+    ping_interval: int = 60
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """None when no TLS key is set: aiohttp's own verifying context then serves (the system's
@@ -115,6 +125,7 @@ class Config:
     reader: Device | None
     connectors: tuple[ConnectorConfig, ...]
     central_system_transport: ClientTransport = ClientTransport()
+    protocol: str = PROTOCOLS[0]
     endpoint_transport: EndpointTransport = EndpointTransport()
     #: OCPP configuration keys (6.9.1) by name, as wire text: the box's defaults until the Central
     #: System changes them.
@@ -231,9 +242,9 @@ def _option_problem(message: str, options: dict[str, Any]) -> tuple[str | None, 
     return None, message
 
 
-def _url(value: str) -> bool:
+def _url(value: str, schemes: tuple[str, str] = ("http", "https")) -> bool:
     parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    return parts.scheme in schemes and bool(parts.hostname)
 
 
 def _port(value: int) -> bool:
@@ -260,12 +271,19 @@ def _tls_context(c: _Checker, key: str, build: Any) -> None:
         c.fail(key, f"cannot load the certificate or key: {err}")
 
 
-def _client_transport(c: _Checker, cs: dict[str, Any], url: str | None) -> ClientTransport:
-    """The TLS, compression and timeout keys of ``[central_system]`` (README, Configuration)."""
+def _client_transport(c: _Checker, cs: dict[str, Any], url: str | None, protocol: str) -> ClientTransport:
+    """The TLS, compression, authentication and timeout keys of ``[central_system]`` (README, Configuration)."""
     p = "central_system"
+    json = protocol == JSON
+    plain_scheme, secure_scheme = ("ws", "wss") if json else ("http", "https")
+    for key in JSON_ONLY_KEYS if not json else SOAP_ONLY_KEYS:
+        if key in cs:
+            c.fail(f"{p}.{key}", f"does not apply to central_system.protocol {protocol!r}; it applies only to "
+                   + (f'"{JSON}"' if not json else "the SOAP protocols"))
     plain = c.get(cs, p, "allow_plain_http", bool, False)
-    if url is not None and urlsplit(url).scheme == "http" and not plain:
-        c.fail(f"{p}.url", "a plain http:// URL needs central_system.allow_plain_http = true; use https://")
+    if url is not None and urlsplit(url).scheme == plain_scheme and not plain:
+        c.fail(f"{p}.url", f"a plain {plain_scheme}:// URL needs central_system.allow_plain_http = true; "
+               f"use {secure_scheme}://")
     pin_text = c.get(cs, p, "pin_sha256", str, None, expected="the SHA-256 of the certificate, 64 hex digits")
     pin = None
     if pin_text is not None:
@@ -274,10 +292,10 @@ def _client_transport(c: _Checker, cs: dict[str, Any], url: str | None) -> Clien
         except ValueError as err:
             c.fail(f"{p}.pin_sha256", str(err))
     files = {key: _file(c, cs, p, key) for key in ("ca_file", "cert_file", "key_file")}
-    https = url is not None and urlsplit(url).scheme == "https"
+    https = url is not None and urlsplit(url).scheme == secure_scheme
     for key in ("ca_file", "pin_sha256", "cert_file", "key_file"):
         if key in cs and url is not None and not https:
-            c.fail(f"{p}.{key}", "only applies to an https:// central_system.url")
+            c.fail(f"{p}.{key}", f"only applies to {'a' if json else 'an'} {secure_scheme}:// central_system.url")
     if "key_file" in cs and "cert_file" not in cs:
         c.fail(f"{p}.key_file", "needs central_system.cert_file (the client certificate)")
     compression = c.get(cs, p, "compression", str, "gzip", check=lambda v: v in ("gzip", "deflate", "none"),
@@ -291,6 +309,12 @@ def _client_transport(c: _Checker, cs: dict[str, Any], url: str | None) -> Clien
         compression=None if compression in (None, "none") else cast(Literal["gzip", "deflate"], compression),
         compress_threshold=c.get(cs, p, "compress_threshold", int, 1024, check=lambda v: v >= 0,
                                  expected="bytes >= 0") or 0,
+        # Security whitepaper A00.FR.205: at least 16 bytes; errata 3.10: at most 40 characters.
+        authorization_key=c.get(cs, p, "authorization_key", str, None, check=lambda v: 16 <= len(v) <= 40
+                                and v.isascii() and v.isprintable(),
+                                expected="16..40 printable ASCII characters (AuthorizationKey)"),
+        ping_interval=c.get(cs, p, "ping_interval", int, 60, check=lambda v: v >= 0,
+                            expected="seconds >= 0 (WebSocketPingInterval; 0 sends no pings)"),
     )
     if https:
         loaded = [key for key in ("cert_file", "ca_file") if key in cs]
@@ -481,21 +505,33 @@ def load(path: Path | str) -> Config:
                    expected="at most 25 characters (6.3)")
 
     cs = c.table(data, "", "central_system") or {}
-    c.unknown(cs, "central_system", {"url", "allow_plain_http", "ca_file", "pin_sha256", "cert_file", "key_file",
-                                     "timeout", "connect_timeout", "compression", "compress_threshold"})
-    cs_url = c.get(cs, "central_system", "url", str, check=_url, expected="an http:// or https:// URL")
-    cs_transport = _client_transport(c, cs, cs_url)
+    c.unknown(cs, "central_system", {"url", "protocol", "allow_plain_http", "ca_file", "pin_sha256", "cert_file",
+                                     "key_file", "timeout", "connect_timeout", *SOAP_ONLY_KEYS, *JSON_ONLY_KEYS})
+    protocol = c.get(cs, "central_system", "protocol", str, PROTOCOLS[0], check=lambda v: v in PROTOCOLS,
+                     expected=", ".join(f'"{name}"' for name in PROTOCOLS)) or PROTOCOLS[0]
+    if protocol == "ocpp1.6-soap":
+        c.fail("central_system.protocol", f'"ocpp1.6-soap" is not supported yet; expected "{PROTOCOLS[0]}" or "{JSON}"')
+    if protocol == JSON:
+        cs_url = c.get(cs, "central_system", "url", str, check=lambda v: _url(v, ("ws", "wss")),
+                       expected="a ws:// or wss:// URL, to which the box appends /<identity> (OCPP-J 3.1.1)")
+    else:
+        cs_url = c.get(cs, "central_system", "url", str, check=_url, expected="an http:// or https:// URL")
+    cs_transport = _client_transport(c, cs, cs_url, protocol)
 
-    endpoint = c.table(data, "", "endpoint") or {}
+    if protocol == JSON and "endpoint" in data:
+        # OCPP-J: the Central System's requests come over the box's own WebSocket; nothing listens.
+        c.fail("endpoint", f'applies only to the SOAP protocols; with central_system.protocol "{JSON}" the '
+               "Central System's requests come over the WebSocket the box opens")
+    endpoint = c.table(data, "", "endpoint", required=protocol != JSON) or {}
     c.unknown(endpoint, "endpoint", {"host", "port", "path", "public_url", "allow", "allow_plain_http", "cert_file",
                                      "key_file", "client_ca_file", "max_body", "read_timeout", "public_interface",
                                      "max_connections", "idle_timeout"})
     host = c.get(endpoint, "endpoint", "host", str, "0.0.0.0")
     port = c.get(endpoint, "endpoint", "port", int, 8180, check=_port, expected="a port 1..65535")
     ep_path = c.get(endpoint, "endpoint", "path", str, "/", check=lambda v: v.startswith("/"), expected="a path starting with /")
-    public_url = c.get(endpoint, "endpoint", "public_url", str, check=_url,
+    public_url = c.get(endpoint, "endpoint", "public_url", str, "" if protocol == JSON else ..., check=_url,
                        expected="the http(s) URL the Central System reaches the box at (wsa:From, 8.3)")
-    endpoint_transport = _endpoint_transport(c, endpoint, public_url)
+    endpoint_transport = _endpoint_transport(c, endpoint, public_url) if protocol != JSON else EndpointTransport()
     public_interface, modem, wakeup = _mobile(c, data, endpoint, public_url)
     allow: list[Any] = []
     for index, network in enumerate(c.get(endpoint, "endpoint", "allow", list, []) or []):
@@ -559,7 +595,7 @@ def load(path: Path | str) -> Config:
         path=path, identity=identity, vendor=vendor, model=model, serial_number=serial,
         central_system_url=cs_url, listen_host=host, listen_port=port, endpoint_path=ep_path,
         public_url=public_url, allow=tuple(allow), storage=(base / storage_path).resolve(), reader=reader,
-        connectors=tuple(connectors), central_system_transport=cs_transport,
+        connectors=tuple(connectors), central_system_transport=cs_transport, protocol=protocol,
         endpoint_transport=endpoint_transport, ocpp=ocpp_defaults, log_level=level.upper(),
         mask_id_tags=mask_id_tags, control_socket=(base / socket_name).resolve(), reboot_command=tuple(reboot),
         firmware=firmware, diagnostics=diagnostics, public_interface=public_interface, modem=modem, wakeup=wakeup,

@@ -21,11 +21,13 @@ from aiohttp import web
 from hal.backends import load_backend
 
 import chargebox
+from chargebox.binding.ocpp16json import configured as json_configured
+from chargebox.binding.ocpp16json.client import JsonClient
 from chargebox.binding.soap15 import configured
 from chargebox.binding.soap15.client import CentralSystemClient
 from chargebox.binding.soap15.server import SHUTDOWN_TIMEOUT, ChargePointEndpoint
 from chargebox.clock import Clock
-from chargebox.config import Config, Device
+from chargebox.config import JSON, Config, Device
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity
 from chargebox.engine import management
 from chargebox.engine.configuration import Configuration
@@ -70,9 +72,9 @@ def _open_store(config: Config) -> Store:
 
 
 def build(config: Config, clock: Clock | None = None, restarter: Restarter | None = None,
-          ) -> tuple[ChargePoint, CentralSystemClient, ChargePointEndpoint, LinkMonitor]:
-    """The charge point, its client, its endpoint, and the monitor of the link between them and the
-    Central System, wired as the config says."""
+          ) -> tuple[ChargePoint, CentralSystemClient | JsonClient, ChargePointEndpoint | None, LinkMonitor]:
+    """The charge point, its client, its endpoint (None for OCPP-J, whose one WebSocket carries both
+    directions), and the monitor of the link between them and the Central System, wired as the config says."""
     clock = clock or Clock()
     store = _open_store(config)
     ocpp = Configuration(store.settings, config.ocpp)
@@ -80,7 +82,11 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     # A SendLocalList as long as the box says it takes must fit in a request body it accepts.
     fits = config.endpoint_transport.max_body // LOCAL_LIST_ENTRY_BYTES
     ocpp.set_fixed("SendLocalListMaxLength", str(min(ocpp.integer("SendLocalListMaxLength"), fits)))
-    client = configured.client(config, advertised_url(config.public_url, config.public_interface))
+    client: CentralSystemClient | JsonClient
+    if config.protocol == JSON:
+        client = json_configured.client(config)
+    else:
+        client = configured.client(config, advertised_url(config.public_url, config.public_interface))
     link = LinkMonitor(client, clock)
     connectors = {
         c.id: ConnectorHardware(
@@ -101,7 +107,11 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
         mobile = MobileLink(charge_point, _build("modem", config.modem, name="modem"), config.identity, config.wakeup)
         charge_point.spawn(mobile.run())
     management.install(charge_point, restarter)  # availability, reservations, Reset, DataTransfer
-    endpoint = configured.endpoint(config, link.incoming(charge_point.handle), client)
+    handler = link.incoming(charge_point.handle)
+    if isinstance(client, JsonClient):
+        client.serve(handler)
+        return charge_point, client, None, link
+    endpoint = configured.endpoint(config, handler, client)
     return charge_point, client, endpoint, link
 
 
@@ -184,18 +194,22 @@ async def serve(config: Config, notifier: Notifier | None = None, restarter: Res
                                    central_system_url=config.central_system_url),
         "queue": lambda: queue(charge_point),
     })
-    runner = endpoint.runner()
-    await runner.setup()
+    runner = endpoint.runner() if endpoint is not None else None
+    if runner is not None:
+        await runner.setup()
     box: asyncio.Task[None] | None = None
     watchdog: asyncio.Task[None] | None = None
+    # OCPP-J: no endpoint; the Central System calls the box over the WebSocket the box opens.
+    where = config.public_url or f"the {config.protocol} WebSocket"
     try:
-        await _listen(endpoint, runner, config)
+        if endpoint is not None and runner is not None:
+            await _listen(endpoint, runner, config)
         await control.start()
         log.info("chargebox %s serving as %s at %s, Central System %s", chargebox.__version__, config.identity,
-                 config.public_url, config.central_system_url)
+                 where, config.central_system_url)
         box = asyncio.create_task(charge_point.run(), name="charge-point")
         await _started(box, link)
-        notifier.ready(f"serving as {config.identity} at {config.public_url}")
+        notifier.ready(f"serving as {config.identity} at {where}")
         watchdog = asyncio.create_task(keep_alive(notifier), name="watchdog")
         await box
     finally:
@@ -205,7 +219,8 @@ async def serve(config: Config, notifier: Notifier | None = None, restarter: Res
         await _within(_cancel(box), BOX_STOP_TIMEOUT, "the charge point")
         await _within(control.close(), STEP_STOP_TIMEOUT, "the control socket")
         await _within(client.close(), STEP_STOP_TIMEOUT, "the Central System client")
-        await _within(runner.cleanup(), STEP_STOP_TIMEOUT + SHUTDOWN_TIMEOUT, "the endpoint")
+        if runner is not None:
+            await _within(runner.cleanup(), STEP_STOP_TIMEOUT + SHUTDOWN_TIMEOUT, "the endpoint")
         charge_point.journal.db.close()
         if box is not None:  # a start that failed is told by its one line (chargebox run), not also here
             log.info("stopped")

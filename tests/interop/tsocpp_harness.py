@@ -37,13 +37,17 @@ def missing() -> str | None:
 
 
 class TsOcpp:
-    """``central_system.js`` as a child process: stdout lines are read on a thread into :attr:`events`."""
+    """``central_system.js`` as a child process: stdout lines are read on a thread into :attr:`events`.
+    Another harness of the same JSON-lines shape (tests/interop/ocpprpc) names its own ``directory``
+    and passes its ``args``."""
 
-    def __init__(self, log_dir: Path, startup_timeout: float = 20.0) -> None:
-        self.stderr_path = log_dir / "tsocpp.stderr.log"
+    directory = HARNESS_DIR
+
+    def __init__(self, log_dir: Path, startup_timeout: float = 20.0, args: tuple[str, ...] = ()) -> None:
+        self.stderr_path = log_dir / f"{self.directory.name}.stderr.log"
         self._stderr: IO[str] = open(self.stderr_path, "w")  # noqa: SIM115 - closed in close()
         self.process = subprocess.Popen(
-            ["node", "central_system.js", "--port", "0"], cwd=HARNESS_DIR, text=True, bufsize=1,
+            ["node", "central_system.js", "--port", "0", *args], cwd=self.directory, text=True, bufsize=1,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr)
         self.events: list[dict[str, Any]] = []
         self._cond = threading.Condition()
@@ -60,7 +64,7 @@ class TsOcpp:
             self.close()
             raise
         self.port: int = first["port"]
-        self.url = f"http://127.0.0.1:{self.port}{first['path']}"
+        self.url = f"http://127.0.0.1:{self.port}{first.get('path', '/')}"
 
     # -- stdout ------------------------------------------------------------------------------------
 
