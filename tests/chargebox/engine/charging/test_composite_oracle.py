@@ -360,3 +360,25 @@ def test_recurring_daily_crosses_its_08_00_boundary() -> None:
     assert [(p.start_period, round(p.limit, 3), p.number_phases) for p in periods] == [
         (0, 32.0, 1), (1800, round(6000 / 230, 3), 1)]
     assert_matches_oracle(case)
+
+
+def test_limit_at_names_its_source_and_the_next_boundary() -> None:
+    """For `chargebox status` and the shell's timer: which profile (or max_current) limits, until when."""
+    rating = Rating(3, 230.0, 32.0)
+    tx = Transaction(BASE, 7)
+    default = ChargingProfile(2, 0, DEFAULT, ChargingProfileKind.RELATIVE, ChargingSchedule(
+        A, (ChargingSchedulePeriod(0, 40.0), ChargingSchedulePeriod(600, 20.0))))
+    tx_profile = ChargingProfile(3, 1, TX, ChargingProfileKind.RELATIVE, ChargingSchedule(
+        A, (ChargingSchedulePeriod(0, 10.0),), duration=300), transaction_id=7)
+    box = ChargingProfile(1, 0, MAX, ChargingProfileKind.ABSOLUTE, ChargingSchedule(
+        A, (ChargingSchedulePeriod(0, 30.0),), start_schedule=BASE + timedelta(seconds=900)))
+    installed = (InstalledProfile(0, default), InstalledProfile(1, tx_profile), InstalledProfile(0, box))
+
+    def answer(second: int) -> tuple[float, LimitSource, datetime | None]:
+        found = limit_at(installed, 1, tx, BASE + timedelta(seconds=second), rating, box_share=0.5)
+        return found.limit.amps, found.limit.source, found.next_change
+
+    assert answer(0) == (10.0, LimitSource(LimitSourceKind.PROFILE, 3, TX), BASE + timedelta(seconds=300))
+    assert answer(300) == (32.0, LimitSource(LimitSourceKind.MAX_CURRENT), BASE + timedelta(seconds=600))
+    assert answer(600) == (20.0, LimitSource(LimitSourceKind.PROFILE, 2, DEFAULT), BASE + timedelta(seconds=900))
+    assert answer(900) == (15.0, LimitSource(LimitSourceKind.PROFILE, 1, MAX), None)
