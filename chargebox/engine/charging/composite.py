@@ -24,7 +24,8 @@ executed (errata 3.44).
 
 Limits are compared as current per phase: a W limit becomes W / (voltage * phases), with phases the
 period's numberPhases (3 if absent, 7.12) but no more than the connector has (errata 3.34); an A limit is
-taken as given (errata 3.34). A W answer converts back with the phases in force.
+taken as given (errata 3.34). The phases in force are the fewest any limit in force allows, and a W answer
+converts back with them.
 """
 
 from __future__ import annotations
@@ -49,9 +50,6 @@ from chargebox.engine.charging.profiles import (
 )
 
 Purpose = ChargingProfilePurpose
-
-#: How far ahead a recurring profile's next boundaries are looked for (the longest recurrence).
-_HORIZON = max(RECURRENCE_PERIOD.values())
 
 
 class LimitSourceKind(StrEnum):
@@ -173,8 +171,9 @@ def _evaluate(installed: Iterable[InstalledProfile], connector_id: int, transact
 
 
 def _boundaries(installed: Iterable[InstalledProfile], transaction: Transaction | None,
-                start: datetime, end: datetime) -> Iterator[datetime]:
-    """Every instant in (start, end) at which some profile's limit may change (and some outside)."""
+                start: datetime, end: datetime | None) -> Iterator[datetime]:
+    """Every instant in (start, end) at which some profile's limit may change (and some outside); end None:
+    up to one recurrence after start, which holds a recurring profile's next boundary."""
     if transaction is not None:
         yield transaction.start
     for entry in installed:
@@ -186,7 +185,8 @@ def _boundaries(installed: Iterable[InstalledProfile], transaction: Transaction 
         if profile.charging_profile_kind is ChargingProfileKind.RECURRING and first is not None:
             assert profile.recurrency_kind is not None
             period = RECURRENCE_PERIOD[profile.recurrency_kind]
-            cycles = range(max(0, (start - first) // period), max(0, (end - first) // period) + 1)
+            last = start + period if end is None else end
+            cycles = range(max(0, (start - first) // period), max(0, (last - first) // period) + 1)
             anchors = (first + cycle * period for cycle in cycles)
         else:
             anchor = _anchor(profile, transaction, start)
@@ -207,10 +207,10 @@ def limit_at(installed: Iterable[InstalledProfile], connector_id: int, transacti
     ``rating`` is the connector's (the supply's for connector 0); ``box_share`` the fraction (0..1) of the
     ChargePointMaxProfile this connector may use (1 for connector 0, the box itself).
     """
+    _check_share(box_share)
     profiles = tuple(installed)
-    later = sorted(moment for moment in _boundaries(profiles, transaction, at, at + _HORIZON) if moment > at)
-    return LimitAt(_evaluate(profiles, connector_id, transaction, at, rating, box_share),
-                   later[0] if later else None)
+    later = (moment for moment in _boundaries(profiles, transaction, at, None) if moment > at)
+    return LimitAt(_evaluate(profiles, connector_id, transaction, at, rating, box_share), min(later, default=None))
 
 
 def composite_schedule(installed: Iterable[InstalledProfile], connector_id: int,
@@ -226,6 +226,7 @@ def composite_schedule(installed: Iterable[InstalledProfile], connector_id: int,
     """
     if duration < 0:
         raise ValueError(f"duration {duration} < 0")
+    _check_share(box_share)
     profiles = tuple(installed)
     end = start + timedelta(seconds=duration)
     # The wire counts whole seconds (7.14): a boundary within a second shows from the next one.
@@ -247,3 +248,8 @@ def _ceil_seconds(delta: timedelta) -> int:
     whole = int(delta.total_seconds())
     return whole if whole == delta.total_seconds() else whole + 1
 
+
+
+def _check_share(box_share: float) -> None:
+    if not 0.0 <= box_share <= 1.0:
+        raise ValueError(f"box_share {box_share} outside 0..1: a connector cannot have more than the box")
