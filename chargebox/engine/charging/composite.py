@@ -184,10 +184,10 @@ def _boundaries(installed: Iterable[InstalledProfile], transaction: Transaction 
         first = schedule.start_schedule
         if profile.charging_profile_kind is ChargingProfileKind.RECURRING and first is not None:
             assert profile.recurrency_kind is not None
-            period = RECURRENCE_PERIOD[profile.recurrency_kind]
-            last = start + period if end is None else end
-            cycles = range(max(0, (start - first) // period), max(0, (last - first) // period) + 1)
-            anchors = (first + cycle * period for cycle in cycles)
+            every = RECURRENCE_PERIOD[profile.recurrency_kind]
+            last = start + every if end is None else end
+            cycles = range(max(0, (start - first) // every), max(0, (last - first) // every) + 1)
+            anchors = (first + cycle * every for cycle in cycles)
         else:
             anchor = _anchor(profile, transaction, start)
             anchors = () if anchor is None else (anchor,)
@@ -210,7 +210,8 @@ def limit_at(installed: Iterable[InstalledProfile], connector_id: int, transacti
     _check_share(box_share)
     profiles = tuple(installed)
     later = (moment for moment in _boundaries(profiles, transaction, at, None) if moment > at)
-    return LimitAt(_evaluate(profiles, connector_id, transaction, at, rating, box_share), min(later, default=None))
+    return LimitAt(_evaluate(profiles, connector_id, transaction, at, rating, box_share),
+                   min(later, default=None))
 
 
 def composite_schedule(installed: Iterable[InstalledProfile], connector_id: int,

@@ -380,5 +380,6 @@ def test_limit_at_names_its_source_and_the_next_boundary() -> None:
 
     assert answer(0) == (10.0, LimitSource(LimitSourceKind.PROFILE, 3, TX), BASE + timedelta(seconds=300))
     assert answer(300) == (32.0, LimitSource(LimitSourceKind.MAX_CURRENT), BASE + timedelta(seconds=600))
-    assert answer(600) == (20.0, LimitSource(LimitSourceKind.PROFILE, 2, DEFAULT), BASE + timedelta(seconds=900))
+    assert answer(600) == (20.0, LimitSource(LimitSourceKind.PROFILE, 2, DEFAULT),
+                           BASE + timedelta(seconds=900))
     assert answer(900) == (15.0, LimitSource(LimitSourceKind.PROFILE, 1, MAX), None)
