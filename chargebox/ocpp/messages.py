@@ -532,7 +532,7 @@ def _operations(*pairs: tuple[type[Request], type[Confirmation]]) -> dict[str, O
     return {req.action(): Operation(req.action(), req, conf) for req, conf in pairs}
 
 
-# The 10 operations the charge box initiates (1.6 chapter 4, the same 10 as 1.5's), served by the Central System.
+# The 10 operations the charge box initiates (1.6 chapter 4, the same as 1.5's), served by the Central System.
 CENTRAL_SYSTEM_OPERATIONS: dict[str, Operation] = _operations(
     (AuthorizeRequest, AuthorizeConfirmation),
     (BootNotificationRequest, BootNotificationConfirmation),

@@ -84,7 +84,8 @@ FORMATS.checks("date-time")(_is_date_time)
 FORMATS.checks("uri")(_is_uri)
 
 
-def _multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Iterator[jsonschema.ValidationError]:
+def _multiple_of(validator: Any, step: Any, instance: Any,
+                 schema: Any) -> Iterator[jsonschema.ValidationError]:
     """multipleOf in decimal arithmetic: 0.3 is a multiple of 0.1 (binary floats say it is not)."""
     if not validator.is_type(instance, "number"):
         return
@@ -210,7 +211,8 @@ def _refusal(error: jsonschema.exceptions.ValidationError, title: str) -> OcppEr
         return FormationViolation(f"{title}: the payload is not a JSON object")
     if kind == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return FormationViolation(f"{title}: {where}: no field {', '.join(repr(e[:50]) for e in extra)} in this PDU")
+        names = ", ".join(repr(name[:50]) for name in extra)
+        return FormationViolation(f"{title}: {where}: no field {names} in this PDU")
     if kind == "required":
         missing = [name for name in rule if name not in error.instance]
         return OccurenceConstraintViolation(f"{title}: {where}: {', '.join(missing)} missing")

@@ -56,11 +56,14 @@ class Version:
     form: WireForm
 
 
-def _said(cls: type[Enum], said: dict[Enum, str | None]) -> tuple[type[Enum], MappingProxyType[str, str | None]]:
+_Said = tuple[type[Enum], MappingProxyType[str, str | None]]
+
+
+def _said(cls: type[Enum], said: dict[Enum, str | None]) -> _Said:
     return cls, MappingProxyType({member.value: value for member, value in said.items()})
 
 
-def _lacks(cls: type[Enum], *members: Enum) -> tuple[type[Enum], MappingProxyType[str, str | None]]:
+def _lacks(cls: type[Enum], *members: Enum) -> _Said:
     return _said(cls, dict.fromkeys(members))
 
 
@@ -71,7 +74,8 @@ _ONLY_16 = {op.action() for op in (ClearChargingProfileRequest, GetCompositeSche
 OCPP15 = Version(
     name="1.5",
     central_system_operations=CENTRAL_SYSTEM_OPERATIONS,
-    charge_point_operations={name: op for name, op in CHARGE_POINT_OPERATIONS.items() if name not in _ONLY_16},
+    charge_point_operations={name: op for name, op in CHARGE_POINT_OPERATIONS.items()
+                             if name not in _ONLY_16},
     form=WireForm(
         # 1.6's fields: SampledValue phase (1.6 7.43), StopTransaction reason (6.49), a remote start's
         # charging profile (6.33). 1.5 cannot carry them; the rest of the message still means the same.
@@ -96,7 +100,8 @@ OCPP15 = Version(
             _lacks(ReadingContext, ReadingContext.TRIGGER, ReadingContext.OTHER),
             # 1.6's statuses of TriggerMessage (1.6 7.24, 7.25): 1.5 sends only outcomes.
             _lacks(DiagnosticsStatus, DiagnosticsStatus.IDLE, DiagnosticsStatus.UPLOADING),
-            _lacks(FirmwareStatus, FirmwareStatus.IDLE, FirmwareStatus.DOWNLOADING, FirmwareStatus.INSTALLING),
+            _lacks(FirmwareStatus, FirmwareStatus.IDLE, FirmwareStatus.DOWNLOADING,
+                   FirmwareStatus.INSTALLING),
             _lacks(RegistrationStatus, RegistrationStatus.PENDING),
             # 1.5 7.11: a change that takes effect after a reboot was accepted all the same.
             _said(ConfigurationStatus, {ConfigurationStatus.REBOOT_REQUIRED: "Accepted"}),
@@ -129,7 +134,8 @@ OCPP16 = Version(
             _said(ChargePointErrorCode, {ChargePointErrorCode.MODE3_ERROR: "EVCommunicationError"}),
             _said(UnlockStatus, {UnlockStatus.ACCEPTED: "Unlocked", UnlockStatus.REJECTED: "UnlockFailed"}),
             _said(UpdateStatus, {UpdateStatus.HASH_ERROR: "Failed"}),  # 7.47: no HashError
-            _lacks(ChargePointStatus, *(s for s in ChargePointStatus if s.value not in _CHARGE_POINT_STATUS_16)),
+            _lacks(ChargePointStatus,
+                   *(s for s in ChargePointStatus if s.value not in _CHARGE_POINT_STATUS_16)),
         ])),
     ),
 )

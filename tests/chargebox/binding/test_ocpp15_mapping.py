@@ -59,7 +59,8 @@ def test_a_1_6_error_code_is_said_as_1_5s_nearest(code: ChargePointErrorCode, sa
 
 
 def test_amperes_and_volts_are_spelt_out_and_the_phase_is_left_out(official_wsdl: Path) -> None:
-    values = [SampledValue("16.0", measurand=Measurand.CURRENT_IMPORT, phase=Phase.L1, unit=UnitOfMeasure.AMP),
+    values = [SampledValue("16.0", measurand=Measurand.CURRENT_IMPORT, phase=Phase.L1,
+                           unit=UnitOfMeasure.AMP),
               SampledValue("230.1", measurand=Measurand.VOLTAGE, phase=Phase.L1_N, unit=UnitOfMeasure.VOLT)]
     request = MeterValuesRequest(connector_id=1, transaction_id=7, values=[MeterValue(T0, values)])
     element = CS.render(request, "MeterValues")
@@ -73,8 +74,9 @@ def test_amperes_and_volts_are_spelt_out_and_the_phase_is_left_out(official_wsdl
 
 
 def test_a_stop_reason_is_left_out(official_wsdl: Path) -> None:
-    request = StopTransactionRequest(transaction_id=7, timestamp=T0, meter_stop=1200, reason=Reason.EV_DISCONNECTED,
-                                     transaction_data=[TransactionData([MeterValue(T0, [SampledValue("1200")])])])
+    data = [TransactionData([MeterValue(T0, [SampledValue("1200")])])]
+    request = StopTransactionRequest(transaction_id=7, timestamp=T0, meter_stop=1200,
+                                     reason=Reason.EV_DISCONNECTED, transaction_data=data)
     element = CS.render(request, "StopTransaction")
     assert official_schema(official_wsdl, "cs").validate(element)
     assert texts(element, "reason") == []

@@ -56,7 +56,8 @@ FORM = schemas.JSON_FORM
 # The official folder also holds the messages of the 1.6 security whitepaper's extension, which is not
 # one of 1.6's six feature profiles (issue 17 takes the whitepaper's connection profiles only).
 SECURITY_EXTENSION = {
-    "CertificateSigned", "DeleteCertificate", "ExtendedTriggerMessage", "GetInstalledCertificateIds", "GetLog",
+    "CertificateSigned", "DeleteCertificate", "ExtendedTriggerMessage", "GetInstalledCertificateIds",
+    "GetLog",
     "InstallCertificate", "LogStatusNotification", "SecurityEventNotification", "SignCertificate",
     "SignedFirmwareStatusNotification", "SignedUpdateFirmware",
 }
@@ -177,19 +178,25 @@ def boundary_cases(schema: dict[str, Any], payload: Any) -> list[tuple[str, Any,
             for name, sub in node["properties"].items():
                 if name in value:
                     walk(sub, value[name], [*path, name])
+            if path:
+                wrong = WRONG_TYPE["object"]
+                cases.append((f"{path}:type", changed(path, set_to(wrong)), TypeConstraintViolation))
             return
         if node["type"] == "array":
             for index, item in enumerate(value[:1]):
                 walk(node["items"], item, [*path, index])
-            cases.append((f"{path}:type", changed(path, set_to(WRONG_TYPE["array"])), TypeConstraintViolation))
+            wrong = WRONG_TYPE["array"]
+            cases.append((f"{path}:type", changed(path, set_to(wrong)), TypeConstraintViolation))
             return
-        cases.append((f"{path}:type", changed(path, set_to(WRONG_TYPE[node["type"]])), TypeConstraintViolation))
+        wrong = WRONG_TYPE[node["type"]]
+        cases.append((f"{path}:type", changed(path, set_to(wrong)), TypeConstraintViolation))
         if "enum" in node:
             cases.append((f"{path}:enum", changed(path, set_to("NoSuchValue")), PropertyConstraintViolation))
         if "maxLength" in node:
             limit = node["maxLength"]
             cases.append((f"{path}:max", changed(path, set_to("x" * limit)), None))
-            cases.append((f"{path}:max+1", changed(path, set_to("x" * (limit + 1))), PropertyConstraintViolation))
+            too_long = "x" * (limit + 1)
+            cases.append((f"{path}:max+1", changed(path, set_to(too_long)), PropertyConstraintViolation))
         if node.get("format") == "date-time":
             cases.append((f"{path}:date", changed(path, set_to("yesterday")), PropertyConstraintViolation))
 
@@ -296,7 +303,8 @@ def test_an_unknown_action_is_not_implemented() -> None:
 
 def test_what_1_6_cannot_say_is_unsendable_before_anything_is_sent() -> None:
     with pytest.raises(Unsendable, match="ChangeConfiguration"):
-        schemas.write("ChangeConfiguration", ChangeConfigurationRequest(key="K" * 51, value="1"))  # CiString50
+        # key is a CiString50 (6.9)
+        schemas.write("ChangeConfiguration", ChangeConfigurationRequest(key="K" * 51, value="1"))
     assert set(FORM.values(ChargePointStatus)) <= set(STATUSES_16)
     for status in ChargePointStatus:
         if status.value not in STATUSES_16:  # 1.5's Occupied, while the neutral model still has it
@@ -310,8 +318,8 @@ def test_1_5_only_values_are_said_in_1_6_terms() -> None:
         "status": "Unlocked"}
     assert schemas.write("UnlockConnector", UnlockConnectorConfirmation(status=UnlockStatus.REJECTED)) == {
         "status": "UnlockFailed"}
-    assert schemas.write("SendLocalList", SendLocalListConfirmation(status=UpdateStatus.HASH_ERROR, hash="ab")) == {
-        "status": "Failed"}
+    hash_error = SendLocalListConfirmation(status=UpdateStatus.HASH_ERROR, hash="ab")
+    assert schemas.write("SendLocalList", hash_error) == {"status": "Failed"}
     fault = StatusNotificationRequest(connector_id=1, status=ChargePointStatus.FAULTED,
                                       error_code=ChargePointErrorCode.MODE3_ERROR)
     assert schemas.write("StatusNotification", fault)["errorCode"] == "EVCommunicationError"
@@ -322,7 +330,8 @@ def test_json_values_read_as_their_types() -> None:
                "chargingProfileKind": "Absolute",
                "chargingSchedule": {"chargingRateUnit": "A", "startSchedule": "2026-03-01T12:00:00Z",
                                     "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]}}
-    request = schemas.read("SetChargingProfile", {"connectorId": 1, "csChargingProfiles": profile}, request=True)
+    payload = {"connectorId": 1, "csChargingProfiles": profile}
+    request = schemas.read("SetChargingProfile", payload, request=True)
     assert isinstance(request, SetChargingProfileRequest)
     schedule = request.cs_charging_profiles.charging_schedule
     assert schedule.start_schedule == datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
@@ -332,10 +341,10 @@ def test_json_values_read_as_their_types() -> None:
     # A decimal with one digit after the point: 0.3 is one, in decimals (7.14); 0.35 is not.
     period_of = profile["chargingSchedule"]["chargingSchedulePeriod"][0]  # type: ignore[index]
     period_of["limit"] = 0.3
-    schemas.validate("SetChargingProfile", {"connectorId": 1, "csChargingProfiles": profile}, request=True)
+    schemas.validate("SetChargingProfile", payload, request=True)
     period_of["limit"] = 0.35
     with pytest.raises(PropertyConstraintViolation, match="multiple of 0.1"):
-        schemas.validate("SetChargingProfile", {"connectorId": 1, "csChargingProfiles": profile}, request=True)
+        schemas.validate("SetChargingProfile", payload, request=True)
 
 
 def test_validators_are_compiled_once() -> None:
