@@ -17,7 +17,7 @@ class CiString:
 
 
 @dataclass(frozen=True, slots=True)
-class Decimal:
+class DecimalPlaces:
     """A decimal number with at most ``places`` digits after the point (7.13, 7.14: "decimal with
     one digit fraction"); an ``int`` on the wire is a decimal too."""
 
@@ -42,5 +42,5 @@ CiString50 = Annotated[str, CiString(50)]
 CiString255 = Annotated[str, CiString(255)]
 CiString500 = Annotated[str, CiString(500)]
 IdToken = CiString20  # 7.28
-Decimal1 = Annotated[float, Decimal(1)]
+Decimal1 = Annotated[float, DecimalPlaces(1)]
 Uri = Annotated[str, AnyUri()]

@@ -144,7 +144,7 @@ def _value_schema(hint: Any) -> dict[str, Any]:
     for constraint in metadata:
         if isinstance(constraint, constraints.CiString):
             schema["maxLength"] = constraint.max_length
-        elif isinstance(constraint, constraints.Decimal):
+        elif isinstance(constraint, constraints.DecimalPlaces):
             schema["multipleOf"] = float(Decimal(1).scaleb(-constraint.places))
         elif isinstance(constraint, constraints.AnyUri):
             schema["format"] = "uri"
