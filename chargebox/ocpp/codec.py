@@ -77,7 +77,7 @@ class WireForm:
     def values(self, cls: type[Enum]) -> list[str]:
         """The values of an enum class this wire has, in the enum's order."""
         said = self.said.get(cls, {})
-        found = [said[m.value] if m.value in said else m.value for m in cls]
+        found = [said.get(m.value, m.value) for m in cls]
         return list(dict.fromkeys(v for v in found if v is not None))
 
 
@@ -141,7 +141,7 @@ def to_wire(value: Any, form: WireForm = PLAIN) -> Any:
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r} cannot go on the wire")
         utc = value.astimezone(timezone.utc)
-        # OCPP-J 1.6 section 4.1.1's examples and its errata: UTC with a "Z".
+        # ISO 8601 in UTC (1.6 3.14, 3.15), with a "Z" as OCPP-J's examples; no fraction when there is none.
         return utc.isoformat().replace("+00:00", "Z") if form.text_times else utc
     return value
 
@@ -202,7 +202,8 @@ def _convert(raw: Any, hint: Any, form: WireForm) -> Any:
         return form.read(hint, raw)
     if hint is datetime:
         if isinstance(raw, str):
-            raw = datetime.fromisoformat(raw)  # Python 3.11 reads the "Z" of OCPP-J's examples
+            # Python 3.11 reads a "Z" but not RFC 3339's lower-case "t" and "z".
+            raw = datetime.fromisoformat(raw.upper())
         return raw if raw.tzinfo else raw.replace(tzinfo=timezone.utc)
     if hint is str:
         return str(raw)

@@ -53,8 +53,9 @@ JSON_FORM = dataclasses.replace(OCPP16.form, text_times=True)
 #: Every 1.6 action by name; DataTransfer serves both directions with one pair.
 OPERATIONS: dict[str, Operation] = {**OCPP16.central_system_operations, **OCPP16.charge_point_operations}
 
-# RFC 3339 section 5.6 date-time, the form OCPP-J's dateTime takes (OCPP-J 1.6 section 4.1.1).
-_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)\Z")
+# RFC 3339 section 5.6 date-time (JSON Schema's "date-time"): ISO 8601 with fractional seconds and a time
+# zone offset, which a receiver must handle (1.6 3.15).
+_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)\Z")
 
 
 def _is_date_time(value: object) -> bool:

@@ -43,6 +43,7 @@ from chargebox.ocpp.enums import (
 )
 from chargebox.ocpp.messages import (
     ChangeConfigurationRequest,
+    HeartbeatConfirmation,
     SendLocalListConfirmation,
     SetChargingProfileRequest,
     StatusNotificationRequest,
@@ -345,6 +346,18 @@ def test_json_values_read_as_their_types() -> None:
     period_of["limit"] = 0.35
     with pytest.raises(PropertyConstraintViolation, match="multiple of 0.1"):
         schemas.validate("SetChargingProfile", payload, request=True)
+
+
+def test_a_time_with_an_offset_or_a_fraction_reads_as_the_same_instant() -> None:
+    # 1.6 3.15: a receiver handles fractional seconds and time zone offsets; RFC 3339 allows "t" and "z".
+    noon = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+    for text, expected in [("2026-03-01t12:00:00z", noon),
+                           ("2026-03-01T14:00:00.5+02:00", noon.replace(microsecond=500000))]:
+        answer = schemas.read("Heartbeat", {"currentTime": text}, request=False)
+        assert isinstance(answer, HeartbeatConfirmation) and answer.current_time == expected
+    for text in ("2026-03-01 12:00:00Z", "2026-03-01T12:00:00", "2026-02-30T12:00:00Z"):
+        with pytest.raises(PropertyConstraintViolation, match="currentTime: not a date-time"):
+            schemas.read("Heartbeat", {"currentTime": text}, request=False)
 
 
 def test_validators_are_compiled_once() -> None:
