@@ -2,9 +2,13 @@
 
 The plain form uses the spec's camelCase names, strings for enums and nested dicts and lists. It is
 neutral: no binding's or library's names in it, since the outbox stores it on disk as JSON
-(datetimes as ISO 8601 text, which ``from_wire`` reads back). A binding whose library names an
-element otherwise passes its own ``names`` (the SOAP binding hands the form to zeep, which renders
-and parses XML through the WSDL's schema).
+(datetimes as ISO 8601 text, which ``from_wire`` reads back).
+
+A version's wire says some of it otherwise: its own names (1.6's ``meterValue``, ``interval``), fields
+it lacks, 1.6's ungrouped ``transactionData``, enum values it spells otherwise or lacks. A
+:class:`WireForm` says how (the versions' forms are in :mod:`chargebox.ocpp.versions`), and a binding
+whose library names an element otherwise adds its own ``names`` (the SOAP binding hands the form to
+zeep, which renders and parses XML through the WSDL's schema).
 """
 
 from __future__ import annotations
@@ -21,12 +25,63 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from chargebox.ocpp.datatypes import MeterValue
+from chargebox.ocpp.errors import Unsendable
 
 T = TypeVar("T")
 
 # (class, field name) -> the name a binding's library gives that field instead of the plain one.
 WireNames = Mapping[tuple[type, str], str]
-_PLAIN: WireNames = MappingProxyType({})
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class WireForm:
+    """How one wire says the neutral messages, where it does not say them plainly.
+
+    ``said`` maps an enum class to its values this wire spells otherwise: a neutral value to this
+    wire's value (a rename like 1.5's ``Amp``, or the nearest value of its own, 1.6's
+    EVCommunicationError for Mode3Error) or to None where it has no way to say it: a message holding
+    that value is :class:`~chargebox.ocpp.errors.Unsendable` here. Keyed by class, since values of
+    two ``StrEnum`` classes compare equal as strings.
+    """
+
+    names: WireNames = dataclasses.field(default_factory=dict)
+    # (class, field) this wire does not have: left out going out.
+    left_out: frozenset[tuple[type, str]] = frozenset()
+    # (class, field) of a list of one-field groups that this wire says as the groups' items in one
+    # list; read back as one group (1.6's StopTransaction.req transactionData, 6.49).
+    ungrouped: frozenset[tuple[type, str]] = frozenset()
+    said: Mapping[type[Enum], Mapping[str, str | None]] = dataclasses.field(default_factory=dict)
+    # Datetimes as ISO 8601 text (JSON) rather than datetime objects (zeep's XML).
+    text_times: bool = False
+
+    def renamed(self, names: WireNames) -> WireForm:
+        """This form with a library's own names for some fields."""
+        return dataclasses.replace(self, names=MappingProxyType({**self.names, **names}))
+
+    def say(self, member: Enum) -> str:
+        """An enum member as this wire's value; Unsendable when this wire has none for it."""
+        value = self.said.get(type(member), {}).get(member.value, member.value)
+        if value is None:
+            raise Unsendable(f"{type(member).__name__} {member.value} has no value on this wire")
+        return value
+
+    def read(self, cls: type[Enum], raw: Any) -> Enum:
+        """This wire's value as the enum member: a neutral value as itself, else a rename's member."""
+        if raw in cls._value2member_map_:
+            return cls(raw)
+        for neutral, value in self.said.get(cls, {}).items():
+            if value == raw:
+                return cls(neutral)
+        return cls(raw)  # the enum's own error (or its _missing_) for an unknown value
+
+    def values(self, cls: type[Enum]) -> list[str]:
+        """The values of an enum class this wire has, in the enum's order."""
+        said = self.said.get(cls, {})
+        found = [said.get(m.value, m.value) for m in cls]
+        return list(dict.fromkeys(v for v in found if v is not None))
+
+
+PLAIN = WireForm()
 
 # Field names whose wire name is not the camelCase of the field name (7.22: a MeterValue holds
 # repeated ``value`` elements).
@@ -49,32 +104,45 @@ def _fields(cls: type) -> tuple[tuple[str, str, Any], ...]:
     )
 
 
-def _named(cls: type, names: WireNames) -> tuple[tuple[str, str, Any], ...]:
-    """:func:`_fields` with a binding's own names in place of the plain ones."""
+def wire_fields(cls: type, form: WireForm) -> tuple[tuple[str, str, Any], ...]:
+    """:func:`_fields` in a form's names, without the fields it leaves out."""
     fields = _fields(cls)
-    if not names:
+    if form is PLAIN:
         return fields
-    return tuple((name, names.get((cls, name), wire), hint) for name, wire, hint in fields)
+    return tuple((name, form.names.get((cls, name), wire), hint) for name, wire, hint in fields
+                 if (cls, name) not in form.left_out)
 
 
-def to_wire(value: Any, names: WireNames = _PLAIN) -> Any:
-    """A dataclass message (or any value inside one) as plain wire values, with ``names`` in place
-    of the plain names where a binding's library wants its own."""
+def _ungrouped(groups: list[Any]) -> list[Any]:
+    """The items of a list of one-field groups, in one list."""
+    return [item for group in groups for item in getattr(group, dataclasses.fields(group)[0].name)]
+
+
+def to_wire(value: Any, form: WireForm = PLAIN) -> Any:
+    """A dataclass message (or any value inside one) as plain wire values, said in ``form``;
+    Unsendable when it holds a value that form has no way to say."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            wire: to_wire(getattr(value, name), names)
-            for name, wire, _ in _named(type(value), names)
-            if getattr(value, name) is not None
-        }
+        cls = type(value)
+        wire_form = {}
+        for name, wire, _ in wire_fields(cls, form):
+            field_value = getattr(value, name)
+            if field_value is None:
+                continue
+            if (cls, name) in form.ungrouped:
+                field_value = _ungrouped(field_value)
+            wire_form[wire] = to_wire(field_value, form)
+        return wire_form
     if isinstance(value, list):
-        return [to_wire(item, names) for item in value]
+        return [to_wire(item, form) for item in value]
     if isinstance(value, Enum):
-        return value.value
+        return form.say(value)
     if isinstance(value, datetime):
         # OCPP timestamps are UTC (7.x dateTime); a naive datetime here is a programming error.
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r} cannot go on the wire")
-        return value.astimezone(timezone.utc)
+        utc = value.astimezone(timezone.utc)
+        # ISO 8601 in UTC (1.6 3.14, 3.15), with a "Z" as OCPP-J's examples; no fraction when there is none.
+        return utc.isoformat().replace("+00:00", "Z") if form.text_times else utc
     return value
 
 
@@ -104,35 +172,41 @@ def _get(obj: Any, key: str) -> Any:
         return getattr(obj, key, None)
 
 
-def from_wire(obj: Any, cls: type[T], names: WireNames = _PLAIN) -> T:
-    """Build a message or data type of class ``cls`` from plain wire values or what a binding's
-    library parsed, read with ``names`` where it has its own (None for an empty body)."""
+def from_wire(obj: Any, cls: type[T], form: WireForm = PLAIN) -> T:
+    """Build a message or data type of class ``cls`` from plain wire values, a JSON payload or what a
+    binding's library parsed, read in ``form`` (None for an empty body)."""
     kwargs = {}
-    for name, wire, hint in _named(typing.cast(type, cls), names):
+    for name, wire, hint in wire_fields(typing.cast(type, cls), form):
         raw = _get(obj, wire)
-        if raw is not None:
-            kwargs[name] = _convert(raw, hint, names)
+        if raw is not None and (cls, name) in form.ungrouped:
+            (group,) = typing.get_args(hint)
+            kwargs[name] = [group(_convert(raw, _fields(group)[0][2], form))] if raw else []
+        elif raw is not None:
+            kwargs[name] = _convert(raw, hint, form)
         elif typing.get_origin(hint) is list:
             kwargs[name] = []
     return cls(**kwargs)
 
 
-def _convert(raw: Any, hint: Any, names: WireNames) -> Any:
+def _convert(raw: Any, hint: Any, form: WireForm) -> Any:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         (hint,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
         origin = typing.get_origin(hint)
     if origin is list:
         (item,) = typing.get_args(hint)
-        return [_convert(entry, item, names) for entry in raw]
+        return [_convert(entry, item, form) for entry in raw]
     if dataclasses.is_dataclass(hint):
-        return from_wire(raw, hint, names)  # type: ignore[arg-type]
+        return from_wire(raw, hint, form)  # type: ignore[arg-type]
     if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(raw)
+        return form.read(hint, raw)
     if hint is datetime:
         if isinstance(raw, str):
-            raw = datetime.fromisoformat(raw)
+            # Python 3.11 reads a "Z" but not RFC 3339's lower-case "t" and "z".
+            raw = datetime.fromisoformat(raw.upper())
         return raw if raw.tzinfo else raw.replace(tzinfo=timezone.utc)
     if hint is str:
         return str(raw)
+    if hint is float:
+        return float(raw)  # a decimal (7.14 limit) may come as a JSON integer
     return raw

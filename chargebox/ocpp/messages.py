@@ -1,8 +1,11 @@
-"""The messages of the 25 OCPP 1.5 operations (specification chapter 6), paired by name.
+"""The protocol-neutral messages: every operation of OCPP 1.6's six feature profiles (specification
+chapter 6) and what only 1.5 has, paired by name.
 
 ``FooRequest`` is Foo.req and ``FooConfirmation`` is Foo.conf. Field names are the spec's names in
-snake_case; the binding's codec turns them into the wire's camelCase. DataTransfer has one pair that
-serves both directions (6.13, 6.14).
+snake_case; the codec turns them into the wire's camelCase, in each version's names
+(:mod:`chargebox.ocpp.versions`). DataTransfer has one pair that serves both directions (6.15, 6.16).
+Constraints beyond the Python type (CiString lengths, decimals, URIs) are in the hints
+(:mod:`chargebox.ocpp.constraints`), from which :mod:`chargebox.ocpp.schemas` derives the JSON schemas.
 """
 
 from __future__ import annotations
@@ -10,25 +13,51 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
-from chargebox.ocpp.datatypes import AuthorisationData, IdTagInfo, KeyValue, MeterValue, TransactionData
+from chargebox.ocpp.constraints import (
+    CiString20,
+    CiString25,
+    CiString50,
+    CiString255,
+    CiString500,
+    IdToken,
+    MinItems,
+    Uri,
+)
+from chargebox.ocpp.datatypes import (
+    AuthorisationData,
+    ChargingProfile,
+    ChargingSchedule,
+    IdTagInfo,
+    KeyValue,
+    MeterValue,
+    TransactionData,
+)
 from chargebox.ocpp.enums import (
     AvailabilityStatus,
     AvailabilityType,
     CancelReservationStatus,
     ChargePointErrorCode,
     ChargePointStatus,
+    ChargingProfilePurposeType,
+    ChargingProfileStatus,
+    ChargingRateUnitType,
     ClearCacheStatus,
+    ClearChargingProfileStatus,
     ConfigurationStatus,
     DataTransferStatus,
     DiagnosticsStatus,
     FirmwareStatus,
+    GetCompositeScheduleStatus,
+    MessageTrigger,
+    Reason,
     RegistrationStatus,
     RemoteStartStopStatus,
     ReservationStatus,
     ResetStatus,
     ResetType,
+    TriggerMessageStatus,
     UnlockStatus,
     UpdateStatus,
     UpdateType,
@@ -58,7 +87,7 @@ Handler = Callable[[Request], Awaitable[Confirmation]]
 class AuthorizeRequest(Request):
     """Authorize.req."""
 
-    id_tag: str
+    id_tag: IdToken
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,15 +101,15 @@ class AuthorizeConfirmation(Confirmation):
 class BootNotificationRequest(Request):
     """BootNotification.req."""
 
-    charge_point_vendor: str
-    charge_point_model: str
-    charge_point_serial_number: str | None = None
-    charge_box_serial_number: str | None = None
-    firmware_version: str | None = None
-    iccid: str | None = None
-    imsi: str | None = None
-    meter_type: str | None = None
-    meter_serial_number: str | None = None
+    charge_point_vendor: CiString20
+    charge_point_model: CiString20
+    charge_point_serial_number: CiString25 | None = None
+    charge_box_serial_number: CiString25 | None = None
+    firmware_version: CiString50 | None = None
+    iccid: CiString20 | None = None
+    imsi: CiString20 | None = None
+    meter_type: CiString25 | None = None
+    meter_serial_number: CiString25 | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,15 +118,15 @@ class BootNotificationConfirmation(Confirmation):
 
     status: RegistrationStatus
     current_time: datetime
-    heartbeat_interval: int
+    heartbeat_interval: int  # 1.6 calls it interval (6.4)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DataTransferRequest(Request):
     """DataTransfer.req."""
 
-    vendor_id: str
-    message_id: str | None = None
+    vendor_id: CiString255
+    message_id: CiString50 | None = None
     data: str | None = None
 
 
@@ -151,7 +180,7 @@ class MeterValuesRequest(Request):
 
     connector_id: int
     transaction_id: int | None = None
-    values: list[MeterValue] = field(default_factory=list)
+    values: Annotated[list[MeterValue], MinItems(1)] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,7 +193,7 @@ class StartTransactionRequest(Request):
     """StartTransaction.req."""
 
     connector_id: int
-    id_tag: str
+    id_tag: IdToken
     timestamp: datetime
     meter_start: int
     reservation_id: int | None = None
@@ -185,10 +214,10 @@ class StatusNotificationRequest(Request):
     connector_id: int
     status: ChargePointStatus
     error_code: ChargePointErrorCode
-    info: str | None = None
+    info: CiString50 | None = None
     timestamp: datetime | None = None
-    vendor_id: str | None = None
-    vendor_error_code: str | None = None
+    vendor_id: CiString255 | None = None
+    vendor_error_code: CiString50 | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -201,9 +230,10 @@ class StopTransactionRequest(Request):
     """StopTransaction.req."""
 
     transaction_id: int
-    id_tag: str | None = None
+    id_tag: IdToken | None = None
     timestamp: datetime
     meter_stop: int
+    reason: Reason | None = None  # 1.6 only (6.49); absent means Local
     transaction_data: list[TransactionData] = field(default_factory=list)
 
 
@@ -247,8 +277,8 @@ class ChangeAvailabilityConfirmation(Confirmation):
 class ChangeConfigurationRequest(Request):
     """ChangeConfiguration.req."""
 
-    key: str
-    value: str
+    key: CiString50
+    value: CiString500
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -274,7 +304,7 @@ class ClearCacheConfirmation(Confirmation):
 class GetConfigurationRequest(Request):
     """GetConfiguration.req."""
 
-    key: list[str] = field(default_factory=list)
+    key: list[CiString50] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -282,14 +312,14 @@ class GetConfigurationConfirmation(Confirmation):
     """GetConfiguration.conf."""
 
     configuration_key: list[KeyValue] = field(default_factory=list)
-    unknown_key: list[str] = field(default_factory=list)
+    unknown_key: list[CiString50] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GetDiagnosticsRequest(Request):
     """GetDiagnostics.req."""
 
-    location: str
+    location: Uri
     start_time: datetime | None = None
     stop_time: datetime | None = None
     retries: int | None = None
@@ -300,7 +330,7 @@ class GetDiagnosticsRequest(Request):
 class GetDiagnosticsConfirmation(Confirmation):
     """GetDiagnostics.conf."""
 
-    file_name: str | None = None
+    file_name: CiString255 | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -319,8 +349,9 @@ class GetLocalListVersionConfirmation(Confirmation):
 class RemoteStartTransactionRequest(Request):
     """RemoteStartTransaction.req."""
 
-    id_tag: str
+    id_tag: IdToken
     connector_id: int | None = None
+    charging_profile: ChargingProfile | None = None  # 1.6 only (6.33)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -350,8 +381,8 @@ class ReserveNowRequest(Request):
 
     connector_id: int
     expiry_date: datetime
-    id_tag: str
-    parent_id_tag: str | None = None
+    id_tag: IdToken
+    parent_id_tag: IdToken | None = None
     reservation_id: int
 
 
@@ -383,7 +414,7 @@ class SendLocalListRequest(Request):
     update_type: UpdateType
     list_version: int
     local_authorisation_list: list[AuthorisationData] = field(default_factory=list)
-    hash: str | None = None
+    hash: str | None = None  # 1.5 only (1.5 6.41)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -391,7 +422,7 @@ class SendLocalListConfirmation(Confirmation):
     """SendLocalList.conf."""
 
     status: UpdateStatus
-    hash: str | None = None
+    hash: str | None = None  # 1.5 only (1.5 6.42)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -413,7 +444,7 @@ class UpdateFirmwareRequest(Request):
     """UpdateFirmware.req."""
 
     retrieve_date: datetime
-    location: str
+    location: Uri
     retries: int | None = None
     retry_interval: int | None = None
 
@@ -421,6 +452,72 @@ class UpdateFirmwareRequest(Request):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UpdateFirmwareConfirmation(Confirmation):
     """UpdateFirmware.conf."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClearChargingProfileRequest(Request):
+    """ClearChargingProfile.req (6.13)."""
+
+    id: int | None = None
+    connector_id: int | None = None
+    charging_profile_purpose: ChargingProfilePurposeType | None = None
+    stack_level: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClearChargingProfileConfirmation(Confirmation):
+    """ClearChargingProfile.conf (6.14)."""
+
+    status: ClearChargingProfileStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetCompositeScheduleRequest(Request):
+    """GetCompositeSchedule.req (6.21)."""
+
+    connector_id: int
+    duration: int
+    charging_rate_unit: ChargingRateUnitType | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetCompositeScheduleConfirmation(Confirmation):
+    """GetCompositeSchedule.conf (6.22)."""
+
+    status: GetCompositeScheduleStatus
+    connector_id: int | None = None
+    schedule_start: datetime | None = None
+    charging_schedule: ChargingSchedule | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetChargingProfileRequest(Request):
+    """SetChargingProfile.req (6.43)."""
+
+    connector_id: int
+    cs_charging_profiles: ChargingProfile
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetChargingProfileConfirmation(Confirmation):
+    """SetChargingProfile.conf (6.44)."""
+
+    status: ChargingProfileStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TriggerMessageRequest(Request):
+    """TriggerMessage.req (6.51)."""
+
+    requested_message: MessageTrigger
+    connector_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TriggerMessageConfirmation(Confirmation):
+    """TriggerMessage.conf (6.52)."""
+
+    status: TriggerMessageStatus
 
 
 class Operation(NamedTuple):
@@ -435,7 +532,7 @@ def _operations(*pairs: tuple[type[Request], type[Confirmation]]) -> dict[str, O
     return {req.action(): Operation(req.action(), req, conf) for req, conf in pairs}
 
 
-# The 10 operations the charge box initiates (4.1-4.10), served by the Central System.
+# The 10 operations the charge box initiates (1.6 chapter 4, the same as 1.5's), served by the Central System.
 CENTRAL_SYSTEM_OPERATIONS: dict[str, Operation] = _operations(
     (AuthorizeRequest, AuthorizeConfirmation),
     (BootNotificationRequest, BootNotificationConfirmation),
@@ -449,13 +546,17 @@ CENTRAL_SYSTEM_OPERATIONS: dict[str, Operation] = _operations(
     (StopTransactionRequest, StopTransactionConfirmation),
 )
 
-# The 15 operations the Central System initiates (5.1-5.15), served by the charge box.
+# The 19 operations the Central System initiates (1.6 chapter 5: 1.5's 15 and 1.6's ClearChargingProfile,
+# GetCompositeSchedule, SetChargingProfile, TriggerMessage), served by the charge box. Which of them a
+# version has: chargebox.ocpp.versions.
 CHARGE_POINT_OPERATIONS: dict[str, Operation] = _operations(
     (CancelReservationRequest, CancelReservationConfirmation),
     (ChangeAvailabilityRequest, ChangeAvailabilityConfirmation),
     (ChangeConfigurationRequest, ChangeConfigurationConfirmation),
     (ClearCacheRequest, ClearCacheConfirmation),
+    (ClearChargingProfileRequest, ClearChargingProfileConfirmation),
     (DataTransferRequest, DataTransferConfirmation),
+    (GetCompositeScheduleRequest, GetCompositeScheduleConfirmation),
     (GetConfigurationRequest, GetConfigurationConfirmation),
     (GetDiagnosticsRequest, GetDiagnosticsConfirmation),
     (GetLocalListVersionRequest, GetLocalListVersionConfirmation),
@@ -464,6 +565,8 @@ CHARGE_POINT_OPERATIONS: dict[str, Operation] = _operations(
     (ReserveNowRequest, ReserveNowConfirmation),
     (ResetRequest, ResetConfirmation),
     (SendLocalListRequest, SendLocalListConfirmation),
+    (SetChargingProfileRequest, SetChargingProfileConfirmation),
+    (TriggerMessageRequest, TriggerMessageConfirmation),
     (UnlockConnectorRequest, UnlockConnectorConfirmation),
     (UpdateFirmwareRequest, UpdateFirmwareConfirmation),
 )

@@ -23,7 +23,7 @@ from chargebox.binding.soap15 import envelope
 from chargebox.binding.soap15.client import CentralSystemClient
 from chargebox.binding.soap15.service import CHARGE_POINT_WSDL, CP_NAMESPACE, schema_of
 from chargebox.ocpp import codec
-from chargebox.ocpp.messages import CENTRAL_SYSTEM_OPERATIONS, CHARGE_POINT_OPERATIONS
+from chargebox.ocpp.versions import OCPP15
 from chargebox.site import SimulatedSite
 from tests.conftest import OFFICIAL_WSDL
 
@@ -55,7 +55,7 @@ def leaves(value: Any) -> set[str]:
 
 # -- the box's 10 operations to ts-ocpp ------------------------------------------------------------
 
-@pytest.mark.parametrize("name", sorted(CENTRAL_SYSTEM_OPERATIONS))
+@pytest.mark.parametrize("name", sorted(OCPP15.central_system_operations))
 async def test_the_box_sends_each_operation_to_tsocpp_and_reads_the_answer(module_tsocpp: TsOcpp, name: str) -> None:
     client = CentralSystemClient(module_tsocpp.url, CLIENT_IDENTITY, lambda: "http://127.0.0.1:9/",
                                  allow_plain_http=True)
@@ -135,7 +135,7 @@ def cp_schema() -> etree.XMLSchema:
 
 
 def test_tsocpp_is_asked_to_send_every_central_system_operation() -> None:
-    assert set(TSOCPP_SENDS) == set(CHARGE_POINT_OPERATIONS)
+    assert set(TSOCPP_SENDS) == set(OCPP15.charge_point_operations)
 
 
 def confirmation_of(name: str, result: dict[str, Any], schema: etree.XMLSchema) -> etree._Element:

@@ -18,13 +18,8 @@ from lxml import etree
 from chargebox.ocpp import codec
 from chargebox.ocpp.datatypes import SampledValue
 from chargebox.ocpp.errors import ProtocolError
-from chargebox.ocpp.messages import (
-    CENTRAL_SYSTEM_OPERATIONS,
-    CHARGE_POINT_OPERATIONS,
-    Confirmation,
-    Operation,
-    Request,
-)
+from chargebox.ocpp.messages import Confirmation, Operation, Request
+from chargebox.ocpp.versions import OCPP15
 
 CS_NAMESPACE = "urn://Ocpp/Cs/2012/06/"
 CP_NAMESPACE = "urn://Ocpp/Cp/2012/06/"
@@ -49,6 +44,8 @@ REDACTED_VALUE = "'***'"
 # is a string with attributes). Only this binding knows it: the codec's plain form, which the outbox
 # stores, says ``value`` (DESIGN.md: nothing on disk is in a binding's or a library's form).
 ZEEP_NAMES: codec.WireNames = {(SampledValue, "value"): "_value_1"}
+# 1.5's form of the neutral messages (1.6's values said in 1.5's terms), in zeep's names.
+WIRE_FORM = OCPP15.form.renamed(ZEEP_NAMES)
 
 # The schema imports nothing; should it try, zeep refuses: no DTD, no entities, no network.
 _ZEEP_SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
@@ -111,7 +108,7 @@ class Service:
         """The message as its wrapper element, validated: we never send what the schema refuses."""
         element_type = self._types.get_element(self.tag(action, request=isinstance(message, Request)))
         holder = etree.Element("holder")
-        element_type.render(holder, element_type(**codec.to_wire(message, ZEEP_NAMES)))
+        element_type.render(holder, element_type(**codec.to_wire(message, WIRE_FORM)))
         element = holder[0]
         self.validate(element, error=ValueError)
         return element
@@ -125,7 +122,7 @@ class Service:
         _, cls = found
         parsed: Any = self._types.get_element(element.tag).parse(element, self._types)
         try:
-            return codec.from_wire(parsed, cls, ZEEP_NAMES)
+            return codec.from_wire(parsed, cls, WIRE_FORM)
         except TypeError as err:
             # The schema lets a required string be empty (<idTag></idTag>), zeep reads it as absent,
             # and the message cannot be built without it: the caller's error, not ours (issue 14, item 8).
@@ -142,9 +139,9 @@ class Service:
 
 def central_system_service(wsdl: Path = CENTRAL_SYSTEM_WSDL) -> Service:
     """The Central System service (the box's requests, 4.1-4.10)."""
-    return Service(wsdl, CS_NAMESPACE, CENTRAL_SYSTEM_OPERATIONS)
+    return Service(wsdl, CS_NAMESPACE, OCPP15.central_system_operations)
 
 
 def charge_point_service(wsdl: Path = CHARGE_POINT_WSDL) -> Service:
     """The Charge Point service (the Central System's requests, 5.1-5.15)."""
-    return Service(wsdl, CP_NAMESPACE, CHARGE_POINT_OPERATIONS)
+    return Service(wsdl, CP_NAMESPACE, OCPP15.charge_point_operations)

@@ -21,7 +21,12 @@ from chargebox.binding.soap15.service import (
     central_system_service,
     charge_point_service,
 )
-from chargebox.ocpp.messages import CENTRAL_SYSTEM_OPERATIONS, CHARGE_POINT_OPERATIONS, Confirmation, Request
+from chargebox.ocpp.messages import Confirmation, Request
+from chargebox.ocpp.versions import OCPP15
+
+# The operations of the 1.5 WSDLs.
+CENTRAL_SYSTEM_OPERATIONS = OCPP15.central_system_operations
+CHARGE_POINT_OPERATIONS = OCPP15.charge_point_operations
 
 
 def test_the_samples_cover_all_25_operations() -> None:

@@ -22,14 +22,11 @@ from soap_helpers import REMOTE_START, REMOTE_START_BODY, fault_of, post, read_r
 from chargebox.binding.soap15 import envelope
 from chargebox.binding.soap15.server import ChargePointEndpoint
 from chargebox.binding.soap15.service import Service, charge_point_service
-from chargebox.ocpp.messages import (
-    CHARGE_POINT_OPERATIONS,
-    Confirmation,
-    RemoteStartTransactionRequest,
-    Request,
-)
+from chargebox.ocpp.messages import Confirmation, RemoteStartTransactionRequest, Request
+from chargebox.ocpp.versions import OCPP15
 
 SERVICE = charge_point_service()
+CHARGE_POINT_OPERATIONS = OCPP15.charge_point_operations  # the 1.5 WSDL's
 
 
 async def answer(request: Request) -> Confirmation:
