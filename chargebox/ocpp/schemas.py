@@ -39,6 +39,7 @@ from chargebox.ocpp.errors import (
     OccurenceConstraintViolation,
     OcppError,
     PropertyConstraintViolation,
+    ProtocolError,
     TypeConstraintViolation,
     Unsendable,
 )
@@ -215,8 +216,9 @@ def _refusal(error: jsonschema.exceptions.ValidationError, title: str) -> OcppEr
         names = ", ".join(repr(name[:50]) for name in extra)
         return FormationViolation(f"{title}: {where}: no field {names} in this PDU")
     if kind == "required":
+        # 4.2.3 ProtocolError: "Payload for Action is incomplete" (as the mobilityhouse ocpp package says it).
         missing = [name for name in rule if name not in error.instance]
-        return OccurenceConstraintViolation(f"{title}: {where}: {', '.join(missing)} missing")
+        return ProtocolError(f"{title}: {where}: {', '.join(missing)} missing")
     if kind in ("minItems", "maxItems"):
         return OccurenceConstraintViolation(f"{title}: {where}: {kind} {rule}")
     if kind == "type":

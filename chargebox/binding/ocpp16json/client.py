@@ -14,39 +14,25 @@ import asyncio
 import logging
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Coroutine
+from typing import Any
 
 from chargebox.binding.ocpp16json import frames
 from chargebox.binding.ocpp16json.connection import Link
 from chargebox.logfields import traceback_of
-from chargebox.ocpp import errors
+from chargebox.ocpp import errors, schemas
 from chargebox.ocpp.errors import (
     CentralSystemUnreachable,
     InternalError,
     NotImplementedAction,
     OcppError,
-    PropertyConstraintViolation,
     ProtocolError,
-    TypeConstraintViolation,
     Unsendable,
 )
-from chargebox.ocpp.messages import (
-    CENTRAL_SYSTEM_OPERATIONS,
-    CHARGE_POINT_OPERATIONS,
-    Confirmation,
-    Handler,
-    Operation,
-    Request,
-)
+from chargebox.ocpp.messages import Confirmation, Handler, Operation, Request
+from chargebox.ocpp.versions import OCPP16
 
 log = logging.getLogger(__name__)
-
-Message = TypeVar("Message", Request, Confirmation)
-
-#: Checks a payload against the schema of its action before the codec reads it, raising the neutral
-#: protocol error (PropertyConstraintViolation, ...) to answer with: (action, payload, is_request).
-PayloadValidator = Callable[[str, dict[str, Any], bool], None]
 
 #: How many message ids of the engine's (an outbox message's, the same for each attempt) the client
 #: remembers per connection: a retry within them on the same connection gets a fresh id (4.1.4).
@@ -63,10 +49,6 @@ _ERRORS["FormatViolation"] = errors.FormationViolation
 _ERRORS["OccurrenceConstraintViolation"] = errors.OccurenceConstraintViolation
 
 
-def no_validation(action: str, payload: dict[str, Any], request: bool) -> None:
-    """Until the project's own 1.6 JSON schemas land: the frame's shape is checked, the payload is not."""
-
-
 async def _no_handler(request: Request) -> Confirmation:
     raise NotImplementedAction(f"{request.action()} is not served yet")
 
@@ -76,20 +58,19 @@ class JsonClient:
 
     ``timeout`` bounds the wait for a CALL's answer; a call made during an attempt to connect waits
     for its outcome (up to ``connect_timeout``), one made between attempts fails at once. ``handler`` (or :meth:`serve`) answers the Central
-    System's requests; ``validate`` is where the payload schemas plug in (:func:`no_validation`).
-    ``link_options`` go to the :class:`~.connection.Link` (TLS, key, ping interval, backoff).
+    System's requests. Every payload, both ways, is checked against the project's 1.6 JSON schema of
+    its action (:mod:`chargebox.ocpp.schemas`). ``link_options`` go to the :class:`~.connection.Link` (TLS, key, ping interval, backoff).
     """
 
     def __init__(
         self, url: str, identity: str, *, timeout: float = 30.0, connect_timeout: float = 10.0,
-        handler: Handler | None = None, validate: PayloadValidator = no_validation, **link_options: Any,
+        handler: Handler | None = None, **link_options: Any,
     ) -> None:
         self.link = Link(url, identity, on_text=self._received, on_down=self._down,
                          connect_timeout=connect_timeout, **link_options)
         self._timeout = timeout
         self._connect_timeout = connect_timeout
         self._handler = handler or _no_handler
-        self._validate = validate
         self._in_flight = asyncio.Lock()  # 4.1.1: one CALL at a time
         self._waiting: tuple[str, asyncio.Future[frames.CallResult | frames.CallError]] | None = None
         self._used: OrderedDict[str, None] = OrderedDict()
@@ -132,9 +113,10 @@ class JsonClient:
         CallFailed) for a CALLERROR or a CALLRESULT that is not the confirmation; Unsendable, before
         anything is sent, for a request this binding cannot express.
         """
-        operation = CENTRAL_SYSTEM_OPERATIONS.get(request.action())
+        operation = OCPP16.central_system_operations.get(request.action())
         if operation is None or not isinstance(request, operation.request):
             raise Unsendable(f"{request.action()} is not a Charge Point request of OCPP 1.6")
+        payload = schemas.write(operation.name, request)  # Unsendable for what 1.6 cannot say
         self.start()
         async with self._in_flight:
             # While the link is down between attempts the box is offline at once, as a refused SOAP
@@ -147,10 +129,7 @@ class JsonClient:
             if not self.link.connected.is_set():
                 raise CentralSystemUnreachable(f"{self.link.shown_url}: not connected")
             ident = self._message_id(message_id)
-            try:
-                text = frames.call(ident, operation.name, request)
-            except (ValueError, TypeError) as err:
-                raise Unsendable(f"{operation.name} cannot be sent in OCPP-J: {err}") from err
+            text = frames.call(ident, operation.name, payload)
             answer: asyncio.Future[frames.CallResult | frames.CallError] = asyncio.get_running_loop().create_future()
             self._waiting = (ident, answer)
             try:
@@ -174,21 +153,19 @@ class JsonClient:
             # The neutral error of its code; a code outside table 7 is a GenericError.
             error = _ERRORS.get(frame.code, errors.GenericError)
             raise error(frame.description or frame.code)
-        return self._read(operation.name, frame.payload, operation.confirmation)
+        confirmation = self._read(operation, frame.payload, request=False)
+        assert isinstance(confirmation, Confirmation)
+        return confirmation
 
-    def _read(self, action: str, payload: dict[str, Any], cls: type[Message]) -> Message:
-        """The typed message of a payload that came in, or the protocol error it is answered with (a
-        request) or raised as (a confirmation). The one call site of the payload validator: the
-        project's 1.6 JSON schemas plug in here through ``validate``."""
-        self._validate(action, payload, issubclass(cls, Request))
-        try:
-            return frames.message(payload, cls)
-        except TypeError as err:  # a required field missing (4.2.3 ProtocolError: "incomplete")
-            raise ProtocolError(f"{action}: {err}") from err
-        except ValueError as err:  # a value outside its enumeration or format
-            raise PropertyConstraintViolation(f"{action}: {err}") from err
-        except (AttributeError, KeyError) as err:  # a value of another JSON type, e.g. a number for a dateTime
-            raise TypeConstraintViolation(f"{action}: {type(err).__name__} reading the payload") from err
+    @staticmethod
+    def _read(operation: Operation, payload: dict[str, Any], *, request: bool) -> Request | Confirmation:
+        """The typed message of a payload that came in, checked against its schema: or the protocol
+        error (4.2.3) it is answered with (a request) or raised as (a confirmation)."""
+        message = schemas.read(operation.name, payload, request=request)
+        expected = operation.request if request else operation.confirmation
+        if not isinstance(message, expected):  # DataTransfer's one pair serves both directions
+            raise ProtocolError(f"{operation.name}: not a {expected.__name__}")
+        return message
 
     # -- what arrives -------------------------------------------------------------------------------
 
@@ -223,7 +200,8 @@ class JsonClient:
 
     async def _serve(self, call: frames.Call) -> None:
         try:
-            reply = frames.call_result(call.message_id, await self._handle(call))
+            confirmation = await self._handle(call)
+            reply = frames.call_result(call.message_id, schemas.write(call.action, confirmation))
         except OcppError as err:
             log.warning("answering %s with %s: %s", call.action, err.code, err.reason)
             reply = frames.call_error(call.message_id, err)
@@ -235,10 +213,11 @@ class JsonClient:
         await self._send_answer(reply)
 
     async def _handle(self, call: frames.Call) -> Confirmation:
-        operation = CHARGE_POINT_OPERATIONS.get(call.action)
+        operation = OCPP16.charge_point_operations.get(call.action)
         if operation is None:
             raise NotImplementedAction(f"{call.action} is not an action of the Charge Point")
-        request = self._read(call.action, call.payload, operation.request)
+        request = self._read(operation, call.payload, request=True)
+        assert isinstance(request, Request)
         confirmation = await self._handler(request)
         if not isinstance(confirmation, operation.confirmation):
             raise InternalError(f"{call.action} answered with {type(confirmation).__name__}")

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from chargebox.ocpp import codec
-from chargebox.ocpp.datatypes import MeterValue
 from chargebox.ocpp.errors import FormationViolation, OcppError, ProtocolError
-from chargebox.ocpp.messages import BootNotificationConfirmation, MeterValuesRequest, SendLocalListRequest
 
 # Table 2 (4.1.3): the message type numbers.
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
@@ -26,17 +22,6 @@ MAX_ID_LENGTH = 36
 #: The id of a CALLERROR for a frame whose own id could not be read: OCPP-J 1.6 names none, and
 #: this is what other implementations answer (ocpp-rpc, OCPP 2.0.1's RpcFrameworkError).
 UNKNOWN_ID = "-1"
-
-#: Where OCPP 1.6 names a field otherwise than the codec's plain (1.5) name: the official 1.6 JSON
-#: schemas' names (BootNotificationResponse.json "interval", MeterValues.json "meterValue" and
-#: "sampledValue", SendLocalList.json "localAuthorizationList").
-WIRE_NAMES: codec.WireNames = {
-    (BootNotificationConfirmation, "heartbeat_interval"): "interval",
-    (MeterValuesRequest, "values"): "meterValue",
-    (MeterValue, "values"): "sampledValue",
-    (SendLocalListRequest, "local_authorisation_list"): "localAuthorizationList",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Call:
@@ -122,37 +107,18 @@ def parse(text: str | bytes) -> Frame:
     raise UnknownType(f"message type {kind} (4.1.3: ignored)")
 
 
-def _timestamp(value: Any) -> str:
-    # OCPP-J's own examples write UTC as "Z" (4.2.2: "2013-02-01T20:53:32.486Z"); the codec gives UTC.
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def _json(frame: list[Any]) -> str:
-    return json.dumps(frame, default=_timestamp, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
 
-def payload(message: object) -> dict[str, Any]:
-    """A typed message as its OCPP-J 1.6 payload (plain wire values, 1.6 names)."""
-    wire = codec.to_wire(message, WIRE_NAMES)
-    assert isinstance(wire, dict)
-    return wire
+def call(message_id: str, action: str, payload: dict[str, Any]) -> str:
+    """A CALL frame for a request's payload (:func:`chargebox.ocpp.schemas.write`)."""
+    return _json([CALL, message_id, action, payload])
 
 
-def message(data: dict[str, Any], cls: type[codec.T]) -> codec.T:
-    """A typed message from its OCPP-J 1.6 payload; TypeError for a missing field, ValueError for a bad value."""
-    return codec.from_wire(data, cls, WIRE_NAMES)
-
-
-def call(message_id: str, action: str, request: object) -> str:
-    """A CALL frame for a typed request."""
-    return _json([CALL, message_id, action, payload(request)])
-
-
-def call_result(message_id: str, confirmation: object) -> str:
-    """A CALLRESULT frame for a typed confirmation."""
-    return _json([CALLRESULT, message_id, payload(confirmation)])
+def call_result(message_id: str, payload: dict[str, Any]) -> str:
+    """A CALLRESULT frame for a confirmation's payload."""
+    return _json([CALLRESULT, message_id, payload])
 
 
 def call_error(message_id: str, error: OcppError) -> str:

@@ -30,6 +30,7 @@ from chargebox.ocpp.errors import (
     OccurenceConstraintViolation,
     OcppError,
     PropertyConstraintViolation,
+    ProtocolError,
     TypeConstraintViolation,
     Unsendable,
 )
@@ -172,10 +173,10 @@ def boundary_cases(schema: dict[str, Any], payload: Any) -> list[tuple[str, Any,
             for name in node.get("required", []):
                 if path:
                     cases.append((f"{path}-{name}", changed([*path, name], lambda t, k: t.pop(k)),
-                                  OccurenceConstraintViolation))
+                                  ProtocolError))
                 else:
                     cases.append((f"-{name}", {k: v for k, v in payload.items() if k != name},
-                                  OccurenceConstraintViolation))
+                                  ProtocolError))
             for name, sub in node["properties"].items():
                 if name in value:
                     walk(sub, value[name], [*path, name])
@@ -293,7 +294,7 @@ def test_a_refusal_names_the_field_never_the_value() -> None:
         schemas.read("Authorize", {"idTag": tag}, request=True)
     assert refused.value.code == "PropertyConstraintViolation"
     assert "idTag" in str(refused.value) and "20" in str(refused.value) and tag not in str(refused.value)
-    with pytest.raises(OccurenceConstraintViolation, match="idTagInfo missing"):
+    with pytest.raises(ProtocolError, match="idTagInfo missing"):
         schemas.read("Authorize", {}, request=False)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from chargebox.binding.ocpp16json import frames
+from chargebox.ocpp import schemas
 from chargebox.ocpp.enums import ResetStatus
 from chargebox.ocpp.errors import NotSupported
 from chargebox.ocpp.messages import HeartbeatConfirmation, HeartbeatRequest, ResetConfirmation
@@ -53,11 +54,12 @@ def test_an_unknown_message_type_is_ignored() -> None:
 
 
 def test_frames_are_written_as_the_spec_shows_them() -> None:
-    assert json.loads(frames.call("a1", "Heartbeat", HeartbeatRequest())) == [2, "a1", "Heartbeat", {}]
+    assert json.loads(frames.call("a1", "Heartbeat", schemas.write("Heartbeat", HeartbeatRequest()))) == [
+        2, "a1", "Heartbeat", {}]
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    assert json.loads(frames.call_result("a1", HeartbeatConfirmation(current_time=when))) == [
-        3, "a1", {"currentTime": "2026-01-02T03:04:05Z"}]
-    assert json.loads(frames.call_result("a1", ResetConfirmation(status=ResetStatus.ACCEPTED))) == [
-        3, "a1", {"status": "Accepted"}]
+    beat = schemas.write("Heartbeat", HeartbeatConfirmation(current_time=when))
+    assert json.loads(frames.call_result("a1", beat)) == [3, "a1", {"currentTime": "2026-01-02T03:04:05Z"}]
+    reset = schemas.write("Reset", ResetConfirmation(status=ResetStatus.ACCEPTED))
+    assert json.loads(frames.call_result("a1", reset)) == [3, "a1", {"status": "Accepted"}]
     # 4.2.3: errorDetails is always an object.
     assert json.loads(frames.call_error("a1", NotSupported("later"))) == [4, "a1", "NotSupported", "later", {}]
