@@ -23,9 +23,9 @@ from hal.backends import load_backend
 import chargebox
 from chargebox.binding.ocpp16json import configured as json_configured
 from chargebox.binding.ocpp16json.client import JsonClient
-from chargebox.binding.soap15 import configured
-from chargebox.binding.soap15.client import CentralSystemClient
-from chargebox.binding.soap15.server import SHUTDOWN_TIMEOUT, ChargePointEndpoint
+from chargebox.binding.soap import configured
+from chargebox.binding.soap.client import CentralSystemClient
+from chargebox.binding.soap.server import SHUTDOWN_TIMEOUT, ChargePointEndpoint
 from chargebox.clock import Clock
 from chargebox.config import JSON, Config, Device
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity

@@ -2,7 +2,7 @@
 network interface, the modem's, whose address the carrier may change at any reconnection.
 
 The client calls the provider on every request (see
-:class:`~chargebox.binding.soap15.client.CentralSystemClient`), so the URL the Central System learns
+:class:`~chargebox.binding.soap.client.CentralSystemClient`), so the URL the Central System learns
 is the box's address at that moment; a wake-up SMS (:mod:`chargebox.mobile.wakeup`) makes the box
 send one at once.
 """

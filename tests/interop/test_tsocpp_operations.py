@@ -19,9 +19,9 @@ from lxml import etree
 from ocpp_samples import CONFIRMATIONS, REQUESTS
 from tsocpp_harness import WAIT, TsOcpp, booted, box_url, missing
 
-from chargebox.binding.soap15 import envelope
-from chargebox.binding.soap15.client import CentralSystemClient
-from chargebox.binding.soap15.service import CHARGE_POINT_WSDL, CP_NAMESPACE, schema_of
+from chargebox.binding.soap import envelope
+from chargebox.binding.soap.client import CentralSystemClient
+from chargebox.binding.soap.service import CHARGE_POINT_WSDL, CP_NAMESPACE, schema_of
 from chargebox.ocpp import codec
 from chargebox.ocpp.versions import OCPP15
 from chargebox.site import SimulatedSite

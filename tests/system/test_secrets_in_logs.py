@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from chargebox.binding.soap15 import envelope
+from chargebox.binding.soap import envelope
 from chargebox.site import SimulatedSite
 from tests.chargebox.binding.soap_helpers import request_xml
 from tests.chargebox.maintenance.ftpserver import PASSWORD, FtpServer

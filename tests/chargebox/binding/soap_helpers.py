@@ -15,9 +15,9 @@ from aiohttp import web
 from lxml import etree
 from ocpp_samples import T0
 
-from chargebox.binding.soap15 import envelope
-from chargebox.binding.soap15.server import ChargePointEndpoint
-from chargebox.binding.soap15.service import CP_NAMESPACE, CS_NAMESPACE, central_system_service, schema_of
+from chargebox.binding.soap import envelope
+from chargebox.binding.soap.server import ChargePointEndpoint
+from chargebox.binding.soap.service import CP_NAMESPACE, CS_NAMESPACE, central_system_service, schema_of
 from chargebox.ocpp.messages import HeartbeatConfirmation
 
 S = envelope.SOAP12_NAMESPACE

@@ -12,10 +12,10 @@ from lxml import etree
 from ocpp_samples import CONFIRMATIONS, REQUESTS
 from soap_helpers import official_schema, post, recording_app, serving
 
-from chargebox.binding.soap15 import envelope
-from chargebox.binding.soap15.client import CentralSystemClient
-from chargebox.binding.soap15.server import ChargePointEndpoint
-from chargebox.binding.soap15.service import (
+from chargebox.binding.soap import envelope
+from chargebox.binding.soap.client import CentralSystemClient
+from chargebox.binding.soap.server import ChargePointEndpoint
+from chargebox.binding.soap.service import (
     CP_NAMESPACE,
     CS_NAMESPACE,
     central_system_service,

@@ -28,8 +28,8 @@ from soap_helpers import REMOTE_START, post, read_response, serving
 from tls_pki import caller, make_pki
 
 from chargebox import tls
-from chargebox.binding.soap15 import envelope, listener
-from chargebox.binding.soap15.server import ChargePointEndpoint
+from chargebox.binding.soap import envelope, listener
+from chargebox.binding.soap.server import ChargePointEndpoint
 from chargebox.ocpp.enums import RemoteStartStopStatus
 from chargebox.ocpp.messages import Confirmation, RemoteStartTransactionConfirmation, Request
 

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from soap_helpers import REMOTE_START, REMOTE_START_BODY, fault_of, request_xml, serving
 
-from chargebox.binding.soap15 import envelope
-from chargebox.binding.soap15.server import ChargePointEndpoint
-from chargebox.binding.soap15.service import CP_NAMESPACE
+from chargebox.binding.soap import envelope
+from chargebox.binding.soap.server import ChargePointEndpoint
+from chargebox.binding.soap.service import CP_NAMESPACE
 from chargebox.ocpp.enums import RemoteStartStopStatus
 from chargebox.ocpp.errors import NotSupported, ProtocolError
 from chargebox.ocpp.messages import Confirmation, RemoteStartTransactionConfirmation, RemoteStartTransactionRequest, Request

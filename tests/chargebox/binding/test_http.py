@@ -15,10 +15,10 @@ from aiohttp import web
 from ocpp_samples import T0
 from soap_helpers import REMOTE_START, heartbeat_reply, post, recording_app, serving
 
-from chargebox.binding.soap15 import envelope
-from chargebox.binding.soap15.client import CentralSystemClient, Compression
-from chargebox.binding.soap15.server import ChargePointEndpoint
-from chargebox.binding.soap15.service import CP_NAMESPACE, CS_NAMESPACE
+from chargebox.binding.soap import envelope
+from chargebox.binding.soap.client import CentralSystemClient, Compression
+from chargebox.binding.soap.server import ChargePointEndpoint
+from chargebox.binding.soap.service import CP_NAMESPACE, CS_NAMESPACE
 from chargebox.ocpp.enums import RemoteStartStopStatus
 from chargebox.ocpp.errors import CentralSystemUnreachable
 from chargebox.ocpp.messages import (

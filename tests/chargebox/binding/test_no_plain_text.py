@@ -19,9 +19,9 @@ from lxml import etree
 from ocpp_samples import CONFIRMATIONS, REQUESTS
 from soap_helpers import REMOTE_START, REMOTE_START_BODY, fault_of, post, read_response, request_xml, serving
 
-from chargebox.binding.soap15 import envelope
-from chargebox.binding.soap15.server import ChargePointEndpoint
-from chargebox.binding.soap15.service import Service, charge_point_service
+from chargebox.binding.soap import envelope
+from chargebox.binding.soap.server import ChargePointEndpoint
+from chargebox.binding.soap.service import Service, charge_point_service
 from chargebox.ocpp.messages import Confirmation, RemoteStartTransactionRequest, Request
 from chargebox.ocpp.versions import OCPP15
 

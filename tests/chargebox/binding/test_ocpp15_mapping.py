@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 from soap_helpers import official_schema
 
-from chargebox.binding.soap15.service import central_system_service, charge_point_service
+from chargebox.binding.soap.service import central_system_service, charge_point_service
 from chargebox.ocpp.datatypes import MeterValue, SampledValue, TransactionData
 from chargebox.ocpp.enums import (
     ChargePointErrorCode,

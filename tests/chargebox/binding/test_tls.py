@@ -14,9 +14,9 @@ from soap_helpers import REMOTE_START, heartbeat_answer, post, recording_app, se
 from tls_pki import Issued, Pki, caller, make_pki
 
 from chargebox import tls
-from chargebox.binding.soap15 import envelope
-from chargebox.binding.soap15.client import CentralSystemClient
-from chargebox.binding.soap15.server import ChargePointEndpoint
+from chargebox.binding.soap import envelope
+from chargebox.binding.soap.client import CentralSystemClient
+from chargebox.binding.soap.server import ChargePointEndpoint
 from chargebox.config import ClientTransport
 from chargebox.ocpp.enums import RemoteStartStopStatus
 from chargebox.ocpp.errors import CentralSystemUnreachable

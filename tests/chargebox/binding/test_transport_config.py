@@ -11,7 +11,7 @@ from soap_helpers import REMOTE_START, heartbeat_answer, recording_app, serving
 from tls_pki import Pki, caller, make_pki
 
 from chargebox import tls
-from chargebox.binding.soap15 import configured, envelope
+from chargebox.binding.soap import configured, envelope
 from chargebox.config import ClientTransport, EndpointTransport, load
 from chargebox.errors import ConfigError
 from chargebox.ocpp.enums import RemoteStartStopStatus

@@ -6,8 +6,8 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable
 
-from chargebox.binding.soap15.client import CentralSystemClient
-from chargebox.binding.soap15.server import ChargePointEndpoint
+from chargebox.binding.soap.client import CentralSystemClient
+from chargebox.binding.soap.server import ChargePointEndpoint
 from chargebox.config import Config
 from chargebox.ocpp.messages import Handler
 

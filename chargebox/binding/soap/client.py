@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 import aiohttp
 import zeep.exceptions
 
-from chargebox.binding.soap15 import envelope
-from chargebox.binding.soap15.faults import MustUnderstand
-from chargebox.binding.soap15.service import Service, central_system_service
+from chargebox.binding.soap import envelope
+from chargebox.binding.soap.faults import MustUnderstand
+from chargebox.binding.soap.service import Service, central_system_service
 from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, ProtocolError, SecurityError, Unsendable
 from chargebox.ocpp.messages import Confirmation, Request
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from chargebox.binding.soap15.faults import MustUnderstand, fault_for, wire_code
+from chargebox.binding.soap.faults import MustUnderstand, fault_for, wire_code
 from chargebox.ocpp.errors import OcppError, ProtocolError
 
 SOAP12_NAMESPACE = "http://www.w3.org/2003/05/soap-envelope"

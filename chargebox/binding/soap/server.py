@@ -36,10 +36,10 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-from chargebox.binding.soap15 import envelope
-from chargebox.binding.soap15.faults import IdentityMismatch, wire_code
-from chargebox.binding.soap15.listener import GuardedSite, Network
-from chargebox.binding.soap15.service import Service, charge_point_service
+from chargebox.binding.soap import envelope
+from chargebox.binding.soap.faults import IdentityMismatch, wire_code
+from chargebox.binding.soap.listener import GuardedSite, Network
+from chargebox.binding.soap.service import Service, charge_point_service
 from chargebox.logfields import traceback_of
 from chargebox.ocpp.errors import BindingError, InternalError, OcppError, ProtocolError
 from chargebox.ocpp.messages import Handler, Request
