@@ -34,12 +34,8 @@ from aiohttp import web
 from chargebox.binding.soap import envelope
 from chargebox.binding.soap.client import CentralSystemClient
 from chargebox.binding.soap.server import ChargePointEndpoint
-from chargebox.binding.soap.service import (
-    CP_NAMESPACE,
-    CS_NAMESPACE,
-    central_system_service,
-    charge_point_service,
-)
+from chargebox.binding.soap15 import CP_NAMESPACE, CS_NAMESPACE
+from chargebox.binding.soap.service import central_system_service, charge_point_service
 from chargebox.ocpp.datatypes import MeterValue, SampledValue
 from chargebox.ocpp.enums import Measurand, RemoteStartStopStatus, UnitOfMeasure
 from chargebox.ocpp.messages import (

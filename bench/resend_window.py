@@ -52,7 +52,7 @@ from aiohttp import web
 from hwsim.centralsystem import CentralSystem, Received
 
 from chargebox.binding.soap.client import CentralSystemClient
-from chargebox.binding.soap.service import CENTRAL_SYSTEM_WSDL, CHARGE_POINT_WSDL
+from chargebox.binding.soap15 import CENTRAL_SYSTEM_WSDL, CHARGE_POINT_WSDL
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.delivery import Courier
 from chargebox.ocpp.messages import Confirmation, Request, StartTransactionConfirmation, StartTransactionRequest

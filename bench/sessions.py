@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from chargebox.binding.soap.client import CentralSystemClient
-from chargebox.binding.soap.service import CENTRAL_SYSTEM_WSDL, CHARGE_POINT_WSDL
+from chargebox.binding.soap15 import CENTRAL_SYSTEM_WSDL, CHARGE_POINT_WSDL
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.delivery import Courier
 from chargebox.ocpp.datatypes import AuthorisationData, IdTagInfo, MeterValue, SampledValue

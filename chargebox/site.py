@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from chargebox.binding.soap.service import CENTRAL_SYSTEM_WSDL, CHARGE_POINT_WSDL
+from chargebox.binding.soap15 import CENTRAL_SYSTEM_WSDL, CHARGE_POINT_WSDL
 
 
 def free_port() -> int:

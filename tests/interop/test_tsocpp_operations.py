@@ -21,7 +21,8 @@ from tsocpp_harness import WAIT, TsOcpp, booted, box_url, missing
 
 from chargebox.binding.soap import envelope
 from chargebox.binding.soap.client import CentralSystemClient
-from chargebox.binding.soap.service import CHARGE_POINT_WSDL, CP_NAMESPACE, schema_of
+from chargebox.binding.soap15 import CHARGE_POINT_WSDL, CP_NAMESPACE
+from chargebox.binding.soap.service import schema_of
 from chargebox.ocpp import codec
 from chargebox.ocpp.versions import OCPP15
 from chargebox.site import SimulatedSite

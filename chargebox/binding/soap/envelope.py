@@ -1,4 +1,5 @@
-"""SOAP 1.2 envelopes with the chargeBoxIdentity header (8.1), WS-Addressing (8.3) and faults (8.2).
+"""SOAP 1.2 envelopes with the chargeBoxIdentity header (8.1), WS-Addressing (8.3) and faults (8.2), for
+1.5 and 1.6 alike (1.6: OCPP-S chapters 3-4); the caller gives its version's namespaces.
 
 Header blocks are read only when targeted at the box; a mandatory one it does not understand stops
 the message with a MustUnderstand fault before anything is processed (SOAP 1.2 Part 1 5.2.3).
@@ -15,12 +16,12 @@ from dataclasses import dataclass
 from lxml import etree
 
 from chargebox.binding.soap.faults import MustUnderstand, fault_for, wire_code
+from chargebox.binding.soap15 import SOAP15
 from chargebox.ocpp.errors import OcppError, ProtocolError
 
 SOAP12_NAMESPACE = "http://www.w3.org/2003/05/soap-envelope"
 SOAP11_NAMESPACE = "http://schemas.xmlsoap.org/soap/envelope/"
 WSA_NAMESPACE = "http://www.w3.org/2005/08/addressing"
-FAULT_SUBCODE_NAMESPACE = "urn://Ocpp/2012/02/"  # 8.2
 WSA_ANONYMOUS = "http://www.w3.org/2005/08/addressing/anonymous"
 WSA_NONE = "http://www.w3.org/2005/08/addressing/none"  # WS-Addressing 1.0 Core 2.1: discard the reply
 CONTENT_TYPE = "application/soap+xml"
@@ -68,7 +69,7 @@ def parse(data: bytes, identity_namespace: str) -> Envelope:
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise ProtocolError("a DOCTYPE is not allowed in a SOAP message")
     if root.tag == f"{{{SOAP11_NAMESPACE}}}Envelope":
-        raise ProtocolError("SOAP 1.1 envelope; OCPP 1.5 requires SOAP 1.2 (chapter 8)")
+        raise ProtocolError("SOAP 1.1 envelope; OCPP requires SOAP 1.2 (1.5 chapter 8, OCPP-S 1.6 chapter 2)")
     if root.tag != f"{_S}Envelope":
         raise ProtocolError(f"root element is {root.tag!r}, not a SOAP 1.2 Envelope")
     headers = Addressing()
@@ -163,9 +164,10 @@ def _read_fault(fault: etree._Element) -> OcppError:
 
 def build(
     headers: Addressing, identity_namespace: str, body: etree._Element | None = None,
-    fault: OcppError | None = None,
+    fault: OcppError | None = None, fault_namespace: str = SOAP15.fault_namespace,
 ) -> bytes:
-    """Serialize an envelope with the given headers and a payload element or a fault."""
+    """Serialize an envelope with the given headers and a payload element or a fault, whose OCPP
+    subcode is in ``fault_namespace`` (the version's)."""
     envelope = etree.Element(f"{_S}Envelope", nsmap={"s": SOAP12_NAMESPACE, "a": WSA_NAMESPACE})
     header = etree.SubElement(envelope, f"{_S}Header")
     if headers.charge_box_identity is not None:
@@ -182,7 +184,7 @@ def build(
         _add_not_understood(header, fault.not_understood)
     soap_body = etree.SubElement(envelope, f"{_S}Body")
     if fault is not None:
-        soap_body.append(_fault_element(fault))
+        soap_body.append(_fault_element(fault, fault_namespace))
     elif body is not None:
         soap_body.append(body)
     return bytes(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))
@@ -198,8 +200,8 @@ def _add_not_understood(header: etree._Element, names: tuple[str, ...]) -> None:
         block.set("qname", f"n:{qname.localname}" if nsmap else qname.localname)
 
 
-def _fault_element(fault: OcppError) -> etree._Element:
-    element = etree.Element(f"{_S}Fault", nsmap={"o": FAULT_SUBCODE_NAMESPACE})
+def _fault_element(fault: OcppError, fault_namespace: str) -> etree._Element:
+    element = etree.Element(f"{_S}Fault", nsmap={"o": fault_namespace})
     code_value, subcode_value = wire_code(fault)
     code = etree.SubElement(element, f"{_S}Code")
     etree.SubElement(code, f"{_S}Value").text = f"s:{code_value}"

@@ -1,4 +1,6 @@
-"""SOAP 1.2 faults of OCPP 1.5 (specification section 8.2): the wire form of the protocol errors.
+"""SOAP 1.2 faults of OCPP 1.5 (specification section 8.2) and 1.6 (OCPP-S 1.6 chapter 4, the same Code and
+SubCode values; only the SubCode's namespace differs, see each version's SoapProtocol): the wire form of the
+protocol errors.
 
 A protocol error (:mod:`chargebox.ocpp.errors`) goes out as a fault with a SOAP 1.2 Code value and an
 OCPP subcode; a fault read off the wire comes back as the protocol error of its subcode. Only the two
@@ -39,7 +41,7 @@ class MustUnderstand(ProtocolError):
         super().__init__(reason)
 
 
-#: Each error's SOAP 1.2 Code value and OCPP subcode (8.2). The codes OCPP 1.5 lacks go out as its
+#: Each error's SOAP 1.2 Code value and OCPP subcode (8.2). The codes the SOAP subcodes lack go out as the
 #: nearest subcode: a payload fault as Sender/ProtocolError, an unknown action as NotSupported, any
 #: other error as InternalError. MustUnderstand is a Code value of its own, without a subcode.
 WIRE: dict[type[OcppError], tuple[str, str]] = {

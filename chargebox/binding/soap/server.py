@@ -70,7 +70,8 @@ class BodyRefused(ProtocolError):
 
 
 class ChargePointEndpoint:
-    """Serves the 15 Central System operations (chapter 5) for one charge box identity.
+    """Serves the Central System operations of ``service``'s version (1.5 chapter 5, the default; 1.6
+    chapter 5) for one charge box identity.
 
     ``max_body`` bounds a request body (after decompression); ``read_timeout`` the seconds to receive
     it; responses of ``compress_threshold`` bytes or more go compressed when the caller accepts it.
@@ -170,7 +171,7 @@ class ChargePointEndpoint:
             status = fault.status if isinstance(fault, BodyRefused) else 400 if sender else 500
             destination, action = destinations[1], "/Fault"
             reply = envelope.build(self._reply_headers(received, action, destination), self._service.namespace,
-                                   fault=fault)
+                                   fault=fault, fault_namespace=self._service.protocol.fault_namespace)
         if destination is not None:
             if destination != envelope.WSA_NONE:
                 self._send_later(destination, reply, action)
@@ -206,7 +207,7 @@ class ChargePointEndpoint:
         if message.body is None:
             raise ProtocolError("empty SOAP Body")
         operation = self._service.operation_of(message.body)
-        if message.headers.action and message.headers.action.strip("/") != operation.name:
+        if message.headers.action and self._action_name(message.headers.action) != operation.name:
             raise ProtocolError(f"wsa:Action {message.headers.action} does not match {operation.name}")
         request = self._service.parse(message.body)
         if not isinstance(request, Request):
@@ -223,6 +224,11 @@ class ChargePointEndpoint:
         except (ValueError, TypeError) as err:  # the engine's answer breaks the schema: never send it
             log.error("%s confirmation not sendable: %s", operation.name, err)
             raise InternalError(f"{operation.name} confirmation could not be built") from err
+
+    def _action_name(self, action: str) -> str:
+        """The operation a wsa:Action names: the WSDLs say ``/Reset``, Central Systems also send ``Reset``
+        and the fully qualified ``urn://Ocpp/Cp/2015/10/Reset`` (issue 17), which all mean the same."""
+        return action.removeprefix(self._service.namespace).strip("/")
 
     def _reply_headers(self, received: envelope.Addressing, action: str, reply_to: str | None) -> envelope.Addressing:
         # WS-Addressing 1.0 Core 3.4: a reply relates to the request's MessageID, addressed to its ReplyTo.

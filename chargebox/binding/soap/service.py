@@ -1,13 +1,13 @@
-"""An OCPP 1.5 SOAP service as its WSDL describes it: which body element is which message, and
-the schema every message is validated against, in both directions (specification chapters 6-8).
+"""An OCPP SOAP service as its WSDL describes it: which body element is which message, and the schema
+every message is validated against, in both directions (1.5 chapters 6-8; 1.6 chapters 4-7 and OCPP-S).
 
-The WSDLs are the project's own, written from the specification, in ``wsdl/`` beside this file.
+The version is a :class:`~chargebox.binding.soap.protocol.SoapProtocol` (1.5 by default, the default
+``central_system.protocol``); the WSDLs are the project's own, in each version's ``wsdl/`` folder.
 """
 
 from __future__ import annotations
 
 import re
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +15,15 @@ import zeep
 import zeep.xsd
 from lxml import etree
 
+from chargebox.binding.soap.protocol import SoapProtocol
+from chargebox.binding.soap15 import SOAP15
 from chargebox.ocpp import codec
 from chargebox.ocpp.datatypes import SampledValue
 from chargebox.ocpp.errors import ProtocolError
 from chargebox.ocpp.messages import Confirmation, Operation, Request
-from chargebox.ocpp.versions import OCPP15
 
-CS_NAMESPACE = "urn://Ocpp/Cs/2012/06/"
-CP_NAMESPACE = "urn://Ocpp/Cp/2012/06/"
 XSD_NAMESPACE = "http://www.w3.org/2001/XMLSchema"
 WSDL_NAMESPACE = "http://schemas.xmlsoap.org/wsdl/"
-
-WSDL_DIR = Path(str(files("chargebox.binding.soap15") / "wsdl"))
-CENTRAL_SYSTEM_WSDL = WSDL_DIR / "ocpp15_centralsystem.wsdl"
-CHARGE_POINT_WSDL = WSDL_DIR / "ocpp15_chargepoint.wsdl"
 
 # libxml2 repeats an offending value in its message: "Element 'x': 'VALUE' is not a valid value of the
 # atomic type ...", "[facet 'enumeration'] The value 'VALUE' is not an element of the set ...". That
@@ -44,8 +39,6 @@ REDACTED_VALUE = "'***'"
 # is a string with attributes). Only this binding knows it: the codec's plain form, which the outbox
 # stores, says ``value`` (DESIGN.md: nothing on disk is in a binding's or a library's form).
 ZEEP_NAMES: codec.WireNames = {(SampledValue, "value"): "_value_1"}
-# 1.5's form of the neutral messages (1.6's values said in 1.5's terms), in zeep's names.
-WIRE_FORM = OCPP15.form.renamed(ZEEP_NAMES)
 
 # The schema imports nothing; should it try, zeep refuses: no DTD, no entities, no network.
 _ZEEP_SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
@@ -77,12 +70,17 @@ def redact_values(message: str) -> str:
 
 
 class Service:
-    """One side's service: the operations it serves, their wrapper elements and their schema."""
+    """One side's service: the operations it serves, their wrapper elements and their schema, in the
+    version of ``protocol``."""
 
-    def __init__(self, wsdl: Path, namespace: str, operations: dict[str, Operation]) -> None:
+    def __init__(self, wsdl: Path, namespace: str, operations: dict[str, Operation],
+                 protocol: SoapProtocol = SOAP15) -> None:
         self.wsdl = wsdl
         self.namespace = namespace
         self.operations = operations
+        self.protocol = protocol
+        # The version's form of the neutral messages (1.6's values said in 1.5's terms for 1.5), in zeep's names.
+        self._form = protocol.version.form.renamed(ZEEP_NAMES)
         # Only the types are needed, not a zeep Client: the messages are (de)serialised here and sent
         # by our own client, and a Client's WSDL machinery costs the daemon about 1 MB (issue 4).
         node = schema_node(wsdl)
@@ -108,7 +106,7 @@ class Service:
         """The message as its wrapper element, validated: we never send what the schema refuses."""
         element_type = self._types.get_element(self.tag(action, request=isinstance(message, Request)))
         holder = etree.Element("holder")
-        element_type.render(holder, element_type(**codec.to_wire(message, WIRE_FORM)))
+        element_type.render(holder, element_type(**codec.to_wire(message, self._form)))
         element = holder[0]
         self.validate(element, error=ValueError)
         return element
@@ -122,7 +120,7 @@ class Service:
         _, cls = found
         parsed: Any = self._types.get_element(element.tag).parse(element, self._types)
         try:
-            return codec.from_wire(parsed, cls, WIRE_FORM)
+            return codec.from_wire(parsed, cls, self._form)
         except TypeError as err:
             # The schema lets a required string be empty (<idTag></idTag>), zeep reads it as absent,
             # and the message cannot be built without it: the caller's error, not ours (issue 14, item 8).
@@ -134,14 +132,18 @@ class Service:
         if not self._schema.validate(element):
             problems = "; ".join(f"line {e.line}: {redact_values(e.message)}"
                                  for e in list(self._schema.error_log)[:5])
-            raise error(f"{etree.QName(element).localname} does not match the OCPP 1.5 schema: {problems}")
+            raise error(f"{etree.QName(element).localname} does not match the OCPP "
+                        f"{self.protocol.version.name} schema: {problems}")
 
 
-def central_system_service(wsdl: Path = CENTRAL_SYSTEM_WSDL) -> Service:
-    """The Central System service (the box's requests, 4.1-4.10)."""
-    return Service(wsdl, CS_NAMESPACE, OCPP15.central_system_operations)
+def central_system_service(protocol: SoapProtocol = SOAP15, wsdl: Path | None = None) -> Service:
+    """The Central System service (the box's requests: 1.5 4.1-4.10, 1.6 chapter 4), described by
+    ``wsdl`` (by default the project's WSDL of that version)."""
+    return Service(wsdl or protocol.central_system_wsdl, protocol.cs_namespace,
+                   protocol.version.central_system_operations, protocol)
 
 
-def charge_point_service(wsdl: Path = CHARGE_POINT_WSDL) -> Service:
-    """The Charge Point service (the Central System's requests, 5.1-5.15)."""
-    return Service(wsdl, CP_NAMESPACE, OCPP15.charge_point_operations)
+def charge_point_service(protocol: SoapProtocol = SOAP15, wsdl: Path | None = None) -> Service:
+    """The Charge Point service (the Central System's requests: 1.5 5.1-5.15, 1.6 chapter 5)."""
+    return Service(wsdl or protocol.charge_point_wsdl, protocol.cp_namespace,
+                   protocol.version.charge_point_operations, protocol)

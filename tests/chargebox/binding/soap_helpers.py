@@ -17,7 +17,8 @@ from ocpp_samples import T0
 
 from chargebox.binding.soap import envelope
 from chargebox.binding.soap.server import ChargePointEndpoint
-from chargebox.binding.soap.service import CP_NAMESPACE, CS_NAMESPACE, central_system_service, schema_of
+from chargebox.binding.soap15 import CP_NAMESPACE, CS_NAMESPACE, SOAP15
+from chargebox.binding.soap.service import central_system_service, schema_of
 from chargebox.ocpp.messages import HeartbeatConfirmation
 
 S = envelope.SOAP12_NAMESPACE
@@ -88,7 +89,7 @@ def fault_of(body: bytes) -> tuple[str, str]:
     assert fault is not None
     code_prefix, subcode_prefix = value.split(":")[0], subcode.split(":")[0]
     assert fault.nsmap.get(code_prefix) == S  # SOAP 1.2 Code values are env: QNames
-    assert fault.nsmap.get(subcode_prefix) == envelope.FAULT_SUBCODE_NAMESPACE  # 8.2: urn://Ocpp/2012/02/
+    assert fault.nsmap.get(subcode_prefix) == SOAP15.fault_namespace  # 8.2: urn://Ocpp/2012/02/
     return value.split(":")[-1], subcode.split(":")[-1]
 
 

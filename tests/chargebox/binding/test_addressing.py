@@ -15,7 +15,7 @@ from soap_helpers import REMOTE_START_BODY, fault_of, post, request_xml, serving
 from chargebox.binding.soap import envelope
 from chargebox.binding.soap.client import CentralSystemClient
 from chargebox.binding.soap.server import ChargePointEndpoint
-from chargebox.binding.soap.service import CP_NAMESPACE
+from chargebox.binding.soap15 import CP_NAMESPACE
 from chargebox.ocpp.enums import RemoteStartStopStatus
 from chargebox.ocpp.errors import NotSupported
 from chargebox.ocpp.messages import (

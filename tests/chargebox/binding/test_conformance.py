@@ -15,12 +15,8 @@ from soap_helpers import official_schema, post, recording_app, serving
 from chargebox.binding.soap import envelope
 from chargebox.binding.soap.client import CentralSystemClient
 from chargebox.binding.soap.server import ChargePointEndpoint
-from chargebox.binding.soap.service import (
-    CP_NAMESPACE,
-    CS_NAMESPACE,
-    central_system_service,
-    charge_point_service,
-)
+from chargebox.binding.soap15 import CP_NAMESPACE, CS_NAMESPACE
+from chargebox.binding.soap.service import central_system_service, charge_point_service
 from chargebox.ocpp.messages import Confirmation, Request
 from chargebox.ocpp.versions import OCPP15
 

@@ -14,7 +14,7 @@ from soap_helpers import REMOTE_START, REMOTE_START_BODY, fault_of, post, reques
 from chargebox.binding.soap import envelope, faults
 from chargebox.binding.soap.faults import IdentityMismatch, MustUnderstand
 from chargebox.binding.soap.server import ChargePointEndpoint
-from chargebox.binding.soap.service import CS_NAMESPACE
+from chargebox.binding.soap15 import CS_NAMESPACE
 from chargebox.ocpp.enums import ConfigurationStatus, RemoteStartStopStatus
 from chargebox.ocpp.errors import (
     FormationViolation,

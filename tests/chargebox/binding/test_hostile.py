@@ -21,7 +21,7 @@ from soap_helpers import REMOTE_START, REMOTE_START_BODY, fault_of, request_xml,
 
 from chargebox.binding.soap import envelope
 from chargebox.binding.soap.server import ChargePointEndpoint
-from chargebox.binding.soap.service import CP_NAMESPACE
+from chargebox.binding.soap15 import CP_NAMESPACE
 from chargebox.ocpp.enums import RemoteStartStopStatus
 from chargebox.ocpp.errors import NotSupported, ProtocolError
 from chargebox.ocpp.messages import Confirmation, RemoteStartTransactionConfirmation, RemoteStartTransactionRequest, Request

@@ -18,7 +18,7 @@ from soap_helpers import REMOTE_START, heartbeat_reply, post, recording_app, ser
 from chargebox.binding.soap import envelope
 from chargebox.binding.soap.client import CentralSystemClient, Compression
 from chargebox.binding.soap.server import ChargePointEndpoint
-from chargebox.binding.soap.service import CP_NAMESPACE, CS_NAMESPACE
+from chargebox.binding.soap15 import CP_NAMESPACE, CS_NAMESPACE
 from chargebox.ocpp.enums import RemoteStartStopStatus
 from chargebox.ocpp.errors import CentralSystemUnreachable
 from chargebox.ocpp.messages import (

@@ -33,7 +33,7 @@ from chargebox.binding.soap import envelope
 from chargebox.binding.soap.client import CentralSystemClient
 from chargebox.binding.soap.faults import MustUnderstand
 from chargebox.binding.soap.server import ChargePointEndpoint
-from chargebox.binding.soap.service import CP_NAMESPACE, CS_NAMESPACE
+from chargebox.binding.soap15 import CP_NAMESPACE, CS_NAMESPACE
 from chargebox.ocpp.enums import RemoteStartStopStatus
 from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, ProtocolError
 from chargebox.ocpp.messages import (

@@ -19,7 +19,8 @@ from chargebox.binding.soap import envelope
 from chargebox.binding.soap.client import MAX_RESPONSE_BYTES, CentralSystemClient
 from chargebox.binding.soap.faults import IdentityMismatch
 from chargebox.binding.soap.server import ChargePointEndpoint
-from chargebox.binding.soap.service import CP_NAMESPACE, CS_NAMESPACE, charge_point_service, redact_values
+from chargebox.binding.soap15 import CP_NAMESPACE, CS_NAMESPACE
+from chargebox.binding.soap.service import charge_point_service, redact_values
 from chargebox.ocpp.enums import RegistrationStatus, RemoteStartStopStatus
 from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, ProtocolError, SecurityError, Unsendable
 from chargebox.ocpp.messages import (

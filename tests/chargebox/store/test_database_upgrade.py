@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from chargebox.binding.soap.service import CS_NAMESPACE, central_system_service
+from chargebox.binding.soap15 import CS_NAMESPACE
+from chargebox.binding.soap.service import central_system_service
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.reservations import SETTING as RESERVATIONS
 from chargebox.ocpp.datatypes import IdTagInfo, MeterValue, SampledValue, TransactionData
