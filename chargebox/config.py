@@ -509,8 +509,6 @@ def load(path: Path | str) -> Config:
                                      "key_file", "timeout", "connect_timeout", *SOAP_ONLY_KEYS, *JSON_ONLY_KEYS})
     protocol = c.get(cs, "central_system", "protocol", str, PROTOCOLS[0], check=lambda v: v in PROTOCOLS,
                      expected=", ".join(f'"{name}"' for name in PROTOCOLS)) or PROTOCOLS[0]
-    if protocol == "ocpp1.6-soap":
-        c.fail("central_system.protocol", f'"ocpp1.6-soap" is not supported yet; expected "{PROTOCOLS[0]}" or "{JSON}"')
     if protocol == JSON:
         cs_url = c.get(cs, "central_system", "url", str, check=lambda v: _url(v, ("ws", "wss")),
                        expected="a ws:// or wss:// URL, to which the box appends /<identity> (OCPP-J 3.1.1)")

@@ -191,7 +191,7 @@ async def serve(config: Config, notifier: Notifier | None = None, restarter: Res
     charge_point, client, endpoint, link = build(config, restarter=restarter)
     control = ControlServer(config.control_socket, {
         "status": lambda: snapshot(charge_point, link, identity=config.identity,
-                                   central_system_url=config.central_system_url),
+                                   central_system_url=config.central_system_url, protocol=config.protocol),
         "queue": lambda: queue(charge_point),
     })
     runner = endpoint.runner() if endpoint is not None else None

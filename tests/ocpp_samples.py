@@ -1,4 +1,5 @@
-"""One complete example of every OCPP 1.5 message (chapter 6), every optional field and attribute set.
+"""One complete example of every OCPP 1.5 message (chapter 6), every optional field and attribute set; and of
+every OCPP 1.6 message (1.6 chapter 6), in 1.6's terms (REQUESTS_16, CONFIRMATIONS_16).
 
 Shared by the binding's conformance tests and the interop tests: each operation maps to its request
 and its confirmation. Strings sit at their length limits where the spec has one (IdToken 20, vendor
@@ -12,6 +13,9 @@ from datetime import datetime, timezone
 from chargebox.ocpp import messages as m
 from chargebox.ocpp.datatypes import (
     AuthorisationData,
+    ChargingProfile,
+    ChargingSchedule,
+    ChargingSchedulePeriod,
     IdTagInfo,
     KeyValue,
     MeterValue,
@@ -24,20 +28,31 @@ from chargebox.ocpp.enums import (
     AvailabilityType,
     CancelReservationStatus,
     ChargePointErrorCode,
+    ChargingProfileKindType,
+    ChargingProfilePurposeType,
+    ChargingProfileStatus,
+    ChargingRateUnitType,
     ChargePointStatus,
     ClearCacheStatus,
+    ClearChargingProfileStatus,
     ConfigurationStatus,
     DataTransferStatus,
     DiagnosticsStatus,
     FirmwareStatus,
+    GetCompositeScheduleStatus,
     Location,
     Measurand,
+    MessageTrigger,
+    Phase,
     ReadingContext,
+    Reason,
+    RecurrencyKindType,
     RegistrationStatus,
     RemoteStartStopStatus,
     ReservationStatus,
     ResetStatus,
     ResetType,
+    TriggerMessageStatus,
     UnitOfMeasure,
     UnlockStatus,
     UpdateStatus,
@@ -132,4 +147,63 @@ CONFIRMATIONS: dict[str, m.Confirmation] = {
                                                  hash="0123456789abcdef0123456789abcdef01234567"),
     "UnlockConnector": m.UnlockConnectorConfirmation(status=UnlockStatus.ACCEPTED),
     "UpdateFirmware": m.UpdateFirmwareConfirmation(),
+}
+
+# OCPP 1.6 (1.6 chapter 6): the same messages where 1.6 says them alike, 1.6's own fields and values set
+# (SampledValue phase, StopTransaction reason, a remote start's charging profile, SendLocalList without hash,
+# UnlockConnector's Unlocked), and the four operations 1.6 added (Smart Charging and Remote Trigger).
+METER_VALUE_16 = MeterValue(timestamp=T0, values=[
+    SampledValue("1234.5", context=ReadingContext.TRIGGER, format=ValueFormat.RAW,
+                 measurand=Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, phase=Phase.L1_N, location=Location.OUTLET,
+                 unit=UnitOfMeasure.KWH),
+    SampledValue("16.0", context=ReadingContext.SAMPLE_PERIODIC, format=ValueFormat.RAW,
+                 measurand=Measurand.CURRENT_OFFERED, phase=Phase.L1, location=Location.EV, unit=UnitOfMeasure.AMP),
+    SampledValue("230"),
+])
+CHARGING_PROFILE = ChargingProfile(
+    charging_profile_id=3, stack_level=2, charging_profile_purpose=ChargingProfilePurposeType.TX_PROFILE,
+    charging_profile_kind=ChargingProfileKindType.RECURRING, transaction_id=42,
+    recurrency_kind=RecurrencyKindType.DAILY, valid_from=T0, valid_to=T1,
+    charging_schedule=ChargingSchedule(
+        charging_rate_unit=ChargingRateUnitType.A, duration=3600, start_schedule=T0, min_charging_rate=6.5,
+        charging_schedule_period=[ChargingSchedulePeriod(start_period=0, limit=16.0, number_phases=3),
+                                  ChargingSchedulePeriod(start_period=1800, limit=10.5)]),
+)
+
+REQUESTS_16: dict[str, m.Request] = {
+    **REQUESTS,
+    "MeterValues": m.MeterValuesRequest(connector_id=1, transaction_id=42, values=[METER_VALUE_16, METER_VALUE_16]),
+    "StatusNotification": m.StatusNotificationRequest(
+        connector_id=1, status=ChargePointStatus.FAULTED, error_code=ChargePointErrorCode.OVER_VOLTAGE,
+        info="I" * 50, timestamp=T0, vendor_id="V" * 255, vendor_error_code="E" * 50),
+    "StopTransaction": m.StopTransactionRequest(
+        transaction_id=42, id_tag=TAG, timestamp=T1, meter_stop=2500, reason=Reason.EV_DISCONNECTED,
+        transaction_data=[TransactionData(values=[METER_VALUE_16, METER_VALUE_16])]),  # 6.49: ungrouped
+    "RemoteStartTransaction": m.RemoteStartTransactionRequest(id_tag=TAG, connector_id=1,
+                                                              charging_profile=CHARGING_PROFILE),
+    "SendLocalList": m.SendLocalListRequest(
+        update_type=UpdateType.DIFFERENTIAL, list_version=12,
+        local_authorisation_list=[AuthorisationData(id_tag=TAG, id_tag_info=ID_TAG_INFO),
+                                  AuthorisationData(id_tag="TO-BE-REMOVED")]),
+    "ClearChargingProfile": m.ClearChargingProfileRequest(
+        id=3, connector_id=1, charging_profile_purpose=ChargingProfilePurposeType.TX_DEFAULT_PROFILE, stack_level=2),
+    "GetCompositeSchedule": m.GetCompositeScheduleRequest(connector_id=1, duration=86400,
+                                                          charging_rate_unit=ChargingRateUnitType.W),
+    "SetChargingProfile": m.SetChargingProfileRequest(connector_id=1, cs_charging_profiles=CHARGING_PROFILE),
+    "TriggerMessage": m.TriggerMessageRequest(requested_message=MessageTrigger.STATUS_NOTIFICATION, connector_id=1),
+}
+
+CONFIRMATIONS_16: dict[str, m.Confirmation] = {
+    **CONFIRMATIONS,
+    "BootNotification": m.BootNotificationConfirmation(status=RegistrationStatus.PENDING, current_time=T0,
+                                                       heartbeat_interval=900),
+    "ChangeConfiguration": m.ChangeConfigurationConfirmation(status=ConfigurationStatus.REBOOT_REQUIRED),
+    "SendLocalList": m.SendLocalListConfirmation(status=UpdateStatus.VERSION_MISMATCH),
+    "UnlockConnector": m.UnlockConnectorConfirmation(status=UnlockStatus.UNLOCKED),
+    "ClearChargingProfile": m.ClearChargingProfileConfirmation(status=ClearChargingProfileStatus.UNKNOWN),
+    "GetCompositeSchedule": m.GetCompositeScheduleConfirmation(
+        status=GetCompositeScheduleStatus.ACCEPTED, connector_id=1, schedule_start=T0,
+        charging_schedule=CHARGING_PROFILE.charging_schedule),
+    "SetChargingProfile": m.SetChargingProfileConfirmation(status=ChargingProfileStatus.NOT_SUPPORTED),
+    "TriggerMessage": m.TriggerMessageConfirmation(status=TriggerMessageStatus.NOT_IMPLEMENTED),
 }

@@ -19,7 +19,7 @@ def status_text(status: dict[str, Any]) -> str:
     lines = [
         (f"chargebox {status['version']} (pid {status['pid']}) as {status['identity']}, "
          f"time {status['time']}{'' if status['clock_synchronised'] else ' (not synchronised yet)'}"),
-        f"central system  {cs['url']}",
+        f"central system  {cs['url']} ({cs['protocol']})",
         f"  registration  {_or_dash(cs['registration'])}{'' if cs['booted'] else ' (boot not accepted yet)'}",
         f"  last success  {_or_dash(cs['last_success'])}",
         f"  last failure  {_or_dash(cs['last_failure'])}" + (f"  {cs['last_error']}" if cs["last_error"] else ""),

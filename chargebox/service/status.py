@@ -28,7 +28,8 @@ def _fault(fault: Fault | None) -> str | None:
     return f"{fault.code.value}: {fault.info}" if fault.info else fault.code.value
 
 
-def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, central_system_url: str) -> dict[str, Any]:
+def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, central_system_url: str,
+             protocol: str) -> dict[str, Any]:
     """Connectors, running transactions, the Central System link, the last heartbeat, the outbox.
 
     IdTags are masked as in the logs (``[log] mask_id_tags``): an operator on the phone needs to
@@ -46,6 +47,7 @@ def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, cen
         "clock_synchronised": clock.synced,
         "central_system": {
             "url": central_system_url,
+            "protocol": protocol,  # central_system.protocol
             "registration": charge_point.registration.value if charge_point.registration else None,
             "booted": charge_point.booted.is_set(),
             "last_success": _iso(link.last_success),

@@ -6,17 +6,21 @@ The SOAP binding (this package) is one code for both versions; :mod:`chargebox.b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from chargebox.ocpp.codec import WireNames
 from chargebox.ocpp.versions import Version
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one instance per version: equal and hashed by identity (its Version holds dicts)
 class SoapProtocol:
     """One OCPP version over SOAP 1.2: its ``central_system.protocol`` name, its neutral version
     (operations and wire form), the namespaces of its two services and of its fault subcodes, and
-    the project's WSDLs of its two services."""
+    the project's WSDLs of its two services; ``zeep_names``: the fields zeep names otherwise in its WSDLs.
+
+    Only this binding knows zeep's names: the codec's plain form, which the outbox stores, keeps the
+    neutral ones (DESIGN.md: nothing on disk is in a binding's or a library's form)."""
 
     name: str
     version: Version
@@ -25,3 +29,4 @@ class SoapProtocol:
     fault_namespace: str
     central_system_wsdl: Path
     charge_point_wsdl: Path
+    zeep_names: WireNames = field(default_factory=dict)

@@ -18,7 +18,6 @@ from lxml import etree
 from chargebox.binding.soap.protocol import SoapProtocol
 from chargebox.binding.soap15 import SOAP15
 from chargebox.ocpp import codec
-from chargebox.ocpp.datatypes import SampledValue
 from chargebox.ocpp.errors import ProtocolError
 from chargebox.ocpp.messages import Confirmation, Operation, Request
 
@@ -35,10 +34,6 @@ _REPEATED_VALUE = re.compile(
     r"|(?<=The value )'.*'(?= (?:has a length|is not|is greater|is less|has more|has a total))", re.DOTALL)
 REDACTED_VALUE = "'***'"
 
-# zeep names the text content of a simple-content type ``_value_1`` (7.27: a MeterValue's ``value``
-# is a string with attributes). Only this binding knows it: the codec's plain form, which the outbox
-# stores, says ``value`` (DESIGN.md: nothing on disk is in a binding's or a library's form).
-ZEEP_NAMES: codec.WireNames = {(SampledValue, "value"): "_value_1"}
 
 # The schema imports nothing; should it try, zeep refuses: no DTD, no entities, no network.
 _ZEEP_SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
@@ -80,7 +75,7 @@ class Service:
         self.operations = operations
         self.protocol = protocol
         # The version's form of the neutral messages (1.6's values said in 1.5's terms for 1.5), in zeep's names.
-        self._form = protocol.version.form.renamed(ZEEP_NAMES)
+        self._form = protocol.version.form.renamed(protocol.zeep_names)
         # Only the types are needed, not a zeep Client: the messages are (de)serialised here and sent
         # by our own client, and a Client's WSDL machinery costs the daemon about 1 MB (issue 4).
         node = schema_node(wsdl)

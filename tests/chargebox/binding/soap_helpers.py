@@ -17,13 +17,19 @@ from ocpp_samples import T0
 
 from chargebox.binding.soap import envelope
 from chargebox.binding.soap.server import ChargePointEndpoint
+from chargebox.binding.soap.protocol import SoapProtocol
 from chargebox.binding.soap15 import CP_NAMESPACE, CS_NAMESPACE, SOAP15
+from chargebox.binding.soap16 import SOAP16
 from chargebox.binding.soap.service import central_system_service, schema_of
 from chargebox.ocpp.messages import HeartbeatConfirmation
 
 S = envelope.SOAP12_NAMESPACE
 A = envelope.WSA_NAMESPACE
-OFFICIAL_FILES = {"cs": "ocpp_centralsystemservice_1.5_final.wsdl", "cp": "ocpp_chargepointservice_1.5_final.wsdl"}
+#: The official WSDLs of each SOAP version, by side.
+OFFICIAL_FILES = {
+    SOAP15.name: {"cs": "ocpp_centralsystemservice_1.5_final.wsdl", "cp": "ocpp_chargepointservice_1.5_final.wsdl"},
+    SOAP16.name: {"cs": "OCPP_CentralSystemService_1.6.wsdl", "cp": "OCPP_ChargePointService_1.6.wsdl"},
+}
 
 
 def request_xml(body: str, *, identity: str | None = "CB-1", action: str = "/RemoteStartTransaction",
@@ -78,8 +84,9 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, st
     return int(status_line.split()[1]), headers, await reader.readexactly(int(headers.get("content-length", 0)))
 
 
-def fault_of(body: bytes) -> tuple[str, str]:
-    """(Code, Subcode) of a SOAP 1.2 fault on the wire, checking the subcode's namespace (8.2)."""
+def fault_of(body: bytes, protocol: SoapProtocol = SOAP15) -> tuple[str, str]:
+    """(Code, Subcode) of a SOAP 1.2 fault on the wire, checking the subcode's namespace (1.5 8.2:
+    urn://Ocpp/2012/02/; OCPP-S 1.6 chapter 4 and its errata 3.3: urn://Ocpp/Cs/2015/10/)."""
     root = etree.fromstring(body)
     assert root.tag == f"{{{S}}}Envelope", body
     value = root.findtext(f".//{{{S}}}Code/{{{S}}}Value")
@@ -89,14 +96,14 @@ def fault_of(body: bytes) -> tuple[str, str]:
     assert fault is not None
     code_prefix, subcode_prefix = value.split(":")[0], subcode.split(":")[0]
     assert fault.nsmap.get(code_prefix) == S  # SOAP 1.2 Code values are env: QNames
-    assert fault.nsmap.get(subcode_prefix) == SOAP15.fault_namespace  # 8.2: urn://Ocpp/2012/02/
+    assert fault.nsmap.get(subcode_prefix) == protocol.fault_namespace
     return value.split(":")[-1], subcode.split(":")[-1]
 
 
 @functools.cache
-def official_schema(folder: Path, side: str) -> etree.XMLSchema:
-    """The official schema of the Central System ("cs") or Charge Point ("cp") service."""
-    return schema_of(folder / OFFICIAL_FILES[side])
+def official_schema(folder: Path, side: str, protocol: SoapProtocol = SOAP15) -> etree.XMLSchema:
+    """The official schema of the Central System ("cs") or Charge Point ("cp") service of ``protocol``."""
+    return schema_of(folder / OFFICIAL_FILES[protocol.name][side])
 
 
 Answer = Callable[[web.Request, bytes], Awaitable[web.StreamResponse]]

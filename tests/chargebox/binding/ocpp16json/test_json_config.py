@@ -79,8 +79,6 @@ def test_json_keys_do_not_apply_to_soap(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("protocol", "expected"), [
-    ("ocpp1.6-soap", 'central_system.protocol: "ocpp1.6-soap" is not supported yet; expected "ocpp1.5-soap" or '
-                     '"ocpp1.6-json"'),
     ("ocpp2.0.1", 'central_system.protocol: expected "ocpp1.5-soap", "ocpp1.6-soap", "ocpp1.6-json", '
                   "got 'ocpp2.0.1'"),
 ])
