@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from chargebox.binding.soap15 import CENTRAL_SYSTEM_WSDL, CHARGE_POINT_WSDL
+from chargebox.binding.soap.configured import PROTOCOLS
 
 
 def free_port() -> int:
@@ -51,6 +51,7 @@ model = "desktop-sim"
 serial_number = "SIM-0001"
 
 [central_system]
+protocol = "{protocol}"
 url = "{scheme}://127.0.0.1:{cs_port}/"
 {central_system_tls}
 
@@ -124,6 +125,7 @@ only_for_this_box = true
 #: CONFIG's placeholders for options, as they are without them.
 CONFIG_DEFAULTS = {"ocpp_extra": "", "service_extra": "", "listen_host": "127.0.0.1", "public_host": "127.0.0.1",
                    "endpoint_extra": "", "mobile": "", "scheme": "http", "meter_model": "sdm630",
+                   "protocol": "ocpp1.5-soap",
                    "central_system_tls": "allow_plain_http = true  # loopback only",
                    "endpoint_tls": "allow_plain_http = true"}
 
@@ -159,7 +161,7 @@ class SimulatedSite:
     """Start with ``with SimulatedSite() as site:``; drive with :meth:`hw` and :meth:`cs`."""
 
     def __init__(self, workdir: Path | None = None, *, identity: str = "CB-SIM-1",
-                 cs_wsdl: Path = CENTRAL_SYSTEM_WSDL, cp_wsdl: Path = CHARGE_POINT_WSDL,
+                 protocol: str = "ocpp1.5-soap", cs_wsdl: Path | None = None, cp_wsdl: Path | None = None,
                  sample_interval: int = 2, heartbeat_interval: int = 300, max_current: float = 16.0,
                  central_system_port: int | None = None, ocpp: dict[str, str | int | bool] | None = None,
                  mobile: bool = False, public_interface: str | None = None,
@@ -172,11 +174,15 @@ class SimulatedSite:
         TOML tables for the site config (``[firmware]``...); ``python``: the interpreter that runs the
         daemon (a test's own virtual environment); ``tls``: HTTPS both ways, else plain HTTP;
         ``meter_model``: the simulated meter and the map the box reads it with; ``hwsim_options``:
-        more options of ``hwsim run`` (``--modem-profile quectel``...)."""
+        more options of ``hwsim run`` (``--modem-profile quectel``...); ``protocol``: the SOAP protocol of the
+        box and the reference Central System, which validates against ``cs_wsdl`` and ``cp_wsdl`` (by default
+        the project's WSDLs of that protocol)."""
         self._own_dir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="chargebox-site-"))
         self.identity = identity
-        self._cs_wsdl, self._cp_wsdl = cs_wsdl, cp_wsdl
+        self.protocol = protocol
+        soap = PROTOCOLS[protocol]
+        self._cs_wsdl, self._cp_wsdl = cs_wsdl or soap.central_system_wsdl, cp_wsdl or soap.charge_point_wsdl
         extra = "\n".join(f"{key} = {json.dumps(value)}" for key, value in (ocpp or {}).items())
         self._tls = tls
         self._settings = {**CONFIG_DEFAULTS, **(tls.config() if tls else {}),
@@ -187,7 +193,7 @@ class SimulatedSite:
                           "endpoint_extra": f'public_interface = "{public_interface}"' if public_interface else "",
                           "mobile": MOBILE.format(modem=self.workdir / "modem") if mobile else "",
                           "service_extra": f"reboot_command = {json.dumps(reboot_command)}" if reboot_command else "",
-                          "meter_model": meter_model}
+                          "meter_model": meter_model, "protocol": protocol}
         self._hwsim_options = ["--meter-model", meter_model, *(hwsim_options or [])]
         self._external_cs = central_system_port  # another Central System (e.g. ts-ocpp) already listens
         self._extra_config = extra_config
@@ -229,7 +235,8 @@ class SimulatedSite:
 
     def _start_central_system(self, port: int, control_port: int) -> dict[str, Any]:
         cs = self._spawn("central-system", [
-            sys.executable, "-m", "hwsim.centralsystem", "--cs-wsdl", str(self._cs_wsdl), "--cp-wsdl",
+            sys.executable, "-m", "hwsim.centralsystem", "--protocol", self.protocol, "--cs-wsdl", str(self._cs_wsdl),
+            "--cp-wsdl",
             str(self._cp_wsdl), "--heartbeat-interval", str(self._settings["heartbeat_interval"]),
             "--sms-gateway", f"{self.hw_url}/sms", "--log-level", "INFO", "--port", str(port),
             "--control-port", str(control_port), "--journal", str(self.workdir / "central-system.jsonl"),

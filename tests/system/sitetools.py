@@ -13,16 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from chargebox.site import SimulatedSite
+from tests.chargebox.binding.soap_helpers import OFFICIAL_FILES
 from tests.conftest import OFFICIAL_WSDL
 
 
-def official_wsdls() -> dict[str, Path]:
+def official_wsdls(protocol: str = "ocpp1.5-soap") -> dict[str, Path]:
     """SimulatedSite options that make the reference Central System validate against the official
-    OCPP 1.5 WSDLs, where they are present."""
+    WSDLs of ``protocol`` (OCPP 1.5 or 1.6 SOAP), where they are present."""
     if OFFICIAL_WSDL is None:
         return {}
-    return {"cs_wsdl": OFFICIAL_WSDL / "ocpp_centralsystemservice_1.5_final.wsdl",
-            "cp_wsdl": OFFICIAL_WSDL / "ocpp_chargepointservice_1.5_final.wsdl"}
+    files = OFFICIAL_FILES[protocol]
+    return {"cs_wsdl": OFFICIAL_WSDL / files["cs"], "cp_wsdl": OFFICIAL_WSDL / files["cp"]}
 
 
 @contextlib.contextmanager

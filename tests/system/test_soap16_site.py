@@ -1,0 +1,76 @@
+"""The daemon with ``central_system.protocol = "ocpp1.6-soap"`` against the reference Central System speaking
+1.6 SOAP (``hwsim central-system --protocol ocpp1.6-soap``), daemon and simulator in their own processes
+(issue 17). The Central System validates every request of the box, and every confirmation the box returns
+to its calls, against the official 1.6 WSDLs; the test is skipped where ``../shared/spec`` is absent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from chargebox.site import SimulatedSite
+from tests.system.sitetools import official_wsdls, operator, running, unplug
+
+pytestmark = pytest.mark.system
+CARD = "04A2B3C4D5E680"
+PROTOCOL = "ocpp1.6-soap"
+
+
+@pytest.fixture
+def site() -> Iterator[SimulatedSite]:
+    wsdls = official_wsdls(PROTOCOL)
+    if not wsdls:
+        pytest.skip("official OCPP 1.6 WSDLs (../shared/spec/wsdl) not present")
+    with running(SimulatedSite(protocol=PROTOCOL, sample_interval=1, **wsdls)) as site:  # type: ignore[arg-type]
+        yield site
+
+
+def test_a_session_and_the_central_systems_calls_in_16_soap(site: SimulatedSite) -> None:
+    site.wait_cs("BootNotification")
+    assert operator(site, "status")["central_system"]["protocol"] == PROTOCOL
+    site.hw("POST", "/plug", {"connector": 1})
+    site.hw("POST", "/card", {"uid": CARD})
+    site.wait_hw("relay", closed=True)
+    site.wait_cs("MeterValues", 2)
+    site.hw("POST", "/card", {"uid": CARD})
+    site.wait_cs("StopTransaction")
+    site.wait_hw("relay", closed=False)
+    unplug(site)
+
+    # The Central System's calls, each answered with a confirmation valid against the official 1.6 WSDL.
+    started = site.call("RemoteStartTransaction", {"idTag": "REMOTE1", "connectorId": 1})
+    assert started["ok"] and started["valid"], started
+    assert started["payload"] == {"status": "Accepted"}
+    site.hw("POST", "/plug", {"connector": 1})
+    site.wait_hw("relay", closed=True)
+    site.wait_cs("StartTransaction", 2)
+    stopped = site.call("RemoteStopTransaction", {"transactionId": 2})
+    assert stopped["ok"] and stopped["valid"] and stopped["payload"] == {"status": "Accepted"}, stopped
+    site.wait_cs("StopTransaction", 2)
+    site.wait_hw("relay", closed=False)
+    unlocked = site.call("UnlockConnector", {"connectorId": 1})
+    assert unlocked["ok"] and unlocked["valid"], unlocked
+
+    unplug(site)
+
+    record = site.cs("GET", "/record")
+    assert all(r["valid"] for r in record), [r["errors"] for r in record if not r["valid"]]
+    assert {r["charge_box_identity"] for r in record} == {"CB-SIM-1"}
+    assert all(r["from_url"] == f"http://127.0.0.1:{site.box_port}/" for r in record)
+    actions = [r["action"] for r in record if r["action"] not in ("StatusNotification", "MeterValues")]
+    assert actions == ["BootNotification", "Authorize", "StartTransaction", "StopTransaction",
+                       "StartTransaction", "StopTransaction"]
+    by_tx = {r["payload"]["transactionId"]: r["payload"] for r in record if r["action"] == "StopTransaction"}
+    assert sorted(by_tx) == [1, 2]  # the ids the Central System gave
+    assert by_tx[1]["idTag"] == CARD and by_tx[1]["meterStop"] > 0
+    # 1.6's MeterValues (6.31, 7.33): meterValue and sampledValue, each value an element of its own.
+    samples = [r["payload"] for r in record if r["action"] == "MeterValues"]
+    assert all(s["transactionId"] == 1 and s["meterValue"][0]["sampledValue"][0]["value"] for s in samples)
+    # The engine still says 1.5's Occupied while a connector is in use, which 1.6 cannot say: those
+    # StatusNotifications are Unsendable (issue 17: the station's 1.6 statuses come with other work), and
+    # the engine tells only a change from the last status the Central System took, so after boot's
+    # Available nothing else: known, left to that work.
+    statuses = [r["payload"]["status"] for r in record if r["action"] == "StatusNotification"]
+    assert statuses == ["Available"]
+    assert "ChargePointStatus Occupied has no value on this wire" in site.log("chargebox")
