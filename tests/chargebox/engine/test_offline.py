@@ -55,11 +55,13 @@ async def test_offline_a_card_from_the_local_list_charges_and_the_session_is_sen
     await asyncio.sleep(4 * 3600)  # many hours of outage; samples queue up
     await box.cp.present(CARD)
     await box.relays[0].wait(False)
-    queued = box.cp.outbox.depth()
+    # The connector's statuses wait in the outbox too (the status lane), coalesced into one.
+    queued = [q.request.action() for q in box.cp.outbox.all()]
+    assert queued.count("StatusNotification") == 1
     cs.reachable = True
     (stop,) = await cs.wait("StopTransaction")
     await box.stop()
-    samples = queued - 2  # the start, a sample a minute, the stop
+    samples = len(queued) - 3  # the start, a sample a minute, the stop, the status
     assert samples >= 4 * 60 - 1
     sent = [a for a in cs.actions() if a in ("StartTransaction", "MeterValues", "StopTransaction")]
     assert sent == ["StartTransaction"] + ["MeterValues"] * samples + ["StopTransaction"]  # in order
