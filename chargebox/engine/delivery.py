@@ -93,8 +93,6 @@ class Courier:
                 continue
             except CallFailed as err:
                 attempts = outbox.count_attempt(queued.seq)
-                if attempts is None:  # replaced by a newer status while on its way: that one goes next
-                    continue
                 if attempts >= self.config.integer("TransactionMessageAttempts"):
                     log.error("%s failed %d times, giving up: %s", request.action(), attempts, err)
                     outbox.remove(queued.seq)

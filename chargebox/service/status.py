@@ -79,6 +79,9 @@ def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, cen
         ],
         "outbox": {
             "depth": charge_point.outbox.depth(),
+            "limit": charge_point.outbox.limit,
+            # Why no new session is offered now (near the limit), or None (README, storage.outbox_limit).
+            "sessions_refused": charge_point.outbox.refuses_sessions(),
             "set_aside": len(charge_point.outbox.aside()),  # never sendable: kept for the operator
             "oldest": oldest.created.isoformat() if oldest is not None else None,
         },

@@ -13,9 +13,11 @@ The outbox is bounded (DESIGN.md; ``[storage] outbox_limit``), by the lanes of
 :mod:`chargebox.ocpp.lanes`. A transaction message is never dropped, so near the bound
 (:data:`SESSION_THRESHOLD`) the box offers no new session (:meth:`Outbox.refuses_sessions`) until
 the outbox drains: a bill is never lost. A queued StatusNotification is replaced by its connector's
-newer one, so statuses take at most one place per connector; at the bound the oldest of the other
-status-lane messages (firmware and diagnostics steps, set-aside reports) is dropped to make room,
-or the new one when none is older. Each coalesced or dropped message is one log line.
+newer one, so statuses take at most one place per connector (two while one is on its way); at the
+bound the oldest of the other status-lane messages (firmware and diagnostics steps, set-aside
+reports) is dropped to make room, or the new one when none is older. Each coalesced or dropped
+message is one log line. The head of the queue is never replaced nor dropped: delivery may have it
+on its way, and acknowledges it by its seq, which SQLite gives again once the row is gone.
 """
 
 from __future__ import annotations
@@ -88,7 +90,9 @@ class Outbox:
         with atomic(self._db):
             key = coalescing_key(request)
             if key is not None:
-                for old in self._matching(request.action(), lambda queued: coalescing_key(queued.request) == key):
+                for old in self._matching(request.action(), lambda q: coalescing_key(q.request) == key):
+                    if old.seq == self._head_seq():
+                        continue  # it may be on its way (and its seq come again for the new one): it goes
                     log.info("outbox: a newer %s replaces queued message %s (coalesced)", key, old.seq)
                     self._delete(old.seq)
             elif kind is Lane.STATUS and self.depth() >= self.limit and not self._drop_oldest(request):
@@ -101,23 +105,29 @@ class Outbox:
         self.refuses_sessions()
         return int(cursor.lastrowid or 0)
 
+    def _head_seq(self) -> int | None:
+        """The oldest message's seq: the one delivery may have on its way, never replaced nor dropped."""
+        return self._db.execute("SELECT min(seq) FROM outbox").fetchone()[0]
+
     def _matching(self, action: str, keep: Callable[[Queued], bool]) -> Iterator[Queued]:
         """The queued messages of ``action`` that ``keep`` selects, oldest first."""
-        for row in self._db.execute("SELECT * FROM outbox WHERE action = ? ORDER BY seq", [action]).fetchall():
+        rows = self._db.execute("SELECT * FROM outbox WHERE action = ? ORDER BY seq", [action]).fetchall()
+        for row in rows:
             if (queued := self._readable(row)) is not None and keep(queued):
                 yield queued
 
     def _drop_oldest(self, new: Request) -> bool:
         """At the bound, the oldest droppable message makes room for ``new``: a status-lane message
         that no newer one replaces. False when ``new`` is the oldest such, and is dropped itself."""
-        for row in self._db.execute("SELECT * FROM outbox ORDER BY seq").fetchall():
+        after_head = self._db.execute("SELECT * FROM outbox ORDER BY seq LIMIT -1 OFFSET 1").fetchall()
+        for row in after_head:
             queued = self._readable(row)
-            if queued is not None and lane(queued.request) is Lane.STATUS and coalescing_key(queued.request) is None:
-                log.warning("outbox full (%d messages): oldest %s (message %s, from %s) dropped for %s",
-                            self.limit, queued.request.action(), queued.seq, queued.created.isoformat(),
-                            new.action())
-                self._delete(queued.seq)
-                return True
+            if queued is None or lane(queued.request) is not Lane.STATUS or coalescing_key(queued.request):
+                continue
+            log.warning("outbox full (%d messages): oldest %s (message %s, from %s) dropped for %s",
+                        self.limit, queued.request.action(), queued.seq, queued.created.isoformat(), new.action())
+            self._delete(queued.seq)
+            return True
         log.warning("outbox full (%d messages, none of them droppable): %s dropped", self.limit, new.action())
         return False
 
@@ -130,8 +140,8 @@ class Outbox:
         if refusing != self._refusing:
             self._refusing = refusing
             if refusing:
-                log.warning("outbox holds %d messages, its limit %d: new sessions are refused until it drains",
-                            depth, self.limit)
+                log.warning("outbox holds %d messages, its limit %d: new sessions are refused until it "
+                            "drains", depth, self.limit)
             else:
                 log.info("outbox drained to %d messages: new sessions are offered again", depth)
         if not refusing:
@@ -168,13 +178,10 @@ class Outbox:
     def depth(self) -> int:
         return count(self._db, "outbox")
 
-    def count_attempt(self, seq: int) -> int | None:
-        """One more failed attempt: the attempts so far, or None when the message is no longer
-        queued (replaced by a newer status, or dropped, while it was on its way)."""
+    def count_attempt(self, seq: int) -> int:
         with atomic(self._db):
             self._db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?", [seq])
-            row = self._db.execute("SELECT attempts FROM outbox WHERE seq = ?", [seq]).fetchone()
-            return int(row[0]) if row is not None else None
+            return int(self._db.execute("SELECT attempts FROM outbox WHERE seq = ?", [seq]).fetchone()[0])
 
     def remove(self, seq: int) -> None:
         """Acknowledged (or given up on): it is never sent again."""
