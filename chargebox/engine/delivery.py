@@ -93,6 +93,8 @@ class Courier:
                 continue
             except CallFailed as err:
                 attempts = outbox.count_attempt(queued.seq)
+                if attempts is None:  # a status replaced by a newer one while on its way
+                    continue
                 if attempts >= self.config.integer("TransactionMessageAttempts"):
                     log.error("%s failed %d times, giving up: %s", request.action(), attempts, err)
                     outbox.remove(queued.seq)

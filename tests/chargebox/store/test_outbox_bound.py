@@ -49,7 +49,7 @@ def test_the_default_limit_is_ten_thousand_messages() -> None:
     assert Store.open(":memory:").outbox.limit == DEFAULT_LIMIT == 10_000
 
 
-def test_a_connectors_newest_status_replaces_the_queued_one_and_goes_last(
+def test_a_connectors_newest_status_replaces_the_queued_one_and_transaction_messages_go_first(
         caplog: pytest.LogCaptureFixture) -> None:
     box = outbox(100)
     box.put(start(0), local_tx=0, created=NOW)
@@ -58,12 +58,12 @@ def test_a_connectors_newest_status_replaces_the_queued_one_and_goes_last(
     box.put(start(1), local_tx=1, created=NOW)
     with caplog.at_level(logging.INFO, "chargebox.store.outbox"):
         box.put(status(1, ChargePointStatus.AVAILABLE), local_tx=None, created=NOW)
-    # Connector 1's Occupied is gone; Available goes after the StartTransaction queued before it.
+    # Connector 1's Occupied is gone; the transaction messages go first, then the statuses.
     assert [(type(q.request).__name__, getattr(q.request, "connector_id", None),
              getattr(q.request, "status", None)) for q in box.all()] == [
         ("StartTransactionRequest", 1, None),
-        ("StatusNotificationRequest", 2, ChargePointStatus.OCCUPIED),
         ("StartTransactionRequest", 1, None),
+        ("StatusNotificationRequest", 2, ChargePointStatus.OCCUPIED),
         ("StatusNotificationRequest", 1, ChargePointStatus.AVAILABLE)]
     assert [r.getMessage() for r in caplog.records] == [
         "outbox: a newer StatusNotification/1 replaces queued message 2 (coalesced)"]
@@ -139,10 +139,24 @@ def test_the_head_is_never_replaced_nor_dropped_since_it_may_be_on_its_way() -> 
     assert on_its_way != newer and [q.seq for q in box.all()] == [on_its_way, newer]
     box.remove(on_its_way)  # acknowledged
     assert [getattr(q.request, "status") for q in box.all()] == [ChargePointStatus.AVAILABLE]
-    box.remove(newer)
     first = box.put(firmware(FirmwareStatus.DOWNLOADED), local_tx=None, created=NOW)
-    box.put(start(0), local_tx=0, created=NOW)
-    # At the bound the only droppable message is the head: the new one is dropped instead.
+    box.remove(newer)
+    box.put(status(1, ChargePointStatus.OCCUPIED), local_tx=None, created=NOW)
+    # At the bound the only droppable message is the next to send: the new one is dropped instead.
     assert box.put(firmware(FirmwareStatus.INSTALLED), local_tx=None, created=NOW) is None
     assert [q.seq for q in box.all()][0] == first
-    assert actions(box) == ["FirmwareStatusNotification", "StartTransaction"]
+    assert actions(box) == ["FirmwareStatusNotification", "StatusNotification"]
+
+
+def test_a_status_replaced_on_its_way_after_a_transaction_message_came_first_counts_no_attempt() -> None:
+    box = outbox(10)
+    on_its_way = box.put(status(1, ChargePointStatus.OCCUPIED), local_tx=None, created=NOW)
+    box.put(start(0), local_tx=0, created=NOW)  # now the next to send
+    box.put(status(1, ChargePointStatus.AVAILABLE), local_tx=None, created=NOW)
+    assert on_its_way is not None and box.count_attempt(on_its_way) is None
+    assert actions(box) == ["StartTransaction", "StatusNotification"]
+
+
+def test_a_status_lane_message_is_of_no_transaction() -> None:
+    with pytest.raises(ValueError, match="StatusNotification is of no transaction"):
+        outbox(10).put(status(1, ChargePointStatus.OCCUPIED), local_tx=3, created=NOW)
