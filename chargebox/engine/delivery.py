@@ -109,12 +109,13 @@ class Courier:
 
     async def post(self, request: Request, *, online: bool) -> bool:
         """A status-lane message (:mod:`chargebox.ocpp.lanes`): sent now when the box is ``online``
-        (booted, the Central System reachable) and nothing waits in the outbox before it; otherwise,
-        or when that attempt fails, it waits in the outbox, coalesced with what is queued there, and
-        goes in order with the rest. Whether it was sent now."""
+        (booted, the Central System reachable) and no status-lane message waits in the outbox (it
+        may overtake transaction messages, DESIGN.md, never an older status); otherwise, or when that
+        attempt fails, it waits in the outbox, coalesced with what is queued there, and goes after the
+        transaction messages. Whether it was sent now."""
         if lane(request) is not Lane.STATUS:
             raise ValueError(f"{request.action()} is not a status-lane message (chargebox.ocpp.lanes)")
-        if online and self.store.outbox.depth() == 0:
+        if online and not self.store.outbox.statuses_waiting():
             try:
                 await self._send(request, None)
                 return True

@@ -2,7 +2,7 @@
 
 A mobile link is often down when a download fails or an installation ends, and an installation is
 followed by a restart. So a notification goes directly only when the box is booted, online and
-nothing waits in the outbox; otherwise (or when the direct call fails) it is written to the outbox,
+no notification waits in the outbox; otherwise (or when the direct call fails) it is written to the outbox,
 which persists it and sends it after the next BootNotification or reconnection, after the
 transaction messages and in order with the other notifications, and retries it like a transaction
 message. This is the status lane of :mod:`chargebox.ocpp.lanes`, decided there; only a full outbox

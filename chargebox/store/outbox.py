@@ -190,6 +190,10 @@ class Outbox:
     def depth(self) -> int:
         return count(self._db, "outbox")
 
+    def statuses_waiting(self) -> bool:
+        """Whether a status-lane message waits: a new one goes after it, never before."""
+        return self._db.execute("SELECT 1 FROM outbox WHERE local_tx IS NULL LIMIT 1").fetchone() is not None
+
     def count_attempt(self, seq: int) -> int | None:
         """One more failed attempt: the attempts so far, or None when the message is no longer
         queued (a status on its way, replaced by a newer one after a transaction message came first)."""
