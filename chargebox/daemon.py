@@ -64,7 +64,7 @@ def _open_store(config: Config) -> Store:
     """The database, or a ConfigError naming storage.path: a folder the service user may not create
     or a file it may not write is fixed by an installer, not by restarting (README, The service)."""
     try:
-        return Store.open(config.storage)
+        return Store.open(config.storage, config.outbox_limit)
     except (OSError, sqlite3.Error) as err:
         reason = os.strerror(err.errno) if isinstance(err, OSError) and err.errno else str(err)
         raise ConfigError([(str(config.path), "storage.path", f"cannot open the database {config.storage}: "

@@ -452,25 +452,21 @@ class ChargePoint:
             wakeup.clear()  # before reading the state: a change from now on wakes the lane again
             status, fault = self._status(number)
             current = (status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
-            if current != self.announced[number] and await self._notify(number, status, fault):
+            if current != self.announced[number]:
+                await self._notify(number, status, fault)
                 self.announced[number] = current
                 continue
             await wakeup.wait()  # a change, or the Central System reachable again (_send)
 
-    async def _notify(self, connector: int, status: ChargePointStatus, fault: Fault | None) -> bool:
+    async def _notify(self, connector: int, status: ChargePointStatus, fault: Fault | None) -> None:
         request = StatusNotificationRequest(
             connector_id=connector, status=status, error_code=fault.code if fault else ChargePointErrorCode.NO_ERROR,
             info=fault.info[:50] or None if fault else None, timestamp=self.clock.now(),
             vendor_error_code=fault.vendor_error_code if fault else None,
         )
-        try:
-            await self._send(request)
-        except CentralSystemUnreachable:
-            return False  # told when the box is back online (announce_all in _send)
-        except CallFailed as err:
-            log.warning("StatusNotification failed: %s", err)
-            return False
-        return True
+        # The status lane (chargebox.ocpp.lanes): now, or persisted in the outbox behind what waits
+        # there, a queued status of this connector replaced by this newer one.
+        await self.courier.post(request, online=self.booted.is_set() and self.online)
 
     def box_fault(self, fault: Fault, active: bool) -> None:
         """A fault of the box as a whole (ReaderFailure, WeakSignal), reported on connector 0."""
@@ -620,6 +616,9 @@ class ChargePoint:
         cable waiting, else an idle one; none while a hold is on (:attr:`session_holds`), and never
         one reserved for another id-tag (5.11)."""
         if self.session_holds:
+            return None
+        if (full := self.outbox.refuses_sessions()) is not None:  # a new session's bill must fit (DESIGN.md)
+            log.warning("no new session: %s", full, extra=fields(id_tag=id_tag))
             return None
         candidates = [self.ports[number]] if number in self.ports else list(self.ports.values())
         for phase in (Phase.PLUGGED, Phase.IDLE):

@@ -175,22 +175,24 @@ def test_status_and_queue_show_a_session_and_the_messages_an_outage_holds_back(t
         site.cs("POST", "/behaviour", {"reject_connections": True})
         site.hw("POST", "/unplug", {"connector": 1})  # the session ends while the Central System is away
         site.wait_hw("relay", closed=False)
-        held = wait_status(site, lambda s: s["outbox"]["depth"] == 1 and s["central_system"]["last_error"])
+        # The StopTransaction, then connector 1's new status (the status lane waits in the outbox too).
+        held = wait_status(site, lambda s: s["outbox"]["depth"] == 2 and s["central_system"]["last_error"])
         assert held["transactions"] == [] and held["connectors"][0]["local_tx"] is None
         assert held["central_system"]["last_failure"] is not None
 
         listed = chargebox("queue", "--config", str(site.config_path), "--json")
         assert listed.returncode == 0, listed.stderr
-        (message,) = json.loads(listed.stdout)
+        message, status = json.loads(listed.stdout)
         assert (message["action"], message["local_tx"], message["transaction_id"]) == ("StopTransaction", 1, 1)
+        assert (status["action"], status["payload"]["status"]) == ("StatusNotification", "Available")
         # As it will be sent, with the meter reading the Central System must bill.
         assert message["payload"]["meterStop"] >= charging["transactions"][0]["meter_start"]
         export = tmp_path / "outbox.json"
         written = chargebox("queue", "--config", str(site.config_path), "--output", str(export))
-        assert written.returncode == 0 and "1 message(s) written" in written.stdout
+        assert written.returncode == 0 and "2 message(s) written" in written.stdout
         assert json.loads(export.read_text())[0]["payload"] == message["payload"]
         table = chargebox("queue", "--socket", str(site.workdir / "control.sock"))
-        assert "StopTransaction" in table.stdout and "1 message(s) waiting" in table.stdout
+        assert "StopTransaction" in table.stdout and "2 message(s) waiting" in table.stdout
 
 
 def test_the_tools_say_why_when_no_daemon_answers(tmp_path: Path) -> None:
