@@ -24,6 +24,7 @@ import chargebox
 from chargebox.binding.soap15 import configured
 from chargebox.binding.soap15.client import CentralSystemClient
 from chargebox.binding.soap15.server import SHUTDOWN_TIMEOUT, ChargePointEndpoint
+from chargebox.binding.soap15.service import status_15
 from chargebox.clock import Clock
 from chargebox.config import Config, Device
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity
@@ -95,6 +96,7 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
         identity=Identity(config.vendor, config.model, config.serial_number, firmware_version=chargebox.__version__),
         client=link, store=store, config=ocpp, clock=clock, connectors=connectors,
         reader=_build("reader", config.reader) if config.reader else None,
+        told_as=status_15,  # the 1.5 wire's Occupied (the only binding so far)
     )
     _add_maintenance(charge_point, config, restarter)
     if config.modem is not None:  # SMS wake-up, WeakSignal, ICCID/IMSI (8.3; README, mobile network)

@@ -180,6 +180,7 @@ class ChargePoint:
         self, *, identity: Identity, client: Client, store: Store, config: Configuration, clock: Clock,
         connectors: dict[int, ConnectorHardware], reader: CardReader | None, timers: Timers | None = None,
         on_event: Callable[[str, dict[str, Any]], None] | None = None,
+        told_as: Callable[[ChargePointStatus], str] = str,
     ) -> None:
         self.identity = identity
         self.client = client
@@ -202,10 +203,13 @@ class ChargePoint:
         self.box_faults: dict[ChargePointErrorCode, Fault] = {}
         #: ChangeAvailability of connector 0 (5.2): the box as a whole is Unavailable when False.
         self.box_operative = True
-        #: Per connector (0: the box), the status and error the Central System last took, and what
-        #: wakes its status lane (:meth:`_status_lane`). The box starts as Available without error.
-        self.announced: dict[int, tuple[ChargePointStatus, ChargePointErrorCode] | None] = {
-            0: (ChargePointStatus.AVAILABLE, ChargePointErrorCode.NO_ERROR), **{n: None for n in self.ports}}
+        #: How the binding says a status on its wire (1.5: Occupied for five of them): a change the
+        #: Central System cannot see is no notification.
+        self._told_as = told_as
+        #: Per connector (0: the box), the status (as told) and error the Central System last took,
+        #: and what wakes its status lane (:meth:`_status_lane`). The box starts as Available without error.
+        self.announced: dict[int, tuple[str, ChargePointErrorCode] | None] = {
+            0: (told_as(ChargePointStatus.AVAILABLE), ChargePointErrorCode.NO_ERROR), **{n: None for n in self.ports}}
         self._status_wakeups = {n: asyncio.Event() for n in self.announced}
         self._on_event = on_event or (lambda kind, data: None)
         self._last_traffic = 0.0
@@ -420,11 +424,11 @@ class ChargePoint:
         """The connector's status may have changed: its lane tells the Central System (4.9)."""
         machine = port.machine
         status, fault = self._status(machine.number)
-        current = (status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
+        current = (self._told_as(status), fault.code if fault else ChargePointErrorCode.NO_ERROR)
         if current != self.announced[machine.number]:
             for watcher in self.status_watchers:
                 watcher()
-            self._on_event("status", {"connector": machine.number, "status": current[0].value,
+            self._on_event("status", {"connector": machine.number, "status": status.value,
                                       "error": current[1].value})
         self._status_wakeups[machine.number].set()
 
@@ -451,7 +455,7 @@ class ChargePoint:
         while True:
             wakeup.clear()  # before reading the state: a change from now on wakes the lane again
             status, fault = self._status(number)
-            current = (status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
+            current = (self._told_as(status), fault.code if fault else ChargePointErrorCode.NO_ERROR)
             if current != self.announced[number] and await self._notify(number, status, fault):
                 self.announced[number] = current
                 continue

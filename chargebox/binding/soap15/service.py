@@ -17,6 +17,7 @@ from lxml import etree
 
 from chargebox.ocpp import codec
 from chargebox.ocpp.datatypes import SampledValue
+from chargebox.ocpp.enums import ChargePointStatus
 from chargebox.ocpp.errors import ProtocolError
 from chargebox.ocpp.messages import (
     CENTRAL_SYSTEM_OPERATIONS,
@@ -24,6 +25,7 @@ from chargebox.ocpp.messages import (
     Confirmation,
     Operation,
     Request,
+    StatusNotificationRequest,
 )
 
 CS_NAMESPACE = "urn://Ocpp/Cs/2012/06/"
@@ -49,6 +51,26 @@ REDACTED_VALUE = "'***'"
 # is a string with attributes). Only this binding knows it: the codec's plain form, which the outbox
 # stores, says ``value`` (DESIGN.md: nothing on disk is in a binding's or a library's form).
 ZEEP_NAMES: codec.WireNames = {(SampledValue, "value"): "_value_1"}
+
+# The engine's statuses are 1.6's (DESIGN.md); 1.5 has one Occupied for the five statuses of a
+# connector in use, which 1.6 splits (1.6 4.9, 7.7; 1.5 7.8). The others are the same on both wires.
+OCCUPIED = "Occupied"
+_STATUS_15 = {status: OCCUPIED for status in (
+    ChargePointStatus.PREPARING, ChargePointStatus.CHARGING, ChargePointStatus.SUSPENDED_EV,
+    ChargePointStatus.SUSPENDED_EVSE, ChargePointStatus.FINISHING)}
+
+
+def status_15(status: ChargePointStatus) -> str:
+    """A neutral status as OCPP 1.5 says it (7.8)."""
+    return _STATUS_15.get(status, status.value)
+
+
+def _to_wire(message: Request | Confirmation) -> dict[str, Any]:
+    wire: dict[str, Any] = codec.to_wire(message, ZEEP_NAMES)
+    if isinstance(message, StatusNotificationRequest):
+        wire["status"] = status_15(message.status)
+    return wire
+
 
 # The schema imports nothing; should it try, zeep refuses: no DTD, no entities, no network.
 _ZEEP_SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
@@ -111,7 +133,7 @@ class Service:
         """The message as its wrapper element, validated: we never send what the schema refuses."""
         element_type = self._types.get_element(self.tag(action, request=isinstance(message, Request)))
         holder = etree.Element("holder")
-        element_type.render(holder, element_type(**codec.to_wire(message, ZEEP_NAMES)))
+        element_type.render(holder, element_type(**_to_wire(message)))
         element = holder[0]
         self.validate(element, error=ValueError)
         return element

@@ -104,7 +104,7 @@ async def test_an_inoperative_connector_is_unavailable_refuses_sessions_and_stay
     assert remote.status is RemoteStartStopStatus.REJECTED  # type: ignore[attr-defined]
     assert "Authorize" not in cs.actions() and "StartTransaction" not in cs.actions()
     assert box.relays[0].history == [False] and box.pilots[0].offered is None  # never offered, never closed
-    assert cp.ports[1].machine.status is ChargePointStatus.UNAVAILABLE  # a cable does not make it Occupied
+    assert cp.ports[1].machine.status is ChargePointStatus.UNAVAILABLE  # a cable does not make it Preparing
     again = await cp.handle(ChangeAvailabilityRequest(connector_id=1, type=AvailabilityType.INOPERATIVE))
     assert again.status is AvailabilityStatus.ACCEPTED  # type: ignore[attr-defined]  # the state it is in
 
@@ -115,7 +115,7 @@ async def test_an_inoperative_connector_is_unavailable_refuses_sessions_and_stay
     await box.pilots[0].put(PilotState.B)  # the new pilot device reads the cable that stayed in
     conf = await cp.handle(ChangeAvailabilityRequest(connector_id=1, type=AvailabilityType.OPERATIVE))
     assert conf.status is AvailabilityStatus.ACCEPTED  # type: ignore[attr-defined]
-    await announced(cs, 1, ChargePointStatus.OCCUPIED)  # the cable is still in
+    await announced(cs, 1, ChargePointStatus.PREPARING)  # the cable is still in
     await cp.present(RESERVED)
     await cs.wait("StartTransaction")
     await box.stop()
@@ -146,7 +146,7 @@ async def test_inoperative_during_a_transaction_is_scheduled_and_applied_when_it
     await charging(box)
     conf = await cp.handle(ChangeAvailabilityRequest(connector_id=1, type=AvailabilityType.INOPERATIVE))
     assert conf.status is AvailabilityStatus.SCHEDULED  # type: ignore[attr-defined]
-    assert box.relays[0].closed and cp.ports[1].machine.status is ChargePointStatus.OCCUPIED
+    assert box.relays[0].closed and cp.ports[1].machine.status is ChargePointStatus.CHARGING
     await cp.present(RESERVED)  # the driver ends the session
     await cs.wait("StopTransaction")
     await announced(cs, 1, ChargePointStatus.UNAVAILABLE)
