@@ -34,7 +34,6 @@ from hal.rfid.base import CardReader
 
 from chargebox.clock import Clock, nap
 from chargebox.engine.authorization import Authorizer, Source
-from chargebox.engine.commands import Commands
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.connector import (
     BeginTransaction,
@@ -44,13 +43,23 @@ from chargebox.engine.connector import (
     Fault,
     LockCable,
     OfferCurrent,
-    Phase,
     SwitchRelay,
 )
 from chargebox.engine.delivery import Courier
 from chargebox.engine.metering import meter_value, next_aligned, whole_wh
-from chargebox.engine.pilot import PilotMachine
 from chargebox.engine.routing import routes
+from chargebox.engine.station import (
+    AVAILABILITY,
+    RESERVATIONS,
+    Announce,
+    CancelTimer,
+    On,
+    Save,
+    StartTimer,
+    Station,
+    StationEffect,
+    Timer,
+)
 from chargebox.logfields import fields, mask_id_tag
 from chargebox.ocpp.datatypes import IdTagInfo, MeterValue, TransactionData
 from chargebox.ocpp.enums import (
@@ -162,12 +171,10 @@ class Timers:
 class Port:
     """One connector: its machine, its hardware, and the transaction running on it."""
 
-    machine: Connector
+    machine: Connector  # the station's
     hardware: ConnectorHardware
-    pilot: PilotMachine = field(default_factory=PilotMachine)  # raw pilot states into the machine's events
     local_tx: int | None = None
     recorder: asyncio.Task[None] | None = None
-    lapse: asyncio.TimerHandle | None = None
     aligned_from: MeterReading | None = None  # the reading at the start of the clock-aligned interval
     meter_failed: asyncio.Event = field(default_factory=asyncio.Event)  # wakes _meter_watch
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -191,8 +198,9 @@ class ChargePoint:
         self.clock = clock
         self.reader = reader
         self.timers = timers or Timers()
-        self.ports = {n: Port(Connector(n, hw.max_current, cable_lock=hw.lock is not None), hw)
-                      for n, hw in sorted(connectors.items())}
+        self.station = Station({n: Connector(n, hw.max_current, cable_lock=hw.lock is not None)
+                                for n, hw in connectors.items()})
+        self.ports = {n: Port(self.station.connectors[n], hw) for n, hw in sorted(connectors.items())}
         self.config.set_fixed("NumberOfConnectors", str(len(self.ports)))
         self.authorizer = Authorizer(config, store.local_list, store.cache, clock)
         self.courier = Courier(store, config, self._send, self._acknowledged, clock.now)
@@ -200,9 +208,6 @@ class ChargePoint:
         self.registration: RegistrationStatus | None = None
         self.online = False
         self.last_heartbeat: float | None = None
-        self.box_faults: dict[ChargePointErrorCode, Fault] = {}
-        #: ChangeAvailability of connector 0 (5.2): the box as a whole is Unavailable when False.
-        self.box_operative = True
         #: How the binding says a status on its wire (1.5: Occupied for five of them): a change the
         #: Central System cannot see is no notification.
         self._told_as = told_as
@@ -216,20 +221,28 @@ class ChargePoint:
         self._heartbeat_wakeup = asyncio.Event()
         self._aligned_wakeup = asyncio.Event()
         self._unsynced: list[int] = []  # transactions begun before the clock was synchronised
-        self.commands = Commands(self)
-        self._routes = routes(self.commands)
+        self._routes: dict[type[Request], Callable[[Any], Awaitable[Confirmation]]] = {}
         #: More BootNotification.req fields, each a coroutine giving field name -> value (the modem's
         #: iccid and imsi...); one that fails is left out, so a missing device never delays the boot.
         self.boot_details: list[Callable[[], Awaitable[dict[str, Any]]]] = []
-        #: Why new sessions may not start now (a firmware update waiting for the box to be idle...).
-        self.session_holds: set[str] = set()
-        #: Called when a connector's status changes, before it is announced (reservations save
-        #: themselves then: a fault or Unavailable may have ended one, 5.11).
-        self.status_watchers: list[Callable[[], None]] = []
         self._idle = asyncio.Condition()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._timers: dict[Timer, asyncio.TimerHandle] = {}
+        self._deferred: list[StartTimer] = []  # timers asked for before run()
+        self._restore()
         config.watch("HeartBeatInterval", self._heartbeat_wakeup.set)
         config.watch("ClockAlignedDataInterval", self._aligned_wakeup.set)
+
+    def _restore(self) -> None:
+        """What the station persisted before the restart: the reservations in force, except those a
+        transaction ended (its journal entry has the reservationId) or the machines no longer take
+        (5.11), then what ChangeAvailability asked (5.2), which ends those of Unavailable connectors."""
+        rows: list[dict[str, Any]] = self.store.settings.load(RESERVATIONS) or []
+        used = self.journal.reservations_used([row["reservation_id"] for row in rows])
+        for refused in self.station.restore_reservations(rows, used):
+            log.info("reservation %s not restored: used, or its connector no longer takes it", refused)
+        wanted = {int(k): bool(v) for k, v in (self.store.settings.load(AVAILABILITY) or {}).items()}
+        self._note_all(self.station.restore_availability(wanted) + self.station.reservations_changed())
 
     # -- running ------------------------------------------------------------------------------
 
@@ -248,6 +261,9 @@ class ChargePoint:
             with contextlib.suppress(HalError, OSError):
                 await hardware.meter.open()
         await self._replay_journal()
+        for start in self._deferred:
+            self._start_timer(start)
+        self._deferred.clear()
         if self.reader is not None:
             with contextlib.suppress(HalError, OSError):
                 await self.reader.open()
@@ -275,6 +291,9 @@ class ChargePoint:
         start stops it exactly once (:meth:`_replay_journal`)."""
         for task in list(self._tasks):
             task.cancel()
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
         for port in self.ports.values():
             if port.recorder is not None:
                 port.recorder.cancel()
@@ -416,33 +435,15 @@ class ChargePoint:
     # -- status (4.9) --------------------------------------------------------------------------
 
     async def announce_all(self) -> None:
-        await self._announce_box()
-        for port in self.ports.values():
-            await self.announce(port)
+        self._note_all(self.station.announce_all())
 
-    async def announce(self, port: Port) -> None:
+    def _announce(self, number: int) -> None:
         """The connector's status may have changed: its lane tells the Central System (4.9)."""
-        machine = port.machine
-        status, fault = self._status(machine.number)
+        status, fault = self.station.status(number)
         current = (self._told_as(status), fault.code if fault else ChargePointErrorCode.NO_ERROR)
-        if current != self.announced[machine.number]:
-            for watcher in self.status_watchers:
-                watcher()
-            self._on_event("status", {"connector": machine.number, "status": status.value,
-                                      "error": current[1].value})
-        self._status_wakeups[machine.number].set()
-
-    async def _announce_box(self) -> None:
-        self._status_wakeups[0].set()
-
-    def _status(self, number: int) -> tuple[ChargePointStatus, Fault | None]:
-        """A connector's status and fault as computed from the state now; connector 0 is the box
-        itself (1.6 3.8): faults of no connector (reader, modem) go there."""
-        if number == 0:
-            status = ChargePointStatus.AVAILABLE if self.box_operative else ChargePointStatus.UNAVAILABLE
-            return status, next(iter(self.box_faults.values()), None)
-        machine = self.ports[number].machine
-        return machine.status, machine.fault
+        if number and current != self.announced[number]:
+            self._on_event("status", {"connector": number, "status": status.value, "error": current[1].value})
+        self._status_wakeups[number].set()
 
     async def _status_lane(self, number: int) -> None:
         """One connector's StatusNotifications, one at a time and in order (4.9). Each tells the
@@ -454,7 +455,7 @@ class ChargePoint:
         await self.booted.wait()  # nothing but BootNotification before Accepted (4.2)
         while True:
             wakeup.clear()  # before reading the state: a change from now on wakes the lane again
-            status, fault = self._status(number)
+            status, fault = self.station.status(number)
             current = (self._told_as(status), fault.code if fault else ChargePointErrorCode.NO_ERROR)
             if current != self.announced[number] and await self._notify(number, status, fault):
                 self.announced[number] = current
@@ -478,11 +479,7 @@ class ChargePoint:
 
     def box_fault(self, fault: Fault, active: bool) -> None:
         """A fault of the box as a whole (ReaderFailure, WeakSignal), reported on connector 0."""
-        if active:
-            self.box_faults[fault.code] = fault
-        else:
-            self.box_faults.pop(fault.code, None)
-        self.spawn(self._announce_box())
+        self._note_all(self.station.box_fault(fault, active))
 
     async def _box_faults(self, device: FaultSource) -> None:
         async for event in device.faults():
@@ -500,11 +497,7 @@ class ChargePoint:
         if active and fault.code is ChargePointErrorCode.POWER_METER_FAILURE:
             port.meter_failed.set()
         async with port.lock:
-            if active:
-                await self._apply(port, port.machine.on_fault(fault))
-            else:
-                await self._apply(port, port.machine.on_fault_cleared(fault.code))
-        await self.announce(port)
+            await self._apply(self.station.on_fault(port.machine.number, fault, active))
 
     # -- hardware events -----------------------------------------------------------------------
 
@@ -515,9 +508,7 @@ class ChargePoint:
                 async for state in port.hardware.pilot.states():
                     self._on_event("pilot", {"connector": port.machine.number, "state": state.value})
                     async with port.lock:
-                        for event in port.pilot.feed(state):
-                            await self._apply(port, port.machine.on_pilot(event))
-                    await self.announce(port)
+                        await self._apply(self.station.on_pilot(port.machine.number, state))
             except (HalError, OSError) as err:
                 log.error("pilot of connector %s lost: %s; reconnecting", port.machine.number, err)
             await asyncio.sleep(self.timers.boot_retry_min)
@@ -565,26 +556,24 @@ class ChargePoint:
     async def present(self, card: CardPresented) -> None:
         """A card on the reader: stop the session it (or its group) started, or start a new one."""
         id_tag = card.id_token
-        running = [p for p in self.ports.values() if p.machine.in_transaction]
-        for port in running:
-            if (port.machine.id_tag or "").casefold() == id_tag.casefold():
-                # The card that started the session stops it without an Authorize (1.6 3.5.4, 3.10).
-                await self.stop(port, "Local", id_tag)
-                return
+        number = self.station.stopped_by(id_tag)
+        if number is not None:
+            # The card that started the session stops it without an Authorize (1.6 3.5.4, 3.10).
+            await self.stop(self.ports[number], "Local", id_tag)
+            return
         decision = None
-        if any(p.machine.parent_id_tag for p in running):
+        if any(m.parent_id_tag for m in self.station.connectors.values() if m.in_transaction):
             # Another card of the same group may stop it (1.6 3.10): its group is known locally or
             # learnt from the Central System.
             decision = await self.authorizer.authorize(id_tag, self._ask())
-            parent = (decision.info.parent_id_tag or "").casefold()
-            for port in running:
-                if parent and parent == (port.machine.parent_id_tag or "").casefold():
-                    await self.stop(port, "Local", id_tag)
-                    return
+            number = self.station.stopped_by(id_tag, decision.info.parent_id_tag)
+            if number is not None:
+                await self.stop(self.ports[number], "Local", id_tag)
+                return
         free = self.free_port(id_tag=id_tag)
         if free is None:
             unmetered = [str(n) for n, p in self.ports.items()
-                         if self._meter_failed(p) and not p.machine.in_transaction]
+                         if self.station.meter_failed(n) and not p.machine.in_transaction]
             if unmetered:
                 self._refused_unmetered(id_tag, ", ".join(unmetered))
                 return
@@ -612,38 +601,26 @@ class ChargePoint:
     @property
     def idle(self) -> bool:
         """No transaction runs and none is about to start."""
-        return all(port.machine.phase in (Phase.IDLE, Phase.PLUGGED, Phase.FINISHING)
-                   for port in self.ports.values())
+        return self.station.idle
+
+    @property
+    def session_holds(self) -> set[str]:
+        """Why new sessions may not start now (the station's; a firmware update, a reset)."""
+        return self.station.session_holds
+
+    @property
+    def box_operative(self) -> bool:
+        return self.station.box_operative
 
     async def wait_idle(self) -> None:
         async with self._idle:
             await self._idle.wait_for(lambda: self.idle)
 
     def free_port(self, number: int | None = None, id_tag: str | None = None) -> Port | None:
-        """The connector a new session (for ``id_tag``) goes to: the one asked for, else one with a
-        cable waiting, else an idle one; none while a hold is on (:attr:`session_holds`), and never
-        one reserved for another id-tag (5.11)."""
-        if self.session_holds:
-            return None
-        candidates = [self.ports[number]] if number in self.ports else list(self.ports.values())
-        for phase in (Phase.PLUGGED, Phase.IDLE):
-            for port in candidates:
-                if port.machine.phase is phase and port.machine.may_start(id_tag):
-                    self._claim_box_reservation(port, id_tag)
-                    return port
-        return None
-
-    def _claim_box_reservation(self, port: Port, id_tag: str | None) -> None:
-        """A reservation for any connector (connectorId 0, 5.11) is held on one connector; when its
-        id-tag starts elsewhere, the hold moves there, so that transaction ends it."""
-        if id_tag is None or port.machine.reservation is not None:
-            return
-        for other in self.ports.values():
-            held = other.machine.reservation
-            if held is not None and held.connector_id == 0 and held.admits(id_tag, None):
-                other.machine.reservation, port.machine.reservation = None, held
-                self.spawn(self.announce(other))
-                return
+        """The connector a new session (for ``id_tag``) goes to (:meth:`Station.free_connector`)."""
+        found, effects = self.station.free_connector(number, id_tag)
+        self._note_all(effects)
+        return None if found is None else self.ports[found]
 
     async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None:
         # No session without a real meterStart (6.26): a meter that cannot be read now refuses it
@@ -652,77 +629,121 @@ class ChargePoint:
             self._refused_unmetered(id_tag, str(port.machine.number))
             return
         async with port.lock:
-            await self._apply(port, port.machine.on_authorized(id_tag, parent_id_tag))
-            if port.machine.phase is Phase.AUTHORIZED:
-                port.lapse = asyncio.get_running_loop().call_later(
-                    self.config.integer("ConnectionTimeOut"), self._lapse, port)
-        await self.announce(port)
-
-    def _lapse(self, port: Port) -> None:
-        port.machine.on_connection_timeout()
-        self.spawn(self.announce(port))
-        self.spawn(self._tell_idle())
+            await self._apply(self.station.authorize(port.machine.number, id_tag, parent_id_tag,
+                                                     self.config.integer("ConnectionTimeOut")))
 
     async def stop(self, port: Port, reason: str, id_tag: str | None) -> None:
         async with port.lock:
-            await self._apply(port, port.machine.on_stop(reason, id_tag))
-        await self.announce(port)
+            await self._apply(self.station.stop(port.machine.number, reason, id_tag))
+
+    async def lapse(self, port: Port) -> None:
+        """An authorization waiting for its cable ends now (a reset)."""
+        async with port.lock:
+            await self._apply(self.station.lapse(port.machine.number))
+
+    async def apply(self, effects: list[StationEffect]) -> None:
+        """Carry out what the station returned to a handler."""
+        await self._apply(effects)
 
     # -- effects -------------------------------------------------------------------------------
 
-    async def _apply(self, port: Port, effects: list[Effect]) -> None:
+    async def _apply(self, effects: list[StationEffect]) -> None:
+        """The station's effects, in order; the devices' under the caller's port lock."""
         pending = deque(effects)
         while pending:
             effect = pending.popleft()
-            if isinstance(effect, BeginTransaction):
-                if port.lapse is not None:
-                    port.lapse.cancel()
-                await self._begin(port, effect)
-            elif isinstance(effect, EndTransaction):
-                await self._end(port, effect)
-            elif isinstance(effect, SwitchRelay):
-                self._on_event("relay", {"connector": port.machine.number, "closed": effect.closed})
-                try:
-                    await port.hardware.relay.set(effect.closed)
-                except HalError as err:  # welded or stuck open: its fault stream stops the session
-                    log.error("relay of connector %s: %s", port.machine.number, err)
-            elif isinstance(effect, LockCable):
-                lock = port.hardware.lock
-                if lock is None or lock.locked == effect.locked:  # tethered, or already where commanded
-                    continue
-                try:
-                    await (lock.lock() if effect.locked else lock.unlock())
-                except HalError as err:
-                    log.error("cable lock of connector %s: %s", port.machine.number, err)
-                    pending = deque(port.machine.on_lock_failed(effect.locked, str(err)))
-            elif isinstance(effect, OfferCurrent):
-                self._on_event("offer", {"connector": port.machine.number, "amps": effect.amps})
-                await port.hardware.pilot.offer(effect.amps)
+            if not isinstance(effect, On):
+                self._note(effect)
+                continue
+            port = self.ports[effect.connector]
+            failed = await self._device(port, effect.effect)
+            if failed is not None:
+                # With the cable not held, the connector's effects that followed must not happen.
+                rest = [e for e in pending if not (isinstance(e, On) and e.connector == effect.connector)]
+                pending = deque([*self.station.on_lock_failed(effect.connector, *failed), *rest])
+        async with self._idle:
+            self._idle.notify_all()
+
+    def _note_all(self, effects: list[StationEffect]) -> None:
+        for effect in effects:
+            assert not isinstance(effect, On), "a device effect needs its port's lock (_apply)"
+            self._note(effect)
+
+    def _note(self, effect: StationEffect) -> None:
+        """An effect that needs no device: a status to tell, a setting to save, a timer."""
+        if isinstance(effect, Announce):
+            self._announce(effect.connector)
+        elif isinstance(effect, Save):
+            if effect.value is None:
+                self.store.settings.delete(effect.key)
+            else:
+                self.store.settings.save(effect.key, effect.value)  # only when changed: no flash wear
+        elif isinstance(effect, StartTimer):
+            self._start_timer(effect)
+        elif isinstance(effect, CancelTimer):
+            handle = self._timers.pop(effect.timer, None)
+            if handle is not None:
+                handle.cancel()
+
+    def _start_timer(self, start: StartTimer) -> None:
+        """A loop handle for the station's timer; before run() it waits for the loop's start."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._deferred.append(start)
+            return
+        old = self._timers.pop(start.timer, None)
+        if old is not None:
+            old.cancel()
+        delay = start.delay if start.at is None else (start.at - self.clock.now()).total_seconds()
+        self._timers[start.timer] = loop.call_later(max(delay or 0.0, 0.0), self._fire, start.timer)
+
+    def _fire(self, timer: Timer) -> None:
+        self._timers.pop(timer, None)
+        self.spawn(self._apply(self.station.on_timer(timer, self.clock.now())))
+
+    async def _device(self, port: Port, effect: Effect) -> tuple[bool, str] | None:
+        """One device effect; a cable lock that failed gives (locking, why)."""
+        if isinstance(effect, BeginTransaction):
+            await self._begin(port, effect)
+        elif isinstance(effect, EndTransaction):
+            await self._end(port, effect)
+        elif isinstance(effect, SwitchRelay):
+            self._on_event("relay", {"connector": port.machine.number, "closed": effect.closed})
+            try:
+                await port.hardware.relay.set(effect.closed)
+            except HalError as err:  # welded or stuck open: its fault stream stops the session
+                log.error("relay of connector %s: %s", port.machine.number, err)
+        elif isinstance(effect, LockCable):
+            lock = port.hardware.lock
+            if lock is None or lock.locked == effect.locked:  # tethered, or already where commanded
+                return None
+            try:
+                await (lock.lock() if effect.locked else lock.unlock())
+            except HalError as err:
+                log.error("cable lock of connector %s: %s", port.machine.number, err)
+                return effect.locked, str(err)
+        elif isinstance(effect, OfferCurrent):
+            self._on_event("offer", {"connector": port.machine.number, "amps": effect.amps})
+            await port.hardware.pilot.offer(effect.amps)
+        return None
 
     async def _read_meter(self, port: Port) -> MeterReading | None:
         """A fresh, plausible reading, or None. Outside a transaction a meter that cannot be read
         makes its connector Faulted with PowerMeterFailure until it answers again (no session may
         start without a real meterStart, 6.26); during one, the meter reports PowerMeterFailure
         itself after ``fault_after`` failed reads, and the session goes on."""
-        machine = port.machine
+        number = port.machine.number
         try:
             reading = await port.hardware.meter.read()
         except (HalError, OSError) as err:
-            log.warning("meter of connector %s: %s", machine.number, err)
+            log.warning("meter of connector %s: %s", number, err)
             port.meter_failed.set()
-            if port.local_tx is None:
-                # Synchronous and without effects for this code (SESSION_GOES_ON): safe under the port's lock.
-                machine.on_fault(Fault(ChargePointErrorCode.POWER_METER_FAILURE, str(err)[:50]))
-                await self.announce(port)
+            # Without device effects (SESSION_GOES_ON): safe under the port's lock.
+            self._note_all(self.station.on_meter(number, str(err), port.local_tx is not None))
             return None
-        if self._meter_failed(port):
-            machine.on_fault_cleared(ChargePointErrorCode.POWER_METER_FAILURE)
-            await self.announce(port)
+        self._note_all(self.station.on_meter(number, None, port.local_tx is not None))
         return reading
-
-    @staticmethod
-    def _meter_failed(port: Port) -> bool:
-        return ChargePointErrorCode.POWER_METER_FAILURE in port.machine.faults
 
     @staticmethod
     def _refused_unmetered(id_tag: str, connectors: str) -> None:
@@ -735,7 +756,7 @@ class ChargePoint:
         while True:
             if port.local_tx is None:
                 await self._read_meter(port)
-            if self._meter_failed(port):
+            if self.station.meter_failed(port.machine.number):
                 await asyncio.sleep(self.timers.meter_retry)
             else:
                 await nap(None, port.meter_failed)
@@ -803,11 +824,6 @@ class ChargePoint:
                  extra=fields(connector=port.machine.number, transaction=entry.transaction_id,
                               local_tx=local_tx, id_tag=effect.id_tag or entry.id_tag))
         self.courier.wake()
-        self.spawn(self._tell_idle())
-
-    async def _tell_idle(self) -> None:
-        async with self._idle:
-            self._idle.notify_all()
 
     def _finish(self, local_tx: int, meter_stop: int, when: datetime, reason: str, id_tag: str | None) -> None:
         """The journal's end of a transaction and its StopTransaction, in the caller's SQLite transaction.
@@ -943,8 +959,7 @@ class ChargePoint:
                                          action="StartTransaction"))
                 stop = self.config.flag("StopTransactionOnInvalidId")
                 async with port.lock:
-                    await self._apply(port, port.machine.on_deauthorized(stop))
-                await self.announce(port)
+                    await self._apply(self.station.on_deauthorized(port.machine.number, stop))
 
     # -- Central System requests (chapter 5) ---------------------------------------------------
 

@@ -320,6 +320,11 @@ class Connector:
         self.reservation = reservation
         return ReservationStatus.ACCEPTED
 
+    def hold(self, reservation: Reservation) -> None:
+        """Hold a reservation already placed and not ended: one for any connector that moves here
+        from another (5.11), or one a failed replacement leaves standing."""
+        self.reservation = reservation
+
     def on_reservation_ended(self, reservation_id: int) -> bool:
         """CancelReservation (5.1) or expiry (5.11): whether this connector held it."""
         if self.reservation is None or self.reservation.reservation_id != reservation_id:

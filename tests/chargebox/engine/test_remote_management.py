@@ -15,7 +15,7 @@ from hal.signal import Signal
 from chargebox.clock import Clock, loop_wall_clock
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity
 from chargebox.engine.configuration import Configuration
-from chargebox.engine import reservations
+from chargebox.engine.station import RESERVATIONS
 from chargebox.engine.datatransfer import DataTransfers
 from chargebox.engine.management import install
 from chargebox.ocpp.datatypes import IdTagInfo
@@ -258,7 +258,7 @@ async def test_a_reservation_ends_at_its_expiry_date_and_on_a_fault() -> None:
     await box.pilots[1].put(PilotState.E)  # Faulted: the reservation ends (5.11)
     await announced(cs, 2, ChargePointStatus.FAULTED)
     # Saved at once: a power cut now must not bring it back at the next start.
-    assert box.store.settings.load(reservations.SETTING) is None
+    assert box.store.settings.load(RESERVATIONS) is None
     await box.pilots[1].put(PilotState.A)
     await announced(cs, 2, ChargePointStatus.AVAILABLE)
     assert not box.management.reservations.held()
@@ -308,7 +308,7 @@ async def test_a_reservation_for_connector_zero_keeps_one_connector_and_moves_wi
     await charging(box, 2, OTHER)  # another card takes the other connector
     await cp.present(OTHER)
     await cs.wait("StopTransaction")
-    assert "Authorize" in cs.actions() and box.management.reservations.held()[11][0].machine.number == 1
+    assert "Authorize" in cs.actions() and box.management.reservations.held()[11][0] == 1
     # The reserved card at connector 2, where its cable is: the reservation goes with it.
     await box.pilots[1].put(PilotState.A)
     await box.pilots[1].put(PilotState.B)
