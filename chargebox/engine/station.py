@@ -121,7 +121,7 @@ class Station:
         self.wanted: dict[int, bool] = {}
         #: Why new sessions may not start now (a reset, a firmware update waiting for the box to be idle).
         self.session_holds: set[str] = set()
-        self._saved_reservations: list[dict[str, Any]] | None = None  # as last saved (None: unknown)
+        self._saved_reservations: list[dict[str, Any]] = []  # as last saved (restore: as stored)
 
     # -- status (4.9, 7.7) ---------------------------------------------------------------------
 
@@ -314,6 +314,7 @@ class Station:
         """The reservations saved before a restart, except those a transaction ended (``used``:
         their ids in the journal) or that the machines no longer take; the ids not restored."""
         refused = []
+        self._saved_reservations = rows
         for row in rows:
             machine = self.connectors.get(row["held_on"])
             reservation = Reservation(row["reservation_id"], row["connector_id"], row["id_tag"],
