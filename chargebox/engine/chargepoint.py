@@ -47,6 +47,7 @@ from chargebox.engine.connector import (
 )
 from chargebox.engine.delivery import Courier
 from chargebox.engine.metering import meter_value, next_aligned, whole_wh
+from chargebox.engine.recorder import Recorder
 from chargebox.engine.routing import routes
 from chargebox.engine.station import (
     AVAILABILITY,
@@ -61,7 +62,7 @@ from chargebox.engine.station import (
     Timer,
 )
 from chargebox.logfields import fields, mask_id_tag
-from chargebox.ocpp.datatypes import IdTagInfo, MeterValue, TransactionData
+from chargebox.ocpp.datatypes import IdTagInfo
 from chargebox.ocpp.enums import (
     AuthorizationStatus,
     ChargePointErrorCode,
@@ -87,7 +88,6 @@ from chargebox.ocpp.messages import (
     StopTransactionRequest,
 )
 from chargebox.store import Store
-from chargebox.store.database import atomic
 from chargebox.store.outbox import Queued
 
 log = logging.getLogger(__name__)
@@ -220,7 +220,7 @@ class ChargePoint:
         self._last_traffic = 0.0
         self._heartbeat_wakeup = asyncio.Event()
         self._aligned_wakeup = asyncio.Event()
-        self._unsynced: list[int] = []  # transactions begun before the clock was synchronised
+        self.recorder = Recorder(store, config, clock)
         self._routes: dict[type[Request], Callable[[Any], Awaitable[Confirmation]]] = {}
         #: More BootNotification.req fields, each a coroutine giving field name -> value (the modem's
         #: iccid and imsi...); one that fails is left out, so a missing device never delays the boot.
@@ -401,9 +401,7 @@ class ChargePoint:
         before = self.clock.offset
         first = not self.clock.synced
         self.clock.sync(central_time)
-        if first and self._unsynced:
-            self.journal.correct_times(self._unsynced, self.clock.offset - before)
-            self._unsynced.clear()
+        self.recorder.clock_set(first, self.clock.offset - before)
 
     async def _heartbeat_loop(self) -> None:
         await self.booted.wait()
@@ -761,45 +759,15 @@ class ChargePoint:
             else:
                 await nap(None, port.meter_failed)
 
-    def _values(self, reading: MeterReading | None, key: str, context: ReadingContext,
-                when: datetime) -> MeterValue | None:
-        """The Transaction.Begin/End sample, stamped with its StartTransaction's or StopTransaction's time."""
-        if reading is None:
-            return None
-        return meter_value(reading, self.config.measurands(key), context, when)
-
     async def _begin(self, port: Port, effect: BeginTransaction) -> None:
         # The relay has been open since authorize() read the meter: its last good register is
         # this session's start when the meter does not answer now.
         reading = await self._read_meter(port) or port.hardware.meter.last_good
         assert reading is not None, "authorize() reads the meter before a session can begin"
-        meter_start = whole_wh(reading)
-        now = self.clock.now()
-        request = StartTransactionRequest(
-            connector_id=port.machine.number, id_tag=effect.id_tag, timestamp=now, meter_start=meter_start,
-            reservation_id=effect.reservation_id,
-        )
-        # Journal and outbox in one SQLite transaction: a power cut keeps both or neither.
-        with atomic(self.store.db):
-            entry = self.journal.begin(
-                connector_id=port.machine.number, id_tag=effect.id_tag, meter_start=meter_start,
-                start_time=now, synced=self.clock.synced, parent_id_tag=effect.parent_id_tag,
-                reservation_id=effect.reservation_id,
-            )
-            self.outbox.put(request, local_tx=entry.local_id, created=now)
-            begin = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN, now)
-            if begin is not None:
-                self.journal.add_value(entry.local_id, begin)
-        if not self.clock.synced:
-            self._unsynced.append(entry.local_id)
-        port.local_tx = entry.local_id
-        self._on_event("transaction", {"connector": port.machine.number, "local_tx": entry.local_id,
-                                       "begin": True})
-        log.info("transaction %s started: meterStart %s Wh%s", entry.local_id, meter_start,
-                 f", reservation {effect.reservation_id}" if effect.reservation_id is not None else "",
-                 extra=fields(connector=port.machine.number, local_tx=entry.local_id, id_tag=effect.id_tag))
+        port.local_tx = local_tx = self.recorder.begin(port.machine.number, effect, reading)
+        self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": True})
         self.courier.wake()
-        port.recorder = asyncio.create_task(self._record_loop(port, entry.local_id))
+        port.recorder = asyncio.create_task(self._record_loop(port, local_tx))
 
     async def _end(self, port: Port, effect: EndTransaction) -> None:
         if port.recorder is not None:
@@ -809,57 +777,17 @@ class ChargePoint:
         if local_tx is None:
             return
         reading = await self._read_meter(port)
-        entry = self.journal.get(local_tx)
-        # Never a refused or missing reading: the last good register the journal holds (issue: meter faults).
-        meter_stop = whole_wh(reading) if reading else (entry.meter_last or entry.meter_start)
-        now = self.clock.now()
-        with atomic(self.store.db):
-            end = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_END, now)
-            if end is not None:
-                self.journal.add_value(local_tx, end)
-            self._finish(local_tx, meter_stop, now, effect.reason, effect.id_tag)
+        self.recorder.end(port.machine.number, local_tx, reading, effect.reason, effect.id_tag)
         port.local_tx = None
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": False})
-        log.info("transaction %s stopped: reason %s, meterStop %s Wh", local_tx, effect.reason, meter_stop,
-                 extra=fields(connector=port.machine.number, transaction=entry.transaction_id,
-                              local_tx=local_tx, id_tag=effect.id_tag or entry.id_tag))
         self.courier.wake()
 
-    def _finish(self, local_tx: int, meter_stop: int, when: datetime, reason: str, id_tag: str | None) -> None:
-        """The journal's end of a transaction and its StopTransaction, in the caller's SQLite transaction.
-
-        transactionId and the final timestamp are filled in when the message is sent: the Central
-        System may not have answered the StartTransaction yet (:mod:`~chargebox.engine.delivery`).
-        """
-        self.journal.finish(local_tx, meter_stop=meter_stop, stop_time=when, reason=reason, id_tag=id_tag)
-        values = self.journal.values(local_tx)
-        self.outbox.put(
-            StopTransactionRequest(transaction_id=0, id_tag=id_tag, timestamp=when, meter_stop=meter_stop,
-                                   transaction_data=[TransactionData(values)] if values else []),
-            local_tx=local_tx, created=when,
-        )
-
     async def _replay_journal(self) -> None:
-        """Power loss (issue 4): a transaction still running in the journal at start was cut off. It is
-        stopped once, and its meterStop and timestamp are always one sample's (README, "Power loss"):
-        the reading taken now, at this time, when the meter answers with more than the journal holds
-        (energy counted after the last journal entry, while the daemon was down, is billed) and the
-        clock is past that entry; else the last journalled register at the time it was journalled.
-        Never a fresh register at an old time: that is energy in no time."""
+        """Transactions a power loss cut off are stopped once (:meth:`Recorder.cut_off
+        <chargebox.engine.recorder.Recorder.cut_off>`), with a reading taken now when the meter answers."""
         for entry in self.journal.running():
             port = self.ports.get(entry.connector_id)
-            reading = await self._read_meter(port) if port is not None else None
-            meter_stop = entry.meter_last if entry.meter_last is not None else entry.meter_start
-            when = entry.last_seen or entry.start_time
-            now = self.clock.now()
-            if reading is not None and whole_wh(reading) > meter_stop and now > when:
-                meter_stop, when = whole_wh(reading), now
-            with atomic(self.store.db):
-                self._finish(entry.local_id, meter_stop, when, "PowerLoss", None)
-            log.warning("transaction %s on connector %s was cut off; stopped at %s with %s Wh",
-                        entry.local_id, entry.connector_id, when.isoformat(), meter_stop,
-                        extra=fields(connector=entry.connector_id, transaction=entry.transaction_id,
-                                     local_tx=entry.local_id, id_tag=entry.id_tag))
+            self.recorder.cut_off(entry.local_id, await self._read_meter(port) if port is not None else None)
 
     async def _record_loop(self, port: Port, local_tx: int) -> None:
         """While a transaction runs: its register and sign of life to the journal every
@@ -877,27 +805,8 @@ class ChargePoint:
             reading = await self._read_meter(port)
             if reading is None:
                 continue
-            now = self.clock.now()  # one time for the journal and the sample: a stop may use either
-            with atomic(self.store.db):
-                self.journal.record_meter(local_tx, whole_wh(reading), now)
-                if due == next_sample:
-                    self._queue_values(port, local_tx, reading, ReadingContext.SAMPLE_PERIODIC,
-                                       "MeterValuesSampledData", "StopTxnSampledData", when=now)
+            self.recorder.sample(port.machine.number, local_tx, reading, periodic=due == next_sample)
             self.courier.wake()
-
-    def _queue_values(self, port: Port, local_tx: int, reading: MeterReading, context: ReadingContext,
-                      measurands_key: str, stop_key: str, interval_start: MeterReading | None = None,
-                      when: datetime | None = None) -> None:
-        """A transaction's MeterValues into the outbox, and the values its StopTransaction will carry,
-        stamped ``when`` (the reading's time as journalled, or a clock-aligned boundary), else now."""
-        now = when or self.clock.now()
-        value = meter_value(reading, self.config.measurands(measurands_key), context, now, interval_start)
-        if value is not None:
-            self.outbox.put(MeterValuesRequest(connector_id=port.machine.number, transaction_id=0, values=[value]),
-                            local_tx=local_tx, created=now)
-        kept = meter_value(reading, self.config.measurands(stop_key), context, now, interval_start)
-        if kept is not None:
-            self.journal.add_value(local_tx, kept)
 
     async def _aligned_loop(self) -> None:
         """Clock-aligned meter values at every ClockAlignedDataInterval boundary from midnight (6.9.1)."""
@@ -921,10 +830,7 @@ class ChargePoint:
             return
         start, port.aligned_from = port.aligned_from, reading
         if port.local_tx is not None:
-            with atomic(self.store.db):
-                self.journal.record_meter(port.local_tx, whole_wh(reading), boundary)
-                self._queue_values(port, port.local_tx, reading, ReadingContext.SAMPLE_CLOCK,
-                                   "MeterValuesAlignedData", "StopTxnAlignedData", start, when=boundary)
+            self.recorder.aligned(port.machine.number, port.local_tx, reading, start, boundary)
             self.courier.wake()
             return
         # Outside a transaction the values are not transaction messages: sent when online, else dropped.
