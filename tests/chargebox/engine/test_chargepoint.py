@@ -10,7 +10,7 @@ import pytest
 from hal.events import CardPresented, PilotState
 
 from chargebox.binding.soap15.service import status_15
-from chargebox.engine.chargepoint import DEVICE_STOP_TIMEOUT
+from chargebox.engine.hardware import DEVICE_STOP_TIMEOUT
 from chargebox.ocpp.enums import (
     ChargePointErrorCode,
     ChargePointStatus,
