@@ -15,11 +15,10 @@ import contextlib
 import dataclasses
 import logging
 import math
-import random
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from hal.errors import HalError
 from hal.events import CardPresented, MeterReading
@@ -51,6 +50,7 @@ from chargebox.engine.hardware import (
 from chargebox.engine.metering import meter_value, next_aligned, whole_wh
 from chargebox.engine.recorder import Recorder
 from chargebox.engine.routing import routes
+from chargebox.engine.uplink import Client, Uplink
 from chargebox.engine.station import (
     AVAILABILITY,
     RESERVATIONS,
@@ -72,20 +72,16 @@ from chargebox.ocpp.enums import (
     ReadingContext,
     RegistrationStatus,
 )
-from chargebox.ocpp.errors import BindingError, CallFailed, CentralSystemUnreachable, NotSupported
+from chargebox.ocpp.errors import BindingError, NotSupported
 from chargebox.ocpp.messages import (
     AuthorizeConfirmation,
     AuthorizeRequest,
-    BootNotificationConfirmation,
     BootNotificationRequest,
     Confirmation,
-    HeartbeatConfirmation,
-    HeartbeatRequest,
     MeterValuesRequest,
     Request,
     StartTransactionConfirmation,
     StartTransactionRequest,
-    StatusNotificationRequest,
     StopTransactionConfirmation,
     StopTransactionRequest,
 )
@@ -93,10 +89,6 @@ from chargebox.store import Store
 from chargebox.store.outbox import Queued
 
 log = logging.getLogger(__name__)
-
-class Client(Protocol):
-    async def call(self, request: Request, message_id: str | None = None) -> Confirmation: ...
-
 
 class ChargePoint:
     """Runs the box: ``await run()`` until cancelled. ``handle()`` answers Central System requests."""
@@ -121,22 +113,11 @@ class ChargePoint:
         self.ports = {n: Port(self.station.connectors[n], hw) for n, hw in sorted(connectors.items())}
         self.config.set_fixed("NumberOfConnectors", str(len(self.ports)))
         self.authorizer = Authorizer(config, store.local_list, store.cache, clock)
-        self.courier = Courier(store, config, self._send, self._acknowledged, clock.now)
-        self.booted = asyncio.Event()
-        self.registration: RegistrationStatus | None = None
-        self.online = False
-        self.last_heartbeat: float | None = None
-        #: How the binding says a status on its wire (1.5: Occupied for five of them): a change the
-        #: Central System cannot see is no notification.
-        self._told_as = told_as
-        #: Per connector (0: the box), the status (as told) and error the Central System last took,
-        #: and what wakes its status lane (:meth:`_status_lane`). The box starts as Available without error.
-        self.announced: dict[int, tuple[str, ChargePointErrorCode] | None] = {
-            0: (told_as(ChargePointStatus.AVAILABLE), ChargePointErrorCode.NO_ERROR), **{n: None for n in self.ports}}
-        self._status_wakeups = {n: asyncio.Event() for n in self.announced}
         self._on_event = on_event or (lambda kind, data: None)
-        self._last_traffic = 0.0
-        self._heartbeat_wakeup = asyncio.Event()
+        self.uplink = Uplink(client=client, station=self.station, config=config, clock=clock, timers=self.timers,
+                             wake=lambda: self.courier.wake(), sync_clock=self._sync_clock, spawn=self.spawn,
+                             on_event=self._on_event, told_as=told_as)
+        self.courier = Courier(store, config, self.uplink.send, self._acknowledged, clock.now)
         self._aligned_wakeup = asyncio.Event()
         self.recorder = Recorder(store, config, clock)
         self._routes: dict[type[Request], Callable[[Any], Awaitable[Confirmation]]] = {}
@@ -148,7 +129,6 @@ class ChargePoint:
         self._timers: dict[Timer, asyncio.TimerHandle] = {}
         self._deferred: list[StartTimer] = []  # timers asked for before run()
         self._restore()
-        config.watch("HeartBeatInterval", self._heartbeat_wakeup.set)
         config.watch("ClockAlignedDataInterval", self._aligned_wakeup.set)
 
     def _restore(self) -> None:
@@ -187,12 +167,11 @@ class ChargePoint:
                 await self.reader.open()
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._boot_loop())
-                group.create_task(self._heartbeat_loop())
+                group.create_task(self._boot())
                 group.create_task(self._courier_loop())
                 group.create_task(self._aligned_loop())
-                for number in self.announced:
-                    group.create_task(self._status_lane(number))
+                for number in self.uplink.announced:
+                    group.create_task(self.uplink.status_lane(number))
                 if self.reader is not None:
                     group.create_task(self._reader_loop(self.reader))
                     group.create_task(self._box_faults(self.reader))
@@ -202,6 +181,10 @@ class ChargePoint:
                     for source in port.hardware.fault_sources():
                         group.create_task(self._connector_faults(port, source))
         finally:
+            self.uplink.stop()
+            for handle in self._timers.values():
+                handle.cancel()
+            self._timers.clear()
             await self._shutdown()
 
     async def _shutdown(self) -> None:
@@ -209,9 +192,6 @@ class ChargePoint:
         start stops it exactly once (:meth:`_replay_journal`)."""
         for task in list(self._tasks):
             task.cancel()
-        for handle in self._timers.values():
-            handle.cancel()
-        self._timers.clear()
         for port in self.ports.values():
             if port.recorder is not None:
                 port.recorder.cancel()
@@ -234,31 +214,30 @@ class ChargePoint:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, request: Request, message_id: str | None = None) -> Confirmation:
-        """A call to the Central System; every call counts as traffic for heartbeats, and its outcome
-        tells whether the box is online. ``message_id``: an outbox message's, the same for every attempt."""
-        self._on_event("ocpp-request", {"action": request.action()})
-        try:
-            confirmation = await self.client.call(request, message_id)
-        except CentralSystemUnreachable as err:
-            if self.online:
-                log.warning("Central System unreachable, working offline: %s", err)
-                self._heartbeat_wakeup.set()  # heartbeats become the probes that find it again
-            self.online = False
-            raise
-        self._last_traffic = self.clock.monotonic()
-        if not self.online:
-            self.online = True
-            log.info("Central System reachable")
-            if self.booted.is_set():
-                # Back online: what waited goes now, and statuses that could not be told are told.
-                self.courier.wake()
-                self.spawn(self.announce_all())
-        return confirmation
+    @property
+    def booted(self) -> asyncio.Event:
+        """Set once the Central System accepted the box (4.2): nothing else goes before."""
+        return self.uplink.booted
+
+    @property
+    def online(self) -> bool:
+        return self.uplink.online
+
+    @property
+    def registration(self) -> RegistrationStatus | None:
+        return self.uplink.registration
+
+    @property
+    def last_heartbeat(self) -> float | None:
+        return self.uplink.last_heartbeat
 
     async def send(self, request: Request) -> Confirmation:
         """A direct call to the Central System, for handlers outside the engine (maintenance...)."""
-        return await self._send(request)
+        return await self.uplink.send(request)
+
+    async def heartbeat(self) -> None:
+        """One Heartbeat.req now (the answer to a wake-up, 8.3)."""
+        await self.uplink.heartbeat()
 
     async def _courier_loop(self) -> None:
         await self.booted.wait()  # nothing but BootNotification before Accepted (4.2)
@@ -266,30 +245,8 @@ class ChargePoint:
 
     # -- boot and heartbeat (4.2, 4.6) ---------------------------------------------------------
 
-    async def _boot_loop(self) -> None:
-        delay = self.timers.boot_retry_min
-        request = await self._boot_request()
-        while True:
-            try:
-                conf = await self._send(request)
-                assert isinstance(conf, BootNotificationConfirmation)
-                self.registration = conf.status
-                self._sync_clock(conf.current_time)
-                if conf.status is RegistrationStatus.ACCEPTED:
-                    if conf.heartbeat_interval > 0:
-                        self.config.change("HeartBeatInterval", str(conf.heartbeat_interval))
-                    break
-                # Rejected: retry after the interval the Central System gave (6.4).
-                delay = max(conf.heartbeat_interval, self.timers.boot_retry_min)
-            except BindingError as err:
-                log.warning("BootNotification failed: %s", err)
-            # Growing, jittered intervals, so a fleet that lost its Central System does not return at once.
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(delay * 2, self.timers.boot_retry_max)
-        log.info("boot accepted; heartbeat every %s s", self.config.integer("HeartBeatInterval"))
-        self.booted.set()
-        self.courier.wake()
-        await self.announce_all()
+    async def _boot(self) -> None:
+        await self.uplink.boot(await self._boot_request())
 
     async def _boot_request(self) -> BootNotificationRequest:
         identity = self.identity
@@ -321,77 +278,10 @@ class ChargePoint:
         self.clock.sync(central_time)
         self.recorder.clock_set(first, self.clock.offset - before)
 
-    async def _heartbeat_loop(self) -> None:
-        await self.booted.wait()
-        while True:
-            # Skipped when other traffic went out within the interval (6.16); while offline, a
-            # heartbeat is the probe that finds the Central System again.
-            interval = self.config.integer("HeartBeatInterval")
-            if not self.online:
-                interval = min(interval, self.config.integer("OfflineRetryInterval"))
-            wait = self._last_traffic + interval - self.clock.monotonic()
-            if wait > 0:
-                await nap(wait, self._heartbeat_wakeup)
-                continue
-            await self.heartbeat()
-
-    async def heartbeat(self) -> None:
-        """One Heartbeat.req now (also the answer to a wake-up, 8.3)."""
-        try:
-            conf = await self._send(HeartbeatRequest())
-            assert isinstance(conf, HeartbeatConfirmation)
-            self._sync_clock(conf.current_time)
-            self.last_heartbeat = self.clock.monotonic()
-        except CentralSystemUnreachable:
-            self._last_traffic = self.clock.monotonic()  # logged once, by _send
-        except CallFailed as err:
-            log.warning("Heartbeat failed: %s", err)
-            self._last_traffic = self.clock.monotonic()
-
-    # -- status (4.9) --------------------------------------------------------------------------
+    # -- status and faults (4.9) ---------------------------------------------------------------
 
     async def announce_all(self) -> None:
-        self._note_all(self.station.announce_all())
-
-    def _announce(self, number: int) -> None:
-        """The connector's status may have changed: its lane tells the Central System (4.9)."""
-        status, fault = self.station.status(number)
-        current = (self._told_as(status), fault.code if fault else ChargePointErrorCode.NO_ERROR)
-        if number and current != self.announced[number]:
-            self._on_event("status", {"connector": number, "status": status.value, "error": current[1].value})
-        self._status_wakeups[number].set()
-
-    async def _status_lane(self, number: int) -> None:
-        """One connector's StatusNotifications, one at a time and in order (4.9). Each tells the
-        status computed from the state when it leaves, and only when it differs from the last one the
-        Central System took; a change made while one is on its way goes after it, and changes that
-        came and went meanwhile are coalesced (DESIGN.md). So there is one notification per change
-        the Central System can see, never two alike in a row, and the last one is the real state."""
-        wakeup = self._status_wakeups[number]
-        await self.booted.wait()  # nothing but BootNotification before Accepted (4.2)
-        while True:
-            wakeup.clear()  # before reading the state: a change from now on wakes the lane again
-            status, fault = self.station.status(number)
-            current = (self._told_as(status), fault.code if fault else ChargePointErrorCode.NO_ERROR)
-            if current != self.announced[number] and await self._notify(number, status, fault):
-                self.announced[number] = current
-                continue
-            await wakeup.wait()  # a change, or the Central System reachable again (_send)
-
-    async def _notify(self, connector: int, status: ChargePointStatus, fault: Fault | None) -> bool:
-        request = StatusNotificationRequest(
-            connector_id=connector, status=status, error_code=fault.code if fault else ChargePointErrorCode.NO_ERROR,
-            info=fault.info[:50] or None if fault else None, timestamp=self.clock.now(),
-            vendor_error_code=fault.vendor_error_code if fault else None,
-        )
-        try:
-            await self._send(request)
-        except CentralSystemUnreachable:
-            return False  # told when the box is back online (announce_all in _send)
-        except CallFailed as err:
-            log.warning("StatusNotification failed: %s", err)
-            return False
-        return True
+        self.uplink.announce_all()
 
     def box_fault(self, fault: Fault, active: bool) -> None:
         """A fault of the box as a whole (ReaderFailure, WeakSignal), reported on connector 0."""
@@ -463,7 +353,7 @@ class ChargePoint:
             return None
 
         async def ask(id_tag: str) -> IdTagInfo:
-            conf = await self._send(AuthorizeRequest(id_tag=id_tag))
+            conf = await self.uplink.send(AuthorizeRequest(id_tag=id_tag))
             assert isinstance(conf, AuthorizeConfirmation)
             return conf.id_tag_info
 
@@ -588,7 +478,7 @@ class ChargePoint:
     def _note(self, effect: StationEffect) -> None:
         """An effect that needs no device: a status to tell, a setting to save, a timer."""
         if isinstance(effect, Announce):
-            self._announce(effect.connector)
+            self.uplink.announce(effect.connector)
         elif isinstance(effect, Save):
             if effect.value is None:
                 self.store.settings.delete(effect.key)
@@ -756,7 +646,7 @@ class ChargePoint:
                             boundary, start)
         if value is not None and self.booted.is_set() and self.online:
             with contextlib.suppress(BindingError):
-                await self._send(MeterValuesRequest(connector_id=port.machine.number, values=[value]))
+                await self.uplink.send(MeterValuesRequest(connector_id=port.machine.number, values=[value]))
 
     # -- acknowledgements (called by the courier inside its SQLite transaction) ----------------
 
