@@ -87,8 +87,7 @@ class Resets:
         log.info("%s reset (attempt %s): stopping the transactions", kind.value, attempt)
         self.cp.session_holds.add(HOLD)
         for port in self.cp.ports.values():
-            async with port.lock:
-                port.machine.on_connection_timeout()  # an authorization waiting for its cable lapses
+            await self.cp.lapse(port)  # an authorization waiting for its cable lapses
             await self.cp.stop(port, REASONS[kind], None)
         await self._drain()
         if kind is ResetType.HARD:
