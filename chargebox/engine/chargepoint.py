@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import math
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -47,9 +46,10 @@ from chargebox.engine.hardware import (
     as_fault,
     bounded,
 )
-from chargebox.engine.metering import meter_value, next_aligned, whole_wh
+from chargebox.engine.metering import whole_wh
 from chargebox.engine.recorder import Recorder
 from chargebox.engine.routing import routes
+from chargebox.engine.sampler import Sampler
 from chargebox.engine.uplink import Client, Uplink
 from chargebox.engine.station import (
     AVAILABILITY,
@@ -69,16 +69,14 @@ from chargebox.ocpp.enums import (
     AuthorizationStatus,
     ChargePointErrorCode,
     ChargePointStatus,
-    ReadingContext,
     RegistrationStatus,
 )
-from chargebox.ocpp.errors import BindingError, NotSupported
+from chargebox.ocpp.errors import NotSupported
 from chargebox.ocpp.messages import (
     AuthorizeConfirmation,
     AuthorizeRequest,
     BootNotificationRequest,
     Confirmation,
-    MeterValuesRequest,
     Request,
     StartTransactionConfirmation,
     StartTransactionRequest,
@@ -118,8 +116,10 @@ class ChargePoint:
                              wake=lambda: self.courier.wake(), sync_clock=self._sync_clock, spawn=self.spawn,
                              on_event=self._on_event, told_as=told_as)
         self.courier = Courier(store, config, self.uplink.send, self._acknowledged, clock.now)
-        self._aligned_wakeup = asyncio.Event()
         self.recorder = Recorder(store, config, clock)
+        self.sampler = Sampler(ports=self.ports, read=self._read_meter, recorder=self.recorder, uplink=self.uplink,
+                               config=config, clock=clock, timers=self.timers, wake=lambda: self.courier.wake(),
+                               spawn=self.spawn)
         self._routes: dict[type[Request], Callable[[Any], Awaitable[Confirmation]]] = {}
         #: More BootNotification.req fields, each a coroutine giving field name -> value (the modem's
         #: iccid and imsi...); one that fails is left out, so a missing device never delays the boot.
@@ -129,7 +129,6 @@ class ChargePoint:
         self._timers: dict[Timer, asyncio.TimerHandle] = {}
         self._deferred: list[StartTimer] = []  # timers asked for before run()
         self._restore()
-        config.watch("ClockAlignedDataInterval", self._aligned_wakeup.set)
 
     def _restore(self) -> None:
         """What the station persisted before the restart: the reservations in force, except those a
@@ -159,6 +158,7 @@ class ChargePoint:
             with contextlib.suppress(HalError, OSError):
                 await hardware.meter.open()
         await self._replay_journal()
+        self.sampler.start()
         for start in self._deferred:
             self._start_timer(start)
         self._deferred.clear()
@@ -169,7 +169,6 @@ class ChargePoint:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._boot())
                 group.create_task(self._courier_loop())
-                group.create_task(self._aligned_loop())
                 for number in self.uplink.announced:
                     group.create_task(self.uplink.status_lane(number))
                 if self.reader is not None:
@@ -182,6 +181,7 @@ class ChargePoint:
                         group.create_task(self._connector_faults(port, source))
         finally:
             self.uplink.stop()
+            self.sampler.stop()
             for handle in self._timers.values():
                 handle.cancel()
             self._timers.clear()
@@ -193,8 +193,6 @@ class ChargePoint:
         for task in list(self._tasks):
             task.cancel()
         for port in self.ports.values():
-            if port.recorder is not None:
-                port.recorder.cancel()
             await bounded(port.hardware.relay.set(False), f"relay of connector {port.machine.number}")
             if port.local_tx is not None:
                 reading = await self._read_meter(port)
@@ -575,12 +573,10 @@ class ChargePoint:
         port.local_tx = local_tx = self.recorder.begin(port.machine.number, effect, reading)
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": True})
         self.courier.wake()
-        port.recorder = asyncio.create_task(self._record_loop(port, local_tx))
+        self.sampler.begin(port.machine.number, local_tx)
 
     async def _end(self, port: Port, effect: EndTransaction) -> None:
-        if port.recorder is not None:
-            port.recorder.cancel()
-            port.recorder = None
+        self.sampler.end(port.machine.number)
         local_tx = port.local_tx
         if local_tx is None:
             return
@@ -596,57 +592,6 @@ class ChargePoint:
         for entry in self.journal.running():
             port = self.ports.get(entry.connector_id)
             self.recorder.cut_off(entry.local_id, await self._read_meter(port) if port is not None else None)
-
-    async def _record_loop(self, port: Port, local_tx: int) -> None:
-        """While a transaction runs: its register and sign of life to the journal every
-        journal_interval, and MeterValues every MeterValueSampleInterval from its start (4.7, 6.9.1)."""
-        start = last = self.clock.monotonic()
-        while True:
-            interval = self.config.integer("MeterValueSampleInterval")  # a new value applies at once
-            # The next multiple of the interval from the start; `last` guards against a loop that
-            # wakes a hair early and would sample the same moment twice.
-            elapsed = max(self.clock.monotonic(), last) - start + 1e-6
-            next_sample = start + (math.floor(elapsed / interval) + 1) * interval if interval > 0 else math.inf
-            due = min(next_sample, last + self.timers.journal_interval)
-            await asyncio.sleep(due - self.clock.monotonic())
-            last = due
-            reading = await self._read_meter(port)
-            if reading is None:
-                continue
-            self.recorder.sample(port.machine.number, local_tx, reading, periodic=due == next_sample)
-            self.courier.wake()
-
-    async def _aligned_loop(self) -> None:
-        """Clock-aligned meter values at every ClockAlignedDataInterval boundary from midnight (6.9.1)."""
-        while True:
-            interval = self.config.integer("ClockAlignedDataInterval")
-            if interval <= 0:
-                await nap(None, self._aligned_wakeup)
-                continue
-            boundary = next_aligned(self.clock.now(), interval)
-            await nap((boundary - self.clock.now()).total_seconds(), self._aligned_wakeup)
-            if self.clock.now() < boundary:
-                continue  # woken by a new interval
-            for port in self.ports.values():
-                await self._aligned_sample(port, boundary)
-
-    async def _aligned_sample(self, port: Port, boundary: datetime) -> None:
-        """The reading taken for ``boundary``: it carries the boundary itself as its time, not the
-        moment the meter answered (1.6 3.16.2: readings at clock-aligned times; 1.5 6.9.1)."""
-        reading = await self._read_meter(port)
-        if reading is None:
-            return
-        start, port.aligned_from = port.aligned_from, reading
-        if port.local_tx is not None:
-            self.recorder.aligned(port.machine.number, port.local_tx, reading, start, boundary)
-            self.courier.wake()
-            return
-        # Outside a transaction the values are not transaction messages: sent when online, else dropped.
-        value = meter_value(reading, self.config.measurands("MeterValuesAlignedData"), ReadingContext.SAMPLE_CLOCK,
-                            boundary, start)
-        if value is not None and self.booted.is_set() and self.online:
-            with contextlib.suppress(BindingError):
-                await self.uplink.send(MeterValuesRequest(connector_id=port.machine.number, values=[value]))
 
     # -- acknowledgements (called by the courier inside its SQLite transaction) ----------------
 

@@ -101,7 +101,6 @@ class Port:
     machine: Connector  # the station's
     hardware: ConnectorHardware
     local_tx: int | None = None
-    recorder: asyncio.Task[None] | None = None
     aligned_from: MeterReading | None = None  # the reading at the start of the clock-aligned interval
     meter_failed: asyncio.Event = field(default_factory=asyncio.Event)  # wakes _meter_watch
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -259,12 +259,12 @@ class Box:
 
     async def power_cut(self) -> ChargePoint:
         """:meth:`restart` after a power cut: the old charge point's work ends where it stands (its
-        loops, spawned tasks and session recorders), with no clean stop: relays, journal and devices
-        are left as they were."""
+        loops, spawned tasks and meter reads), with no clean stop: relays, journal and devices are
+        left as they were."""
         old = self.cp
 
         async def cut() -> None:
-            work = [*old._tasks, *(port.recorder for port in old.ports.values() if port.recorder is not None)]
+            work = list(old._tasks)
             for task in work:
                 task.cancel()
             await asyncio.gather(*work, return_exceptions=True)
