@@ -25,7 +25,8 @@ from hal.faults import FaultSource
 from hal.rfid.base import CardReader
 
 from chargebox.clock import Clock, nap
-from chargebox.engine.authorization import Authorizer, Source
+from chargebox.engine.authorization import Authorizer
+from chargebox.engine.cards import Cards, refused_unmetered
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.connector import (
     BeginTransaction,
@@ -63,7 +64,7 @@ from chargebox.engine.station import (
     StationEffect,
     Timer,
 )
-from chargebox.logfields import fields, mask_id_tag
+from chargebox.logfields import fields
 from chargebox.ocpp.datatypes import IdTagInfo
 from chargebox.ocpp.enums import (
     AuthorizationStatus,
@@ -73,8 +74,6 @@ from chargebox.ocpp.enums import (
 )
 from chargebox.ocpp.errors import NotSupported
 from chargebox.ocpp.messages import (
-    AuthorizeConfirmation,
-    AuthorizeRequest,
     BootNotificationRequest,
     Confirmation,
     Request,
@@ -117,6 +116,8 @@ class ChargePoint:
                              on_event=self._on_event, told_as=told_as)
         self.courier = Courier(store, config, self.uplink.send, self._acknowledged, clock.now)
         self.recorder = Recorder(store, config, clock)
+        self.cards = Cards(shell=self, station=self.station, authorizer=self.authorizer, uplink=self.uplink,
+                           spawn=self.spawn, on_event=self._on_event)
         self.sampler = Sampler(ports=self.ports, read=self._read_meter, recorder=self.recorder, uplink=self.uplink,
                                config=config, clock=clock, timers=self.timers, wake=lambda: self.courier.wake(),
                                spawn=self.spawn)
@@ -172,7 +173,7 @@ class ChargePoint:
                 for number in self.uplink.announced:
                     group.create_task(self.uplink.status_lane(number))
                 if self.reader is not None:
-                    group.create_task(self._reader_loop(self.reader))
+                    group.create_task(self.cards.read(self.reader))
                     group.create_task(self._box_faults(self.reader))
                 for port in self.ports.values():
                     group.create_task(self._pilot_loop(port))
@@ -319,84 +320,9 @@ class ChargePoint:
             with contextlib.suppress(HalError, OSError):
                 await port.hardware.pilot.open()
 
-    async def _reader_loop(self, reader: CardReader) -> None:
-        """Frames are read as they come, whatever a presentation is doing: the reader tells a held
-        card from a new presentation by its frames' arrival, and frames left waiting behind slow
-        work (a meter timeout, a slow Authorize) would look like a second presentation. One
-        presentation is one action: the same card presented again while its presentation is still
-        handled is ignored; another card waits its turn."""
-        handling: set[str] = set()
-        turn = asyncio.Lock()
-
-        async def handle(card: CardPresented, key: str) -> None:
-            try:
-                async with turn:
-                    await self.present(card)
-            finally:
-                handling.discard(key)
-
-        async for card in reader.cards():
-            self._on_event("card", {"id_tag": card.id_token})
-            key = card.id_token.casefold()
-            if key in handling:
-                log.info("card %s presented again while its presentation is handled: the same action",
-                         mask_id_tag(card.id_token))
-                continue
-            handling.add(key)
-            self.spawn(handle(card, key))
-
-    def _ask(self) -> Callable[[str], Awaitable[IdTagInfo]] | None:
-        """Authorize.req, when the Central System can be asked (booted and not known offline)."""
-        if not (self.booted.is_set() and self.online):
-            return None
-
-        async def ask(id_tag: str) -> IdTagInfo:
-            conf = await self.uplink.send(AuthorizeRequest(id_tag=id_tag))
-            assert isinstance(conf, AuthorizeConfirmation)
-            return conf.id_tag_info
-
-        return ask
-
     async def present(self, card: CardPresented) -> None:
-        """A card on the reader: stop the session it (or its group) started, or start a new one."""
-        id_tag = card.id_token
-        number = self.station.stopped_by(id_tag)
-        if number is not None:
-            # The card that started the session stops it without an Authorize (1.6 3.5.4, 3.10).
-            await self.stop(self.ports[number], "Local", id_tag)
-            return
-        decision = None
-        if any(m.parent_id_tag for m in self.station.connectors.values() if m.in_transaction):
-            # Another card of the same group may stop it (1.6 3.10): its group is known locally or
-            # learnt from the Central System.
-            decision = await self.authorizer.authorize(id_tag, self._ask())
-            number = self.station.stopped_by(id_tag, decision.info.parent_id_tag)
-            if number is not None:
-                await self.stop(self.ports[number], "Local", id_tag)
-                return
-        free = self.free_port(id_tag=id_tag)
-        if free is None:
-            unmetered = [str(n) for n, p in self.ports.items()
-                         if self.station.meter_failed(n) and not p.machine.in_transaction]
-            if unmetered:
-                self._refused_unmetered(id_tag, ", ".join(unmetered))
-                return
-            log.info("card %s presented, but no connector is free", mask_id_tag(id_tag),
-                     extra=fields(id_tag=id_tag))
-            return
-        if decision is None:
-            decision = await self.authorizer.authorize(id_tag, self._ask())
-        self._on_event("authorization", {"id_tag": id_tag, "status": decision.info.status.value,
-                                         "source": decision.source.value})
-        # One line per decision, whoever made it; ACTION only when it was the Central System's (Authorize).
-        asked = "Authorize" if decision.source is Source.CENTRAL_SYSTEM else None
-        where = fields(connector=free.machine.number, id_tag=id_tag, action=asked)
-        if not decision.accepted:
-            log.info("card %s not authorized (%s, %s)", mask_id_tag(id_tag), decision.info.status.value,
-                     decision.source.value, extra=where)
-            return
-        log.info("card %s authorized (%s)", mask_id_tag(id_tag), decision.source.value, extra=where)
-        await self.authorize(free, id_tag, decision.info.parent_id_tag)
+        """A card on the reader (:meth:`Cards.present <chargebox.engine.cards.Cards.present>`)."""
+        await self.cards.present(card)
 
     def add_handlers(self, handlers: object) -> None:
         """Answer the Central System requests that ``handlers``' ``@handles`` methods take."""
@@ -430,7 +356,7 @@ class ChargePoint:
         # No session without a real meterStart (6.26): a meter that cannot be read now refuses it
         # and makes the connector Faulted (_read_meter).
         if await self._read_meter(port) is None:
-            self._refused_unmetered(id_tag, str(port.machine.number))
+            refused_unmetered(id_tag, str(port.machine.number))
             return
         async with port.lock:
             await self._apply(self.station.authorize(port.machine.number, id_tag, parent_id_tag,
@@ -548,11 +474,6 @@ class ChargePoint:
             return None
         self._note_all(self.station.on_meter(number, None, port.local_tx is not None))
         return reading
-
-    @staticmethod
-    def _refused_unmetered(id_tag: str, connectors: str) -> None:
-        log.warning("card %s refused: the meter of connector %s cannot be read, so it is not available for "
-                    "charging (no meterStart)", mask_id_tag(id_tag), connectors, extra=fields(id_tag=id_tag))
 
     async def _meter_watch(self, port: Port) -> None:
         """A connector's meter is read at start, and while it cannot be read, every meter_retry
