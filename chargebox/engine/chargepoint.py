@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -45,6 +44,7 @@ from chargebox.engine.hardware import (
     Port,
     Timers,
     as_fault,
+    boot_request,
     bounded,
 )
 from chargebox.engine.metering import whole_wh
@@ -74,7 +74,6 @@ from chargebox.ocpp.enums import (
 )
 from chargebox.ocpp.errors import NotSupported
 from chargebox.ocpp.messages import (
-    BootNotificationRequest,
     Confirmation,
     Request,
     StartTransactionConfirmation,
@@ -147,17 +146,7 @@ class ChargePoint:
     async def run(self) -> None:
         """Start the devices and every loop; returns only when cancelled (then stops cleanly)."""
         for port in self.ports.values():
-            hardware = port.hardware
-            await hardware.pilot.open()
-            await hardware.relay.open()
-            with contextlib.suppress(HalError):  # a welded relay is reported by its fault stream
-                await hardware.relay.set(False)  # never closed without a journalled transaction
-            await hardware.pilot.offer(None)
-            for device in (hardware.lock, hardware.protection):
-                if device is not None:
-                    await device.open()
-            with contextlib.suppress(HalError, OSError):
-                await hardware.meter.open()
+            await port.hardware.open()
         await self._replay_journal()
         self.sampler.start()
         for start in self._deferred:
@@ -199,11 +188,7 @@ class ChargePoint:
                 reading = await self._read_meter(port)
                 if reading is not None:
                     self.journal.record_meter(port.local_tx, whole_wh(reading), self.clock.now())
-            hardware = port.hardware
-            devices = [hardware.pilot, hardware.relay, hardware.meter, hardware.lock, hardware.protection]
-            for device in devices:
-                if device is not None:
-                    await bounded(device.close(), f"{type(device).__name__} of connector {port.machine.number}")
+            await port.hardware.close(port.machine.number)
         if self.reader is not None:
             await bounded(self.reader.close(), "card reader")
 
@@ -245,29 +230,8 @@ class ChargePoint:
     # -- boot and heartbeat (4.2, 4.6) ---------------------------------------------------------
 
     async def _boot(self) -> None:
-        await self.uplink.boot(await self._boot_request())
-
-    async def _boot_request(self) -> BootNotificationRequest:
-        identity = self.identity
-        meter_identity = None
-        for port in self.ports.values():
-            with contextlib.suppress(HalError, OSError):
-                meter_identity = await port.hardware.meter.identity()
-                break
-        request = BootNotificationRequest(
-            charge_point_vendor=identity.vendor, charge_point_model=identity.model,
-            charge_point_serial_number=identity.serial_number,
-            charge_box_serial_number=identity.charge_box_serial_number,
-            firmware_version=identity.firmware_version,
-            meter_type=meter_identity.model[:25] if meter_identity else None,
-            meter_serial_number=(meter_identity.serial_number or "")[:25] or None if meter_identity else None,
-        )
-        for details in self.boot_details:
-            try:
-                request = dataclasses.replace(request, **await details())
-            except (HalError, OSError) as err:
-                log.warning("BootNotification goes without some details: %s", err)
-        return request
+        meters = [port.hardware.meter for port in self.ports.values()]
+        await self.uplink.boot(await boot_request(self.identity, meters, self.boot_details))
 
     def _sync_clock(self, central_time: datetime) -> None:
         """The Central System's time corrects the clock (6.4, 6.16); transactions begun before the

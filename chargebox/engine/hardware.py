@@ -4,8 +4,10 @@ device's fault is reported, what the box tells about itself, and its own interva
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,7 @@ from hal.relay.base import Relay
 
 from chargebox.engine.connector import Connector, Fault
 from chargebox.ocpp.enums import ChargePointErrorCode
+from chargebox.ocpp.messages import BootNotificationRequest
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,26 @@ class ConnectorHardware:
     def fault_sources(self) -> list[FaultSource]:
         devices: list[FaultSource | None] = [self.pilot, self.relay, self.meter, self.lock, self.protection]
         return [device for device in devices if device is not None]
+
+    async def open(self) -> None:
+        """Open every device, the relay open and nothing offered: never closed without a journalled
+        transaction. A meter that cannot be opened is retried by its reads (its connector Faulted)."""
+        await self.pilot.open()
+        await self.relay.open()
+        with contextlib.suppress(HalError):  # a welded relay is reported by its fault stream
+            await self.relay.set(False)
+        await self.pilot.offer(None)
+        for device in (self.lock, self.protection):
+            if device is not None:
+                await device.open()
+        with contextlib.suppress(HalError, OSError):
+            await self.meter.open()
+
+    async def close(self, number: int) -> None:
+        """Close every device of connector ``number``, each within DEVICE_STOP_TIMEOUT (:func:`bounded`)."""
+        for device in (self.pilot, self.relay, self.meter, self.lock, self.protection):
+            if device is not None:
+                await bounded(device.close(), f"{type(device).__name__} of connector {number}")
 
 
 #: HAL fault kinds as OCPP 1.5 error codes (7.7).
@@ -67,6 +90,32 @@ def as_fault(event: DeviceFault) -> Fault:
     if code is ChargePointErrorCode.OTHER_ERROR:
         return Fault(code, vendor_error_code=event.detail[:50] or None)
     return Fault(code, event.detail[:50])
+
+
+async def boot_request(identity: Identity, meters: list[Meter],
+                       details: list[Callable[[], Awaitable[dict[str, Any]]]]) -> BootNotificationRequest:
+    """BootNotification.req (6.3): the box's identity, the first meter that tells its own, and more
+    fields from ``details`` (the modem's iccid and imsi...); one that fails is left out, so a missing
+    device never delays the boot."""
+    meter_identity = None
+    for meter in meters:
+        with contextlib.suppress(HalError, OSError):
+            meter_identity = await meter.identity()
+            break
+    request = BootNotificationRequest(
+        charge_point_vendor=identity.vendor, charge_point_model=identity.model,
+        charge_point_serial_number=identity.serial_number,
+        charge_box_serial_number=identity.charge_box_serial_number,
+        firmware_version=identity.firmware_version,
+        meter_type=meter_identity.model[:25] if meter_identity else None,
+        meter_serial_number=(meter_identity.serial_number or "")[:25] or None if meter_identity else None,
+    )
+    for more in details:
+        try:
+            request = dataclasses.replace(request, **await more())
+        except (HalError, OSError) as err:
+            log.warning("BootNotification goes without some details: %s", err)
+    return request
 
 
 @dataclass(frozen=True, slots=True)
