@@ -231,7 +231,7 @@ class ChargePoint:
 
     async def _boot(self) -> None:
         meters = [port.hardware.meter for port in self.ports.values()]
-        await self.uplink.boot(await boot_request(self.identity, meters, self.boot_details))
+        self.uplink.boot(await boot_request(self.identity, meters, self.boot_details))
 
     def _sync_clock(self, central_time: datetime) -> None:
         """The Central System's time corrects the clock (6.4, 6.16); transactions begun before the

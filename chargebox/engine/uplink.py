@@ -3,7 +3,7 @@ heartbeats (4.6), one status lane per connector (4.9), and whether the Central S
 
 Every call goes through :meth:`Uplink.send`, so every call counts as traffic for heartbeats and its
 outcome tells whether the box is online. The heartbeat is a loop handle (``call_later``), moved by
-traffic, a new HeartBeatInterval and going offline; the statuses are computed by the station
+traffic, a new HeartBeatInterval and going offline, and so is each BootNotification retry; the statuses are computed by the station
 (:mod:`~chargebox.engine.station`) when they leave.
 """
 
@@ -65,6 +65,9 @@ class Uplink:
         self.last_heartbeat: float | None = None
         self._last_traffic = 0.0
         self._beat: asyncio.TimerHandle | None = None
+        self._boot_retry: asyncio.TimerHandle | None = None
+        self._boot_request: BootNotificationRequest | None = None
+        self._boot_delay = timers.boot_retry_min
         #: Per connector (0: the box), the status (as told) and error the Central System last took,
         #: and what wakes its lane. The box starts as Available without error.
         self.announced: dict[int, tuple[str, ChargePointErrorCode] | None] = {
@@ -96,32 +99,44 @@ class Uplink:
         return confirmation
 
     def stop(self) -> None:
-        if self._beat is not None:
-            self._beat.cancel()
-            self._beat = None
+        """The heartbeat's and the boot retry's handles cancelled (the shell stops)."""
+        for handle in (self._beat, self._boot_retry):
+            if handle is not None:
+                handle.cancel()
+        self._beat = self._boot_retry = None
 
     # -- boot (4.2) ----------------------------------------------------------------------------
 
-    async def boot(self, request: BootNotificationRequest) -> None:
-        """BootNotification until Accepted, then everything else may go."""
-        delay = self.timers.boot_retry_min
-        while True:
-            try:
-                conf = await self.send(request)
-                assert isinstance(conf, BootNotificationConfirmation)
-                self.registration = conf.status
-                self._sync_clock(conf.current_time)
-                if conf.status is RegistrationStatus.ACCEPTED:
-                    if conf.heartbeat_interval > 0:
-                        self.config.change("HeartBeatInterval", str(conf.heartbeat_interval))
-                    break
-                # Rejected: retry after the interval the Central System gave (6.4).
-                delay = max(conf.heartbeat_interval, self.timers.boot_retry_min)
-            except BindingError as err:
-                log.warning("BootNotification failed: %s", err)
-            # Growing, jittered intervals, so a fleet that lost its Central System does not return at once.
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(delay * 2, self.timers.boot_retry_max)
+    def boot(self, request: BootNotificationRequest) -> None:
+        """BootNotification until Accepted, then everything else may go; each retry is a loop handle."""
+        self._boot_request = request
+        self._boot_delay = self.timers.boot_retry_min
+        self._spawn(self._try_boot())
+
+    async def _try_boot(self) -> None:
+        self._boot_retry = None
+        delay = self._boot_delay
+        assert self._boot_request is not None, "boot() gives the request"
+        try:
+            conf = await self.send(self._boot_request)
+            assert isinstance(conf, BootNotificationConfirmation)
+            self.registration = conf.status
+            self._sync_clock(conf.current_time)
+            if conf.status is RegistrationStatus.ACCEPTED:
+                if conf.heartbeat_interval > 0:
+                    self.config.change("HeartBeatInterval", str(conf.heartbeat_interval))
+                self._accepted()
+                return
+            # Rejected: retry after the interval the Central System gave (6.4).
+            delay = max(conf.heartbeat_interval, self.timers.boot_retry_min)
+        except BindingError as err:
+            log.warning("BootNotification failed: %s", err)
+        # Growing, jittered intervals, so a fleet that lost its Central System does not return at once.
+        self._boot_retry = asyncio.get_running_loop().call_later(
+            delay * random.uniform(0.8, 1.2), lambda: self._spawn(self._try_boot()))
+        self._boot_delay = min(delay * 2, self.timers.boot_retry_max)
+
+    def _accepted(self) -> None:
         log.info("boot accepted; heartbeat every %s s", self.config.integer("HeartBeatInterval"))
         self.booted.set()
         self._wake()
