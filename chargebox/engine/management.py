@@ -39,7 +39,8 @@ def install(charge_point: ChargePoint, restart: Restart | None,
     store = charge_point.store
     commands = Commands(charge_point, store.local_list, store.cache, charge_point.config)
     management = Management(commands, Availability(station, apply), reservations,
-                            Resets(charge_point, restart, boot_id), DataTransfers(charge_point))
+                            Resets(charge_point, store.settings, store.outbox, restart, boot_id),
+                            DataTransfers(charge_point))
     for handlers in (commands, management.availability, reservations, management.resets, management.data_transfers):
         charge_point.add_handlers(handlers)
     return management
