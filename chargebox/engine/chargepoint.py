@@ -1,11 +1,12 @@
-"""The charge point: the async shell around the connector machines (DESIGN.md, data flow).
+"""The charge point: the runtime shell around the station (DESIGN.md, "a functional core with a thin shell").
 
-It feeds hardware events and Central System requests to the engine's machines, applies their
-effects to the HAL, the journal and the outbox, and runs the protocol's timers: BootNotification
-until accepted (4.2), heartbeats (4.6), meter values (4.7), status notifications (4.9). Who may
-charge is :mod:`~chargebox.engine.authorization`'s decision; the outbox is delivered by
-:mod:`~chargebox.engine.delivery`; Central System commands are answered in
-:mod:`~chargebox.engine.commands`.
+It owns the loop, the devices, the store and the link: it feeds hardware events to the synchronous
+core (:mod:`~chargebox.engine.station`) and applies the effects it returns, on the devices (relay,
+PWM offer, cable lock), in the journal and outbox (:mod:`~chargebox.engine.recorder`), as statuses
+to tell (:mod:`~chargebox.engine.uplink`, which also boots and beats, 4.2, 4.6, 4.9), settings to
+save and loop timers. Meter values are timed by :mod:`~chargebox.engine.sampler`, cards handled by
+:mod:`~chargebox.engine.cards`, the outbox delivered by :mod:`~chargebox.engine.delivery`; Central
+System commands are answered by the handlers :mod:`~chargebox.engine.management` installs.
 """
 
 from __future__ import annotations
