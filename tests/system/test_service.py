@@ -159,7 +159,7 @@ def test_status_and_queue_show_a_session_and_the_messages_an_outage_holds_back(t
         cs = charging["central_system"]
         assert cs["registration"] == "Accepted" and cs["booted"] and cs["last_success"] is not None
         assert charging["last_heartbeat"] is not None
-        assert charging["connectors"] == [{"id": 1, "status": "Occupied", "phase": "CHARGING", "fault": None,
+        assert charging["connectors"] == [{"id": 1, "status": "Charging", "phase": "CHARGING", "fault": None,
                                            "local_tx": 1}]
         (tx,) = charging["transactions"]
         assert (tx["local_tx"], tx["connector"], tx["transaction_id"], tx["id_tag"]) == (1, 1, 1, "…E680")
@@ -167,7 +167,7 @@ def test_status_and_queue_show_a_session_and_the_messages_an_outage_holds_back(t
         text = chargebox("status", "--socket", str(site.workdir / "control.sock"))
         assert text.returncode == 0, text.stderr
         assert "registration  Accepted" in text.stdout
-        assert "connector 1     Occupied charging transaction (local) 1" in text.stdout
+        assert "connector 1     Charging charging transaction (local) 1" in text.stdout
         assert "transaction     local 1 on connector 1, transactionId 1, idTag …E680" in text.stdout
         assert CARD not in text.stdout  # masked, as in the logs
         assert "outbox          0 message(s) waiting" in text.stdout

@@ -45,7 +45,7 @@ async def offline_box(cs: FakeCentralSystem, **ocpp: str) -> Box:
     box.start()
     await cs.wait("StatusNotification")
     cs.reachable = False
-    box.cp.online = False
+    box.cp.uplink.online = False
     return box
 
 
@@ -79,7 +79,7 @@ async def test_offline_a_card_from_the_cache_charges() -> None:
     await cp.present(OTHER)  # online: authorized, and remembered
     await asyncio.sleep(61)  # the authorization lapses without a cable
     cs.reachable = False
-    cp.online = False
+    cp.uplink.online = False
     await plug_and_start(box, card=OTHER)
     await box.stop()
     assert cs.actions().count("Authorize") == 1 and box.relays[0].closed is False  # shutdown opens it
