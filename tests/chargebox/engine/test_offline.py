@@ -367,7 +367,7 @@ async def test_near_the_outbox_bound_a_remote_start_is_refused_until_it_drains(
     box.start()
     await cs.wait("StatusNotification", 2)
     cs.reachable = False
-    box.cp.online = False
+    box.cp.uplink.online = False
     await plug_and_start(box)  # connector 1's StartTransaction and its Occupied wait: 2 messages
     assert box.store.outbox.refuses_sessions() is None
     await box.pilots[1].put(PilotState.B)  # connector 2's Occupied: 3

@@ -57,22 +57,22 @@ async def test_online_a_status_overtakes_waiting_transaction_messages() -> None:
     link = Link()
     post, store = courier(link)
     store.outbox.put(START, local_tx=1, created=NOW)
-    assert await post.post(status(ChargePointStatus.OCCUPIED), online=True)
-    assert link.sent == [status(ChargePointStatus.OCCUPIED)] and store.outbox.depth() == 1
+    assert await post.post(status(ChargePointStatus.CHARGING), online=True)
+    assert link.sent == [status(ChargePointStatus.CHARGING)] and store.outbox.depth() == 1
 
 
 async def test_a_status_that_cannot_go_waits_and_the_next_goes_after_it_not_before() -> None:
     link = Link()
     post, store = courier(link)
     link.reachable = False
-    assert not await post.post(status(ChargePointStatus.OCCUPIED), online=True)  # the attempt fails
+    assert not await post.post(status(ChargePointStatus.CHARGING), online=True)  # the attempt fails
     link.reachable = True
     store.outbox.put(START, local_tx=1, created=NOW)
     assert not await post.post(status(ChargePointStatus.AVAILABLE), online=True)  # an older status waits
-    assert not await post.post(status(ChargePointStatus.OCCUPIED), online=False)
+    assert not await post.post(status(ChargePointStatus.CHARGING), online=False)
     assert link.sent == []
     # The transaction message first; the connector's three statuses are one, the newest.
-    assert [q.request for q in store.outbox.all()] == [START, status(ChargePointStatus.OCCUPIED)]
+    assert [q.request for q in store.outbox.all()] == [START, status(ChargePointStatus.CHARGING)]
 
 
 async def test_only_a_status_lane_message_is_posted() -> None:

@@ -51,7 +51,7 @@ def test_each_message_has_its_lane(request_: Request, expected: Lane) -> None:
 
 
 def test_a_connectors_statuses_coalesce_and_nothing_else_does() -> None:
-    assert coalescing_key(status(1, ChargePointStatus.OCCUPIED)) == coalescing_key(status(1))
+    assert coalescing_key(status(1, ChargePointStatus.CHARGING)) == coalescing_key(status(1))
     assert coalescing_key(status(1)) != coalescing_key(status(2))
     assert coalescing_key(status(0)) is not None  # the box itself (connector 0)
     assert coalescing_key(FirmwareStatusNotificationRequest(status=FirmwareStatus.DOWNLOADED)) is None

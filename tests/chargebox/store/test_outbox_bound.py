@@ -53,8 +53,8 @@ def test_a_connectors_newest_status_replaces_the_queued_one_and_transaction_mess
         caplog: pytest.LogCaptureFixture) -> None:
     box = outbox(100)
     box.put(start(0), local_tx=0, created=NOW)
-    box.put(status(1, ChargePointStatus.OCCUPIED), local_tx=None, created=NOW)
-    box.put(status(2, ChargePointStatus.OCCUPIED), local_tx=None, created=NOW)
+    box.put(status(1, ChargePointStatus.CHARGING), local_tx=None, created=NOW)
+    box.put(status(2, ChargePointStatus.CHARGING), local_tx=None, created=NOW)
     box.put(start(1), local_tx=1, created=NOW)
     with caplog.at_level(logging.INFO, "chargebox.store.outbox"):
         box.put(status(1, ChargePointStatus.AVAILABLE), local_tx=None, created=NOW)
@@ -63,7 +63,7 @@ def test_a_connectors_newest_status_replaces_the_queued_one_and_transaction_mess
              getattr(q.request, "status", None)) for q in box.all()] == [
         ("StartTransactionRequest", 1, None),
         ("StartTransactionRequest", 1, None),
-        ("StatusNotificationRequest", 2, ChargePointStatus.OCCUPIED),
+        ("StatusNotificationRequest", 2, ChargePointStatus.CHARGING),
         ("StatusNotificationRequest", 1, ChargePointStatus.AVAILABLE)]
     assert [r.getMessage() for r in caplog.records] == [
         "outbox: a newer StatusNotification/1 replaces queued message 2 (coalesced)"]
@@ -97,13 +97,13 @@ def test_at_the_bound_the_oldest_status_lane_message_is_dropped_first(
     box = outbox(4)
     box.put(start(0), local_tx=0, created=NOW)
     box.put(firmware(FirmwareStatus.DOWNLOADED), local_tx=None, created=NOW)
-    box.put(status(1, ChargePointStatus.OCCUPIED), local_tx=None, created=NOW)
+    box.put(status(1, ChargePointStatus.CHARGING), local_tx=None, created=NOW)
     box.put(firmware(FirmwareStatus.INSTALLED), local_tx=None, created=NOW)
     with caplog.at_level(logging.WARNING, "chargebox.store.outbox"):
         assert box.put(firmware(FirmwareStatus.INSTALLATION_FAILED), local_tx=None, created=NOW) is not None
     # Not the transaction's, nor the connector's one status (a newer one replaces it): Downloaded.
     assert [getattr(q.request, "status", None) for q in box.all()] == [
-        None, ChargePointStatus.OCCUPIED, FirmwareStatus.INSTALLED, FirmwareStatus.INSTALLATION_FAILED]
+        None, ChargePointStatus.CHARGING, FirmwareStatus.INSTALLED, FirmwareStatus.INSTALLATION_FAILED]
     assert [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()] == [
         "outbox full (4 messages): oldest FirmwareStatusNotification (message 2, "
         "from 2026-01-01T00:00:00+00:00) dropped for FirmwareStatusNotification"]
@@ -121,7 +121,7 @@ def test_at_the_bound_a_status_lane_message_with_nothing_older_to_drop_is_droppe
     assert dropped in caplog.messages
     # A connector's status still takes its one place: the Central System needs the present state.
     assert box.put(status(1, ChargePointStatus.AVAILABLE), local_tx=None, created=NOW) is not None
-    assert box.put(status(1, ChargePointStatus.OCCUPIED), local_tx=None, created=NOW) is not None
+    assert box.put(status(1, ChargePointStatus.CHARGING), local_tx=None, created=NOW) is not None
     assert actions(box) == ["StartTransaction", "StartTransaction", "StatusNotification"]
 
 
@@ -134,14 +134,14 @@ def test_the_head_is_never_replaced_nor_dropped_since_it_may_be_on_its_way() -> 
     """Delivery acknowledges the head by its seq, and SQLite gives a deleted last seq again: a
     replaced head would make the acknowledgement remove its replacement unsent."""
     box = outbox(2)
-    on_its_way = box.put(status(1, ChargePointStatus.OCCUPIED), local_tx=None, created=NOW)
+    on_its_way = box.put(status(1, ChargePointStatus.CHARGING), local_tx=None, created=NOW)
     newer = box.put(status(1, ChargePointStatus.AVAILABLE), local_tx=None, created=NOW)
     assert on_its_way != newer and [q.seq for q in box.all()] == [on_its_way, newer]
     box.remove(on_its_way)  # acknowledged
     assert [getattr(q.request, "status") for q in box.all()] == [ChargePointStatus.AVAILABLE]
     first = box.put(firmware(FirmwareStatus.DOWNLOADED), local_tx=None, created=NOW)
     box.remove(newer)
-    box.put(status(1, ChargePointStatus.OCCUPIED), local_tx=None, created=NOW)
+    box.put(status(1, ChargePointStatus.CHARGING), local_tx=None, created=NOW)
     # At the bound the only droppable message is the next to send: the new one is dropped instead.
     assert box.put(firmware(FirmwareStatus.INSTALLED), local_tx=None, created=NOW) is None
     assert [q.seq for q in box.all()][0] == first
@@ -150,7 +150,7 @@ def test_the_head_is_never_replaced_nor_dropped_since_it_may_be_on_its_way() -> 
 
 def test_a_status_replaced_on_its_way_after_a_transaction_message_came_first_counts_no_attempt() -> None:
     box = outbox(10)
-    on_its_way = box.put(status(1, ChargePointStatus.OCCUPIED), local_tx=None, created=NOW)
+    on_its_way = box.put(status(1, ChargePointStatus.CHARGING), local_tx=None, created=NOW)
     box.put(start(0), local_tx=0, created=NOW)  # now the next to send
     box.put(status(1, ChargePointStatus.AVAILABLE), local_tx=None, created=NOW)
     assert on_its_way is not None and box.count_attempt(on_its_way) is None
@@ -159,4 +159,4 @@ def test_a_status_replaced_on_its_way_after_a_transaction_message_came_first_cou
 
 def test_a_status_lane_message_is_of_no_transaction() -> None:
     with pytest.raises(ValueError, match="StatusNotification is of no transaction"):
-        outbox(10).put(status(1, ChargePointStatus.OCCUPIED), local_tx=3, created=NOW)
+        outbox(10).put(status(1, ChargePointStatus.CHARGING), local_tx=3, created=NOW)
