@@ -25,6 +25,7 @@ from chargebox.engine.configuration import KEYS, Kind, normalise
 from chargebox.errors import ConfigError
 from chargebox.mobile.policy import WakeUpPolicy
 from chargebox.maintenance.settings import DiagnosticsSettings, FirmwareSettings, TransferSettings
+from chargebox.store.outbox import DEFAULT_LIMIT as DEFAULT_OUTBOX_LIMIT
 
 _KINDS = {Kind.INT: "an integer", Kind.BOOL: "true or false", Kind.MEASURANDS: "a comma-separated list of "
           "measurands (7.20), like \"Energy.Active.Import.Register,Power.Active.Import\"", Kind.TEXT: "a string"}
@@ -140,6 +141,8 @@ class Config:
     wakeup: WakeUpPolicy = WakeUpPolicy()  # [wakeup]
     firmware: FirmwareSettings = FirmwareSettings()
     diagnostics: DiagnosticsSettings = DiagnosticsSettings()
+    #: The messages the outbox holds at most (``[storage] outbox_limit``; chargebox.store.outbox).
+    outbox_limit: int = DEFAULT_OUTBOX_LIMIT
 
 
 _TYPES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "a table",
@@ -539,8 +542,10 @@ def load(path: Path | str) -> Config:
             c.fail(f"endpoint.allow[{index + 1}]", f"expected an address or network like 10.0.0.0/8, got {network!r}")
 
     storage = c.table(data, "", "storage") or {}
-    c.unknown(storage, "storage", {"path"})
+    c.unknown(storage, "storage", {"path", "outbox_limit"})
     storage_path = c.get(storage, "storage", "path", str, check=bool, expected="the SQLite database file")
+    outbox_limit = c.get(storage, "storage", "outbox_limit", int, DEFAULT_OUTBOX_LIMIT, check=lambda v: v > 0,
+                         expected="a number of messages > 0")
     if storage_path:
         _storage(c, (path.parent / storage_path).resolve())
 
@@ -592,7 +597,8 @@ def load(path: Path | str) -> Config:
     return Config(
         path=path, identity=identity, vendor=vendor, model=model, serial_number=serial,
         central_system_url=cs_url, listen_host=host, listen_port=port, endpoint_path=ep_path,
-        public_url=public_url, allow=tuple(allow), storage=(base / storage_path).resolve(), reader=reader,
+        public_url=public_url, allow=tuple(allow), storage=(base / storage_path).resolve(),
+        outbox_limit=outbox_limit or DEFAULT_OUTBOX_LIMIT, reader=reader,
         connectors=tuple(connectors), central_system_transport=cs_transport, protocol=protocol,
         endpoint_transport=endpoint_transport, ocpp=ocpp_defaults, log_level=level.upper(),
         mask_id_tags=mask_id_tags, control_socket=(base / socket_name).resolve(), reboot_command=tuple(reboot),

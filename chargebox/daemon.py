@@ -32,6 +32,7 @@ from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identit
 from chargebox.engine import management
 from chargebox.engine.configuration import Configuration
 from chargebox.errors import ConfigError
+from chargebox.ocpp.versions import OCPP15, OCPP16
 from chargebox.maintenance.diagnostics import DiagnosticsUploader
 from chargebox.maintenance.firmware import FirmwareUpdater
 from chargebox.mobile.public_url import advertised_url
@@ -64,7 +65,7 @@ def _open_store(config: Config) -> Store:
     """The database, or a ConfigError naming storage.path: a folder the service user may not create
     or a file it may not write is fixed by an installer, not by restarting (README, The service)."""
     try:
-        return Store.open(config.storage)
+        return Store.open(config.storage, config.outbox_limit)
     except (OSError, sqlite3.Error) as err:
         reason = os.strerror(err.errno) if isinstance(err, OSError) and err.errno else str(err)
         raise ConfigError([(str(config.path), "storage.path", f"cannot open the database {config.storage}: "
@@ -83,6 +84,7 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     fits = config.endpoint_transport.max_body // LOCAL_LIST_ENTRY_BYTES
     ocpp.set_fixed("SendLocalListMaxLength", str(min(ocpp.integer("SendLocalListMaxLength"), fits)))
     client: CentralSystemClient | JsonClient
+    version = OCPP16 if config.protocol == JSON else OCPP15
     if config.protocol == JSON:
         client = json_configured.client(config)
     else:
@@ -101,6 +103,7 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
         identity=Identity(config.vendor, config.model, config.serial_number, firmware_version=chargebox.__version__),
         client=link, store=store, config=ocpp, clock=clock, connectors=connectors,
         reader=_build("reader", config.reader) if config.reader else None,
+        told_as=version.form.say,  # as the wire says it: 1.5's Occupied for five of 1.6's statuses
     )
     _add_maintenance(charge_point, config, restarter)
     if config.modem is not None:  # SMS wake-up, WeakSignal, ICCID/IMSI (8.3; README, mobile network)

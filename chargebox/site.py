@@ -64,6 +64,7 @@ public_url = "{scheme}://{public_host}:{box_port}/"
 
 [storage]
 path = "chargebox.db"
+{storage_extra}
 
 [service]
 control_socket = "control.sock"  # beside the config: tests never share /run/chargebox
@@ -125,7 +126,7 @@ only_for_this_box = true
 #: CONFIG's placeholders for options, as they are without them.
 CONFIG_DEFAULTS = {"ocpp_extra": "", "service_extra": "", "listen_host": "127.0.0.1", "public_host": "127.0.0.1",
                    "endpoint_extra": "", "mobile": "", "scheme": "http", "meter_model": "sdm630",
-                   "protocol": "ocpp1.5-soap",
+                   "protocol": "ocpp1.5-soap", "storage_extra": "",
                    "central_system_tls": "allow_plain_http = true  # loopback only",
                    "endpoint_tls": "allow_plain_http = true"}
 
@@ -167,16 +168,17 @@ class SimulatedSite:
                  mobile: bool = False, public_interface: str | None = None,
                  reboot_command: list[str] | None = None, extra_config: str = "",
                  python: str | None = None, tls: SiteTls | None = None, meter_model: str = "sdm630",
-                 hwsim_options: list[str] | None = None) -> None:
+                 hwsim_options: list[str] | None = None, outbox_limit: int | None = None) -> None:
         """``mobile``: the box has the simulator's modem (SMS wake-up); ``public_interface``: it
         listens on every address and advertises the current one of that interface (8.3);
         ``reboot_command``: what a Hard reset runs (``service.reboot_command``); ``extra_config``: more
         TOML tables for the site config (``[firmware]``...); ``python``: the interpreter that runs the
         daemon (a test's own virtual environment); ``tls``: HTTPS both ways, else plain HTTP;
         ``meter_model``: the simulated meter and the map the box reads it with; ``hwsim_options``:
-        more options of ``hwsim run`` (``--modem-profile quectel``...); ``protocol``: the SOAP protocol of the
-        box and the reference Central System, which validates against ``cs_wsdl`` and ``cp_wsdl`` (by default
-        the project's WSDLs of that protocol)."""
+        more options of ``hwsim run`` (``--modem-profile quectel``...); ``outbox_limit``: the
+        outbox's bound (``storage.outbox_limit``), else the daemon's default; ``protocol``: the SOAP protocol
+        of the box and the reference Central System, which validates against ``cs_wsdl`` and ``cp_wsdl`` (by
+        default the project's WSDLs of that protocol)."""
         self._own_dir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="chargebox-site-"))
         self.identity = identity
@@ -193,7 +195,8 @@ class SimulatedSite:
                           "endpoint_extra": f'public_interface = "{public_interface}"' if public_interface else "",
                           "mobile": MOBILE.format(modem=self.workdir / "modem") if mobile else "",
                           "service_extra": f"reboot_command = {json.dumps(reboot_command)}" if reboot_command else "",
-                          "meter_model": meter_model, "protocol": protocol}
+                          "meter_model": meter_model, "protocol": protocol,
+                          "storage_extra": "" if outbox_limit is None else f"outbox_limit = {outbox_limit}"}
         self._hwsim_options = ["--meter-model", meter_model, *(hwsim_options or [])]
         self._external_cs = central_system_port  # another Central System (e.g. ts-ocpp) already listens
         self._extra_config = extra_config

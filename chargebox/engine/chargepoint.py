@@ -1,40 +1,32 @@
-"""The charge point: the async shell around the connector machines (DESIGN.md, data flow).
+"""The charge point: the runtime shell around the station (DESIGN.md, "a functional core with a thin shell").
 
-It feeds hardware events and Central System requests to the engine's machines, applies their
-effects to the HAL, the journal and the outbox, and runs the protocol's timers: BootNotification
-until accepted (4.2), heartbeats (4.6), meter values (4.7), status notifications (4.9). Who may
-charge is :mod:`~chargebox.engine.authorization`'s decision; the outbox is delivered by
-:mod:`~chargebox.engine.delivery`; Central System commands are answered in
-:mod:`~chargebox.engine.commands`.
+It owns the loop, the devices, the store and the link: it feeds hardware events to the synchronous
+core (:mod:`~chargebox.engine.station`) and applies the effects it returns, on the devices (relay,
+PWM offer, cable lock), in the journal and outbox (:mod:`~chargebox.engine.recorder`), as statuses
+to tell (:mod:`~chargebox.engine.uplink`, which also boots and beats, 4.2, 4.6, 4.9), settings to
+save and loop timers. Meter values are timed by :mod:`~chargebox.engine.sampler`, cards handled by
+:mod:`~chargebox.engine.cards`, the outbox delivered by :mod:`~chargebox.engine.delivery`; Central
+System commands are answered by the handlers :mod:`~chargebox.engine.management` installs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
-import math
-import random
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from hal.errors import HalError
-from hal.events import CardPresented, DeviceFault, FaultKind, MeterReading
+from hal.events import CardPresented, MeterReading
 from hal.faults import FaultSource
-from hal.lock.base import CableLock
-from hal.protection.base import Protection
-from hal.meter.base import Meter
-from hal.pilot.base import Pilot
-from hal.relay.base import Relay
 from hal.rfid.base import CardReader
 
 from chargebox.clock import Clock, nap
-from chargebox.engine.authorization import Authorizer, Source
-from chargebox.engine.commands import Commands
+from chargebox.engine.authorization import Authorizer
+from chargebox.engine.cards import Cards, refused_unmetered
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.connector import (
     BeginTransaction,
@@ -44,134 +36,56 @@ from chargebox.engine.connector import (
     Fault,
     LockCable,
     OfferCurrent,
-    Phase,
     SwitchRelay,
 )
 from chargebox.engine.delivery import Courier
-from chargebox.engine.metering import meter_value, next_aligned, whole_wh
-from chargebox.engine.pilot import PilotMachine
+from chargebox.engine.hardware import (
+    ConnectorHardware,
+    Identity,
+    Port,
+    Timers,
+    as_fault,
+    boot_request,
+    bounded,
+)
+from chargebox.engine.metering import whole_wh
+from chargebox.engine.recorder import Recorder
 from chargebox.engine.routing import routes
-from chargebox.logfields import fields, mask_id_tag
-from chargebox.ocpp.datatypes import IdTagInfo, MeterValue, TransactionData
+from chargebox.engine.sampler import Sampler
+from chargebox.engine.uplink import Client, Uplink
+from chargebox.engine.station import (
+    AVAILABILITY,
+    RESERVATIONS,
+    Announce,
+    CancelTimer,
+    On,
+    Save,
+    StartTimer,
+    Station,
+    StationEffect,
+    Timer,
+)
+from chargebox.logfields import fields
+from chargebox.ocpp.datatypes import IdTagInfo
 from chargebox.ocpp.enums import (
     AuthorizationStatus,
     ChargePointErrorCode,
     ChargePointStatus,
-    ReadingContext,
     RegistrationStatus,
 )
-from chargebox.ocpp.errors import BindingError, CallFailed, CentralSystemUnreachable, NotSupported
+from chargebox.ocpp.errors import NotSupported
 from chargebox.ocpp.messages import (
-    AuthorizeConfirmation,
-    AuthorizeRequest,
-    BootNotificationConfirmation,
-    BootNotificationRequest,
     Confirmation,
-    HeartbeatConfirmation,
-    HeartbeatRequest,
-    MeterValuesRequest,
     Request,
     StartTransactionConfirmation,
     StartTransactionRequest,
-    StatusNotificationRequest,
     StopTransactionConfirmation,
     StopTransactionRequest,
 )
 from chargebox.store import Store
-from chargebox.store.database import atomic
 from chargebox.store.outbox import Queued
 
 log = logging.getLogger(__name__)
-
-#: Seconds a device may take to open its relay or to close at shutdown: a stop must end within
-#: seconds (README, The service) whatever a device's library does, and says which device hung.
-DEVICE_STOP_TIMEOUT = 3.0
-
-
-class Client(Protocol):
-    async def call(self, request: Request, message_id: str | None = None) -> Confirmation: ...
-
-
-@dataclass(slots=True)
-class ConnectorHardware:
-    """What one connector is wired to; a socket outlet has a cable lock, a box may have protections."""
-
-    pilot: Pilot
-    relay: Relay
-    meter: Meter
-    max_current: float
-    lock: CableLock | None = None
-    protection: Protection | None = None
-
-    def fault_sources(self) -> list[FaultSource]:
-        devices: list[FaultSource | None] = [self.pilot, self.relay, self.meter, self.lock, self.protection]
-        return [device for device in devices if device is not None]
-
-
-#: HAL fault kinds as OCPP 1.5 error codes (7.7).
-ERROR_CODES = {
-    FaultKind.READER: ChargePointErrorCode.READER_FAILURE,
-    FaultKind.METER: ChargePointErrorCode.POWER_METER_FAILURE,
-    FaultKind.POWER_SWITCH: ChargePointErrorCode.POWER_SWITCH_FAILURE,
-    FaultKind.CONNECTOR_LOCK: ChargePointErrorCode.CONNECTOR_LOCK_FAILURE,
-    FaultKind.MODE3: ChargePointErrorCode.MODE3_ERROR,
-    FaultKind.HIGH_TEMPERATURE: ChargePointErrorCode.HIGH_TEMPERATURE,
-    FaultKind.OVER_CURRENT: ChargePointErrorCode.OVER_CURRENT_FAILURE,
-    FaultKind.UNDER_VOLTAGE: ChargePointErrorCode.UNDER_VOLTAGE,
-    FaultKind.GROUND: ChargePointErrorCode.GROUND_FAILURE,
-    FaultKind.WEAK_SIGNAL: ChargePointErrorCode.WEAK_SIGNAL,
-    FaultKind.OTHER: ChargePointErrorCode.OTHER_ERROR,
-}
-
-
-def as_fault(event: DeviceFault) -> Fault:
-    """A device's fault as StatusNotification reports it: OtherError carries the detail as its
-    vendorErrorCode (6.44), every other code carries it as info."""
-    code = ERROR_CODES[event.kind]
-    if code is ChargePointErrorCode.OTHER_ERROR:
-        return Fault(code, vendor_error_code=event.detail[:50] or None)
-    return Fault(code, event.detail[:50])
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """What BootNotification.req tells about the box (6.3)."""
-
-    vendor: str
-    model: str
-    serial_number: str | None = None
-    charge_box_serial_number: str | None = None
-    firmware_version: str | None = None
-
-
-@dataclass(slots=True)
-class Timers:
-    """The box's own intervals in seconds (the protocol's are configuration keys)."""
-
-    boot_retry_min: float = 5.0
-    boot_retry_max: float = 600.0
-    #: How often a running transaction's meter register and sign of life reach the journal: what a
-    #: power cut stops it with.
-    journal_interval: float = 60.0
-    #: How often an idle connector's meter that cannot be read is tried again: the connector is
-    #: available for charging again as soon as it answers.
-    meter_retry: float = 10.0
-
-
-@dataclass(slots=True)
-class Port:
-    """One connector: its machine, its hardware, and the transaction running on it."""
-
-    machine: Connector
-    hardware: ConnectorHardware
-    pilot: PilotMachine = field(default_factory=PilotMachine)  # raw pilot states into the machine's events
-    local_tx: int | None = None
-    recorder: asyncio.Task[None] | None = None
-    lapse: asyncio.TimerHandle | None = None
-    aligned_from: MeterReading | None = None  # the reading at the start of the clock-aligned interval
-    meter_failed: asyncio.Event = field(default_factory=asyncio.Event)  # wakes _meter_watch
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
 
 class ChargePoint:
     """Runs the box: ``await run()`` until cancelled. ``handle()`` answers Central System requests."""
@@ -180,6 +94,7 @@ class ChargePoint:
         self, *, identity: Identity, client: Client, store: Store, config: Configuration, clock: Clock,
         connectors: dict[int, ConnectorHardware], reader: CardReader | None, timers: Timers | None = None,
         on_event: Callable[[str, dict[str, Any]], None] | None = None,
+        told_as: Callable[[ChargePointStatus], str] = str,
     ) -> None:
         self.identity = identity
         self.client = client
@@ -190,73 +105,67 @@ class ChargePoint:
         self.clock = clock
         self.reader = reader
         self.timers = timers or Timers()
-        self.ports = {n: Port(Connector(n, hw.max_current, cable_lock=hw.lock is not None), hw)
-                      for n, hw in sorted(connectors.items())}
+        self.station = Station({n: Connector(n, hw.max_current, cable_lock=hw.lock is not None)
+                                for n, hw in connectors.items()})
+        self.ports = {n: Port(self.station.connectors[n], hw) for n, hw in sorted(connectors.items())}
         self.config.set_fixed("NumberOfConnectors", str(len(self.ports)))
         self.authorizer = Authorizer(config, store.local_list, store.cache, clock)
-        self.courier = Courier(store, config, self._send, self._acknowledged, clock.now)
-        self.booted = asyncio.Event()
-        self.registration: RegistrationStatus | None = None
-        self.online = False
-        self.last_heartbeat: float | None = None
-        self.box_faults: dict[ChargePointErrorCode, Fault] = {}
-        #: ChangeAvailability of connector 0 (5.2): the box as a whole is Unavailable when False.
-        self.box_operative = True
-        #: Per connector (0: the box), the status and error the Central System last took, and what
-        #: wakes its status lane (:meth:`_status_lane`). The box starts as Available without error.
-        self.announced: dict[int, tuple[ChargePointStatus, ChargePointErrorCode] | None] = {
-            0: (ChargePointStatus.AVAILABLE, ChargePointErrorCode.NO_ERROR), **{n: None for n in self.ports}}
-        self._status_wakeups = {n: asyncio.Event() for n in self.announced}
         self._on_event = on_event or (lambda kind, data: None)
-        self._last_traffic = 0.0
-        self._heartbeat_wakeup = asyncio.Event()
-        self._aligned_wakeup = asyncio.Event()
-        self._unsynced: list[int] = []  # transactions begun before the clock was synchronised
-        self.commands = Commands(self)
-        self._routes = routes(self.commands)
+        self.uplink = Uplink(client=client, station=self.station, config=config, clock=clock, timers=self.timers,
+                             wake=lambda: self.courier.wake(),
+                             post=lambda request, online: self.courier.post(request, online=online),
+                             sync_clock=self._sync_clock, spawn=self.spawn,
+                             on_event=self._on_event, told_as=told_as)
+        self.courier = Courier(store, config, self.uplink.send, self._acknowledged, clock.now)
+        self.recorder = Recorder(store, config, clock)
+        self.cards = Cards(shell=self, station=self.station, authorizer=self.authorizer, uplink=self.uplink,
+                           spawn=self.spawn, on_event=self._on_event)
+        self.sampler = Sampler(ports=self.ports, read=self._read_meter, recorder=self.recorder, uplink=self.uplink,
+                               config=config, clock=clock, timers=self.timers, wake=lambda: self.courier.wake(),
+                               spawn=self.spawn)
+        self._routes: dict[type[Request], Callable[[Any], Awaitable[Confirmation]]] = {}
         #: More BootNotification.req fields, each a coroutine giving field name -> value (the modem's
         #: iccid and imsi...); one that fails is left out, so a missing device never delays the boot.
         self.boot_details: list[Callable[[], Awaitable[dict[str, Any]]]] = []
-        #: Why new sessions may not start now (a firmware update waiting for the box to be idle...).
-        self.session_holds: set[str] = set()
-        #: Called when a connector's status changes, before it is announced (reservations save
-        #: themselves then: a fault or Unavailable may have ended one, 5.11).
-        self.status_watchers: list[Callable[[], None]] = []
         self._idle = asyncio.Condition()
         self._tasks: set[asyncio.Task[Any]] = set()
-        config.watch("HeartBeatInterval", self._heartbeat_wakeup.set)
-        config.watch("ClockAlignedDataInterval", self._aligned_wakeup.set)
+        self._timers: dict[Timer, asyncio.TimerHandle] = {}
+        self._deferred: list[StartTimer] = []  # timers asked for before run()
+        self._restore()
+
+    def _restore(self) -> None:
+        """What the station persisted before the restart: the reservations in force, except those a
+        transaction ended (its journal entry has the reservationId) or the machines no longer take
+        (5.11), then what ChangeAvailability asked (5.2), which ends those of Unavailable connectors."""
+        rows: list[dict[str, Any]] = self.store.settings.load(RESERVATIONS) or []
+        used = self.journal.reservations_used([row["reservation_id"] for row in rows])
+        for refused in self.station.restore_reservations(rows, used):
+            log.info("reservation %s not restored: used, or its connector no longer takes it", refused)
+        wanted = {int(k): bool(v) for k, v in (self.store.settings.load(AVAILABILITY) or {}).items()}
+        self._note_all(self.station.restore_availability(wanted) + self.station.reservations_changed())
 
     # -- running ------------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Start the devices and every loop; returns only when cancelled (then stops cleanly)."""
         for port in self.ports.values():
-            hardware = port.hardware
-            await hardware.pilot.open()
-            await hardware.relay.open()
-            with contextlib.suppress(HalError):  # a welded relay is reported by its fault stream
-                await hardware.relay.set(False)  # never closed without a journalled transaction
-            await hardware.pilot.offer(None)
-            for device in (hardware.lock, hardware.protection):
-                if device is not None:
-                    await device.open()
-            with contextlib.suppress(HalError, OSError):
-                await hardware.meter.open()
+            await port.hardware.open()
         await self._replay_journal()
+        self.sampler.start()
+        for start in self._deferred:
+            self._start_timer(start)
+        self._deferred.clear()
         if self.reader is not None:
             with contextlib.suppress(HalError, OSError):
                 await self.reader.open()
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._boot_loop())
-                group.create_task(self._heartbeat_loop())
+                group.create_task(self._boot())
                 group.create_task(self._courier_loop())
-                group.create_task(self._aligned_loop())
-                for number in self.announced:
-                    group.create_task(self._status_lane(number))
+                for number in self.uplink.announced:
+                    group.create_task(self.uplink.status_lane(number))
                 if self.reader is not None:
-                    group.create_task(self._reader_loop(self.reader))
+                    group.create_task(self.cards.read(self.reader))
                     group.create_task(self._box_faults(self.reader))
                 for port in self.ports.values():
                     group.create_task(self._pilot_loop(port))
@@ -264,6 +173,11 @@ class ChargePoint:
                     for source in port.hardware.fault_sources():
                         group.create_task(self._connector_faults(port, source))
         finally:
+            self.uplink.stop()
+            self.sampler.stop()
+            for handle in self._timers.values():
+                handle.cancel()
+            self._timers.clear()
             await self._shutdown()
 
     async def _shutdown(self) -> None:
@@ -272,20 +186,14 @@ class ChargePoint:
         for task in list(self._tasks):
             task.cancel()
         for port in self.ports.values():
-            if port.recorder is not None:
-                port.recorder.cancel()
-            await _bounded(port.hardware.relay.set(False), f"relay of connector {port.machine.number}")
+            await bounded(port.hardware.relay.set(False), f"relay of connector {port.machine.number}")
             if port.local_tx is not None:
                 reading = await self._read_meter(port)
                 if reading is not None:
                     self.journal.record_meter(port.local_tx, whole_wh(reading), self.clock.now())
-            hardware = port.hardware
-            devices = [hardware.pilot, hardware.relay, hardware.meter, hardware.lock, hardware.protection]
-            for device in devices:
-                if device is not None:
-                    await _bounded(device.close(), f"{type(device).__name__} of connector {port.machine.number}")
+            await port.hardware.close(port.machine.number)
         if self.reader is not None:
-            await _bounded(self.reader.close(), "card reader")
+            await bounded(self.reader.close(), "card reader")
 
     def spawn(self, coro: Awaitable[Any]) -> None:
         """Run ``coro`` beside the loops; it is cancelled when the charge point stops."""
@@ -293,31 +201,30 @@ class ChargePoint:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, request: Request, message_id: str | None = None) -> Confirmation:
-        """A call to the Central System; every call counts as traffic for heartbeats, and its outcome
-        tells whether the box is online. ``message_id``: an outbox message's, the same for every attempt."""
-        self._on_event("ocpp-request", {"action": request.action()})
-        try:
-            confirmation = await self.client.call(request, message_id)
-        except CentralSystemUnreachable as err:
-            if self.online:
-                log.warning("Central System unreachable, working offline: %s", err)
-                self._heartbeat_wakeup.set()  # heartbeats become the probes that find it again
-            self.online = False
-            raise
-        self._last_traffic = self.clock.monotonic()
-        if not self.online:
-            self.online = True
-            log.info("Central System reachable")
-            if self.booted.is_set():
-                # Back online: what waited goes now, and statuses that could not be told are told.
-                self.courier.wake()
-                self.spawn(self.announce_all())
-        return confirmation
+    @property
+    def booted(self) -> asyncio.Event:
+        """Set once the Central System accepted the box (4.2): nothing else goes before."""
+        return self.uplink.booted
+
+    @property
+    def online(self) -> bool:
+        return self.uplink.online
+
+    @property
+    def registration(self) -> RegistrationStatus | None:
+        return self.uplink.registration
+
+    @property
+    def last_heartbeat(self) -> float | None:
+        return self.uplink.last_heartbeat
 
     async def send(self, request: Request) -> Confirmation:
         """A direct call to the Central System, for handlers outside the engine (maintenance...)."""
-        return await self._send(request)
+        return await self.uplink.send(request)
+
+    async def heartbeat(self) -> None:
+        """One Heartbeat.req now (the answer to a wake-up, 8.3)."""
+        await self.uplink.heartbeat()
 
     async def _courier_loop(self) -> None:
         await self.booted.wait()  # nothing but BootNotification before Accepted (4.2)
@@ -325,52 +232,9 @@ class ChargePoint:
 
     # -- boot and heartbeat (4.2, 4.6) ---------------------------------------------------------
 
-    async def _boot_loop(self) -> None:
-        delay = self.timers.boot_retry_min
-        request = await self._boot_request()
-        while True:
-            try:
-                conf = await self._send(request)
-                assert isinstance(conf, BootNotificationConfirmation)
-                self.registration = conf.status
-                self._sync_clock(conf.current_time)
-                if conf.status is RegistrationStatus.ACCEPTED:
-                    if conf.heartbeat_interval > 0:
-                        self.config.change("HeartBeatInterval", str(conf.heartbeat_interval))
-                    break
-                # Rejected: retry after the interval the Central System gave (6.4).
-                delay = max(conf.heartbeat_interval, self.timers.boot_retry_min)
-            except BindingError as err:
-                log.warning("BootNotification failed: %s", err)
-            # Growing, jittered intervals, so a fleet that lost its Central System does not return at once.
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(delay * 2, self.timers.boot_retry_max)
-        log.info("boot accepted; heartbeat every %s s", self.config.integer("HeartBeatInterval"))
-        self.booted.set()
-        self.courier.wake()
-        await self.announce_all()
-
-    async def _boot_request(self) -> BootNotificationRequest:
-        identity = self.identity
-        meter_identity = None
-        for port in self.ports.values():
-            with contextlib.suppress(HalError, OSError):
-                meter_identity = await port.hardware.meter.identity()
-                break
-        request = BootNotificationRequest(
-            charge_point_vendor=identity.vendor, charge_point_model=identity.model,
-            charge_point_serial_number=identity.serial_number,
-            charge_box_serial_number=identity.charge_box_serial_number,
-            firmware_version=identity.firmware_version,
-            meter_type=meter_identity.model[:25] if meter_identity else None,
-            meter_serial_number=(meter_identity.serial_number or "")[:25] or None if meter_identity else None,
-        )
-        for details in self.boot_details:
-            try:
-                request = dataclasses.replace(request, **await details())
-            except (HalError, OSError) as err:
-                log.warning("BootNotification goes without some details: %s", err)
-        return request
+    async def _boot(self) -> None:
+        meters = [port.hardware.meter for port in self.ports.values()]
+        self.uplink.boot(await boot_request(self.identity, meters, self.boot_details))
 
     def _sync_clock(self, central_time: datetime) -> None:
         """The Central System's time corrects the clock (6.4, 6.16); transactions begun before the
@@ -378,107 +242,16 @@ class ChargePoint:
         before = self.clock.offset
         first = not self.clock.synced
         self.clock.sync(central_time)
-        if first and self._unsynced:
-            self.journal.correct_times(self._unsynced, self.clock.offset - before)
-            self._unsynced.clear()
+        self.recorder.clock_set(first, self.clock.offset - before)
 
-    async def _heartbeat_loop(self) -> None:
-        await self.booted.wait()
-        while True:
-            # Skipped when other traffic went out within the interval (6.16); while offline, a
-            # heartbeat is the probe that finds the Central System again.
-            interval = self.config.integer("HeartBeatInterval")
-            if not self.online:
-                interval = min(interval, self.config.integer("OfflineRetryInterval"))
-            wait = self._last_traffic + interval - self.clock.monotonic()
-            if wait > 0:
-                await nap(wait, self._heartbeat_wakeup)
-                continue
-            await self.heartbeat()
-
-    async def heartbeat(self) -> None:
-        """One Heartbeat.req now (also the answer to a wake-up, 8.3)."""
-        try:
-            conf = await self._send(HeartbeatRequest())
-            assert isinstance(conf, HeartbeatConfirmation)
-            self._sync_clock(conf.current_time)
-            self.last_heartbeat = self.clock.monotonic()
-        except CentralSystemUnreachable:
-            self._last_traffic = self.clock.monotonic()  # logged once, by _send
-        except CallFailed as err:
-            log.warning("Heartbeat failed: %s", err)
-            self._last_traffic = self.clock.monotonic()
-
-    # -- status (4.9) --------------------------------------------------------------------------
+    # -- status and faults (4.9) ---------------------------------------------------------------
 
     async def announce_all(self) -> None:
-        await self._announce_box()
-        for port in self.ports.values():
-            await self.announce(port)
-
-    async def announce(self, port: Port) -> None:
-        """The connector's status may have changed: its lane tells the Central System (4.9)."""
-        machine = port.machine
-        status, fault = self._status(machine.number)
-        current = (status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
-        if current != self.announced[machine.number]:
-            for watcher in self.status_watchers:
-                watcher()
-            self._on_event("status", {"connector": machine.number, "status": current[0].value,
-                                      "error": current[1].value})
-        self._status_wakeups[machine.number].set()
-
-    async def _announce_box(self) -> None:
-        self._status_wakeups[0].set()
-
-    def _status(self, number: int) -> tuple[ChargePointStatus, Fault | None]:
-        """A connector's status and fault as computed from the state now; connector 0 is the box
-        itself (1.6 3.8): faults of no connector (reader, modem) go there."""
-        if number == 0:
-            status = ChargePointStatus.AVAILABLE if self.box_operative else ChargePointStatus.UNAVAILABLE
-            return status, next(iter(self.box_faults.values()), None)
-        machine = self.ports[number].machine
-        return machine.status, machine.fault
-
-    async def _status_lane(self, number: int) -> None:
-        """One connector's StatusNotifications, one at a time and in order (4.9). Each tells the
-        status computed from the state when it leaves, and only when it differs from the last one the
-        Central System took; a change made while one is on its way goes after it, and changes that
-        came and went meanwhile are coalesced (DESIGN.md). So there is one notification per change
-        the Central System can see, never two alike in a row, and the last one is the real state."""
-        wakeup = self._status_wakeups[number]
-        await self.booted.wait()  # nothing but BootNotification before Accepted (4.2)
-        while True:
-            wakeup.clear()  # before reading the state: a change from now on wakes the lane again
-            status, fault = self._status(number)
-            current = (status, fault.code if fault else ChargePointErrorCode.NO_ERROR)
-            if current != self.announced[number] and await self._notify(number, status, fault):
-                self.announced[number] = current
-                continue
-            await wakeup.wait()  # a change, or the Central System reachable again (_send)
-
-    async def _notify(self, connector: int, status: ChargePointStatus, fault: Fault | None) -> bool:
-        request = StatusNotificationRequest(
-            connector_id=connector, status=status, error_code=fault.code if fault else ChargePointErrorCode.NO_ERROR,
-            info=fault.info[:50] or None if fault else None, timestamp=self.clock.now(),
-            vendor_error_code=fault.vendor_error_code if fault else None,
-        )
-        try:
-            await self._send(request)
-        except CentralSystemUnreachable:
-            return False  # told when the box is back online (announce_all in _send)
-        except CallFailed as err:
-            log.warning("StatusNotification failed: %s", err)
-            return False
-        return True
+        self.uplink.announce_all()
 
     def box_fault(self, fault: Fault, active: bool) -> None:
         """A fault of the box as a whole (ReaderFailure, WeakSignal), reported on connector 0."""
-        if active:
-            self.box_faults[fault.code] = fault
-        else:
-            self.box_faults.pop(fault.code, None)
-        self.spawn(self._announce_box())
+        self._note_all(self.station.box_fault(fault, active))
 
     async def _box_faults(self, device: FaultSource) -> None:
         async for event in device.faults():
@@ -496,11 +269,7 @@ class ChargePoint:
         if active and fault.code is ChargePointErrorCode.POWER_METER_FAILURE:
             port.meter_failed.set()
         async with port.lock:
-            if active:
-                await self._apply(port, port.machine.on_fault(fault))
-            else:
-                await self._apply(port, port.machine.on_fault_cleared(fault.code))
-        await self.announce(port)
+            await self._apply(self.station.on_fault(port.machine.number, fault, active))
 
     # -- hardware events -----------------------------------------------------------------------
 
@@ -511,95 +280,16 @@ class ChargePoint:
                 async for state in port.hardware.pilot.states():
                     self._on_event("pilot", {"connector": port.machine.number, "state": state.value})
                     async with port.lock:
-                        for event in port.pilot.feed(state):
-                            await self._apply(port, port.machine.on_pilot(event))
-                    await self.announce(port)
+                        await self._apply(self.station.on_pilot(port.machine.number, state))
             except (HalError, OSError) as err:
                 log.error("pilot of connector %s lost: %s; reconnecting", port.machine.number, err)
             await asyncio.sleep(self.timers.boot_retry_min)
             with contextlib.suppress(HalError, OSError):
                 await port.hardware.pilot.open()
 
-    async def _reader_loop(self, reader: CardReader) -> None:
-        """Frames are read as they come, whatever a presentation is doing: the reader tells a held
-        card from a new presentation by its frames' arrival, and frames left waiting behind slow
-        work (a meter timeout, a slow Authorize) would look like a second presentation. One
-        presentation is one action: the same card presented again while its presentation is still
-        handled is ignored; another card waits its turn."""
-        handling: set[str] = set()
-        turn = asyncio.Lock()
-
-        async def handle(card: CardPresented, key: str) -> None:
-            try:
-                async with turn:
-                    await self.present(card)
-            finally:
-                handling.discard(key)
-
-        async for card in reader.cards():
-            self._on_event("card", {"id_tag": card.id_token})
-            key = card.id_token.casefold()
-            if key in handling:
-                log.info("card %s presented again while its presentation is handled: the same action",
-                         mask_id_tag(card.id_token))
-                continue
-            handling.add(key)
-            self.spawn(handle(card, key))
-
-    def _ask(self) -> Callable[[str], Awaitable[IdTagInfo]] | None:
-        """Authorize.req, when the Central System can be asked (booted and not known offline)."""
-        if not (self.booted.is_set() and self.online):
-            return None
-
-        async def ask(id_tag: str) -> IdTagInfo:
-            conf = await self._send(AuthorizeRequest(id_tag=id_tag))
-            assert isinstance(conf, AuthorizeConfirmation)
-            return conf.id_tag_info
-
-        return ask
-
     async def present(self, card: CardPresented) -> None:
-        """A card on the reader: stop the session it (or its group) started, or start a new one."""
-        id_tag = card.id_token
-        running = [p for p in self.ports.values() if p.machine.in_transaction]
-        for port in running:
-            if (port.machine.id_tag or "").casefold() == id_tag.casefold():
-                # The card that started the session stops it without an Authorize (1.6 3.5.4, 3.10).
-                await self.stop(port, "Local", id_tag)
-                return
-        decision = None
-        if any(p.machine.parent_id_tag for p in running):
-            # Another card of the same group may stop it (1.6 3.10): its group is known locally or
-            # learnt from the Central System.
-            decision = await self.authorizer.authorize(id_tag, self._ask())
-            parent = (decision.info.parent_id_tag or "").casefold()
-            for port in running:
-                if parent and parent == (port.machine.parent_id_tag or "").casefold():
-                    await self.stop(port, "Local", id_tag)
-                    return
-        free = self.free_port(id_tag=id_tag)
-        if free is None:
-            unmetered = [str(n) for n, p in self.ports.items()
-                         if self._meter_failed(p) and not p.machine.in_transaction]
-            if unmetered:
-                self._refused_unmetered(id_tag, ", ".join(unmetered))
-                return
-            log.info("card %s presented, but no connector is free", mask_id_tag(id_tag),
-                     extra=fields(id_tag=id_tag))
-            return
-        if decision is None:
-            decision = await self.authorizer.authorize(id_tag, self._ask())
-        self._on_event("authorization", {"id_tag": id_tag, "status": decision.info.status.value,
-                                         "source": decision.source.value})
-        # One line per decision, whoever made it; ACTION only when it was the Central System's (Authorize).
-        asked = "Authorize" if decision.source is Source.CENTRAL_SYSTEM else None
-        where = fields(connector=free.machine.number, id_tag=id_tag, action=asked)
-        if not decision.accepted:
-            log.info("card %s not authorized (%s, %s)", mask_id_tag(id_tag), decision.info.status.value,
-                     decision.source.value, extra=where)
-            return
-        log.info("card %s authorized (%s)", mask_id_tag(id_tag), decision.source.value, extra=where)
-        await self.authorize(free, id_tag, decision.info.parent_id_tag)
+        """A card on the reader (:meth:`Cards.present <chargebox.engine.cards.Cards.present>`)."""
+        await self.cards.present(card)
 
     def add_handlers(self, handlers: object) -> None:
         """Answer the Central System requests that ``handlers``' ``@handles`` methods take."""
@@ -608,122 +298,153 @@ class ChargePoint:
     @property
     def idle(self) -> bool:
         """No transaction runs and none is about to start."""
-        return all(port.machine.phase in (Phase.IDLE, Phase.PLUGGED, Phase.FINISHING)
-                   for port in self.ports.values())
+        return self.station.idle
+
+    @property
+    def session_holds(self) -> set[str]:
+        """Why new sessions may not start now (the station's; a firmware update, a reset)."""
+        return self.station.session_holds
+
+    @property
+    def box_operative(self) -> bool:
+        return self.station.box_operative
 
     async def wait_idle(self) -> None:
         async with self._idle:
             await self._idle.wait_for(lambda: self.idle)
 
     def free_port(self, number: int | None = None, id_tag: str | None = None) -> Port | None:
-        """The connector a new session (for ``id_tag``) goes to: the one asked for, else one with a
-        cable waiting, else an idle one; none while a hold is on (:attr:`session_holds`), and never
-        one reserved for another id-tag (5.11)."""
-        if self.session_holds:
+        """The connector a new session (for ``id_tag``) goes to (:meth:`Station.free_connector`); none
+        while the outbox is near its bound, as a new session's bill must fit (DESIGN.md)."""
+        if (full := self.outbox.refuses_sessions()) is not None:
+            log.warning("no new session: %s", full, extra=fields(id_tag=id_tag))
             return None
-        candidates = [self.ports[number]] if number in self.ports else list(self.ports.values())
-        for phase in (Phase.PLUGGED, Phase.IDLE):
-            for port in candidates:
-                if port.machine.phase is phase and port.machine.may_start(id_tag):
-                    self._claim_box_reservation(port, id_tag)
-                    return port
-        return None
-
-    def _claim_box_reservation(self, port: Port, id_tag: str | None) -> None:
-        """A reservation for any connector (connectorId 0, 5.11) is held on one connector; when its
-        id-tag starts elsewhere, the hold moves there, so that transaction ends it."""
-        if id_tag is None or port.machine.reservation is not None:
-            return
-        for other in self.ports.values():
-            held = other.machine.reservation
-            if held is not None and held.connector_id == 0 and held.admits(id_tag, None):
-                other.machine.reservation, port.machine.reservation = None, held
-                self.spawn(self.announce(other))
-                return
+        found, effects = self.station.free_connector(number, id_tag)
+        self._note_all(effects)
+        return None if found is None else self.ports[found]
 
     async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None:
         # No session without a real meterStart (6.26): a meter that cannot be read now refuses it
         # and makes the connector Faulted (_read_meter).
         if await self._read_meter(port) is None:
-            self._refused_unmetered(id_tag, str(port.machine.number))
+            refused_unmetered(id_tag, str(port.machine.number))
             return
         async with port.lock:
-            await self._apply(port, port.machine.on_authorized(id_tag, parent_id_tag))
-            if port.machine.phase is Phase.AUTHORIZED:
-                port.lapse = asyncio.get_running_loop().call_later(
-                    self.config.integer("ConnectionTimeOut"), self._lapse, port)
-        await self.announce(port)
-
-    def _lapse(self, port: Port) -> None:
-        port.machine.on_connection_timeout()
-        self.spawn(self.announce(port))
-        self.spawn(self._tell_idle())
+            await self._apply(self.station.authorize(port.machine.number, id_tag, parent_id_tag,
+                                                     self.config.integer("ConnectionTimeOut")))
 
     async def stop(self, port: Port, reason: str, id_tag: str | None) -> None:
         async with port.lock:
-            await self._apply(port, port.machine.on_stop(reason, id_tag))
-        await self.announce(port)
+            await self._apply(self.station.stop(port.machine.number, reason, id_tag))
+
+    async def lapse(self, port: Port) -> None:
+        """An authorization waiting for its cable ends now (a reset)."""
+        async with port.lock:
+            await self._apply(self.station.lapse(port.machine.number))
+
+    async def apply(self, effects: list[StationEffect]) -> None:
+        """Carry out what the station returned to a handler."""
+        await self._apply(effects)
 
     # -- effects -------------------------------------------------------------------------------
 
-    async def _apply(self, port: Port, effects: list[Effect]) -> None:
+    async def _apply(self, effects: list[StationEffect]) -> None:
+        """The station's effects, in order; the devices' under the caller's port lock."""
         pending = deque(effects)
         while pending:
             effect = pending.popleft()
-            if isinstance(effect, BeginTransaction):
-                if port.lapse is not None:
-                    port.lapse.cancel()
-                await self._begin(port, effect)
-            elif isinstance(effect, EndTransaction):
-                await self._end(port, effect)
-            elif isinstance(effect, SwitchRelay):
-                self._on_event("relay", {"connector": port.machine.number, "closed": effect.closed})
-                try:
-                    await port.hardware.relay.set(effect.closed)
-                except HalError as err:  # welded or stuck open: its fault stream stops the session
-                    log.error("relay of connector %s: %s", port.machine.number, err)
-            elif isinstance(effect, LockCable):
-                lock = port.hardware.lock
-                if lock is None or lock.locked == effect.locked:  # tethered, or already where commanded
-                    continue
-                try:
-                    await (lock.lock() if effect.locked else lock.unlock())
-                except HalError as err:
-                    log.error("cable lock of connector %s: %s", port.machine.number, err)
-                    pending = deque(port.machine.on_lock_failed(effect.locked, str(err)))
-            elif isinstance(effect, OfferCurrent):
-                self._on_event("offer", {"connector": port.machine.number, "amps": effect.amps})
-                await port.hardware.pilot.offer(effect.amps)
+            if not isinstance(effect, On):
+                self._note(effect)
+                continue
+            port = self.ports[effect.connector]
+            failed = await self._device(port, effect.effect)
+            if failed is not None:
+                # With the cable not held, the connector's effects that followed must not happen.
+                rest = [e for e in pending if not (isinstance(e, On) and e.connector == effect.connector)]
+                pending = deque([*self.station.on_lock_failed(effect.connector, *failed), *rest])
+        async with self._idle:
+            self._idle.notify_all()
+
+    def _note_all(self, effects: list[StationEffect]) -> None:
+        for effect in effects:
+            assert not isinstance(effect, On), "a device effect needs its port's lock (_apply)"
+            self._note(effect)
+
+    def _note(self, effect: StationEffect) -> None:
+        """An effect that needs no device: a status to tell, a setting to save, a timer."""
+        if isinstance(effect, Announce):
+            self.uplink.announce(effect.connector)
+        elif isinstance(effect, Save):
+            if effect.value is None:
+                self.store.settings.delete(effect.key)
+            else:
+                self.store.settings.save(effect.key, effect.value)  # only when changed: no flash wear
+        elif isinstance(effect, StartTimer):
+            self._start_timer(effect)
+        elif isinstance(effect, CancelTimer):
+            handle = self._timers.pop(effect.timer, None)
+            if handle is not None:
+                handle.cancel()
+
+    def _start_timer(self, start: StartTimer) -> None:
+        """A loop handle for the station's timer; before run() it waits for the loop's start."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._deferred.append(start)
+            return
+        old = self._timers.pop(start.timer, None)
+        if old is not None:
+            old.cancel()
+        delay = start.delay if start.at is None else (start.at - self.clock.now()).total_seconds()
+        self._timers[start.timer] = loop.call_later(max(delay or 0.0, 0.0), self._fire, start.timer)
+
+    def _fire(self, timer: Timer) -> None:
+        self._timers.pop(timer, None)
+        self.spawn(self._apply(self.station.on_timer(timer, self.clock.now())))
+
+    async def _device(self, port: Port, effect: Effect) -> tuple[bool, str] | None:
+        """One device effect; a cable lock that failed gives (locking, why)."""
+        if isinstance(effect, BeginTransaction):
+            await self._begin(port, effect)
+        elif isinstance(effect, EndTransaction):
+            await self._end(port, effect)
+        elif isinstance(effect, SwitchRelay):
+            self._on_event("relay", {"connector": port.machine.number, "closed": effect.closed})
+            try:
+                await port.hardware.relay.set(effect.closed)
+            except HalError as err:  # welded or stuck open: its fault stream stops the session
+                log.error("relay of connector %s: %s", port.machine.number, err)
+        elif isinstance(effect, LockCable):
+            lock = port.hardware.lock
+            if lock is None or lock.locked == effect.locked:  # tethered, or already where commanded
+                return None
+            try:
+                await (lock.lock() if effect.locked else lock.unlock())
+            except HalError as err:
+                log.error("cable lock of connector %s: %s", port.machine.number, err)
+                return effect.locked, str(err)
+        elif isinstance(effect, OfferCurrent):
+            self._on_event("offer", {"connector": port.machine.number, "amps": effect.amps})
+            await port.hardware.pilot.offer(effect.amps)
+        return None
 
     async def _read_meter(self, port: Port) -> MeterReading | None:
         """A fresh, plausible reading, or None. Outside a transaction a meter that cannot be read
         makes its connector Faulted with PowerMeterFailure until it answers again (no session may
         start without a real meterStart, 6.26); during one, the meter reports PowerMeterFailure
         itself after ``fault_after`` failed reads, and the session goes on."""
-        machine = port.machine
+        number = port.machine.number
         try:
             reading = await port.hardware.meter.read()
         except (HalError, OSError) as err:
-            log.warning("meter of connector %s: %s", machine.number, err)
+            log.warning("meter of connector %s: %s", number, err)
             port.meter_failed.set()
-            if port.local_tx is None:
-                # Synchronous and without effects for this code (SESSION_GOES_ON): safe under the port's lock.
-                machine.on_fault(Fault(ChargePointErrorCode.POWER_METER_FAILURE, str(err)[:50]))
-                await self.announce(port)
+            # Without device effects (SESSION_GOES_ON): safe under the port's lock.
+            self._note_all(self.station.on_meter(number, str(err), port.local_tx is not None))
             return None
-        if self._meter_failed(port):
-            machine.on_fault_cleared(ChargePointErrorCode.POWER_METER_FAILURE)
-            await self.announce(port)
+        self._note_all(self.station.on_meter(number, None, port.local_tx is not None))
         return reading
-
-    @staticmethod
-    def _meter_failed(port: Port) -> bool:
-        return ChargePointErrorCode.POWER_METER_FAILURE in port.machine.faults
-
-    @staticmethod
-    def _refused_unmetered(id_tag: str, connectors: str) -> None:
-        log.warning("card %s refused: the meter of connector %s cannot be read, so it is not available for "
-                    "charging (no meterStart)", mask_id_tag(id_tag), connectors, extra=fields(id_tag=id_tag))
 
     async def _meter_watch(self, port: Port) -> None:
         """A connector's meter is read at start, and while it cannot be read, every meter_retry
@@ -731,188 +452,38 @@ class ChargePoint:
         while True:
             if port.local_tx is None:
                 await self._read_meter(port)
-            if self._meter_failed(port):
+            if self.station.meter_failed(port.machine.number):
                 await asyncio.sleep(self.timers.meter_retry)
             else:
                 await nap(None, port.meter_failed)
-
-    def _values(self, reading: MeterReading | None, key: str, context: ReadingContext,
-                when: datetime) -> MeterValue | None:
-        """The Transaction.Begin/End sample, stamped with its StartTransaction's or StopTransaction's time."""
-        if reading is None:
-            return None
-        return meter_value(reading, self.config.measurands(key), context, when)
 
     async def _begin(self, port: Port, effect: BeginTransaction) -> None:
         # The relay has been open since authorize() read the meter: its last good register is
         # this session's start when the meter does not answer now.
         reading = await self._read_meter(port) or port.hardware.meter.last_good
         assert reading is not None, "authorize() reads the meter before a session can begin"
-        meter_start = whole_wh(reading)
-        now = self.clock.now()
-        request = StartTransactionRequest(
-            connector_id=port.machine.number, id_tag=effect.id_tag, timestamp=now, meter_start=meter_start,
-            reservation_id=effect.reservation_id,
-        )
-        # Journal and outbox in one SQLite transaction: a power cut keeps both or neither.
-        with atomic(self.store.db):
-            entry = self.journal.begin(
-                connector_id=port.machine.number, id_tag=effect.id_tag, meter_start=meter_start,
-                start_time=now, synced=self.clock.synced, parent_id_tag=effect.parent_id_tag,
-                reservation_id=effect.reservation_id,
-            )
-            self.outbox.put(request, local_tx=entry.local_id, created=now)
-            begin = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN, now)
-            if begin is not None:
-                self.journal.add_value(entry.local_id, begin)
-        if not self.clock.synced:
-            self._unsynced.append(entry.local_id)
-        port.local_tx = entry.local_id
-        self._on_event("transaction", {"connector": port.machine.number, "local_tx": entry.local_id,
-                                       "begin": True})
-        log.info("transaction %s started: meterStart %s Wh%s", entry.local_id, meter_start,
-                 f", reservation {effect.reservation_id}" if effect.reservation_id is not None else "",
-                 extra=fields(connector=port.machine.number, local_tx=entry.local_id, id_tag=effect.id_tag))
+        port.local_tx = local_tx = self.recorder.begin(port.machine.number, effect, reading)
+        self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": True})
         self.courier.wake()
-        port.recorder = asyncio.create_task(self._record_loop(port, entry.local_id))
+        self.sampler.begin(port.machine.number, local_tx)
 
     async def _end(self, port: Port, effect: EndTransaction) -> None:
-        if port.recorder is not None:
-            port.recorder.cancel()
-            port.recorder = None
+        self.sampler.end(port.machine.number)
         local_tx = port.local_tx
         if local_tx is None:
             return
         reading = await self._read_meter(port)
-        entry = self.journal.get(local_tx)
-        # Never a refused or missing reading: the last good register the journal holds (issue: meter faults).
-        meter_stop = whole_wh(reading) if reading else (entry.meter_last or entry.meter_start)
-        now = self.clock.now()
-        with atomic(self.store.db):
-            end = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_END, now)
-            if end is not None:
-                self.journal.add_value(local_tx, end)
-            self._finish(local_tx, meter_stop, now, effect.reason, effect.id_tag)
+        self.recorder.end(port.machine.number, local_tx, reading, effect.reason, effect.id_tag)
         port.local_tx = None
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": False})
-        log.info("transaction %s stopped: reason %s, meterStop %s Wh", local_tx, effect.reason, meter_stop,
-                 extra=fields(connector=port.machine.number, transaction=entry.transaction_id,
-                              local_tx=local_tx, id_tag=effect.id_tag or entry.id_tag))
         self.courier.wake()
-        self.spawn(self._tell_idle())
-
-    async def _tell_idle(self) -> None:
-        async with self._idle:
-            self._idle.notify_all()
-
-    def _finish(self, local_tx: int, meter_stop: int, when: datetime, reason: str, id_tag: str | None) -> None:
-        """The journal's end of a transaction and its StopTransaction, in the caller's SQLite transaction.
-
-        transactionId and the final timestamp are filled in when the message is sent: the Central
-        System may not have answered the StartTransaction yet (:mod:`~chargebox.engine.delivery`).
-        """
-        self.journal.finish(local_tx, meter_stop=meter_stop, stop_time=when, reason=reason, id_tag=id_tag)
-        values = self.journal.values(local_tx)
-        self.outbox.put(
-            StopTransactionRequest(transaction_id=0, id_tag=id_tag, timestamp=when, meter_stop=meter_stop,
-                                   transaction_data=[TransactionData(values)] if values else []),
-            local_tx=local_tx, created=when,
-        )
 
     async def _replay_journal(self) -> None:
-        """Power loss (issue 4): a transaction still running in the journal at start was cut off. It is
-        stopped once, and its meterStop and timestamp are always one sample's (README, "Power loss"):
-        the reading taken now, at this time, when the meter answers with more than the journal holds
-        (energy counted after the last journal entry, while the daemon was down, is billed) and the
-        clock is past that entry; else the last journalled register at the time it was journalled.
-        Never a fresh register at an old time: that is energy in no time."""
+        """Transactions a power loss cut off are stopped once (:meth:`Recorder.cut_off
+        <chargebox.engine.recorder.Recorder.cut_off>`), with a reading taken now when the meter answers."""
         for entry in self.journal.running():
             port = self.ports.get(entry.connector_id)
-            reading = await self._read_meter(port) if port is not None else None
-            meter_stop = entry.meter_last if entry.meter_last is not None else entry.meter_start
-            when = entry.last_seen or entry.start_time
-            now = self.clock.now()
-            if reading is not None and whole_wh(reading) > meter_stop and now > when:
-                meter_stop, when = whole_wh(reading), now
-            with atomic(self.store.db):
-                self._finish(entry.local_id, meter_stop, when, "PowerLoss", None)
-            log.warning("transaction %s on connector %s was cut off; stopped at %s with %s Wh",
-                        entry.local_id, entry.connector_id, when.isoformat(), meter_stop,
-                        extra=fields(connector=entry.connector_id, transaction=entry.transaction_id,
-                                     local_tx=entry.local_id, id_tag=entry.id_tag))
-
-    async def _record_loop(self, port: Port, local_tx: int) -> None:
-        """While a transaction runs: its register and sign of life to the journal every
-        journal_interval, and MeterValues every MeterValueSampleInterval from its start (4.7, 6.9.1)."""
-        start = last = self.clock.monotonic()
-        while True:
-            interval = self.config.integer("MeterValueSampleInterval")  # a new value applies at once
-            # The next multiple of the interval from the start; `last` guards against a loop that
-            # wakes a hair early and would sample the same moment twice.
-            elapsed = max(self.clock.monotonic(), last) - start + 1e-6
-            next_sample = start + (math.floor(elapsed / interval) + 1) * interval if interval > 0 else math.inf
-            due = min(next_sample, last + self.timers.journal_interval)
-            await asyncio.sleep(due - self.clock.monotonic())
-            last = due
-            reading = await self._read_meter(port)
-            if reading is None:
-                continue
-            now = self.clock.now()  # one time for the journal and the sample: a stop may use either
-            with atomic(self.store.db):
-                self.journal.record_meter(local_tx, whole_wh(reading), now)
-                if due == next_sample:
-                    self._queue_values(port, local_tx, reading, ReadingContext.SAMPLE_PERIODIC,
-                                       "MeterValuesSampledData", "StopTxnSampledData", when=now)
-            self.courier.wake()
-
-    def _queue_values(self, port: Port, local_tx: int, reading: MeterReading, context: ReadingContext,
-                      measurands_key: str, stop_key: str, interval_start: MeterReading | None = None,
-                      when: datetime | None = None) -> None:
-        """A transaction's MeterValues into the outbox, and the values its StopTransaction will carry,
-        stamped ``when`` (the reading's time as journalled, or a clock-aligned boundary), else now."""
-        now = when or self.clock.now()
-        value = meter_value(reading, self.config.measurands(measurands_key), context, now, interval_start)
-        if value is not None:
-            self.outbox.put(MeterValuesRequest(connector_id=port.machine.number, transaction_id=0, values=[value]),
-                            local_tx=local_tx, created=now)
-        kept = meter_value(reading, self.config.measurands(stop_key), context, now, interval_start)
-        if kept is not None:
-            self.journal.add_value(local_tx, kept)
-
-    async def _aligned_loop(self) -> None:
-        """Clock-aligned meter values at every ClockAlignedDataInterval boundary from midnight (6.9.1)."""
-        while True:
-            interval = self.config.integer("ClockAlignedDataInterval")
-            if interval <= 0:
-                await nap(None, self._aligned_wakeup)
-                continue
-            boundary = next_aligned(self.clock.now(), interval)
-            await nap((boundary - self.clock.now()).total_seconds(), self._aligned_wakeup)
-            if self.clock.now() < boundary:
-                continue  # woken by a new interval
-            for port in self.ports.values():
-                await self._aligned_sample(port, boundary)
-
-    async def _aligned_sample(self, port: Port, boundary: datetime) -> None:
-        """The reading taken for ``boundary``: it carries the boundary itself as its time, not the
-        moment the meter answered (1.6 3.16.2: readings at clock-aligned times; 1.5 6.9.1)."""
-        reading = await self._read_meter(port)
-        if reading is None:
-            return
-        start, port.aligned_from = port.aligned_from, reading
-        if port.local_tx is not None:
-            with atomic(self.store.db):
-                self.journal.record_meter(port.local_tx, whole_wh(reading), boundary)
-                self._queue_values(port, port.local_tx, reading, ReadingContext.SAMPLE_CLOCK,
-                                   "MeterValuesAlignedData", "StopTxnAlignedData", start, when=boundary)
-            self.courier.wake()
-            return
-        # Outside a transaction the values are not transaction messages: sent when online, else dropped.
-        value = meter_value(reading, self.config.measurands("MeterValuesAlignedData"), ReadingContext.SAMPLE_CLOCK,
-                            boundary, start)
-        if value is not None and self.booted.is_set() and self.online:
-            with contextlib.suppress(BindingError):
-                await self._send(MeterValuesRequest(connector_id=port.machine.number, values=[value]))
+            self.recorder.cut_off(entry.local_id, await self._read_meter(port) if port is not None else None)
 
     # -- acknowledgements (called by the courier inside its SQLite transaction) ----------------
 
@@ -939,8 +510,7 @@ class ChargePoint:
                                          action="StartTransaction"))
                 stop = self.config.flag("StopTransactionOnInvalidId")
                 async with port.lock:
-                    await self._apply(port, port.machine.on_deauthorized(stop))
-                await self.announce(port)
+                    await self._apply(self.station.on_deauthorized(port.machine.number, stop))
 
     # -- Central System requests (chapter 5) ---------------------------------------------------
 
@@ -956,16 +526,3 @@ class ChargePoint:
             if entry is not None and entry.running and port.local_tx == entry.local_id:
                 return port
         return None
-
-
-async def _bounded(step: Awaitable[Any], what: str) -> None:
-    """One device step of the shutdown: its failure or hang is logged and the stop goes on."""
-    deadline = asyncio.timeout(DEVICE_STOP_TIMEOUT)
-    try:
-        async with deadline:
-            await step
-    except (HalError, OSError) as err:  # TimeoutError is an OSError: the deadline's, or the device's own
-        if deadline.expired():
-            log.error("stopping: %s did not answer within %s s; going on", what, DEVICE_STOP_TIMEOUT)
-        else:
-            log.warning("stopping: %s failed: %s", what, err)

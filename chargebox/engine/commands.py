@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING
 
 from hal.errors import HalError
 
-from chargebox.engine.reservations import admission
+from chargebox.engine.configuration import Configuration
 from chargebox.engine.routing import handles
 from chargebox.logfields import fields, mask_id_tag
 from chargebox.ocpp.datatypes import KeyValue
 from chargebox.ocpp.enums import ClearCacheStatus, RemoteStartStopStatus, UnlockStatus, UpdateStatus, UpdateType
+from chargebox.ocpp.errors import BindingError
 from chargebox.ocpp.messages import (
+    AuthorizeConfirmation,
+    AuthorizeRequest,
     ChangeConfigurationConfirmation,
     ChangeConfigurationRequest,
     ClearCacheConfirmation,
@@ -38,15 +41,23 @@ from chargebox.ocpp.messages import (
     UnlockConnectorRequest,
 )
 
+from chargebox.store.authorization import AuthorizationCache, LocalList
+
 if TYPE_CHECKING:
-    from chargebox.engine.chargepoint import ChargePoint
+    from chargebox.engine.chargepoint import ChargePoint, Port
 
 log = logging.getLogger(__name__)
 
 
 class Commands:
-    def __init__(self, charge_point: ChargePoint) -> None:
+    """``charge_point`` starts and stops sessions; the others are the parts the commands change."""
+
+    def __init__(self, charge_point: ChargePoint, local_list: LocalList, cache: AuthorizationCache,
+                 config: Configuration) -> None:
         self.cp = charge_point
+        self.local_list = local_list
+        self.cache = cache
+        self.config = config
 
     # -- transactions (5.9, 5.10, 5.14) --------------------------------------------------------
 
@@ -58,7 +69,7 @@ class Commands:
         if request.connector_id is not None and request.connector_id not in self.cp.ports:
             return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
         port = self.cp.free_port(request.connector_id, request.id_tag)
-        admitted, parent = await admission(self.cp, port, request.id_tag) if port else (False, None)
+        admitted, parent = await self._admission(port, request.id_tag) if port else (False, None)
         if port is None or not admitted:
             log.info("remote start for %s rejected", mask_id_tag(request.id_tag),
                      extra=fields(connector=request.connector_id, id_tag=request.id_tag,
@@ -69,6 +80,31 @@ class Commands:
                               action="RemoteStartTransaction"))
         self.cp.spawn(self.cp.authorize(port, request.id_tag, parent))
         return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
+
+    async def _admission(self, port: Port, id_tag: str) -> tuple[bool, str | None]:
+        """Whether a remote start for ``id_tag`` may use ``port``, and the tag's parent id-tag when its
+        group had to be learnt: a reserved connector takes its id-tag, or a tag of its group, whose
+        parent id-tag comes from the list or cache, else from Authorize.req (5.11)."""
+        held = port.machine.reservation
+        if held is None or held.admits(id_tag, None):
+            return True, None
+        known = self.cp.authorizer.local(id_tag)
+        if known is not None:
+            parent = known.info.parent_id_tag
+        else:
+            if not self.cp.booted.is_set():
+                return False, None
+            try:
+                conf = await self.cp.send(AuthorizeRequest(id_tag=id_tag))
+            except BindingError as err:
+                log.info("cannot learn the group of %s for reservation %s: %s", mask_id_tag(id_tag),
+                         held.reservation_id, err,
+                         extra=fields(connector=port.machine.number, id_tag=id_tag, action="Authorize"))
+                return False, None
+            assert isinstance(conf, AuthorizeConfirmation)
+            self.cp.authorizer.remember(id_tag, conf.id_tag_info)
+            parent = conf.id_tag_info.parent_id_tag
+        return held.admits(id_tag, parent), parent
 
     @handles(RemoteStopTransactionRequest)
     async def remote_stop(self, request: RemoteStopTransactionRequest) -> Confirmation:
@@ -109,7 +145,7 @@ class Commands:
     async def send_local_list(self, request: SendLocalListRequest) -> Confirmation:
         """5.13: a Full list replaces, a Differential one updates; its version must be newer than
         the current one (VersionMismatch), and the list never grows past LocalAuthListMaxLength."""
-        local_list, config = self.cp.store.local_list, self.cp.config
+        local_list, config = self.local_list, self.config
         entries = request.local_authorisation_list
         limit = config.integer("LocalAuthListMaxLength")
         if len({e.id_tag.casefold() for e in entries}) != len(entries) or len(entries) > config.integer(
@@ -130,23 +166,23 @@ class Commands:
     @handles(GetLocalListVersionRequest)
     async def get_local_list_version(self, request: GetLocalListVersionRequest) -> Confirmation:
         """5.8: the list's version, 0 when it is empty."""
-        return GetLocalListVersionConfirmation(list_version=self.cp.store.local_list.version)
+        return GetLocalListVersionConfirmation(list_version=self.local_list.version)
 
     @handles(ClearCacheRequest)
     async def clear_cache(self, request: ClearCacheRequest) -> Confirmation:
         """5.4: the Authorization Cache is emptied; the Local Authorization List is not touched."""
-        self.cp.store.cache.clear()
+        self.cache.clear()
         return ClearCacheConfirmation(status=ClearCacheStatus.ACCEPTED)
 
     # -- configuration (5.3, 5.6) --------------------------------------------------------------
 
     @handles(ChangeConfigurationRequest)
     async def change_configuration(self, request: ChangeConfigurationRequest) -> Confirmation:
-        return ChangeConfigurationConfirmation(status=self.cp.config.change(request.key, request.value))
+        return ChangeConfigurationConfirmation(status=self.config.change(request.key, request.value))
 
     @handles(GetConfigurationRequest)
     async def get_configuration(self, request: GetConfigurationRequest) -> Confirmation:
-        known, unknown = self.cp.config.entries(request.key)
+        known, unknown = self.config.entries(request.key)
         return GetConfigurationConfirmation(
             configuration_key=[KeyValue(key.name, key.readonly, value) for key, value in known],
             unknown_key=unknown,

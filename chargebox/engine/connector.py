@@ -15,9 +15,9 @@ System deauthorized the running transaction without stopping it (StopTransaction
 energy stops, the transaction goes on, 1.6 3.5.4), whether the connector is operative (5.2, with a
 change that waits for the running transaction to end), and the reservation it holds (5.11).
 
-The status (7.10), in order: Faulted (a blocking fault, or a meter that cannot be read outside a
-transaction), Occupied (a transaction runs), Unavailable (set inoperative), Occupied (a cable without
-a transaction), Reserved, Available.
+The status (1.6 7.7; 1.5 7.10), in order: Faulted (a blocking fault, or a meter that cannot be read
+outside a transaction), Charging / SuspendedEVSE / SuspendedEV (a transaction runs), Unavailable (set
+inoperative), Finishing or Preparing (a cable without a transaction), Reserved, Available.
 
 A socket outlet's cable lock (IEC 61851-1: the plug is held while energy may flow) is part of these
 rules: the cable is locked before any current is offered, and released after the transaction that
@@ -171,16 +171,27 @@ class Connector:
 
     @property
     def status(self) -> ChargePointStatus:
-        """OCPP 1.5 status (7.10): computed from the phase, the faults, the availability and the reservation."""
+        """The neutral status (1.6 7.7), computed from the phase, the relay and the vehicle, the
+        faults, the availability and the reservation. A 1.5 binding maps Preparing, Charging,
+        SuspendedEV, SuspendedEVSE and Finishing down to Occupied (1.5 7.8), which gives exactly
+        1.5's order (1.5 7.10)."""
         if self.blocked and not self.in_transaction:  # a session goes on only through SESSION_GOES_ON
             return ChargePointStatus.FAULTED
         if self.in_transaction:
-            return ChargePointStatus.OCCUPIED
+            if self.phase is Phase.CHARGING:
+                return ChargePointStatus.CHARGING  # the relay is closed
+            # The box withholds energy from a deauthorized transaction; 1.6 4.9: SuspendedEVSE
+            # takes precedence when both suspend.
+            return ChargePointStatus.SUSPENDED_EVSE if self.deauthorized else ChargePointStatus.SUSPENDED_EV
         if not self.operative:
             return ChargePointStatus.UNAVAILABLE  # explicitly set unavailable (7.10), cable or not
         if self.phase in (Phase.IDLE, Phase.AUTHORIZED):
+            # An authorization waiting for its cable stays Available (or Reserved): 1.5 has no
+            # status for it, and its wire must not change (issue 16).
             return ChargePointStatus.RESERVED if self.reservation else ChargePointStatus.AVAILABLE
-        return ChargePointStatus.OCCUPIED
+        if self.phase is Phase.FINISHING:
+            return ChargePointStatus.FINISHING  # the transaction ended, the cable is still in
+        return ChargePointStatus.PREPARING  # a cable, no authorization yet
 
     def on_pilot(self, event: PilotEvent) -> list[Effect]:
         if event is PilotEvent.ERROR:
@@ -308,6 +319,11 @@ class Connector:
             return ReservationStatus.OCCUPIED  # occupied, or reserved for the same or another id-tag
         self.reservation = reservation
         return ReservationStatus.ACCEPTED
+
+    def hold(self, reservation: Reservation) -> None:
+        """Hold a reservation already placed and not ended: one for any connector that moves here
+        from another (5.11), or one a failed replacement leaves standing."""
+        self.reservation = reservation
 
     def on_reservation_ended(self, reservation_id: int) -> bool:
         """CancelReservation (5.1) or expiry (5.11): whether this connector held it."""

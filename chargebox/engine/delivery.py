@@ -31,7 +31,8 @@ from datetime import datetime
 from chargebox.clock import nap
 from chargebox.engine.configuration import Configuration
 from chargebox.logfields import fields
-from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, Unsendable
+from chargebox.ocpp.errors import BindingError, CallFailed, CentralSystemUnreachable, Unsendable
+from chargebox.ocpp.lanes import Lane, lane
 from chargebox.ocpp.vendor import SET_ASIDE_REPORT, set_aside_report
 from chargebox.ocpp.messages import (
     Confirmation,
@@ -47,8 +48,8 @@ from chargebox.store.outbox import Queued
 
 log = logging.getLogger(__name__)
 
-#: Sends a request with the message id that every attempt of it carries.
-Send = Callable[[Request, str], Awaitable[Confirmation]]
+#: Sends a request with the message id that every attempt of it carries (None: a message sent once).
+Send = Callable[[Request, str | None], Awaitable[Confirmation]]
 #: Called with each acknowledged message and its confirmation, inside the acknowledging transaction.
 Acknowledged = Callable[[Queued, Confirmation], None]
 
@@ -92,6 +93,8 @@ class Courier:
                 continue
             except CallFailed as err:
                 attempts = outbox.count_attempt(queued.seq)
+                if attempts is None:  # a status replaced by a newer one while on its way
+                    continue
                 if attempts >= self.config.integer("TransactionMessageAttempts"):
                     log.error("%s failed %d times, giving up: %s", request.action(), attempts, err)
                     outbox.remove(queued.seq)
@@ -103,6 +106,24 @@ class Courier:
                 self._acknowledged(queued, confirmation)
                 outbox.remove(queued.seq)
             self._log_delivered(queued, request, confirmation)
+
+    async def post(self, request: Request, *, online: bool) -> bool:
+        """A status-lane message (:mod:`chargebox.ocpp.lanes`): sent now when the box is ``online``
+        (booted, the Central System reachable) and no status-lane message waits in the outbox (it
+        may overtake transaction messages, DESIGN.md, never an older status); otherwise, or when that
+        attempt fails, it waits in the outbox, coalesced with what is queued there, and goes after the
+        transaction messages. Whether it was sent now."""
+        if lane(request) is not Lane.STATUS:
+            raise ValueError(f"{request.action()} is not a status-lane message (chargebox.ocpp.lanes)")
+        if online and not self.store.outbox.statuses_waiting():
+            try:
+                await self._send(request, None)
+                return True
+            except BindingError as err:
+                log.warning("%s not sent now (%s); it waits in the outbox", request.action(), err)
+        self.store.outbox.put(request, local_tx=None, created=self._now())
+        self.wake()
+        return False
 
     def _log_delivered(self, queued: Queued, request: Request, confirmation: Confirmation) -> None:
         """A session's steps at the Central System, one line each: the transactionId it gave, the stop

@@ -1,8 +1,9 @@
-"""The Central System commands with state of their own, installed on a charge point (spec chapter 5).
+"""The Central System commands (spec chapter 5), installed on a charge point.
 
-:class:`~chargebox.engine.commands.Commands` (the stateless ones) comes with every charge point;
-:func:`install` adds availability, reservations, resets and data transfer, restoring what they
-persisted before a restart. The daemon and the engine tests install them the same way.
+:func:`install` creates :class:`~chargebox.engine.commands.Commands` (sessions, authorization data,
+configuration), availability, reservations, resets and data transfer, and registers them; the
+charge point (the runtime shell) knows none of them, so no engine module imports one that imports
+it back. The daemon and the engine tests install them the same way.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chargebox.engine.availability import Availability
+from chargebox.engine.commands import Commands
 from chargebox.engine.datatransfer import DataTransfers
 from chargebox.engine.reservations import Reservations
 from chargebox.engine.resets import Resets, Restart, read_boot_id
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Management:
+    commands: Commands
     availability: Availability
     reservations: Reservations
     resets: Resets
@@ -31,10 +34,13 @@ class Management:
 def install(charge_point: ChargePoint, restart: Restart | None,
             boot_id: Callable[[], str] = read_boot_id) -> Management:
     """Create and register the handlers; ``restart`` carries out resets (None: Reset is Rejected)."""
-    reservations = Reservations(charge_point)
-    # Availability after the reservations are restored: an Unavailable connector drops its own.
-    management = Management(Availability(charge_point, reservations), reservations,
-                            Resets(charge_point, restart, boot_id), DataTransfers(charge_point))
-    for handlers in (management.availability, reservations, management.resets, management.data_transfers):
+    station, apply = charge_point.station, charge_point.apply
+    reservations = Reservations(station, apply, charge_point.config, charge_point.clock)
+    store = charge_point.store
+    commands = Commands(charge_point, store.local_list, store.cache, charge_point.config)
+    management = Management(commands, Availability(station, apply), reservations,
+                            Resets(charge_point, store.settings, store.outbox, restart, boot_id),
+                            DataTransfers(charge_point))
+    for handlers in (commands, management.availability, reservations, management.resets, management.data_transfers):
         charge_point.add_handlers(handlers)
     return management

@@ -27,6 +27,8 @@ from chargebox.engine.connector import Fault
 from chargebox.engine.routing import handles
 from chargebox.ocpp.enums import ChargePointErrorCode, ResetStatus, ResetType
 from chargebox.ocpp.messages import Confirmation, ResetConfirmation, ResetRequest
+from chargebox.store.outbox import Outbox
+from chargebox.store.settings import Settings
 
 if TYPE_CHECKING:
     from chargebox.engine.chargepoint import ChargePoint
@@ -61,15 +63,17 @@ def read_boot_id() -> str:
 class Resets:
     """Answers Reset.req; ``restart`` is None where the box cannot restart itself (then Rejected)."""
 
-    def __init__(self, charge_point: ChargePoint, restart: Restart | None,
+    def __init__(self, charge_point: ChargePoint, settings: Settings, outbox: Outbox, restart: Restart | None,
                  boot_id: Callable[[], str] = read_boot_id) -> None:
-        self.cp = charge_point
+        self.cp = charge_point  # stops the sessions, reports ResetFailure
+        self.settings = settings
+        self.outbox = outbox
         self.restart = restart
         self.boot_id = boot_id
         self.resetting = False
-        stored = charge_point.store.settings.load(SETTING)
+        stored = settings.load(SETTING)
         if stored is not None:
-            charge_point.store.settings.delete(SETTING)
+            settings.delete(SETTING)
             charge_point.spawn(self._after_restart(stored))
 
     @handles(ResetRequest)
@@ -87,13 +91,12 @@ class Resets:
         log.info("%s reset (attempt %s): stopping the transactions", kind.value, attempt)
         self.cp.session_holds.add(HOLD)
         for port in self.cp.ports.values():
-            async with port.lock:
-                port.machine.on_connection_timeout()  # an authorization waiting for its cable lapses
+            await self.cp.lapse(port)  # an authorization waiting for its cable lapses
             await self.cp.stop(port, REASONS[kind], None)
         await self._drain()
         if kind is ResetType.HARD:
             record = {"type": kind.value, "attempt": attempt, "boot_id": self.boot_id()}
-            self.cp.store.settings.save(SETTING, record)
+            self.settings.save(SETTING, record)
             self.restart.hard()
         else:
             self.restart.soft()
@@ -103,7 +106,7 @@ class Resets:
         courier has no completion event to wait on, so its depth is polled."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DRAIN_TIMEOUT
-        while self.cp.outbox.depth() and self.cp.online and loop.time() < deadline:
+        while self.outbox.depth() and self.cp.online and loop.time() < deadline:
             await asyncio.sleep(DRAIN_POLL)
 
     async def _after_restart(self, record: dict[str, object]) -> None:

@@ -1,10 +1,12 @@
-"""FirmwareStatusNotification and DiagnosticsStatusNotification (6.15, 6.17) that are never lost.
+"""FirmwareStatusNotification and DiagnosticsStatusNotification (6.15, 6.17) that survive an outage.
 
 A mobile link is often down when a download fails or an installation ends, and an installation is
 followed by a restart. So a notification goes directly only when the box is booted, online and
-nothing waits in the outbox before it; otherwise (or when the direct call fails) it is written to
-the outbox, which persists it and sends it after the next BootNotification or reconnection, in order
-with what waited before it, and retries it like a transaction message.
+no notification waits in the outbox; otherwise (or when the direct call fails) it is written to the outbox,
+which persists it and sends it after the next BootNotification or reconnection, after the
+transaction messages and in order with the other notifications, and retries it like a transaction
+message. This is the status lane of :mod:`chargebox.ocpp.lanes`, decided there; only a full outbox
+drops one (the oldest first, logged: bills never are).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from chargebox.ocpp.errors import BindingError
 from chargebox.ocpp.messages import Request
 
 if TYPE_CHECKING:
@@ -22,14 +23,7 @@ log = logging.getLogger(__name__)
 
 
 async def tell(cp: ChargePoint, request: Request) -> None:
+    """``request`` on its lane, the status lane (:meth:`~chargebox.engine.delivery.Courier.post`)."""
     status = getattr(request, "status", "")
-    if cp.booted.is_set() and cp.online and cp.outbox.depth() == 0:
-        try:
-            await cp.send(request)
-            log.info("%s %s sent", request.action(), status)
-            return
-        except BindingError as err:
-            log.warning("%s %s not sent now (%s); it waits in the outbox", request.action(), status, err)
-    cp.outbox.put(request, local_tx=None, created=cp.clock.now())
-    cp.courier.wake()
-    log.info("%s %s queued in the outbox", request.action(), status)
+    sent = await cp.courier.post(request, online=cp.booted.is_set() and cp.online)
+    log.info("%s %s %s", request.action(), status, "sent" if sent else "queued in the outbox")

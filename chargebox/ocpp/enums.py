@@ -54,12 +54,20 @@ class ChargePointErrorCode(StrEnum):  # 7.6
     OTHER_ERROR = "OtherError"
 
 
-class ChargePointStatus(StrEnum):  # 7.8
+class ChargePointStatus(StrEnum):
+    """The engine's neutral status: 1.6's (1.6 7.7), which splits 1.5's Occupied (1.5 7.8) into
+    Preparing, Charging, SuspendedEV, SuspendedEVSE and Finishing (1.6 4.9); a 1.5 binding maps
+    those five down to Occupied."""
+
     AVAILABLE = "Available"
-    OCCUPIED = "Occupied"
-    FAULTED = "Faulted"
-    UNAVAILABLE = "Unavailable"
+    PREPARING = "Preparing"
+    CHARGING = "Charging"
+    SUSPENDED_EVSE = "SuspendedEVSE"
+    SUSPENDED_EV = "SuspendedEV"
+    FINISHING = "Finishing"
     RESERVED = "Reserved"
+    UNAVAILABLE = "Unavailable"
+    FAULTED = "Faulted"
 
 
 class ChargingProfileKindType(StrEnum):  # 7.9

@@ -82,6 +82,11 @@ OCPP15 = Version(
         left_out=frozenset({(SampledValue, "phase"), (StopTransactionRequest, "reason"),
                             (RemoteStartTransactionRequest, "charging_profile")}),
         said=MappingProxyType(dict([
+            # 1.5 has one Occupied for the five statuses of a connector in use that 1.6 tells apart
+            # (1.5 7.8; 1.6 4.9, 7.7).
+            _said(ChargePointStatus, dict.fromkeys(
+                (ChargePointStatus.PREPARING, ChargePointStatus.CHARGING, ChargePointStatus.SUSPENDED_EV,
+                 ChargePointStatus.SUSPENDED_EVSE, ChargePointStatus.FINISHING), "Occupied")),
             # 1.5 7.7 has none of 1.6's new codes: EVCommunicationError is 1.5's Mode3Error (the pilot's
             # IEC 61851 "mode 3" signalling), the others are OtherError.
             _said(ChargePointErrorCode, {ChargePointErrorCode.EV_COMMUNICATION_ERROR: "Mode3Error",
@@ -112,10 +117,6 @@ OCPP15 = Version(
     ),
 )
 
-# 1.6 7.7, the status model of 1.6; the neutral ChargePointStatus has more while 1.5's Occupied is in it.
-_CHARGE_POINT_STATUS_16 = ("Available", "Preparing", "Charging", "SuspendedEVSE", "SuspendedEV", "Finishing",
-                           "Reserved", "Unavailable", "Faulted")
-
 OCPP16 = Version(
     name="1.6",
     central_system_operations=CENTRAL_SYSTEM_OPERATIONS,
@@ -134,8 +135,6 @@ OCPP16 = Version(
             _said(ChargePointErrorCode, {ChargePointErrorCode.MODE3_ERROR: "EVCommunicationError"}),
             _said(UnlockStatus, {UnlockStatus.ACCEPTED: "Unlocked", UnlockStatus.REJECTED: "UnlockFailed"}),
             _said(UpdateStatus, {UpdateStatus.HASH_ERROR: "Failed"}),  # 7.47: no HashError
-            _lacks(ChargePointStatus,
-                   *(s for s in ChargePointStatus if s.value not in _CHARGE_POINT_STATUS_16)),
         ])),
     ),
 )

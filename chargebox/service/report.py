@@ -37,7 +37,10 @@ def status_text(status: dict[str, Any]) -> str:
     outbox = status["outbox"]
     oldest = f", oldest from {outbox['oldest']}" if outbox["oldest"] else ""
     aside = f", {outbox['set_aside']} set aside (see chargebox queue)" if outbox.get("set_aside") else ""
-    lines.append(f"outbox          {outbox['depth']} message(s) waiting{oldest}{aside}")
+    limit = f" (limit {outbox['limit']})"
+    lines.append(f"outbox          {outbox['depth']} message(s) waiting{limit}{oldest}{aside}")
+    if outbox.get("sessions_refused"):
+        lines.append(f"new sessions    refused: {outbox['sessions_refused']}")
     return "\n".join(lines)
 
 

@@ -81,6 +81,9 @@ def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, cen
         ],
         "outbox": {
             "depth": charge_point.outbox.depth(),
+            "limit": charge_point.outbox.limit,
+            # Why no new session is offered now (near the limit), or None (README, storage.outbox_limit).
+            "sessions_refused": charge_point.outbox.refuses_sessions(),
             "set_aside": len(charge_point.outbox.aside()),  # never sendable: kept for the operator
             "oldest": oldest.created.isoformat() if oldest is not None else None,
         },
@@ -88,7 +91,8 @@ def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, cen
 
 
 def queue(charge_point: ChargePoint) -> list[dict[str, Any]]:
-    """Every message waiting in the outbox, oldest first, as it will be sent; then the messages set
+    """Every message waiting in the outbox, in the order and the form it will be sent in (a
+    transaction's messages first, each lane oldest first); then the messages set
     aside because they can never be sent (``set_aside``: why and when; ``None`` for a waiting one).
 
     Unmasked: this is the export for reconciling with the Central System after a long outage, and

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from chargebox.store.authorization import AuthorizationCache, LocalList
 from chargebox.store.database import Database, open_database
-from chargebox.store.outbox import Outbox
+from chargebox.store.outbox import DEFAULT_LIMIT, Outbox
 from chargebox.store.settings import Settings
 from chargebox.store.transactions import TransactionJournal
 
@@ -28,7 +28,8 @@ class Store:
     settings: Settings
 
     @classmethod
-    def open(cls, path: Path | str) -> Store:
+    def open(cls, path: Path | str, outbox_limit: int = DEFAULT_LIMIT) -> Store:
         db = open_database(path)
         settings = Settings(db)
-        return cls(db, TransactionJournal(db), Outbox(db), LocalList(db, settings), AuthorizationCache(db), settings)
+        return cls(db, TransactionJournal(db), Outbox(db, outbox_limit), LocalList(db, settings),
+                   AuthorizationCache(db), settings)

@@ -76,6 +76,15 @@ class TransactionJournal:
         row = self.db.execute("SELECT * FROM transactions WHERE transaction_id = ? LIMIT 1", [transaction_id]).fetchone()
         return None if row is None else _entry(row)
 
+    def reservations_used(self, reservation_ids: list[int]) -> set[int]:
+        """Those of ``reservation_ids`` a transaction has ended (its StartTransaction carried the id, 5.11)."""
+        if not reservation_ids:
+            return set()
+        marks = ", ".join("?" * len(reservation_ids))
+        rows = self.db.execute(f"SELECT DISTINCT reservation_id FROM transactions WHERE reservation_id IN ({marks})",
+                               reservation_ids)
+        return {row["reservation_id"] for row in rows}
+
     def running(self) -> list[JournalEntry]:
         return [_entry(row) for row in self.db.execute("SELECT * FROM transactions WHERE stop_time IS NULL ORDER BY local_id")]
 

@@ -207,6 +207,23 @@ def test_storage_in_folders_still_to_be_made(tmp_path: Path) -> None:
     assert load(path).storage == tmp_path / "var" / "lib" / "box.db"
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    ("0", "expected a number of messages > 0, got 0"),
+    ('"many"', "expected an integer (a number of messages > 0), got 'many'"),
+])
+def test_an_outbox_limit_that_bounds_nothing(tmp_path: Path, value: str, expected: str) -> None:
+    path = write(tmp_path)
+    path.write_text(path.read_text().replace('path = "box.db"', f'path = "box.db"\noutbox_limit = {value}'))
+    assert problems(path) == [f"{path}: storage.outbox_limit: {expected}"]
+
+
+def test_the_outbox_limit_is_ten_thousand_messages_unless_set(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    assert load(path).outbox_limit == 10_000
+    path.write_text(path.read_text().replace('path = "box.db"', 'path = "box.db"\noutbox_limit = 500'))
+    assert load(path).outbox_limit == 500
+
+
 @pytest.mark.parametrize(("table", "key", "value"), [
     ("endpoint", "port", "0"), ("endpoint", "port", "65536"), ("endpoint", "max_body", "10"),
     ("endpoint", "read_timeout", "0"), ("central_system", "timeout", "0"), ("central_system", "connect_timeout", "-1"),

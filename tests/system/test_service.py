@@ -159,7 +159,7 @@ def test_status_and_queue_show_a_session_and_the_messages_an_outage_holds_back(t
         cs = charging["central_system"]
         assert cs["registration"] == "Accepted" and cs["booted"] and cs["last_success"] is not None
         assert charging["last_heartbeat"] is not None
-        assert charging["connectors"] == [{"id": 1, "status": "Occupied", "phase": "CHARGING", "fault": None,
+        assert charging["connectors"] == [{"id": 1, "status": "Charging", "phase": "CHARGING", "fault": None,
                                            "local_tx": 1}]
         (tx,) = charging["transactions"]
         assert (tx["local_tx"], tx["connector"], tx["transaction_id"], tx["id_tag"]) == (1, 1, 1, "…E680")
@@ -167,7 +167,7 @@ def test_status_and_queue_show_a_session_and_the_messages_an_outage_holds_back(t
         text = chargebox("status", "--socket", str(site.workdir / "control.sock"))
         assert text.returncode == 0, text.stderr
         assert "registration  Accepted" in text.stdout
-        assert "connector 1     Occupied charging transaction (local) 1" in text.stdout
+        assert "connector 1     Charging charging transaction (local) 1" in text.stdout
         assert "transaction     local 1 on connector 1, transactionId 1, idTag …E680" in text.stdout
         assert CARD not in text.stdout  # masked, as in the logs
         assert "outbox          0 message(s) waiting" in text.stdout
@@ -175,22 +175,24 @@ def test_status_and_queue_show_a_session_and_the_messages_an_outage_holds_back(t
         site.cs("POST", "/behaviour", {"reject_connections": True})
         site.hw("POST", "/unplug", {"connector": 1})  # the session ends while the Central System is away
         site.wait_hw("relay", closed=False)
-        held = wait_status(site, lambda s: s["outbox"]["depth"] == 1 and s["central_system"]["last_error"])
+        # The StopTransaction, then connector 1's new status (the status lane waits in the outbox too).
+        held = wait_status(site, lambda s: s["outbox"]["depth"] == 2 and s["central_system"]["last_error"])
         assert held["transactions"] == [] and held["connectors"][0]["local_tx"] is None
         assert held["central_system"]["last_failure"] is not None
 
         listed = chargebox("queue", "--config", str(site.config_path), "--json")
         assert listed.returncode == 0, listed.stderr
-        (message,) = json.loads(listed.stdout)
+        message, status = json.loads(listed.stdout)
         assert (message["action"], message["local_tx"], message["transaction_id"]) == ("StopTransaction", 1, 1)
+        assert (status["action"], status["payload"]["status"]) == ("StatusNotification", "Available")
         # As it will be sent, with the meter reading the Central System must bill.
         assert message["payload"]["meterStop"] >= charging["transactions"][0]["meter_start"]
         export = tmp_path / "outbox.json"
         written = chargebox("queue", "--config", str(site.config_path), "--output", str(export))
-        assert written.returncode == 0 and "1 message(s) written" in written.stdout
+        assert written.returncode == 0 and "2 message(s) written" in written.stdout
         assert json.loads(export.read_text())[0]["payload"] == message["payload"]
         table = chargebox("queue", "--socket", str(site.workdir / "control.sock"))
-        assert "StopTransaction" in table.stdout and "1 message(s) waiting" in table.stdout
+        assert "StopTransaction" in table.stdout and "2 message(s) waiting" in table.stdout
 
 
 def test_the_tools_say_why_when_no_daemon_answers(tmp_path: Path) -> None:

@@ -81,7 +81,8 @@ def test_a_poisoned_message_is_set_aside_and_the_rest_flows_on(site: SimulatedSi
     site.wait_cs("DiagnosticsStatusNotification")
     site.wait_cs("DataTransfer")
     assert alive(site)
-    assert operator(site, "status")["outbox"] == {"depth": 0, "oldest": None, "set_aside": 1}
+    assert operator(site, "status")["outbox"] == {"depth": 0, "oldest": None, "set_aside": 1, "limit": 10_000,
+                                                  "sessions_refused": None}
     (kept,) = set_aside(site)
     assert kept["seq"] == poisoned_seq and kept["action"] == "StartTransaction"
     assert kept["message_id"] == poisoned_id and kept["payload"]["meterStart"] == BEYOND_INT

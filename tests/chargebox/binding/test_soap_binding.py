@@ -20,8 +20,8 @@ from chargebox.binding.soap.client import MAX_RESPONSE_BYTES, CentralSystemClien
 from chargebox.binding.soap.faults import IdentityMismatch
 from chargebox.binding.soap.server import ChargePointEndpoint
 from chargebox.binding.soap15 import CP_NAMESPACE, CS_NAMESPACE
-from chargebox.binding.soap.service import charge_point_service, redact_values
-from chargebox.ocpp.enums import RegistrationStatus, RemoteStartStopStatus
+from chargebox.binding.soap.service import central_system_service, charge_point_service, redact_values
+from chargebox.ocpp.enums import ChargePointErrorCode, ChargePointStatus, RegistrationStatus, RemoteStartStopStatus
 from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, ProtocolError, SecurityError, Unsendable
 from chargebox.ocpp.messages import (
     BootNotificationConfirmation,
@@ -30,6 +30,7 @@ from chargebox.ocpp.messages import (
     RemoteStartTransactionConfirmation,
     Request,
     StartTransactionRequest,
+    StatusNotificationRequest,
 )
 
 
@@ -174,6 +175,20 @@ def test_a_queued_message_keeps_its_message_id_and_one_the_schema_refuses_is_uns
                                     meter_start=2**31)  # above xs:int
     with pytest.raises(Unsendable, match="meterStart"):
         client.encode(start, message_id)
+
+
+@pytest.mark.parametrize(("status", "wire"), [
+    (ChargePointStatus.PREPARING, "Occupied"), (ChargePointStatus.CHARGING, "Occupied"),
+    (ChargePointStatus.SUSPENDED_EV, "Occupied"), (ChargePointStatus.SUSPENDED_EVSE, "Occupied"),
+    (ChargePointStatus.FINISHING, "Occupied"), (ChargePointStatus.AVAILABLE, "Available"),
+    (ChargePointStatus.RESERVED, "Reserved"), (ChargePointStatus.UNAVAILABLE, "Unavailable"),
+    (ChargePointStatus.FAULTED, "Faulted"),
+])
+def test_the_engines_statuses_go_on_the_1_5_wire_as_1_5_says_them(status: ChargePointStatus, wire: str) -> None:
+    """1.6's five statuses of a connector in use are 1.5's Occupied (1.6 4.9); the rendered message is valid."""
+    request = StatusNotificationRequest(connector_id=1, status=status, error_code=ChargePointErrorCode.NO_ERROR)
+    element = central_system_service().render(request, "StatusNotification")
+    assert element.findtext(f"{{{CS_NAMESPACE}}}status") == wire
 
 
 def test_plain_http_is_refused_unless_allowed() -> None:

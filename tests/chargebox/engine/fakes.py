@@ -18,7 +18,7 @@ from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identit
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.management import install
 from chargebox.ocpp.datatypes import IdTagInfo
-from chargebox.ocpp.enums import AuthorizationStatus, RegistrationStatus
+from chargebox.ocpp.enums import AuthorizationStatus, ChargePointStatus, RegistrationStatus
 from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable
 from chargebox.ocpp.messages import (
     AuthorizeConfirmation,
@@ -211,8 +211,9 @@ class Box:
     """One charge point with fake parts over a database that outlives restarts of the charge point."""
 
     def __init__(self, cs: FakeCentralSystem, *, connectors: int = 1, reader: bool = False,
-                 **ocpp: str) -> None:
+                 told_as: Callable[[ChargePointStatus], str] = str, **ocpp: str) -> None:
         self.cs = cs
+        self.told_as = told_as
         self.reader = FakeReader() if reader else None
         self.store = Store.open(":memory:")
         self.pilots = [FakePilot() for _ in range(connectors)]
@@ -231,7 +232,7 @@ class Box:
         cp = ChargePoint(
             identity=Identity("chargebox", "test"), client=self.cs, store=self.store,
             config=Configuration(self.store.settings, self.ocpp), clock=Clock(self.wall),
-            connectors=hardware, reader=self.reader, timers=Timers(boot_retry_min=10),
+            connectors=hardware, reader=self.reader, timers=Timers(boot_retry_min=10), told_as=self.told_as,
         )
         self.management = install(cp, FakeRestarter(self.restarts), lambda: self.boot_id)
         return cp
@@ -258,12 +259,12 @@ class Box:
 
     async def power_cut(self) -> ChargePoint:
         """:meth:`restart` after a power cut: the old charge point's work ends where it stands (its
-        loops, spawned tasks and session recorders), with no clean stop: relays, journal and devices
-        are left as they were."""
+        loops, spawned tasks and meter reads), with no clean stop: relays, journal and devices are
+        left as they were."""
         old = self.cp
 
         async def cut() -> None:
-            work = [*old._tasks, *(port.recorder for port in old.ports.values() if port.recorder is not None)]
+            work = list(old._tasks)
             for task in work:
                 task.cancel()
             await asyncio.gather(*work, return_exceptions=True)

@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 import pytest
 from hal.events import CardPresented, PilotState
 
-from chargebox.engine.chargepoint import DEVICE_STOP_TIMEOUT
+from chargebox.ocpp.versions import OCPP15
+from chargebox.engine.hardware import DEVICE_STOP_TIMEOUT
 from chargebox.ocpp.enums import (
     ChargePointErrorCode,
     ChargePointStatus,
@@ -189,7 +190,7 @@ async def test_a_meter_that_stops_answering_is_reported_and_never_ends_up_in_met
     await box.stop()
     statuses = [r for r in cs.of("StatusNotification") if isinstance(r, StatusNotificationRequest)]
     failure = [s for s in statuses if s.error_code is ChargePointErrorCode.POWER_METER_FAILURE]
-    assert failure and failure[0].status is ChargePointStatus.OCCUPIED  # charging went on
+    assert failure and failure[0].status is ChargePointStatus.CHARGING  # charging went on
     assert stop.meter_stop == 1200  # type: ignore[attr-defined]
 
 
@@ -227,7 +228,7 @@ async def test_a_connector_whose_meter_never_answered_is_faulted_and_refuses_car
     assert "card …0C0D refused: the meter of connector 1 cannot be read" in caplog.text
     box.meters[0].broken = False  # it answers again: within meter_retry the connector is usable
     await asyncio.sleep(11)
-    assert cp.ports[1].machine.status is ChargePointStatus.OCCUPIED  # 1.5: a cable in, no transaction
+    assert cp.ports[1].machine.status is ChargePointStatus.PREPARING  # a cable in, no transaction
     await cp.present(CARD)
     (start,) = await cs.wait("StartTransaction")
     await asyncio.sleep(60)
@@ -279,3 +280,22 @@ async def test_a_device_that_hangs_at_shutdown_does_not_hold_up_the_stop(caplog:
     assert loop.time() - began == pytest.approx(DEVICE_STOP_TIMEOUT, abs=0.5)
     assert box.relays[0].history[-1] is False and meter_closed.is_set()
     assert f"FakePilot of connector 1 did not answer within {DEVICE_STOP_TIMEOUT} s" in caplog.text
+
+
+async def test_a_status_change_the_binding_cannot_tell_is_no_notification() -> None:
+    """1.5 says Occupied for Preparing, Charging, SuspendedEV, SuspendedEVSE and Finishing (1.6 4.9):
+    a session is Available, Occupied, Available on its wire, never Occupied twice in a row."""
+    cs = FakeCentralSystem()
+    box = Box(cs, told_as=OCPP15.form.say)
+    cp = box.start()
+    await cs.wait("BootNotification")
+    await plug_and_start(box)
+    await box.pilots[0].put(PilotState.B)  # the EV pauses: SuspendedEV
+    await cp.present(CARD)  # Finishing
+    await cs.wait("StopTransaction")
+    await box.pilots[0].put(PilotState.A)
+    await asyncio.sleep(10)
+    await box.stop()
+    told = [r.status for r in cs.of("StatusNotification")
+            if isinstance(r, StatusNotificationRequest) and r.connector_id == 1]
+    assert [OCPP15.form.say(s) for s in told] == ["Available", "Occupied", "Available"], told

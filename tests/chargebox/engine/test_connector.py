@@ -21,13 +21,14 @@ from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, Charg
 
 def test_plug_then_card_starts_and_the_relay_follows_the_ev() -> None:
     c = Connector(1, 16.0)
-    assert c.on_pilot(E.PLUGGED) == [] and c.status is ChargePointStatus.OCCUPIED
+    assert c.on_pilot(E.PLUGGED) == [] and c.status is ChargePointStatus.PREPARING
     assert c.on_authorized("TAG", None) == [OfferCurrent(16.0), BeginTransaction("TAG", None)]
-    assert c.on_pilot(E.EV_READY) == [SwitchRelay(True)]
+    assert c.on_pilot(E.EV_READY) == [SwitchRelay(True)] and c.status is ChargePointStatus.CHARGING
     assert c.on_pilot(E.EV_PAUSED) == [SwitchRelay(False)] and c.phase is Phase.SUSPENDED
+    assert c.status is ChargePointStatus.SUSPENDED_EV
     assert c.on_pilot(E.EV_READY) == [SwitchRelay(True)]
     assert c.on_stop("Local", "TAG") == [SwitchRelay(False), OfferCurrent(None), EndTransaction("Local", "TAG")]
-    assert c.phase is Phase.FINISHING and c.status is ChargePointStatus.OCCUPIED
+    assert c.phase is Phase.FINISHING and c.status is ChargePointStatus.FINISHING
     assert c.on_pilot(E.UNPLUGGED) == [] and c.status is ChargePointStatus.AVAILABLE
 
 
@@ -93,7 +94,7 @@ def test_a_reserved_connector_refuses_other_tags_and_the_start_ends_the_reservat
     assert not c.may_start("TAG") and c.may_start("NEW") and not c.may_start(None)
     assert c.on_authorized("TAG", None) == [] and c.phase is Phase.IDLE
     c.on_pilot(E.PLUGGED)
-    assert c.status is ChargePointStatus.OCCUPIED and c.reservation is not None
+    assert c.status is ChargePointStatus.PREPARING and c.reservation is not None
     assert c.on_authorized("NEW", None)[1] == BeginTransaction("NEW", None, 5)
     assert c.reservation is None
 
@@ -115,10 +116,10 @@ def test_availability_changes_during_a_transaction_wait_for_its_end() -> None:
     c.on_authorized("TAG", None)
     assert c.on_availability(True) is AvailabilityStatus.ACCEPTED  # the state it is in
     assert c.on_availability(False) is AvailabilityStatus.SCHEDULED
-    assert c.operative and c.status is ChargePointStatus.OCCUPIED
+    assert c.operative and c.status is ChargePointStatus.SUSPENDED_EV
     c.on_stop("Local", "TAG")
     assert not c.operative and c.status is ChargePointStatus.UNAVAILABLE and not c.can_start
-    assert c.on_availability(True) is AvailabilityStatus.ACCEPTED and c.status is ChargePointStatus.OCCUPIED
+    assert c.on_availability(True) is AvailabilityStatus.ACCEPTED and c.status is ChargePointStatus.FINISHING
 
 
 def test_an_authorization_waiting_for_its_cable_lapses_when_the_connector_becomes_unavailable() -> None:
@@ -147,3 +148,17 @@ def test_a_lock_that_fails_ends_the_session_before_it_begins_and_leaves_the_cabl
     assert c.status is ChargePointStatus.FAULTED and c.fault == Fault(ChargePointErrorCode.CONNECTOR_LOCK_FAILURE,
                                                                       "jammed")
     assert c.on_lock_failed(False, "jammed") == []  # a release that fails changes nothing here
+
+
+def test_a_deauthorized_transaction_is_suspended_by_the_box_even_while_the_ev_asks() -> None:
+    """1.6 4.9: the EVSE withholds energy (StartTransaction.conf not Accepted), so SuspendedEVSE, which
+    takes precedence over SuspendedEV; a charging connector is Charging until then."""
+    c = Connector(1, 16.0)
+    c.on_pilot(E.PLUGGED)
+    c.on_authorized("TAG", None)
+    c.on_pilot(E.EV_READY)
+    assert c.status is ChargePointStatus.CHARGING
+    assert c.on_deauthorized(stop=False) == [SwitchRelay(False), OfferCurrent(None)]
+    assert c.status is ChargePointStatus.SUSPENDED_EVSE
+    c.on_pilot(E.EV_PAUSED)
+    assert c.status is ChargePointStatus.SUSPENDED_EVSE

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import datetime, timezone
 
 import pytest
 from hal.events import CardPresented, PilotState
 
 from chargebox.ocpp.datatypes import AuthorisationData, IdTagInfo
-from chargebox.ocpp.enums import AuthorizationStatus, UpdateStatus, UpdateType
+from chargebox.ocpp.enums import AuthorizationStatus, RemoteStartStopStatus, UpdateStatus, UpdateType
 from chargebox.ocpp.errors import Unsendable
 from chargebox.ocpp.messages import (
     Confirmation,
     DataTransferRequest,
     MeterValuesRequest,
+    RemoteStartTransactionRequest,
     Request,
     SendLocalListRequest,
     StartTransactionRequest,
@@ -43,7 +45,7 @@ async def offline_box(cs: FakeCentralSystem, **ocpp: str) -> Box:
     box.start()
     await cs.wait("StatusNotification")
     cs.reachable = False
-    box.cp.online = False
+    box.cp.uplink.online = False
     return box
 
 
@@ -55,11 +57,13 @@ async def test_offline_a_card_from_the_local_list_charges_and_the_session_is_sen
     await asyncio.sleep(4 * 3600)  # many hours of outage; samples queue up
     await box.cp.present(CARD)
     await box.relays[0].wait(False)
-    queued = box.cp.outbox.depth()
+    # The connector's statuses wait in the outbox too (the status lane), coalesced into one.
+    queued = [q.request.action() for q in box.cp.outbox.all()]
+    assert queued.count("StatusNotification") == 1
     cs.reachable = True
     (stop,) = await cs.wait("StopTransaction")
     await box.stop()
-    samples = queued - 2  # the start, a sample a minute, the stop
+    samples = len(queued) - 3  # the start, a sample a minute, the stop, the status
     assert samples >= 4 * 60 - 1
     sent = [a for a in cs.actions() if a in ("StartTransaction", "MeterValues", "StopTransaction")]
     assert sent == ["StartTransaction"] + ["MeterValues"] * samples + ["StopTransaction"]  # in order
@@ -75,7 +79,7 @@ async def test_offline_a_card_from_the_cache_charges() -> None:
     await cp.present(OTHER)  # online: authorized, and remembered
     await asyncio.sleep(61)  # the authorization lapses without a cable
     cs.reachable = False
-    cp.online = False
+    cp.uplink.online = False
     await plug_and_start(box, card=OTHER)
     await box.stop()
     assert cs.actions().count("Authorize") == 1 and box.relays[0].closed is False  # shutdown opens it
@@ -351,3 +355,33 @@ async def test_a_message_of_a_transaction_the_journal_does_not_hold_is_set_aside
     (kept,) = box.cp.outbox.aside()
     assert kept.local_tx == 4711 and "no transaction 4711" in kept.reason
     assert "StopTransaction" not in cs.actions()
+
+
+async def test_near_the_outbox_bound_a_remote_start_is_refused_until_it_drains(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Transaction messages are never dropped, so a new session is refused rather than a bill lost
+    (DESIGN.md, "The outbox is bounded"); the box says why, and offers sessions again once drained."""
+    cs = FakeCentralSystem()
+    box = Box(cs, connectors=2, AllowOfflineTxForUnknownId="true")
+    box.store.outbox.limit = 3  # 90 %: refused from 3 messages on
+    box.start()
+    await cs.wait("StatusNotification", 2)
+    cs.reachable = False
+    box.cp.uplink.online = False
+    await plug_and_start(box)  # connector 1's StartTransaction and its Occupied wait: 2 messages
+    assert box.store.outbox.refuses_sessions() is None
+    await box.pilots[1].put(PilotState.B)  # connector 2's Occupied: 3
+    with caplog.at_level(logging.WARNING, "chargebox.engine.chargepoint"):
+        refused = await box.cp.handle(RemoteStartTransactionRequest(connector_id=2, id_tag="0A0B0C0D"))
+    assert refused.status is RemoteStartStopStatus.REJECTED  # type: ignore[attr-defined]
+    reason = "the outbox holds 3 messages of at most 3 (storage.outbox_limit)"
+    assert f"no new session: {reason}" in caplog.messages
+    cs.reachable = True
+    await cs.wait("StartTransaction")
+    while box.store.outbox.depth():
+        await asyncio.sleep(1)
+    accepted = await box.cp.handle(RemoteStartTransactionRequest(connector_id=2, id_tag="0A0B0C0D"))
+    assert accepted.status is RemoteStartStopStatus.ACCEPTED  # type: ignore[attr-defined]
+    await box.pilots[1].put(PilotState.C)
+    await box.relays[1].wait(True)
+    await box.stop()

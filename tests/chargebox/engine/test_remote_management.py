@@ -15,7 +15,7 @@ from hal.signal import Signal
 from chargebox.clock import Clock, loop_wall_clock
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity
 from chargebox.engine.configuration import Configuration
-from chargebox.engine import reservations
+from chargebox.engine.station import RESERVATIONS
 from chargebox.engine.datatransfer import DataTransfers
 from chargebox.engine.management import install
 from chargebox.ocpp.datatypes import IdTagInfo
@@ -104,7 +104,7 @@ async def test_an_inoperative_connector_is_unavailable_refuses_sessions_and_stay
     assert remote.status is RemoteStartStopStatus.REJECTED  # type: ignore[attr-defined]
     assert "Authorize" not in cs.actions() and "StartTransaction" not in cs.actions()
     assert box.relays[0].history == [False] and box.pilots[0].offered is None  # never offered, never closed
-    assert cp.ports[1].machine.status is ChargePointStatus.UNAVAILABLE  # a cable does not make it Occupied
+    assert cp.ports[1].machine.status is ChargePointStatus.UNAVAILABLE  # a cable does not make it Preparing
     again = await cp.handle(ChangeAvailabilityRequest(connector_id=1, type=AvailabilityType.INOPERATIVE))
     assert again.status is AvailabilityStatus.ACCEPTED  # type: ignore[attr-defined]  # the state it is in
 
@@ -115,7 +115,7 @@ async def test_an_inoperative_connector_is_unavailable_refuses_sessions_and_stay
     await box.pilots[0].put(PilotState.B)  # the new pilot device reads the cable that stayed in
     conf = await cp.handle(ChangeAvailabilityRequest(connector_id=1, type=AvailabilityType.OPERATIVE))
     assert conf.status is AvailabilityStatus.ACCEPTED  # type: ignore[attr-defined]
-    await announced(cs, 1, ChargePointStatus.OCCUPIED)  # the cable is still in
+    await announced(cs, 1, ChargePointStatus.PREPARING)  # the cable is still in
     await cp.present(RESERVED)
     await cs.wait("StartTransaction")
     await box.stop()
@@ -146,7 +146,7 @@ async def test_inoperative_during_a_transaction_is_scheduled_and_applied_when_it
     await charging(box)
     conf = await cp.handle(ChangeAvailabilityRequest(connector_id=1, type=AvailabilityType.INOPERATIVE))
     assert conf.status is AvailabilityStatus.SCHEDULED  # type: ignore[attr-defined]
-    assert box.relays[0].closed and cp.ports[1].machine.status is ChargePointStatus.OCCUPIED
+    assert box.relays[0].closed and cp.ports[1].machine.status is ChargePointStatus.CHARGING
     await cp.present(RESERVED)  # the driver ends the session
     await cs.wait("StopTransaction")
     await announced(cs, 1, ChargePointStatus.UNAVAILABLE)
@@ -258,7 +258,7 @@ async def test_a_reservation_ends_at_its_expiry_date_and_on_a_fault() -> None:
     await box.pilots[1].put(PilotState.E)  # Faulted: the reservation ends (5.11)
     await announced(cs, 2, ChargePointStatus.FAULTED)
     # Saved at once: a power cut now must not bring it back at the next start.
-    assert box.store.settings.load(reservations.SETTING) is None
+    assert box.store.settings.load(RESERVATIONS) is None
     await box.pilots[1].put(PilotState.A)
     await announced(cs, 2, ChargePointStatus.AVAILABLE)
     assert not box.management.reservations.held()
@@ -308,7 +308,7 @@ async def test_a_reservation_for_connector_zero_keeps_one_connector_and_moves_wi
     await charging(box, 2, OTHER)  # another card takes the other connector
     await cp.present(OTHER)
     await cs.wait("StopTransaction")
-    assert "Authorize" in cs.actions() and box.management.reservations.held()[11][0].machine.number == 1
+    assert "Authorize" in cs.actions() and box.management.reservations.held()[11][0] == 1
     # The reserved card at connector 2, where its cable is: the reservation goes with it.
     await box.pilots[1].put(PilotState.A)
     await box.pilots[1].put(PilotState.B)

@@ -181,7 +181,7 @@ async def test_the_schedule_survives_a_restart(bench: Bench) -> None:
 async def test_a_notification_made_offline_is_sent_after_the_next_boot(bench: Bench) -> None:
     bench.publish("fw.bin", b"broken")
     bench.box.cs.reachable = False
-    bench.box.cp.online = False
+    bench.box.cp.uplink.online = False
     updater = bench.make()
     await bench.update("fw.bin")
     assert updater.task is not None

@@ -27,7 +27,7 @@ def entry(tag: str, status: AuthorizationStatus | None = AuthorizationStatus.ACC
 
 @pytest.fixture
 def commands() -> Commands:
-    return Box(FakeCentralSystem()).cp.commands
+    return Box(FakeCentralSystem()).management.commands
 
 
 async def send(commands: Commands, kind: UpdateType, version: int, *entries: AuthorisationData,
@@ -67,7 +67,7 @@ async def test_the_hash_changes_with_the_content_and_not_with_the_order(commands
 
 
 async def test_concurrent_tx_is_stored_as_accepted() -> None:
-    commands = Box(FakeCentralSystem()).cp.commands
+    commands = Box(FakeCentralSystem()).management.commands
     await send(commands, UpdateType.FULL, 1, entry("AA", AuthorizationStatus.CONCURRENT_TX))
     assert commands.cp.store.local_list.get("aa").status is AuthorizationStatus.ACCEPTED  # type: ignore[union-attr]
 
@@ -75,7 +75,7 @@ async def test_concurrent_tx_is_stored_as_accepted() -> None:
 async def test_the_list_never_grows_past_its_maximum_and_duplicates_fail() -> None:
     box = Box(FakeCentralSystem())
     box.cp.config.set_fixed("LocalAuthListMaxLength", "2")
-    commands = box.cp.commands
+    commands = box.management.commands
     assert (await send(commands, UpdateType.FULL, 1, entry("A"), entry("B"), entry("C")))[0] is UpdateStatus.FAILED
     assert (await send(commands, UpdateType.FULL, 1, entry("A"), entry("a")))[0] is UpdateStatus.FAILED
     assert (await send(commands, UpdateType.FULL, 1, entry("A"), entry("B")))[0] is UpdateStatus.ACCEPTED
@@ -86,7 +86,7 @@ async def test_the_list_never_grows_past_its_maximum_and_duplicates_fail() -> No
 
 
 async def test_clear_cache_empties_the_cache_and_leaves_the_list() -> None:
-    commands = Box(FakeCentralSystem()).cp.commands
+    commands = Box(FakeCentralSystem()).management.commands
     store = commands.cp.store
     await send(commands, UpdateType.FULL, 1, entry("LISTED"))
     store.cache.put("CACHED", A, max_entries=10)
@@ -110,7 +110,7 @@ async def test_list_entries_take_priority_over_the_cache_and_expiry_counts() -> 
     box = Box(FakeCentralSystem())
     store, authorizer = box.store, box.cp.authorizer
     store.cache.put("TAG", IdTagInfo(AuthorizationStatus.BLOCKED), max_entries=10)
-    await send(box.cp.commands, UpdateType.FULL, 1, entry("tag"))
+    await send(box.management.commands, UpdateType.FULL, 1, entry("tag"))
     decision = authorizer.local("TAG")
     assert decision is not None and decision.accepted and decision.source.value == "local list"
     past = datetime(2020, 1, 1, tzinfo=timezone.utc)

@@ -19,7 +19,7 @@ from lxml import etree
 from chargebox.binding.soap15 import CS_NAMESPACE
 from chargebox.binding.soap.service import central_system_service
 from chargebox.engine.configuration import Configuration
-from chargebox.engine.reservations import SETTING as RESERVATIONS
+from chargebox.engine.station import RESERVATIONS
 from chargebox.ocpp.datatypes import IdTagInfo, MeterValue, SampledValue, TransactionData
 from chargebox.ocpp.enums import AuthorizationStatus, Measurand, ReadingContext, UnitOfMeasure
 from chargebox.ocpp.messages import MeterValuesRequest, StartTransactionRequest, StopTransactionRequest

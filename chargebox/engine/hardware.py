@@ -1,0 +1,169 @@
+"""The shell's parts (:mod:`~chargebox.engine.chargepoint`): what each connector is wired to, how a
+device's fault is reported, what the box tells about itself, and its own intervals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hal.errors import HalError
+from hal.events import DeviceFault, FaultKind, MeterReading
+from hal.faults import FaultSource
+from hal.lock.base import CableLock
+from hal.meter.base import Meter
+from hal.pilot.base import Pilot
+from hal.protection.base import Protection
+from hal.relay.base import Relay
+
+from chargebox.engine.connector import Connector, Fault
+from chargebox.ocpp.enums import ChargePointErrorCode
+from chargebox.ocpp.messages import BootNotificationRequest
+
+log = logging.getLogger(__name__)
+
+#: Seconds a device may take to open its relay or to close at shutdown: a stop must end within
+#: seconds (README, The service) whatever a device's library does, and says which device hung.
+DEVICE_STOP_TIMEOUT = 3.0
+
+
+@dataclass(slots=True)
+class ConnectorHardware:
+    """What one connector is wired to; a socket outlet has a cable lock, a box may have protections."""
+
+    pilot: Pilot
+    relay: Relay
+    meter: Meter
+    max_current: float
+    lock: CableLock | None = None
+    protection: Protection | None = None
+
+    def fault_sources(self) -> list[FaultSource]:
+        devices: list[FaultSource | None] = [self.pilot, self.relay, self.meter, self.lock, self.protection]
+        return [device for device in devices if device is not None]
+
+    async def open(self) -> None:
+        """Open every device, the relay open and nothing offered: never closed without a journalled
+        transaction. A meter that cannot be opened is retried by its reads (its connector Faulted)."""
+        await self.pilot.open()
+        await self.relay.open()
+        with contextlib.suppress(HalError):  # a welded relay is reported by its fault stream
+            await self.relay.set(False)
+        await self.pilot.offer(None)
+        for device in (self.lock, self.protection):
+            if device is not None:
+                await device.open()
+        with contextlib.suppress(HalError, OSError):
+            await self.meter.open()
+
+    async def close(self, number: int) -> None:
+        """Close every device of connector ``number``, each within DEVICE_STOP_TIMEOUT (:func:`bounded`)."""
+        for device in (self.pilot, self.relay, self.meter, self.lock, self.protection):
+            if device is not None:
+                await bounded(device.close(), f"{type(device).__name__} of connector {number}")
+
+
+#: HAL fault kinds as OCPP 1.5 error codes (7.7).
+ERROR_CODES = {
+    FaultKind.READER: ChargePointErrorCode.READER_FAILURE,
+    FaultKind.METER: ChargePointErrorCode.POWER_METER_FAILURE,
+    FaultKind.POWER_SWITCH: ChargePointErrorCode.POWER_SWITCH_FAILURE,
+    FaultKind.CONNECTOR_LOCK: ChargePointErrorCode.CONNECTOR_LOCK_FAILURE,
+    FaultKind.MODE3: ChargePointErrorCode.MODE3_ERROR,
+    FaultKind.HIGH_TEMPERATURE: ChargePointErrorCode.HIGH_TEMPERATURE,
+    FaultKind.OVER_CURRENT: ChargePointErrorCode.OVER_CURRENT_FAILURE,
+    FaultKind.UNDER_VOLTAGE: ChargePointErrorCode.UNDER_VOLTAGE,
+    FaultKind.GROUND: ChargePointErrorCode.GROUND_FAILURE,
+    FaultKind.WEAK_SIGNAL: ChargePointErrorCode.WEAK_SIGNAL,
+    FaultKind.OTHER: ChargePointErrorCode.OTHER_ERROR,
+}
+
+
+def as_fault(event: DeviceFault) -> Fault:
+    """A device's fault as StatusNotification reports it: OtherError carries the detail as its
+    vendorErrorCode (6.44), every other code carries it as info."""
+    code = ERROR_CODES[event.kind]
+    if code is ChargePointErrorCode.OTHER_ERROR:
+        return Fault(code, vendor_error_code=event.detail[:50] or None)
+    return Fault(code, event.detail[:50])
+
+
+async def boot_request(identity: Identity, meters: list[Meter],
+                       details: list[Callable[[], Awaitable[dict[str, Any]]]]) -> BootNotificationRequest:
+    """BootNotification.req (6.3): the box's identity, the first meter that tells its own, and more
+    fields from ``details`` (the modem's iccid and imsi...); one that fails is left out, so a missing
+    device never delays the boot."""
+    meter_identity = None
+    for meter in meters:
+        with contextlib.suppress(HalError, OSError):
+            meter_identity = await meter.identity()
+            break
+    request = BootNotificationRequest(
+        charge_point_vendor=identity.vendor, charge_point_model=identity.model,
+        charge_point_serial_number=identity.serial_number,
+        charge_box_serial_number=identity.charge_box_serial_number,
+        firmware_version=identity.firmware_version,
+        meter_type=meter_identity.model[:25] if meter_identity else None,
+        meter_serial_number=(meter_identity.serial_number or "")[:25] or None if meter_identity else None,
+    )
+    for more in details:
+        try:
+            request = dataclasses.replace(request, **await more())
+        except (HalError, OSError) as err:
+            log.warning("BootNotification goes without some details: %s", err)
+    return request
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What BootNotification.req tells about the box (6.3)."""
+
+    vendor: str
+    model: str
+    serial_number: str | None = None
+    charge_box_serial_number: str | None = None
+    firmware_version: str | None = None
+
+
+@dataclass(slots=True)
+class Timers:
+    """The box's own intervals in seconds (the protocol's are configuration keys)."""
+
+    boot_retry_min: float = 5.0
+    boot_retry_max: float = 600.0
+    #: How often a running transaction's meter register and sign of life reach the journal: what a
+    #: power cut stops it with.
+    journal_interval: float = 60.0
+    #: How often an idle connector's meter that cannot be read is tried again: the connector is
+    #: available for charging again as soon as it answers.
+    meter_retry: float = 10.0
+
+
+@dataclass(slots=True)
+class Port:
+    """One connector: its machine, its hardware, and the transaction running on it."""
+
+    machine: Connector  # the station's
+    hardware: ConnectorHardware
+    local_tx: int | None = None
+    aligned_from: MeterReading | None = None  # the reading at the start of the clock-aligned interval
+    meter_failed: asyncio.Event = field(default_factory=asyncio.Event)  # wakes _meter_watch
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+
+async def bounded(step: Awaitable[Any], what: str) -> None:
+    """One device step of the shutdown: its failure or hang is logged and the stop goes on."""
+    deadline = asyncio.timeout(DEVICE_STOP_TIMEOUT)
+    try:
+        async with deadline:
+            await step
+    except (HalError, OSError) as err:  # TimeoutError is an OSError: the deadline's, or the device's own
+        if deadline.expired():
+            log.error("stopping: %s did not answer within %s s; going on", what, DEVICE_STOP_TIMEOUT)
+        else:
+            log.warning("stopping: %s failed: %s", what, err)
