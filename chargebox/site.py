@@ -238,8 +238,8 @@ class SimulatedSite:
 
     def _start_central_system(self, port: int, control_port: int) -> dict[str, Any]:
         cs = self._spawn("central-system", [
-            sys.executable, "-m", "hwsim.centralsystem", "--protocol", self.protocol, "--cs-wsdl", str(self._cs_wsdl),
-            "--cp-wsdl",
+            sys.executable, "-m", "hwsim.centralsystem", "--protocol", self.protocol,
+            "--cs-wsdl", str(self._cs_wsdl), "--cp-wsdl",
             str(self._cp_wsdl), "--heartbeat-interval", str(self._settings["heartbeat_interval"]),
             "--sms-gateway", f"{self.hw_url}/sms", "--log-level", "INFO", "--port", str(port),
             "--control-port", str(control_port), "--journal", str(self.workdir / "central-system.jsonl"),

@@ -154,10 +154,11 @@ CONFIRMATIONS: dict[str, m.Confirmation] = {
 # UnlockConnector's Unlocked), and the four operations 1.6 added (Smart Charging and Remote Trigger).
 METER_VALUE_16 = MeterValue(timestamp=T0, values=[
     SampledValue("1234.5", context=ReadingContext.TRIGGER, format=ValueFormat.RAW,
-                 measurand=Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, phase=Phase.L1_N, location=Location.OUTLET,
-                 unit=UnitOfMeasure.KWH),
+                 measurand=Measurand.ENERGY_ACTIVE_IMPORT_REGISTER, phase=Phase.L1_N,
+                 location=Location.OUTLET, unit=UnitOfMeasure.KWH),
     SampledValue("16.0", context=ReadingContext.SAMPLE_PERIODIC, format=ValueFormat.RAW,
-                 measurand=Measurand.CURRENT_OFFERED, phase=Phase.L1, location=Location.EV, unit=UnitOfMeasure.AMP),
+                 measurand=Measurand.CURRENT_OFFERED, phase=Phase.L1, location=Location.EV,
+                 unit=UnitOfMeasure.AMP),
     SampledValue("230"),
 ])
 CHARGING_PROFILE = ChargingProfile(
@@ -172,7 +173,8 @@ CHARGING_PROFILE = ChargingProfile(
 
 REQUESTS_16: dict[str, m.Request] = {
     **REQUESTS,
-    "MeterValues": m.MeterValuesRequest(connector_id=1, transaction_id=42, values=[METER_VALUE_16, METER_VALUE_16]),
+    "MeterValues": m.MeterValuesRequest(connector_id=1, transaction_id=42,
+                                        values=[METER_VALUE_16, METER_VALUE_16]),
     "StatusNotification": m.StatusNotificationRequest(
         connector_id=1, status=ChargePointStatus.FAULTED, error_code=ChargePointErrorCode.OVER_VOLTAGE,
         info="I" * 50, timestamp=T0, vendor_id="V" * 255, vendor_error_code="E" * 50),
@@ -186,11 +188,13 @@ REQUESTS_16: dict[str, m.Request] = {
         local_authorisation_list=[AuthorisationData(id_tag=TAG, id_tag_info=ID_TAG_INFO),
                                   AuthorisationData(id_tag="TO-BE-REMOVED")]),
     "ClearChargingProfile": m.ClearChargingProfileRequest(
-        id=3, connector_id=1, charging_profile_purpose=ChargingProfilePurposeType.TX_DEFAULT_PROFILE, stack_level=2),
+        id=3, connector_id=1, charging_profile_purpose=ChargingProfilePurposeType.TX_DEFAULT_PROFILE,
+        stack_level=2),
     "GetCompositeSchedule": m.GetCompositeScheduleRequest(connector_id=1, duration=86400,
                                                           charging_rate_unit=ChargingRateUnitType.W),
     "SetChargingProfile": m.SetChargingProfileRequest(connector_id=1, cs_charging_profiles=CHARGING_PROFILE),
-    "TriggerMessage": m.TriggerMessageRequest(requested_message=MessageTrigger.STATUS_NOTIFICATION, connector_id=1),
+    "TriggerMessage": m.TriggerMessageRequest(requested_message=MessageTrigger.STATUS_NOTIFICATION,
+                                              connector_id=1),
 }
 
 CONFIRMATIONS_16: dict[str, m.Confirmation] = {

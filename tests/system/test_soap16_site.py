@@ -5,6 +5,8 @@ to its calls, against the official 1.6 WSDLs; the test is skipped where ``../sha
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -22,13 +24,17 @@ def site() -> Iterator[SimulatedSite]:
     wsdls = official_wsdls(PROTOCOL)
     if not wsdls:
         pytest.skip("official OCPP 1.6 WSDLs (../shared/spec/wsdl) not present")
-    with running(SimulatedSite(protocol=PROTOCOL, sample_interval=1, **wsdls)) as site:  # type: ignore[arg-type]
+    site = SimulatedSite(protocol=PROTOCOL, sample_interval=1, **wsdls)  # type: ignore[arg-type]
+    with running(site):
         yield site
 
 
 def test_a_session_and_the_central_systems_calls_in_16_soap(site: SimulatedSite) -> None:
     site.wait_cs("BootNotification")
     assert operator(site, "status")["central_system"]["protocol"] == PROTOCOL
+    shown = subprocess.run([sys.executable, "-m", "chargebox.cli", "status", "--config", str(site.config_path)],
+                           capture_output=True, text=True, check=True, timeout=20).stdout
+    assert f"central system  http://127.0.0.1:{site.central_system_port}/ ({PROTOCOL})" in shown
     site.hw("POST", "/plug", {"connector": 1})
     site.hw("POST", "/card", {"uid": CARD})
     site.wait_hw("relay", closed=True)

@@ -99,7 +99,8 @@ class CentralSystemClient:
         try:
             body = self._service.render(request, action)
         except (ValueError, TypeError, LookupError, zeep.exceptions.Error) as err:
-            raise Unsendable(f"{action} cannot be sent in OCPP {self._service.protocol.version.name}: {err}") from err
+            version = self._service.protocol.version.name
+            raise Unsendable(f"{action} cannot be sent in OCPP {version}: {err}") from err
         return envelope.build(headers, self._service.namespace, body), headers
 
     def decode(self, data: bytes, request: Request, sent: envelope.Addressing) -> Confirmation:

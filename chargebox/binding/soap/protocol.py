@@ -13,7 +13,8 @@ from chargebox.ocpp.codec import WireNames
 from chargebox.ocpp.versions import Version
 
 
-@dataclass(frozen=True, eq=False)  # one instance per version: equal and hashed by identity (its Version holds dicts)
+# One instance per version: equal and hashed by identity (its Version holds dicts).
+@dataclass(frozen=True, eq=False)
 class SoapProtocol:
     """One OCPP version over SOAP 1.2: its ``central_system.protocol`` name, its neutral version
     (operations and wire form), the namespaces of its two services and of its fault subcodes, and

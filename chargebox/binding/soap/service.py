@@ -74,7 +74,7 @@ class Service:
         self.namespace = namespace
         self.operations = operations
         self.protocol = protocol
-        # The version's form of the neutral messages (1.6's values said in 1.5's terms for 1.5), in zeep's names.
+        # The version's form of the neutral messages (for 1.5, 1.6's values in 1.5's terms), in zeep's names.
         self._form = protocol.version.form.renamed(protocol.zeep_names)
         # Only the types are needed, not a zeep Client: the messages are (de)serialised here and sent
         # by our own client, and a Client's WSDL machinery costs the daemon about 1 MB (issue 4).

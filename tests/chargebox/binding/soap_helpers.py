@@ -27,7 +27,8 @@ S = envelope.SOAP12_NAMESPACE
 A = envelope.WSA_NAMESPACE
 #: The official WSDLs of each SOAP version, by side.
 OFFICIAL_FILES = {
-    SOAP15.name: {"cs": "ocpp_centralsystemservice_1.5_final.wsdl", "cp": "ocpp_chargepointservice_1.5_final.wsdl"},
+    SOAP15.name: {"cs": "ocpp_centralsystemservice_1.5_final.wsdl",
+                  "cp": "ocpp_chargepointservice_1.5_final.wsdl"},
     SOAP16.name: {"cs": "OCPP_CentralSystemService_1.6.wsdl", "cp": "OCPP_ChargePointService_1.6.wsdl"},
 }
 

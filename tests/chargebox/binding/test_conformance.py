@@ -32,7 +32,8 @@ CHARGE_POINT_CASES = [pytest.param(p, name, id=f"{p.name}-{name}")
 
 @pytest.mark.parametrize(("protocol", "count"), [(SOAP15, 25), (SOAP16, 29)])  # DataTransfer both ways
 def test_the_samples_cover_every_operation(protocol: SoapProtocol, count: int) -> None:
-    central_system, charge_point = protocol.version.central_system_operations, protocol.version.charge_point_operations
+    central_system = protocol.version.central_system_operations
+    charge_point = protocol.version.charge_point_operations
     operations = set(central_system) | set(charge_point)
     assert len(central_system) + len(charge_point) == count
     requests, confirmations = SAMPLES[protocol.name]
@@ -62,8 +63,8 @@ async def test_the_box_sends_each_request_and_reads_each_confirmation(protocol: 
         assert sent.body is not None
         parsed = cs.parse(sent.body)
         assert parsed == requests[name]
-        reply = envelope.build(envelope.Addressing(action=f"/{name}Response", relates_to=sent.headers.message_id),
-                               namespace, cs.render(confirmations[name], name))
+        headers = envelope.Addressing(action=f"/{name}Response", relates_to=sent.headers.message_id)
+        reply = envelope.build(headers, namespace, cs.render(confirmations[name], name))
         replies.append(reply)
         return web.Response(body=reply, content_type=envelope.CONTENT_TYPE)
 

@@ -21,7 +21,12 @@ from chargebox.binding.soap.faults import IdentityMismatch
 from chargebox.binding.soap.server import ChargePointEndpoint
 from chargebox.binding.soap15 import CP_NAMESPACE, CS_NAMESPACE
 from chargebox.binding.soap.service import central_system_service, charge_point_service, redact_values
-from chargebox.ocpp.enums import ChargePointErrorCode, ChargePointStatus, RegistrationStatus, RemoteStartStopStatus
+from chargebox.ocpp.enums import (
+    ChargePointErrorCode,
+    ChargePointStatus,
+    RegistrationStatus,
+    RemoteStartStopStatus,
+)
 from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable, ProtocolError, SecurityError, Unsendable
 from chargebox.ocpp.messages import (
     BootNotificationConfirmation,

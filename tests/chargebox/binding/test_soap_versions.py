@@ -39,7 +39,8 @@ def endpoint(protocol: SoapProtocol) -> ChargePointEndpoint:
 async def test_the_action_may_be_fully_qualified(protocol: SoapProtocol, action: str) -> None:
     """Central Systems write wsa:Action as the WSDL does (/Reset), bare, or qualified by the service's
     namespace (issue 17): all name Reset."""
-    body = request_xml(RESET_BODY, action=action.format(ns=protocol.cp_namespace), namespace=protocol.cp_namespace)
+    namespace = protocol.cp_namespace
+    body = request_xml(RESET_BODY, action=action.format(ns=namespace), namespace=namespace)
     async with serving(endpoint(protocol)) as url:
         status, answer = await post(url, body)
     assert status == 200, answer
@@ -67,7 +68,8 @@ async def test_an_action_naming_another_operation_is_a_fault_in_the_versions_nam
 async def test_a_request_in_the_other_versions_namespace_is_refused(protocol: SoapProtocol) -> None:
     other = SOAP16 if protocol is SOAP15 else SOAP15
     async with serving(endpoint(protocol)) as url:
-        status, answer = await post(url, request_xml(RESET_BODY, action="/Reset", namespace=other.cp_namespace))
+        status, answer = await post(url, request_xml(RESET_BODY, action="/Reset",
+                                                     namespace=other.cp_namespace))
     assert status == 400
     assert fault_of(answer, protocol) == ("Sender", "ProtocolError")
 
@@ -82,7 +84,8 @@ def test_the_versions_differ_only_in_their_description() -> None:
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-async def test_a_site_config_builds_the_binding_of_its_protocol(tmp_path: Path, protocol: SoapProtocol) -> None:
+async def test_a_site_config_builds_the_binding_of_its_protocol(tmp_path: Path,
+                                                                protocol: SoapProtocol) -> None:
     """central_system.protocol "ocpp1.6-soap" takes the same keys as 1.5 SOAP and builds 1.6's client and
     endpoint (README, Configuration)."""
     path = tmp_path / "box.toml"
@@ -95,18 +98,21 @@ async def test_a_site_config_builds_the_binding_of_its_protocol(tmp_path: Path, 
         body, _ = client.encode(HeartbeatRequest())
     finally:
         await client.close()
-    assert envelope.parse(body, protocol.cs_namespace).body.tag == f"{{{protocol.cs_namespace}}}heartbeatRequest"
+    sent = envelope.parse(body, protocol.cs_namespace).body
+    assert sent is not None and sent.tag == f"{{{protocol.cs_namespace}}}heartbeatRequest"
     box = configured.endpoint(config, reset, client)
     async with serving(box) as url:
-        status, answer = await post(url, request_xml(RESET_BODY, action="/Reset", namespace=protocol.cp_namespace))
+        status, answer = await post(url, request_xml(RESET_BODY, action="/Reset",
+                                                     namespace=protocol.cp_namespace))
     assert status == 200, answer
 
 
 def test_json_keys_do_not_apply_to_16_soap(tmp_path: Path) -> None:
     path = tmp_path / "box.toml"
-    path.write_text(site_config('protocol = "ocpp1.6-soap"\nurl = "http://127.0.0.1:9/"\nallow_plain_http = true\n'
-                                "ping_interval = 30"), encoding="utf-8")
+    path.write_text(site_config('protocol = "ocpp1.6-soap"\nurl = "http://127.0.0.1:9/"\n'
+                                "allow_plain_http = true\nping_interval = 30"), encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load(path)
-    assert str(caught.value) == (f"{path}: central_system.ping_interval: does not apply to central_system.protocol "
-                                 "'ocpp1.6-soap'; it applies only to \"ocpp1.6-json\"")
+    assert str(caught.value) == (f"{path}: central_system.ping_interval: does not apply to "
+                                 "central_system.protocol 'ocpp1.6-soap'; it applies only to "
+                                 '"ocpp1.6-json"')
