@@ -28,21 +28,23 @@ class ProfileStore:
         return [(int(row["connector_id"]), json.loads(row["profile"])) for row in rows]
 
     def install(self, connector_id: int, profile: Mapping[str, Any]) -> None:
-        """Install ``profile`` on ``connector_id``, replacing the profile with its chargingProfileId and the one
-        with its purpose and stackLevel on that connector (5.16.3-4), in one transaction: a power cut keeps
-        the old one or the new one, never both nor neither."""
+        """Install ``profile`` on ``connector_id``, replacing the profile with its chargingProfileId and
+        the one with its purpose and stackLevel on that connector (5.16.3-4), in one transaction: a power
+        cut keeps the old one or the new one, never both nor neither."""
         key = (profile["chargingProfileId"], profile["chargingProfilePurpose"], profile["stackLevel"])
         with atomic(self._db):
             self._db.execute(
                 "DELETE FROM charging_profiles WHERE charging_profile_id = ?"
-                " OR (connector_id = ? AND purpose = ? AND stack_level = ?)", [key[0], connector_id, *key[1:]])
+                " OR (connector_id = ? AND purpose = ? AND stack_level = ?)",
+                [key[0], connector_id, *key[1:]])
             self._db.execute(
-                "INSERT INTO charging_profiles (charging_profile_id, connector_id, purpose, stack_level, profile)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO charging_profiles"
+                " (charging_profile_id, connector_id, purpose, stack_level, profile) VALUES (?, ?, ?, ?, ?)",
                 [key[0], connector_id, *key[1:], json.dumps(profile, separators=(",", ":"), sort_keys=True)])
 
     def remove(self, charging_profile_id: int) -> bool:
-        """Remove the profile with this id (ClearChargingProfile.req by id, 6.13); False when there is none."""
+        """Remove the profile with this id (ClearChargingProfile.req by id, 6.13); False when there is
+        none."""
         cursor = self._db.execute("DELETE FROM charging_profiles WHERE charging_profile_id = ?",
                                   [charging_profile_id])
         return cursor.rowcount > 0

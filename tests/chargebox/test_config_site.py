@@ -1,5 +1,5 @@
-"""``[site]``, ``[site.grid_meter]`` and a connector's ``lines`` (issue 18: the supply the box shares among its
-connectors), as ``load`` and so ``chargebox check-config`` read them: every problem one line,
+"""``[site]``, ``[site.grid_meter]`` and a connector's ``lines`` (issue 18: the supply the box shares among
+its connectors), as ``load`` and so ``chargebox check-config`` read them: every problem one line,
 ``file: key: what was expected``."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def problems(path: Path) -> list[str]:
     return str(caught.value).splitlines()
 
 
-def test_without_a_site_table_there_is_no_site_limit_and_connectors_use_all_three_lines(tmp_path: Path) -> None:
+def test_without_a_site_table_there_is_no_site_limit_and_connectors_use_three_lines(tmp_path: Path) -> None:
     config = load(write(tmp_path))
     assert config.site == SiteConfig(max_current=None, phases=3, nominal_voltage=230.0, grid_meter=None)
     assert config.connectors[0].lines == (1, 2, 3)
@@ -50,18 +50,21 @@ def test_a_single_phase_site(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "connector", "expected"), [
-    ("[site]\nmax_current = 0\n", "", "site.max_current: expected amps per phase > 0 (the supply fuse), got 0.0"),
+    ("[site]\nmax_current = 0\n", "",
+     "site.max_current: expected amps per phase > 0 (the supply fuse), got 0.0"),
     ("[site]\nphases = 2\n", "", "site.phases: expected 1 or 3 (the supply's phases), got 2"),
     ("[site]\nnominal_voltage = 400\n", "",
      "site.nominal_voltage: expected volts 100..300, phase to neutral (like 230), got 400.0"),
     ("[site]\ngrid_meter_timeout = 0\n", "", "site.grid_meter_timeout: expected seconds > 0, got 0.0"),
-    ("[site]\nmax_current = 25\nfuse = 25\n", "", "site.fuse: unknown key; expected one of: failsafe_current, "
-     "grid_meter, grid_meter_timeout, max_current, nominal_voltage, phases"),
+    ("[site]\nmax_current = 25\nfuse = 25\n", "",
+     "site.fuse: unknown key; expected one of: failsafe_current, grid_meter, grid_meter_timeout, max_current, "
+     "nominal_voltage, phases"),
     ("[site]\nmax_current = 25\nfailsafe_current = 30\n" + GRID, "",
-     "site.failsafe_current: expected amps per phase from 0 to site.max_current, used while the grid meter is "
-     "quiet, got 30.0"),
+     "site.failsafe_current: expected amps per phase from 0 to site.max_current, used while the grid "
+     "meter is quiet, got 30.0"),
     ("[site]\nmax_current = 25\n" + GRID, "",
-     "site.failsafe_current: site.grid_meter and site.failsafe_current go together; expected both or neither"),
+     "site.failsafe_current: site.grid_meter and site.failsafe_current go together; expected both or "
+     "neither"),
     ("[site]\nmax_current = 25\nfailsafe_current = 6\n", "",
      "site.grid_meter: site.grid_meter and site.failsafe_current go together; expected both or neither"),
     ("[site]\nfailsafe_current = 6\n" + GRID, "",
@@ -74,8 +77,8 @@ def test_a_single_phase_site(tmp_path: Path) -> None:
      "[1, 2, 3], like [1, 2, 3] or [2], got [1, 1]"),
     ("", "lines = []\n", "connector[1].lines: expected the supply lines it is wired to, distinct, of "
      "[1, 2, 3], like [1, 2, 3] or [2], got []"),
-    ("", 'lines = "L1"\n', "connector[1].lines: expected an array (the supply lines it is wired to, distinct, of "
-     "[1, 2, 3], like [1, 2, 3] or [2]), got 'L1'"),
+    ("", 'lines = "L1"\n', "connector[1].lines: expected an array (the supply lines it is wired to, "
+     "distinct, of [1, 2, 3], like [1, 2, 3] or [2]), got 'L1'"),
 ])
 def test_a_bad_site_value_is_one_line_naming_file_and_key(tmp_path: Path, text: str, connector: str,
                                                            expected: str) -> None:
@@ -84,9 +87,10 @@ def test_a_bad_site_value_is_one_line_naming_file_and_key(tmp_path: Path, text: 
 
 
 def test_the_grid_meter_cannot_be_a_connectors_meter(tmp_path: Path) -> None:
-    path = write(tmp_path, "\n[site]\nmax_current = 25\nfailsafe_current = 6\n" + GRID.replace("1503", "1502"))
-    assert problems(path) == [f"{path}: connector[1].meter: the meter at 127.0.0.1:1502 unit 1 is already used by "
-                              "site.grid_meter; expected one of its own"]
+    path = write(tmp_path, "\n[site]\nmax_current = 25\nfailsafe_current = 6\n"
+                 + GRID.replace("1503", "1502"))
+    assert problems(path) == [f"{path}: connector[1].meter: the meter at 127.0.0.1:1502 unit 1 is already "
+                              "used by site.grid_meter; expected one of its own"]
 
 
 def test_check_config_reports_a_bad_grid_meter_without_a_traceback(tmp_path: Path) -> None:

@@ -86,9 +86,9 @@ def box_limit(allowed: float, supply: float, grid: GridMeter | None,
 
     ``allowed``: the lower of the ChargePointMaxProfile in force and the site supply, as
     :func:`~chargebox.engine.charging.composite.limit_at` on connector 0 with the supply's rating answers it.
-    ``supply``: the site supply per line (``[site] max_current``, the main fuse). ``grid``: the grid meter, None
-    where there is none. ``box_draw``: what the box's connectors draw per line (their meters), which the grid
-    meter measures too: the building's other load is the grid meter's current less that.
+    ``supply``: the site supply per line (``[site] max_current``, the main fuse). ``grid``: the grid meter,
+    None where there is none. ``box_draw``: what the box's connectors draw per line (their meters), which the
+    grid meter measures too: the building's other load is the grid meter's current less that.
 
     Without a grid meter the box may use ``allowed`` on every line; with a quiet one, no more than the
     failsafe current (the other load is unknown). The other load is taken as at least 0: meters read at
@@ -191,4 +191,5 @@ def sequence(current: Mapping[int, float], new: Mapping[int, float]) -> Changes:
     after = {cid: new.get(cid, 0.0) for cid in ids}
     lower = sorted((cid for cid in ids if after[cid] < before[cid]), key=lambda cid: after[cid] - before[cid])
     raise_ = [cid for cid in ids if after[cid] > before[cid]]
-    return Changes(tuple(Step(cid, after[cid]) for cid in lower), tuple(Step(cid, after[cid]) for cid in raise_))
+    return Changes(tuple(Step(cid, after[cid]) for cid in lower),
+                   tuple(Step(cid, after[cid]) for cid in raise_))

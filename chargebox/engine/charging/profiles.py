@@ -120,8 +120,9 @@ def to_plain(profile: ChargingProfile) -> dict[str, Any]:
             "startSchedule": _time(schedule.start_schedule),
             "chargingRateUnit": schedule.charging_rate_unit.value,
             "chargingSchedulePeriod": [
-                {key: value for key, value in {"startPeriod": period.start_period, "limit": period.limit,
-                                               "numberPhases": period.number_phases}.items() if value is not None}
+                {key: value for key, value in {
+                    "startPeriod": period.start_period, "limit": period.limit,
+                    "numberPhases": period.number_phases}.items() if value is not None}
                 for period in schedule.charging_schedule_period],
             "minChargingRate": schedule.min_charging_rate,
         }.items() if value is not None},

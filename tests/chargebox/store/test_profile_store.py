@@ -48,7 +48,8 @@ LIMITS = ProfileLimits(connectors=2, charge_profile_max_stack_level=8,
 def profile(pid: int, purpose: ChargingProfilePurpose = DEFAULT, level: int = 0, amps: float = 16.0,
             **fields: object) -> ChargingProfile:
     schedule = ChargingSchedule(ChargingRateUnit.A, (ChargingSchedulePeriod(0, amps),))
-    return ChargingProfile(pid, level, purpose, ChargingProfileKind.ABSOLUTE, schedule, **fields)  # type: ignore[arg-type]
+    return ChargingProfile(pid, level, purpose, ChargingProfileKind.ABSOLUTE, schedule,
+                           **fields)  # type: ignore[arg-type]
 
 
 #: Every field of 7.8, 7.13 and 7.14 set somewhere.

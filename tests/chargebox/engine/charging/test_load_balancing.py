@@ -63,12 +63,14 @@ def test_a_limit_below_6_a_pauses_every_connector() -> None:
 
 def test_what_an_ev_does_not_take_goes_to_the_other() -> None:
     # Connector 1 is offered 16 A and its EV draws 8: it wants 8 + 2 A, connector 2 gets the rest.
-    offers = balance((32, 32, 32), [load(1, offered=16, drawn=8, minute=0), load(2, offered=16, drawn=16, minute=1)])
+    offers = balance((32, 32, 32), [load(1, offered=16, drawn=8, minute=0),
+                                    load(2, offered=16, drawn=16, minute=1)])
     assert offers == {1: 10.0, 2: 22.0}
 
 
 def test_an_ev_drawing_its_offer_may_take_more() -> None:
-    offers = balance((32, 32, 32), [load(1, offered=10, drawn=9.6, minute=0), load(2, offered=22, drawn=21.5)])
+    offers = balance((32, 32, 32), [load(1, offered=10, drawn=9.6, minute=0),
+                                    load(2, offered=22, drawn=21.5)])
     assert offers == {1: 16.0, 2: 16.0}
 
 
@@ -173,8 +175,8 @@ def check_offers(limit: tuple[float, float, float], loads: tuple[ConnectorLoad, 
         full = [line for line in entry.lines if room[line] < TENTH]
         assert full, (entry, amps, room)
         # ... and max-min fair: on one of those full lines, no one has more than it (but the odd tenth).
-        assert any(all(offers[other.connector_id] <= amps + TENTH for other in admitted if line in other.lines)
-                   for line in full), (entry, offers)
+        assert any(all(offers[other.connector_id] <= amps + TENTH
+                       for other in admitted if line in other.lines) for line in full), (entry, offers)
         event("held by a full line")
 
 
