@@ -223,3 +223,24 @@ def test_no_room_on_a_line_pauses_the_connectors_on_it(limit: tuple[float, float
     offers = balance(limit, loads)
     assert offers[1] == 0 and offers[3] == 0
     assert offers[2] == (0.0 if limit[1] == 0 else 32.0)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(AMPS, AMPS.filter(lambda amps: amps > 0), st.none() | LIMITS, LIMITS, AMPS, boxes())
+def test_with_a_grid_meter_the_building_stays_under_the_supply(
+        allowed: float, supply: float, grid: tuple[float, float, float] | None,
+        box_draw: tuple[float, float, float], failsafe: float, loads: tuple[ConnectorLoad, ...]) -> None:
+    """The box's offers plus the building's other load stay within the supply on every line (the offers are
+    0 where the other load alone takes it), and within the ChargePointMaxProfile (``allowed``); with the grid
+    meter quiet, within the failsafe current."""
+    allowed = min(allowed, supply)  # limit_at on connector 0 with the supply's rating never answers more
+    limit = box_limit(allowed, supply, GridMeter(grid, failsafe), box_draw)
+    sums = line_sums(balance(limit, loads), loads)
+    for line in LINES:
+        assert sums[line] <= allowed + 1e-9
+        if grid is None:
+            assert sums[line] <= failsafe + 1e-9
+        else:
+            other = max(0.0, grid[line] - box_draw[line])
+            # No offer where the building alone takes the whole supply: nothing the box can give back.
+            assert sums[line] <= max(0.0, supply - other) + 1e-9
