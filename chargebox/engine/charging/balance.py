@@ -57,7 +57,8 @@ class ConnectorLoad:
 
     ``limit``: its own limit per phase in A, the lowest of its composite (TxProfile / TxDefaultProfile)
     limit, its ``max_current`` and the cable's capacity. ``lines``: the lines it draws on (indices into
-    :data:`LINES`; a single-phase connector on L2 is ``(1,)``). ``charging``: a session that may draw now.
+    :data:`LINES`; a single-phase connector on L2 is ``(1,)``). ``charging``: a session that may draw now,
+    one that balancing paused (SuspendedEVSE) included, so that it is admitted again when there is room.
     ``offered``: its current offer (A, 0 when none). ``drawn``: what its EV draws now per phase (A, from its
     meter; None when unknown). ``started``: when its session started (the admission order).
     """

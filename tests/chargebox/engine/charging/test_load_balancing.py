@@ -244,3 +244,20 @@ def test_with_a_grid_meter_the_building_stays_under_the_supply(
             other = max(0.0, grid[line] - box_draw[line])
             # No offer where the building alone takes the whole supply: nothing the box can give back.
             assert sums[line] <= max(0.0, supply - other) + 1e-9
+
+
+def test_rounds_of_metering_give_what_one_ev_leaves_to_the_other() -> None:
+    """Each round, as the shell will run it: the EVs draw what they are offered up to what they take (car 1
+    takes at most 10 A, car 2 anything), the meters report it, and the box rebalances under 32 A."""
+    takes = {1: 10.0, 2: 80.0}
+    offers = {1: 0.0, 2: 0.0}
+    history = []
+    for _ in range(4):
+        loads = [load(cid, offered=offers[cid], drawn=min(offers[cid], takes[cid]), minute=cid) for cid in takes]
+        new = balance((32, 32, 32), loads)
+        for step in sequence(offers, new).steps:
+            offers[step.connector_id] = step.amps
+            assert sum(offers.values()) <= 32
+        history.append(dict(offers))
+    # 16/16 at first; car 1 draws 10 of 16, so it is left 12 (its draw and a margin), car 2 gets 20.
+    assert history == [{1: 16.0, 2: 16.0}, {1: 12.0, 2: 20.0}, {1: 12.0, 2: 20.0}, {1: 12.0, 2: 20.0}]
