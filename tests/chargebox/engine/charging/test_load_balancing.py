@@ -253,7 +253,8 @@ def test_rounds_of_metering_give_what_one_ev_leaves_to_the_other() -> None:
     offers = {1: 0.0, 2: 0.0}
     history = []
     for _ in range(4):
-        loads = [load(cid, offered=offers[cid], drawn=min(offers[cid], takes[cid]), minute=cid) for cid in takes]
+        loads = [load(cid, offered=offers[cid], drawn=min(offers[cid], takes[cid]), minute=cid)
+                 for cid in takes]
         new = balance((32, 32, 32), loads)
         for step in sequence(offers, new).steps:
             offers[step.connector_id] = step.amps
