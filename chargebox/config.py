@@ -59,6 +59,26 @@ class ConnectorConfig:
     relay: Device
     lock: Device | None = None  # [connector.lock], optional: a socket outlet's cable lock
     protection: Device | None = None  # [connector.protection], optional: RCD / over-temperature inputs
+    #: The supply lines it is wired to (1..3), in the order of its own phases: its number of phases, and
+    #: where its current counts for load balancing (issue 18).
+    lines: tuple[int, ...] = (1, 2, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """``[site]``: the supply the box shares among its connectors (issue 18, load balancing)."""
+
+    #: A per phase the box may draw in all (the supply fuse); None: no site limit.
+    max_current: float | None = None
+    phases: int = 3
+    #: The phase-to-neutral voltage W limits are converted with (1.6 7.12: the set voltage for the area).
+    nominal_voltage: float = 230.0
+    #: [site.grid_meter]: a meter measuring the whole building, so that its other load is left room.
+    grid_meter: Device | None = None
+    #: A per phase the box may draw in all while the grid meter is quiet.
+    failsafe_current: float | None = None
+    #: Seconds without a good reading after which the grid meter counts as quiet.
+    grid_meter_timeout: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +163,7 @@ class Config:
     diagnostics: DiagnosticsSettings = DiagnosticsSettings()
     #: The messages the outbox holds at most (``[storage] outbox_limit``; chargebox.store.outbox).
     outbox_limit: int = DEFAULT_OUTBOX_LIMIT
+    site: SiteConfig = SiteConfig()
 
 
 _TYPES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "a table",
@@ -189,11 +210,13 @@ class _Checker:
         for key in sorted(set(table) - known):
             self.fail(f"{prefix}.{key}" if prefix else key, f"unknown key; expected one of: {', '.join(sorted(known))}")
 
-    def device(self, parent: dict[str, Any], prefix: str, kind: str, required: bool = True) -> Device | None:
-        table = self.table(parent, prefix, kind, required)
+    def device(self, parent: dict[str, Any], prefix: str, kind: str, required: bool = True,
+               name: str | None = None) -> Device | None:
+        """The device table ``name`` (default: the kind's own name) of ``parent``, a ``kind`` backend."""
+        table = self.table(parent, prefix, name or kind, required)
         if table is None:
             return None
-        where = f"{prefix}.{kind}" if prefix else kind
+        where = f"{prefix}.{name or kind}" if prefix else name or kind
         backend = self.get(table, where, "backend", str)
         if backend is None:
             return None
@@ -484,6 +507,37 @@ def _mobile(c: _Checker, data: dict[str, Any], endpoint: dict[str, Any], public_
     return interface, modem, policy
 
 
+def _site(c: _Checker, data: dict[str, Any]) -> SiteConfig:
+    """``[site]`` and ``[site.grid_meter]`` (README, Configuration; issue 18)."""
+    p = "site"
+    table = c.table(data, "", p, required=False) or {}
+    c.unknown(table, p, {"max_current", "phases", "nominal_voltage", "grid_meter", "failsafe_current",
+                         "grid_meter_timeout"})
+    max_current = c.get(table, p, "max_current", float, None, check=lambda v: v > 0,
+                        expected="amps per phase > 0 (the supply fuse)")
+    grid_meter = c.device(table, p, "meter", required=False, name="grid_meter")
+    if "grid_meter" in table and "max_current" not in table:
+        c.fail(f"{p}.grid_meter", "needs site.max_current (the supply the building's load is measured against)")
+    if ("grid_meter" in table) != ("failsafe_current" in table):
+        c.fail(f"{p}.failsafe_current" if "grid_meter" in table else f"{p}.grid_meter",
+               "site.grid_meter and site.failsafe_current go together; expected both or neither")
+    most = max_current if max_current is not None else float("inf")
+    failsafe = c.get(table, p, "failsafe_current", float, None, check=lambda v: 0 <= v <= most,
+                     expected="amps per phase from 0 to site.max_current, used while the grid meter is quiet")
+    default = SiteConfig()
+    return SiteConfig(
+        max_current=max_current,
+        phases=c.get(table, p, "phases", int, default.phases, check=lambda v: v in (1, 3),
+                     expected="1 or 3 (the supply's phases)") or default.phases,
+        nominal_voltage=c.get(table, p, "nominal_voltage", float, default.nominal_voltage,
+                              check=lambda v: 100 <= v <= 300,
+                              expected="volts 100..300, phase to neutral (like 230)") or default.nominal_voltage,
+        grid_meter=grid_meter, failsafe_current=failsafe,
+        grid_meter_timeout=c.get(table, p, "grid_meter_timeout", float, default.grid_meter_timeout,
+                                 check=lambda v: v > 0, expected="seconds > 0") or default.grid_meter_timeout,
+    )
+
+
 def load(path: Path | str) -> Config:
     """Read and check a site config; ConfigError lists every problem."""
     path = Path(path)
@@ -495,7 +549,7 @@ def load(path: Path | str) -> Config:
         raise ConfigError([(str(path), "-", f"not valid TOML: {err}")]) from err
     c = _Checker(path)
     c.unknown(data, "", {"chargebox", "central_system", "endpoint", "storage", "reader", "connector", "ocpp", "log",
-                        "service", "firmware", "diagnostics", "modem", "wakeup"})
+                        "service", "firmware", "diagnostics", "modem", "wakeup", "site"})
     box = c.table(data, "", "chargebox") or {}
     c.unknown(box, "chargebox", {"identity", "vendor", "model", "serial_number"})
     identity = c.get(box, "chargebox", "identity", str, check=lambda v: 0 < len(v) <= 64 and v.strip() == v,
@@ -567,6 +621,7 @@ def load(path: Path | str) -> Config:
     firmware, diagnostics = _firmware(c, data), _diagnostics(c, data)
 
     reader = c.device(data, "", "reader", required=False)
+    site = _site(c, data)
     connectors: list[ConnectorConfig] = []
     raw_connectors = c.get(data, "", "connector", list, expected="([[connector]] tables)")
     if raw_connectors == []:
@@ -578,17 +633,23 @@ def load(path: Path | str) -> Config:
         if not isinstance(table, dict):
             c.fail(prefix, "expected a [[connector]] table")
             continue
-        c.unknown(table, prefix, {"id", "max_current", "meter", "pilot", "relay", "lock", "protection"})
+        c.unknown(table, prefix, {"id", "max_current", "lines", "meter", "pilot", "relay", "lock", "protection"})
         number = c.get(table, prefix, "id", int, index + 1, check=lambda v: 0 < v < 100, expected="1..99")
         if number in seen:
             c.fail(f"{prefix}.id", f"connector {number} is defined twice")
         seen.add(number)
         max_current = c.get(table, prefix, "max_current", float, 16.0, check=lambda v: 6.0 <= v <= 80.0,
                             expected="amps between 6 and 80 (IEC 61851-1)")
+        supply = tuple(range(1, site.phases + 1))
+        lines = c.get(table, prefix, "lines", list, list(supply),
+                      check=lambda v: bool(v) and len(set(v)) == len(v)
+                      and all(type(line) is int and line in supply for line in v),
+                      expected=f"the supply lines it is wired to, distinct, of {list(supply)}, like [1, 2, 3] or [2]")
         meter, pilot, relay = (c.device(table, prefix, kind) for kind in ("meter", "pilot", "relay"))
         lock, protection = (c.device(table, prefix, kind, required=False) for kind in ("lock", "protection"))
         if meter and pilot and relay and number is not None and max_current is not None:
-            connectors.append(ConnectorConfig(number, max_current, meter, pilot, relay, lock, protection))
+            connectors.append(ConnectorConfig(number, max_current, meter, pilot, relay, lock, protection,
+                                              tuple(lines or supply)))
     if sorted(seen) != list(range(1, len(seen) + 1)) and seen:
         c.fail("connector", f"connector ids must be 1..N without gaps (1.6 section 3.8), got {sorted(seen)}")
     if c.problems:
@@ -603,4 +664,5 @@ def load(path: Path | str) -> Config:
         endpoint_transport=endpoint_transport, ocpp=ocpp_defaults, log_level=level.upper(),
         mask_id_tags=mask_id_tags, control_socket=(base / socket_name).resolve(), reboot_command=tuple(reboot),
         firmware=firmware, diagnostics=diagnostics, public_interface=public_interface, modem=modem, wakeup=wakeup,
+        site=site,
     )

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 from hal.backends import load_backend
+from hal.tasks import cancel_and_wait
 
 import chargebox
 from chargebox.binding.ocpp16json import configured as json_configured
@@ -165,14 +166,6 @@ def _frame(task: asyncio.Task[Any]) -> str:
     return f"{code.co_filename.rsplit('/', 2)[-1]}:{stack[-1].f_lineno} {code.co_name}"
 
 
-async def _cancel(task: asyncio.Task[None] | None) -> None:
-    if task is None or task.done():
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
 async def _listen(endpoint: ChargePointEndpoint, runner: web.BaseRunner, config: Config) -> None:
     """The endpoint listens, or a ConfigError naming the key to change: a port another program holds
     is the installer's to settle, so the unit does not restart into it every 5 s (README, The service)."""
@@ -217,9 +210,9 @@ async def serve(config: Config, notifier: Notifier | None = None, restarter: Res
         await box
     finally:
         notifier.stopping()
-        await _cancel(watchdog)
+        await cancel_and_wait(watchdog)
         # relays open, the running session's last reading journalled
-        await _within(_cancel(box), BOX_STOP_TIMEOUT, "the charge point")
+        await _within(cancel_and_wait(box), BOX_STOP_TIMEOUT, "the charge point")
         await _within(control.close(), STEP_STOP_TIMEOUT, "the control socket")
         await _within(client.close(), STEP_STOP_TIMEOUT, "the Central System client")
         if runner is not None:

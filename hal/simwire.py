@@ -28,6 +28,7 @@ from hal.pilot.base import Pilot
 from hal.protection.base import Protection
 from hal.relay.base import Relay
 from hal.signal import Signal
+from hal.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +112,7 @@ class _SimDevice:
 
     async def _close(self) -> None:
         listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+        await cancel_and_wait(listener)
         await self._link.close()
 
     async def _next_event(self) -> dict[str, Any]:

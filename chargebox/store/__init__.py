@@ -12,6 +12,7 @@ from pathlib import Path
 from chargebox.store.authorization import AuthorizationCache, LocalList
 from chargebox.store.database import Database, open_database
 from chargebox.store.outbox import DEFAULT_LIMIT, Outbox
+from chargebox.store.profiles import ProfileStore
 from chargebox.store.settings import Settings
 from chargebox.store.transactions import TransactionJournal
 
@@ -26,10 +27,11 @@ class Store:
     local_list: LocalList
     cache: AuthorizationCache
     settings: Settings
+    profiles: ProfileStore
 
     @classmethod
     def open(cls, path: Path | str, outbox_limit: int = DEFAULT_LIMIT) -> Store:
         db = open_database(path)
         settings = Settings(db)
         return cls(db, TransactionJournal(db), Outbox(db, outbox_limit), LocalList(db, settings),
-                   AuthorizationCache(db), settings)
+                   AuthorizationCache(db), settings, ProfileStore(db))

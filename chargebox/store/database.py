@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # The tables whose ``payload`` holds a message in the codec's plain form, as JSON.
 _PAYLOAD_TABLES = ("outbox", "outbox_aside", "transaction_values")
@@ -117,8 +117,26 @@ def _migrate(db: Database) -> None:
         if version < 3:  # schemas 1-2 stored a SampledValue's text under zeep's name, ``_value_1``
             for table in _PAYLOAD_TABLES:
                 _rewrite_payloads(db, table)
+        if version < 4:
+            _add_charging_profiles(db)
         db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('schema_version', ?)",
                    [str(SCHEMA_VERSION)])
+
+
+def _add_charging_profiles(db: Database) -> None:
+    """Schema 4 (issue 18): the installed charging profiles, which survive a restart and a power cut
+    (errata 3.37). A profile is the neutral form of chargebox.engine.charging's ChargingProfile as JSON
+    (chargebox/store/profiles.py); the columns beside it are what ClearChargingProfile filters on."""
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS charging_profiles (
+            seq INTEGER PRIMARY KEY,                           -- installation order
+            charging_profile_id INTEGER NOT NULL UNIQUE,
+            connector_id INTEGER NOT NULL,                     -- 0: the box
+            purpose TEXT NOT NULL,                             -- chargingProfilePurpose
+            stack_level INTEGER NOT NULL,
+            profile TEXT NOT NULL,                             -- the whole profile, JSON
+            UNIQUE (connector_id, purpose, stack_level)        -- 3.13.2: one per purpose and level
+        )""")
 
 
 def _rewrite_payloads(db: Database, table: str) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from hal.errors import ConfigurationError
 from hal.signal import Signal
+from hal.tasks import cancel_and_wait
 
 _FLAGS = {"active-low": True, "active-high": False}
 _LINE = re.compile(r"[0-9]+|[A-Za-z_][A-Za-z0-9_.-]*")
@@ -92,7 +93,4 @@ class PinWatch:
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*tasks)

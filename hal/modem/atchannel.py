@@ -21,6 +21,7 @@ import serial_asyncio_fast
 
 from hal.checks import check_baudrate
 from hal.errors import DeviceTimeout, DeviceUnavailable, HalError
+from hal.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +90,7 @@ class AtChannel:
     async def close(self) -> None:
         writer, self._writer = self._writer, None
         reading, self._reading = self._reading, None
-        if reading is not None:
-            reading.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reading
+        await cancel_and_wait(reading)
         if writer is not None:
             writer.close()
             with contextlib.suppress(OSError, serial.SerialException):

@@ -8,6 +8,7 @@ import contextlib
 from hal.device import Device
 from hal.events import FaultKind
 from hal.signal import Signal
+from hal.tasks import cancel_and_wait
 
 #: The inputs a protection device may have, and the fault each one raises.
 INPUTS: dict[str, FaultKind] = {"rcd": FaultKind.GROUND, "overtemp": FaultKind.HIGH_TEMPERATURE}
@@ -39,10 +40,7 @@ class Protection(Device):
     async def close(self) -> None:
         """Release the device. Safe to call twice."""
         watches, self._watches = self._watches, []
-        for task in watches:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*watches)
         await super().close()
 
     async def _watch(self, kind: FaultKind, name: str, signal: Signal[bool]) -> None:

@@ -10,6 +10,7 @@ from hal.device import Device
 from hal.errors import ConfigurationError, HalError
 from hal.events import FaultKind
 from hal.signal import Signal
+from hal.tasks import cancel_and_wait
 
 
 class PowerSwitchFailure(HalError):
@@ -51,10 +52,7 @@ class Relay(Device):
     async def close(self) -> None:
         """Release the device. Safe to call twice."""
         watch, self._watch = self._watch, None
-        if watch is not None:
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
+        await cancel_and_wait(watch)
         await super().close()
 
     async def set(self, closed: bool) -> None:

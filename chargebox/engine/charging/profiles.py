@@ -7,9 +7,11 @@ the wire.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 
 class ChargingProfilePurpose(StrEnum):  # 7.10
@@ -89,3 +91,65 @@ class Rating:
     phases: int
     voltage: float
     max_current: float
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def to_plain(profile: ChargingProfile) -> dict[str, Any]:
+    """``profile`` in its neutral form, for storage (errata 3.37: installed profiles survive a reboot): the
+    specification's field names in camelCase (7.8, 7.13, 7.14), enums as their text, times as ISO 8601,
+    absent fields left out; JSON-ready, no binding's or library's form."""
+    schedule = profile.charging_schedule
+    fields = {
+        "chargingProfileId": profile.charging_profile_id,
+        "transactionId": profile.transaction_id,
+        "stackLevel": profile.stack_level,
+        "chargingProfilePurpose": profile.charging_profile_purpose.value,
+        "chargingProfileKind": profile.charging_profile_kind.value,
+        "recurrencyKind": None if profile.recurrency_kind is None else profile.recurrency_kind.value,
+        "validFrom": _time(profile.valid_from),
+        "validTo": _time(profile.valid_to),
+        "chargingSchedule": {key: value for key, value in {
+            "duration": schedule.duration,
+            "startSchedule": _time(schedule.start_schedule),
+            "chargingRateUnit": schedule.charging_rate_unit.value,
+            "chargingSchedulePeriod": [
+                {key: value for key, value in {
+                    "startPeriod": period.start_period, "limit": period.limit,
+                    "numberPhases": period.number_phases}.items() if value is not None}
+                for period in schedule.charging_schedule_period],
+            "minChargingRate": schedule.min_charging_rate,
+        }.items() if value is not None},
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def from_plain(plain: Mapping[str, Any]) -> ChargingProfile:
+    """The profile :func:`to_plain` gave ``plain`` for."""
+    schedule = plain["chargingSchedule"]
+    recurrency = plain.get("recurrencyKind")
+    return ChargingProfile(
+        charging_profile_id=plain["chargingProfileId"],
+        stack_level=plain["stackLevel"],
+        charging_profile_purpose=ChargingProfilePurpose(plain["chargingProfilePurpose"]),
+        charging_profile_kind=ChargingProfileKind(plain["chargingProfileKind"]),
+        charging_schedule=ChargingSchedule(
+            charging_rate_unit=ChargingRateUnit(schedule["chargingRateUnit"]),
+            charging_schedule_period=tuple(
+                ChargingSchedulePeriod(period["startPeriod"], period["limit"], period.get("numberPhases"))
+                for period in schedule["chargingSchedulePeriod"]),
+            duration=schedule.get("duration"),
+            start_schedule=_parse_time(schedule.get("startSchedule")),
+            min_charging_rate=schedule.get("minChargingRate"),
+        ),
+        transaction_id=plain.get("transactionId"),
+        recurrency_kind=None if recurrency is None else RecurrencyKind(recurrency),
+        valid_from=_parse_time(plain.get("validFrom")),
+        valid_to=_parse_time(plain.get("validTo")),
+    )

@@ -67,7 +67,8 @@ def test_the_fixture_is_what_0_1_0_wrote() -> None:
 def test_a_0_1_0_database_carries_over(old_database: Path) -> None:
     store = Store.open(old_database)
     assert store.settings.get("schema_version") == str(SCHEMA_VERSION)
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4
+    assert store.profiles.load() == []  # schema 4: the charging profiles' table, empty
 
     queued = store.outbox.all()
     assert [q.request for q in queued] == PENDING
