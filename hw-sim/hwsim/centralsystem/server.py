@@ -60,7 +60,9 @@ WSA_NS = "http://www.w3.org/2005/08/addressing"
 WSA_ANONYMOUS = f"{WSA_NS}/anonymous"
 WSA_NONE = f"{WSA_NS}/none"
 WSA_FAULT_ACTION = f"{WSA_NS}/soap/fault"
-OCPP_FAULT_NS = "urn://Ocpp/2012/02/"
+#: The namespace of a fault's OCPP subcode, per version: 1.5 spec 8.2; OCPP-S 1.6 chapter 4 and its
+#: errata 3.3 put it in the Central System service's namespace, whichever side answers.
+OCPP_FAULT_NS = {"1.5": "urn://Ocpp/2012/02/", "1.6": "urn://Ocpp/Cs/2015/10/"}
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 SOAP12_CONTENT_TYPE = "application/soap+xml"
@@ -290,7 +292,8 @@ class CentralSystem(CentralSystemCore):
             status = 200
         except _Fault as fault:
             rec.fault = f"{fault.code}/{fault.subcode}"
-            envelope = _fault_envelope(fault.code, fault.subcode, fault.reason, inc.message_id)
+            envelope = _fault_envelope(fault.code, fault.subcode, fault.reason, inc.message_id,
+                                       OCPP_FAULT_NS[self.version])
             # SOAP 1.2 part 2, 7.5.2.2: Sender faults are 400, Receiver faults 500.
             status = 400 if fault.code == "Sender" else 500
         await self.commit(rec)
@@ -568,7 +571,7 @@ class CentralSystem(CentralSystemCore):
             errors.append(f"wsa:RelatesTo {relates!r} is not our MessageID {message_id!r}")
 
         if entry.tag == f"{{{SOAP12_NS}}}Fault":
-            fault = _parse_fault(entry, errors)
+            fault = _parse_fault(entry, errors, OCPP_FAULT_NS[self.version])
             if status < 400:
                 errors.append(f"SOAP fault with HTTP status {status} (SOAP 1.2 HTTP binding: 400/500)")
             return CallResult(False, None, fault, not errors, errors, status, message_id)
@@ -635,11 +638,12 @@ def _envelope(headers: list[etree._Element], body_entry: etree._Element) -> etre
     return env
 
 
-def _fault_envelope(code: str, subcode: str, reason: str, relates_to: str | None) -> etree._Element:
+def _fault_envelope(code: str, subcode: str, reason: str, relates_to: str | None,
+                    fault_ns: str) -> etree._Element:
     headers = [_wsa("Action", WSA_FAULT_ACTION), _wsa("MessageID", _new_message_id())]
     if relates_to:
         headers.append(_wsa("RelatesTo", relates_to))
-    fault = etree.Element(f"{{{SOAP12_NS}}}Fault", nsmap={"soap": SOAP12_NS, "ocpp": OCPP_FAULT_NS})
+    fault = etree.Element(f"{{{SOAP12_NS}}}Fault", nsmap={"soap": SOAP12_NS, "ocpp": fault_ns})
     code_el = etree.SubElement(fault, f"{{{SOAP12_NS}}}Code")
     etree.SubElement(code_el, f"{{{SOAP12_NS}}}Value").text = f"soap:{code}"
     sub = etree.SubElement(code_el, f"{{{SOAP12_NS}}}Subcode")
@@ -651,7 +655,7 @@ def _fault_envelope(code: str, subcode: str, reason: str, relates_to: str | None
     return _envelope(headers, fault)
 
 
-def _parse_fault(fault: etree._Element, errors: list[str]) -> FaultTuple:
+def _parse_fault(fault: etree._Element, errors: list[str], fault_ns: str) -> FaultTuple:
     def qvalue(el: etree._Element | None, expect_ns: str, what: str) -> str | None:
         if el is None:
             return None
@@ -667,7 +671,7 @@ def _parse_fault(fault: etree._Element, errors: list[str]) -> FaultTuple:
         errors.append("SOAP fault without Code/Value")
     subcode = qvalue(
         fault.find(f"{{{SOAP12_NS}}}Code/{{{SOAP12_NS}}}Subcode/{{{SOAP12_NS}}}Value"),
-        OCPP_FAULT_NS,
+        fault_ns,
         "Subcode",
     )
     reason_el = fault.find(f"{{{SOAP12_NS}}}Reason/{{{SOAP12_NS}}}Text")
