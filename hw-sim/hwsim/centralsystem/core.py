@@ -18,10 +18,13 @@ import datetime as _dt
 import itertools
 import json
 import logging
+import ssl
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+
+from aiohttp import web
 
 log = logging.getLogger("hwsim.centralsystem")
 
@@ -245,6 +248,27 @@ class CentralSystemCore(abc.ABC):
 
     @abc.abstractmethod
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None: ...
+
+    def _base_url(self, scheme: str) -> str:
+        """``scheme://host:port`` where boxes reach it (a wildcard address as loopback)."""
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{scheme}://{host}:{self.port}"
+
+    async def _listen(self, runner: web.AppRunner, host: str, port: int,
+                      ssl_context: ssl.SSLContext | None) -> web.TCPSite:
+        """The wire's app listening at ``host:port`` (port 0: any free one, then :attr:`port` says which)."""
+        await runner.setup()
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self.host = host
+        self.port = int(runner.addresses[0][1])
+        return site
 
     @abc.abstractmethod
     async def _stop_wire(self) -> None:

@@ -239,10 +239,7 @@ class JsonCentralSystem(CentralSystemCore):
     @property
     def url(self) -> str:
         """The endpoint URL a box appends its identity to (OCPP-J 1.6, 3.1.1)."""
-        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
-        if ":" in host:
-            host = f"[{host}]"
-        return f"{'wss' if self._server_tls else 'ws'}://{host}:{self.port}/ocpp"
+        return self._base_url("wss" if self._server_tls else "ws") + "/ocpp"
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         if self._runner is not None:
@@ -250,16 +247,8 @@ class JsonCentralSystem(CentralSystemCore):
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port, ssl_context=self._server_tls)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner, self._site = runner, site
-        self.host = host
-        self.port = int(runner.addresses[0][1])
+        self._site = await self._listen(runner, host, port, self._server_tls)
+        self._runner = runner
         log.info("Central System (OCPP 1.6 JSON) listening on %s", self.url)
 
     async def _stop_wire(self) -> None:

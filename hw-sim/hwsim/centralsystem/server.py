@@ -150,12 +150,7 @@ class CentralSystem(CentralSystemCore):
 
     @property
     def url(self) -> str:
-        host = self.host
-        if host in ("", "0.0.0.0", "::"):
-            host = "127.0.0.1"
-        if ":" in host:
-            host = f"[{host}]"
-        return f"{'https' if self._server_tls else 'http'}://{host}:{self.port}/"
+        return self._base_url("https" if self._server_tls else "http") + "/"
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         if self._runner is not None:
@@ -164,16 +159,8 @@ class CentralSystem(CentralSystemCore):
         app.router.add_route("POST", "/{tail:.*}", self._handle)
         # auto_decompress=False: we decompress ourselves, with a limit and a recorded error.
         runner = web.AppRunner(app, auto_decompress=False, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port, ssl_context=self._server_tls)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner, self._site = runner, site
-        self.host = host
-        self.port = int(runner.addresses[0][1])
+        self._site = await self._listen(runner, host, port, self._server_tls)
+        self._runner = runner
         log.info("Central System listening on %s", self.url)
 
     async def _stop_wire(self) -> None:
