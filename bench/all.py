@@ -22,7 +22,8 @@ import local_list_limit
 import memory
 import outbox_drain
 import send_local_list
-from realpath import BenchSite, NotAvailable, Row, arguments, parse, print_table, unavailable
+from ocpp_peer import OcppPeer
+from realpath import BenchSite, NotAvailable, Row, arguments, parse, print_table, settle, unavailable
 
 #: Every row script's sizes (quick, full); a size two rows share (repeats, seconds, entries of
 #: rows 3 and 5) is one option.
@@ -34,15 +35,16 @@ ROWS = [(card_to_relay.MEASURE, card_to_relay.GOAL), (outbox_drain.MEASURE, outb
         (client_cpu.MEASURE, client_cpu.GOAL), (endpoint_rate.MEASURE, endpoint_rate.GOAL)]
 
 
-def run(site: BenchSite, options: argparse.Namespace) -> list[Row]:
+def run(site: BenchSite, peer: OcppPeer, options: argparse.Namespace) -> list[Row]:
     site.booted()
+    peer_idle = settle(peer.charge_point.pid)
     rows = card_to_relay.measure(site, options) + outbox_drain.measure(site, options)
     idle = memory.idle(site)  # after the drain's restart: the daemon as it runs, idle
-    rows += send_local_list.measure(site, options)
+    rows += send_local_list.measure(site, options, peer)
     rows += local_list_limit.measure(site, argparse.Namespace(**{**vars(options), "entries": options.list_limit_entries}))
     burst = endpoint_rate.measure(site, options)
-    rows += [memory.after_burst(site, idle)]
-    rows += client_cpu.measure(site, argparse.Namespace(**{**vars(options), "messages": options.cpu_messages}))
+    rows += [memory.after_burst(site, idle, peer_idle)]
+    rows += client_cpu.measure(site, argparse.Namespace(**{**vars(options), "messages": options.cpu_messages}), peer)
     return rows + burst
 
 
@@ -54,8 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     site = BenchSite(options.protocol)
     rows: list[Row] = []
     try:
-        with site:
-            rows = run(site, options)
+        with site, OcppPeer() as peer:
+            rows = run(site, peer, options)
     except NotAvailable as err:
         rows = [unavailable(measure, goal, str(err)) for measure, goal in ROWS]
     finally:

@@ -19,7 +19,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ocpp_peer import OcppPeer
+from ocpp_peer import OcppPeer, ocpp_peer
 from outbox_drain import drain
 from realpath import BenchSite, Row, arguments, http_peer, parse, percentile, ratio, run_alone, spread
 
@@ -41,10 +41,10 @@ def meter_values_envelope(site: BenchSite) -> bytes:
     return body
 
 
-def measure(site: BenchSite, options: argparse.Namespace) -> list[Row]:
+def measure(site: BenchSite, options: argparse.Namespace, shared: OcppPeer | None = None) -> list[Row]:
     n = options.messages
     box = [drain(site, n).daemon_cpu / n * 1000 for _ in range(options.repeats)]
-    with OcppPeer() as peer:
+    with ocpp_peer(shared) as peer:
         ocpp = [peer.meter_values(n)["cpu"] / n * 1000 for _ in range(options.repeats)]
     if site.protocol != "ocpp1.5-soap":
         return [Row(MEASURE, GOAL, spread(box, "ms", 3), f"ocpp 1.6 JSON charge point {spread(ocpp, 'ms', 3)}",

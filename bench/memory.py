@@ -25,10 +25,9 @@ def idle(site: BenchSite) -> float:
     return settle(site.pid)
 
 
-def after_burst(site: BenchSite, idle_mb: float) -> Row:
+def after_burst(site: BenchSite, idle_mb: float, peer_idle: float) -> Row:
+    """The row, from the daemon's idle size before the burst and the peer's idle size."""
     after, peak = settle(site.pid), memory_mb(site.pid)["VmHWM"]
-    with OcppPeer() as peer:
-        peer_idle = settle(peer.charge_point.pid)
     back = after <= 1.1 * idle_mb
     return Row(MEASURE, GOAL, f"{idle_mb:.1f} MB idle, peak {peak:.1f}, {after:.1f} after "
                               f"({100 * (after / idle_mb - 1):+.0f} %: {'back' if back else 'NOT back'} within 10 %)",
@@ -37,9 +36,11 @@ def after_burst(site: BenchSite, idle_mb: float) -> Row:
 
 def measure(site: BenchSite, options: argparse.Namespace) -> list[Row]:
     idle_mb = idle(site)
-    send_local_list.measure(site, options)
+    with OcppPeer() as peer:
+        peer_idle = settle(peer.charge_point.pid)
+        send_local_list.measure(site, options, peer)
     endpoint_rate.measure(site, options)
-    return [after_burst(site, idle_mb)]
+    return [after_burst(site, idle_mb, peer_idle)]
 
 
 if __name__ == "__main__":

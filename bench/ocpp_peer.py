@@ -11,11 +11,13 @@ and the CPU seconds they took in this process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -44,7 +46,7 @@ class AiohttpConnection:
         await self.ws.send_str(text)
 
 
-class MinimalChargePoint(ChargePoint):  # type: ignore[misc]
+class MinimalChargePoint(ChargePoint):
     local_list: dict[str, Any] = {}
 
     @on(Action.send_local_list)
@@ -123,6 +125,16 @@ class OcppPeer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def ocpp_peer(shared: OcppPeer | None) -> Iterator[OcppPeer]:
+    """The run's peer (all.py starts one for every row), or one for this row alone."""
+    if shared is not None:
+        yield shared
+        return
+    with OcppPeer() as peer:
+        yield peer
 
 
 if __name__ == "__main__":

@@ -78,11 +78,11 @@ class BenchSite(SimulatedSite):
     def pid(self) -> int:
         return self.processes["chargebox"].pid
 
-    def booted(self, timeout: float = 30.0) -> None:
-        """Wait until the Central System has the daemon's BootNotification; a daemon that exits
-        first (its config refused) makes the run NotAvailable, with the daemon's last log line."""
+    def booted(self, since: int = 0, timeout: float = 30.0) -> None:
+        """Wait until the Central System has a BootNotification after record ``since`` (0: the
+        site's first); a daemon that exits first (its config refused) makes the run NotAvailable,
+        with the daemon's last log line."""
         deadline = time.monotonic() + timeout
-        since = last_seq(self)
         while time.monotonic() < deadline:
             daemon = self.processes["chargebox"]
             if daemon.poll() is not None:
@@ -184,7 +184,7 @@ class Peer:
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line:
-            raise RuntimeError(f"{self.process.args} exited with {self.process.wait()}")
+            raise RuntimeError(f"{self.process.args!r} exited with {self.process.wait()}")
         answer: dict[str, Any] = json.loads(line)
         return answer
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from ocpp_peer import OcppPeer
+from ocpp_peer import OcppPeer, ocpp_peer
 from realpath import BenchSite, Row, arguments, memory_mb, parse, percentile, ratio, run_alone, send_local_list, settle, spread
 
 SIZES = {"entries": (2000, 50000), "repeats": (1, 3)}
@@ -30,7 +30,7 @@ def id_tags(entries: int) -> list[str]:
     return [f"{n:08X}" for n in range(entries)]
 
 
-def measure(site: BenchSite, options: argparse.Namespace) -> list[Row]:
+def measure(site: BenchSite, options: argparse.Namespace, shared: OcppPeer | None = None) -> list[Row]:
     tags = id_tags(options.entries)
     before = memory_mb(site.pid)["VmRSS"]
     seconds, statuses = [], set()
@@ -39,7 +39,7 @@ def measure(site: BenchSite, options: argparse.Namespace) -> list[Row]:
         seconds.append(elapsed)
         statuses.add(answer["payload"]["status"] if answer["payload"] else f"fault {answer['fault']}")
     peak, after = memory_mb(site.pid)["VmHWM"], settle(site.pid)
-    with OcppPeer() as peer:
+    with ocpp_peer(shared) as peer:
         peer_before = peer.memory_mb()["VmRSS"]
         peer_seconds = [peer.send_local_list(tags) for _ in range(options.repeats)]
         peer_memory = peer.memory_mb()
