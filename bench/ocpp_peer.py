@@ -16,6 +16,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -99,8 +100,9 @@ class OcppPeer:
     def meter_values(self, count: int) -> dict[str, float]:
         return self.charge_point.ask({"meter": count})
 
-    def send_local_list(self, id_tags: list[str]) -> float:
-        """SendLocalList Full through the Central System's ``/call``; the seconds it took."""
+    def send_local_list(self, id_tags: list[str]) -> float | None:
+        """SendLocalList Full through the Central System's ``/call``; the seconds it took, None when
+        the control interface refuses a body that large (413: aiohttp's 1 MiB default)."""
         payload = {"updateType": "Full", "listVersion": 1, "localAuthorizationList": [
             {"idTag": tag, "idTagInfo": {"status": "Accepted"}} for tag in id_tags]}
         body = json.dumps({"chargeBoxIdentity": IDENTITY, "action": "SendLocalList", "payload": payload,
@@ -108,8 +110,13 @@ class OcppPeer:
         request = urllib.request.Request(f"{self.control}/call", data=body, method="POST",
                                          headers={"Content-Type": "application/json"})
         start = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=620) as response:
-            answer = json.loads(response.read())
+        try:
+            with urllib.request.urlopen(request, timeout=620) as response:
+                answer = json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            if err.code == 413:
+                return None
+            raise
         assert answer["payload"] == {"status": "Accepted"}, answer
         return time.perf_counter() - start
 

@@ -33,19 +33,25 @@ def id_tags(entries: int) -> list[str]:
 def measure(site: BenchSite, options: argparse.Namespace, shared: OcppPeer | None = None) -> list[Row]:
     tags = id_tags(options.entries)
     before = memory_mb(site.pid)["VmRSS"]
-    seconds, statuses = [], set()
+    seconds, statuses, routes = [], set(), set()
     for _ in range(options.repeats):
         answer, elapsed = send_local_list(site, tags)
         seconds.append(elapsed)
         statuses.add(answer["payload"]["status"] if answer["payload"] else f"fault {answer['fault']}")
+        routes.add(answer["route"])
     peak, after = memory_mb(site.pid)["VmHWM"], settle(site.pid)
     with ocpp_peer(shared) as peer:
         peer_before = peer.memory_mb()["VmRSS"]
-        peer_seconds = [peer.send_local_list(tags) for _ in range(options.repeats)]
+        peer_seconds = [s for s in (peer.send_local_list(tags) for _ in range(options.repeats)) if s is not None]
         peer_memory = peer.memory_mb()
     status = "" if statuses == {"Accepted"} else f" answered {', '.join(sorted(statuses))}!"
+    via = "" if routes == {"/call"} else f" ({', '.join(sorted(routes))}: the Central System's /call takes <= 1 MiB)"
+    if not peer_seconds:
+        return [Row(measure_name(options.entries), GOAL, f"{spread(seconds, 's', 2)}{status}{via}; RSS {before:.0f} "
+                    f"MB before, peak {peak:.0f}, {after:.0f} after",
+                    "ocpp 1.6 JSON charge point: not measured (the Central System's /call takes <= 1 MiB)")]
     return [Row(measure_name(options.entries), GOAL,
-                f"{spread(seconds, 's', 2)}{status}; RSS {before:.0f} MB before, peak {peak:.0f}, {after:.0f} after",
+                f"{spread(seconds, 's', 2)}{status}{via}; RSS {before:.0f} MB before, peak {peak:.0f}, {after:.0f} after",
                 f"ocpp 1.6 JSON charge point {spread(peer_seconds, 's', 2)}; RSS {peer_before:.0f} MB before, "
                 f"peak {peer_memory['VmHWM']:.0f}, {peer_memory['VmRSS']:.0f} after",
                 ratio(percentile(seconds, 50), percentile(peer_seconds, 50)))]
