@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 
 import card_to_relay
 import client_cpu
@@ -35,16 +36,27 @@ ROWS = [(card_to_relay.MEASURE, card_to_relay.GOAL), (outbox_drain.MEASURE, outb
         (client_cpu.MEASURE, client_cpu.GOAL), (endpoint_rate.MEASURE, endpoint_rate.GOAL)]
 
 
+def attempt(row: int, measure: Callable[[], list[Row]]) -> list[Row]:
+    """The row's figures, or the row saying why it could not be measured (the others still are)."""
+    try:
+        return measure()
+    except NotAvailable as err:
+        return [unavailable(*ROWS[row], str(err))]
+
+
 def run(site: BenchSite, peer: OcppPeer, options: argparse.Namespace) -> list[Row]:
     site.booted()
     peer_idle = settle(peer.charge_point.pid)
-    rows = card_to_relay.measure(site, options) + outbox_drain.measure(site, options)
+    rows = attempt(0, lambda: card_to_relay.measure(site, options))
+    rows += attempt(1, lambda: outbox_drain.measure(site, options))
     idle = memory.idle(site)  # after the drain's restart: the daemon as it runs, idle
-    rows += send_local_list.measure(site, options, peer)
-    rows += local_list_limit.measure(site, argparse.Namespace(**{**vars(options), "entries": options.list_limit_entries}))
-    burst = endpoint_rate.measure(site, options)
-    rows += [memory.after_burst(site, idle, peer_idle)]
-    rows += client_cpu.measure(site, argparse.Namespace(**{**vars(options), "messages": options.cpu_messages}), peer)
+    rows += attempt(2, lambda: send_local_list.measure(site, options, peer))
+    limit = argparse.Namespace(**{**vars(options), "entries": options.list_limit_entries})
+    rows += attempt(3, lambda: local_list_limit.measure(site, limit))
+    burst = attempt(6, lambda: endpoint_rate.measure(site, options))
+    rows += attempt(4, lambda: [memory.after_burst(site, idle, peer_idle)])
+    cpu = argparse.Namespace(**{**vars(options), "messages": options.cpu_messages})
+    rows += attempt(5, lambda: client_cpu.measure(site, cpu, peer))
     return rows + burst
 
 

@@ -98,7 +98,8 @@ def drain(site: BenchSite, messages: int) -> Drain:
     site.cs("POST", "/behaviour", {"outage": None})
     timeout = 60 + messages / 20  # at 20 msg/s something is badly wrong
     try:
-        site.cs("GET", f"/wait?action=MeterValues&count={messages - 1}&timeout={timeout}&since={mark}")
+        BenchSite._http(site.cs_url, "GET", f"/wait?action=MeterValues&count={messages - 1}&timeout={timeout}"
+                        f"&since={mark}", timeout=timeout + 10)
     except OSError as err:
         raise NotAvailable(f"the {messages} messages did not all reach the Central System within {timeout:.0f} s "
                            f"({err})") from err
