@@ -113,8 +113,9 @@ def send_local_list(site: BenchSite, id_tags: Sequence[str], timeout: float = 60
     Central System through the box's endpoint: the call's record and the seconds from asking the
     Central System to its answer."""
     version = int(site.call("GetLocalListVersion", {})["payload"]["listVersion"])
+    key = "localAuthorisationList" if site.protocol == "ocpp1.5-soap" else "localAuthorizationList"  # 1.6 spells it so
     payload = {"updateType": "Full", "listVersion": max(0, version) + 1,
-               "localAuthorisationList": [{"idTag": tag, "idTagInfo": {"status": "Accepted"}} for tag in id_tags]}
+               key: [{"idTag": tag, "idTagInfo": {"status": "Accepted"}} for tag in id_tags]}
     start = time.perf_counter()
     try:
         answer: dict[str, Any] = SimulatedSite._http(site.cs_url, "POST", "/call", {
