@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import aiohttp.web
 import pytest
-from conftest import OFFICIAL_WSDL
+from tests.conftest import OFFICIAL_WSDL
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, RegistrationStatus, RemoteStartStopStatus, TriggerMessageStatus
