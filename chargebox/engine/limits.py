@@ -1,0 +1,240 @@
+"""The pilot obeys every limit (issue 18): the shell's part that turns the charging limits into each
+connector's PWM offer.
+
+Each evaluation takes, at the loop clock's now, the composite limit of every connector
+(:func:`~chargebox.engine.charging.limit_at`: its TxProfile or TxDefaultProfile, its ``max_current``),
+the box's limit (the ChargePointMaxProfile against the site supply, :func:`~chargebox.engine.charging.box_limit`:
+less the building's other load where a grid meter measures it, the failsafe current while it is quiet),
+shares the box's limit among the charging connectors (:func:`~chargebox.engine.charging.balance`, from what
+their meters say the EVs draw) and applies the new offers lowering first, raising after
+(:func:`~chargebox.engine.charging.sequence`), so the sum on a line is never above the limit, even during a
+change. A connector whose share is below 6 A is offered nothing and is SuspendedEVSE until it rises (IEC
+61851-1 table A.7; :meth:`Connector.on_limit <chargebox.engine.connector.Connector.on_limit>`).
+
+It evaluates at the next instant a limit can change (a period boundary: a loop handle, so the pilot
+follows within the loop's latency), when the profiles change, when a session begins or ends, and every
+``interval`` seconds while a connector charges or a grid meter is read (rebalancing).
+
+A connector without a session is told what its next session would start with (the profiles as they would
+be for a transaction starting now) and, synchronously as any session begins or ends, what it could be
+offered now without the box going over its limit (:meth:`Limits._grant_idle`): a session that begins
+before the next evaluation starts with no more than that, so two sessions beginning at once cannot both
+take the same room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hal.errors import HalError
+from hal.meter.base import Meter
+
+from chargebox.engine.charging import (
+    MIN_OFFER,
+    ConnectorLoad,
+    GridMeter,
+    LimitSource,
+    LimitSourceKind,
+    balance,
+    box_limit,
+    limit_at,
+    offer_for_limit,
+    sequence,
+)
+from chargebox.engine.charging.balance import LINES
+from chargebox.engine.smartcharging import SmartCharging
+
+if TYPE_CHECKING:
+    from chargebox.engine.chargepoint import ChargePoint
+
+log = logging.getLogger(__name__)
+
+#: Seconds between rebalancings while a connector charges or a grid meter is read (issue 18: "within a
+#: few seconds").
+INTERVAL = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class GridSupply:
+    """``[site.grid_meter]``: the building's meter, the current per phase the box may draw while it is
+    quiet, and after how many seconds without a good reading it counts as quiet."""
+
+    meter: Meter
+    failsafe_current: float
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class Offered:
+    """What a connector is offered now and why (``chargebox status``)."""
+
+    amps: float  # 0: nothing
+    limit: float  # the limit in force on the connector (A per phase)
+    source: str  # which profile, the site limit, the failsafe, max_current
+
+
+def describe(source: LimitSource) -> str:
+    if source.kind is LimitSourceKind.PROFILE:
+        return f"{source.purpose} {source.charging_profile_id}"
+    return "max_current"
+
+
+class Limits:
+    """Keeps every connector's offer within its limits; ``await run()`` beside the charge point's loops."""
+
+    def __init__(self, charge_point: ChargePoint, smart: SmartCharging, grid: GridSupply | None = None,
+                 interval: float = INTERVAL) -> None:
+        self.cp = charge_point
+        self.smart = smart
+        self.grid = grid
+        self.interval = interval
+        #: What each pilot offers now (A; 0: nothing).
+        self.offers = {number: 0.0 for number in charge_point.ports}
+        self.offered: dict[int, Offered] = {}
+        self._own = {number: port.hardware.max_current for number, port in charge_point.ports.items()}
+        self._planned: dict[int, float] = {}  # offers about to be raised to
+        self._box: tuple[float, float, float] | None = None  # None: no limit of the box binds
+        self._grid_seen: float | None = None  # loop time of the grid meter's last good reading
+        self._grid_currents: tuple[float, float, float] | None = None
+        self._wake = asyncio.Event()
+        smart.watchers.append(self._wake.set)
+        charge_point.station.on_session = self._session
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            delay = await self.evaluate()
+            if self.grid is not None or any(m.in_transaction for m in self.cp.station.connectors.values()):
+                delay = self.interval if delay is None else min(delay, self.interval)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(None if delay is None else max(delay, 0.0)):
+                    await self._wake.wait()
+
+    # -- one evaluation ------------------------------------------------------------------------
+
+    async def evaluate(self) -> float | None:
+        """Apply the offers the limits give now; the seconds until one can change (None: never)."""
+        if self.grid is not None:
+            await self.poll_grid()
+        now = self.cp.clock.now()
+        installed = self.smart.installed
+        station = self.cp.station
+        box_at = limit_at(installed, 0, None, now, self.smart.rating(0), box_share=1.0)
+        soonest = box_at.next_change
+        drawn = {number: await self._drawn(number) for number, machine in station.connectors.items()
+                 if machine.in_transaction}
+        loads: list[ConnectorLoad] = []
+        sources: dict[int, tuple[float, str]] = {}
+        for number, machine in station.connectors.items():
+            if machine.in_transaction:
+                profiles, transaction = installed, self.smart.transaction(number)
+            else:
+                profiles, transaction = self.smart.prospect(number, now)
+            at = limit_at(profiles, number, transaction, now, self.smart.rating(number), box_share=1.0)
+            if at.next_change is not None and (soonest is None or at.next_change < soonest):
+                soonest = at.next_change
+            self._own[number] = at.limit.amps
+            sources[number] = (at.limit.amps, describe(at.limit.source))
+            per_phase = drawn.get(number)
+            loads.append(ConnectorLoad(
+                number, at.limit.amps, self._lines(number), machine.in_transaction and not machine.deauthorized,
+                self.offers[number], None if per_phase is None else max(per_phase, default=0.0),
+                self.smart.started.get(number)))
+        box = self._box_limit(box_at.limit.amps, drawn)
+        box_source = describe(box_at.limit.source) if box_at.limit.source.kind is LimitSourceKind.PROFILE \
+            else "failsafe" if self.grid is not None and self._grid_currents is None else "site limit"
+        fits = all(sum(load.limit for load in loads if line in load.lines) <= box[line] for line in LINES)
+        self._box = None if fits else box
+        if fits:
+            new = {load.connector_id: offer_for_limit(load.limit) or 0.0 if load.charging else 0.0 for load in loads}
+        else:
+            new = balance(box, loads)
+        changes = sequence(self.offers, new)
+        for step in changes.lower:
+            await self._offer(step.connector_id, step.amps)
+        self._planned = {step.connector_id: step.amps for step in changes.raise_}
+        self._grant_idle()
+        for step in changes.raise_:
+            await self._offer(step.connector_id, step.amps)
+        self._planned = {}
+        self._grant_idle()
+        for number, (limit, source) in sources.items():
+            share = new.get(number, 0.0)
+            self.offered[number] = Offered(self.offers[number], limit if fits or share >= limit else share,
+                                           source if fits or share >= limit else box_source)
+        return None if soonest is None else (soonest - self.cp.clock.now()).total_seconds()
+
+    def _lines(self, number: int) -> tuple[int, ...]:
+        return tuple(line - 1 for line in self.smart.wiring.lines_of(number))
+
+    def _box_limit(self, allowed: float, drawn: dict[int, tuple[float, ...] | None]) -> tuple[float, float, float]:
+        supply = self.smart.rating(0).max_current
+        if self.grid is None:
+            return box_limit(allowed, supply, None)
+        box_draw = [0.0, 0.0, 0.0]
+        for number, currents in drawn.items():
+            for line, amps in zip(self._lines(number), currents or ()):
+                box_draw[line] += amps
+        return box_limit(allowed, supply, GridMeter(self._grid_currents, self.grid.failsafe_current), box_draw)
+
+    async def poll_grid(self) -> None:
+        """Read the grid meter; quiet for longer than its timeout, it gives no currents (failsafe)."""
+        assert self.grid is not None
+        now = asyncio.get_running_loop().time()
+        try:
+            reading = await asyncio.wait_for(self.grid.meter.read(), self.grid.timeout)
+        except (HalError, OSError, TimeoutError) as err:
+            log.debug("grid meter: %s", err)
+        else:
+            if len(reading.current_a) >= 1:
+                currents = (tuple(reading.current_a) + (0.0, 0.0))[:3]
+                self._grid_currents = (currents[0], currents[1], currents[2])
+                self._grid_seen = now
+        if self._grid_seen is None or now - self._grid_seen > self.grid.timeout:
+            if self._grid_currents is not None:
+                log.warning("grid meter quiet for %s s: the box draws no more than the failsafe current %s A",
+                            self.grid.timeout, self.grid.failsafe_current)
+            self._grid_currents = None
+
+    async def _drawn(self, number: int) -> tuple[float, ...] | None:
+        """What the connector's EV draws per phase now, from its meter (None: unknown)."""
+        try:
+            reading = await self.cp.ports[number].hardware.meter.read()
+        except (HalError, OSError):
+            return None
+        return reading.current_a or None
+
+    async def _offer(self, number: int, amps: float) -> None:
+        port = self.cp.ports[number]
+        async with port.lock:
+            await self.cp.apply(self.cp.station.on_limit(number, offer_for_limit(amps)))
+            machine = port.machine
+            self.offers[number] = amps if machine.in_transaction and not machine.deauthorized else 0.0
+
+    # -- sessions (synchronous, from the station) ------------------------------------------------
+
+    def _session(self, number: int, begun: bool) -> None:
+        """A session began (its offer is what :meth:`_grant_idle` allowed it) or ended on ``number``."""
+        machine = self.cp.station.connectors[number]
+        self.offers[number] = (machine.allowed or 0.0) if begun else 0.0
+        self._grant_idle()
+        self.smart.session(number, begun, self.cp.clock.now())  # wakes the loop (a watcher)
+
+    def _grant_idle(self) -> None:
+        """Tell each connector without a session what it could start with: its own limit, within the
+        room the box has on its lines beside what the others are (or are about to be) offered."""
+        used = [0.0, 0.0, 0.0]
+        for number, offer in self.offers.items():
+            for line in self._lines(number):
+                used[line] += max(offer, self._planned.get(number, 0.0))
+        for number, machine in self.cp.station.connectors.items():
+            if machine.in_transaction:
+                continue
+            room = self._own[number]
+            if self._box is not None:
+                room = min([room, *(self._box[line] - used[line] for line in self._lines(number))])
+            machine.on_limit(offer_for_limit(room) if room >= MIN_OFFER else None)
