@@ -146,6 +146,9 @@ class Connector:
         #: The current the charging limits allow now (engine/limits.py; None: less than 6 A, nothing can
         #: be offered and a session is SuspendedEVSE, issue 18).
         self.allowed: float | None = max_current
+        #: The limit in force (A per phase) and where it comes from (a profile, the site limit, the
+        #: failsafe, max_current), as the limits last found it, for ``chargebox status``.
+        self.limit_in_force: tuple[float, str] | None = None
 
     @property
     def in_transaction(self) -> bool:

@@ -68,19 +68,10 @@ class GridSupply:
     timeout: float
 
 
-@dataclass(frozen=True, slots=True)
-class Offered:
-    """What a connector is offered now and why (``chargebox status``)."""
-
-    amps: float  # 0: nothing
-    limit: float  # the limit in force on the connector (A per phase)
-    source: str  # which profile, the site limit, the failsafe, max_current
-
-
 def describe(source: LimitSource) -> str:
     if source.kind is LimitSourceKind.PROFILE:
         return f"{source.purpose} {source.charging_profile_id}"
-    return "max_current"
+    return "max_current"  # the connector's own (or, for the box, the connectors' together)
 
 
 class Limits:
@@ -94,7 +85,6 @@ class Limits:
         self.interval = interval
         #: What each pilot offers now (A; 0: nothing).
         self.offers = {number: 0.0 for number in charge_point.ports}
-        self.offered: dict[int, Offered] = {}
         self._own = {number: port.hardware.max_current for number, port in charge_point.ports.items()}
         self._planned: dict[int, float] = {}  # offers about to be raised to
         self._box: tuple[float, float, float] | None = None  # None: no limit of the box binds
@@ -164,8 +154,8 @@ class Limits:
         self._grant_idle()
         for number, (limit, source) in sources.items():
             share = new.get(number, 0.0)
-            self.offered[number] = Offered(self.offers[number], limit if fits or share >= limit else share,
-                                           source if fits or share >= limit else box_source)
+            held = not fits and station.connectors[number].in_transaction and share < limit
+            station.connectors[number].limit_in_force = (share, box_source) if held else (limit, source)
         return None if soonest is None else (soonest - self.cp.clock.now()).total_seconds()
 
     def _lines(self, number: int) -> tuple[int, ...]:

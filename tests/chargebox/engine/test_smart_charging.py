@@ -195,14 +195,18 @@ async def test_two_connectors_under_a_20_a_box_limit_never_sum_above_it() -> Non
     await until(lambda: offered_now(box.pilots[0]) == 16.0)
     await started(box, 2, CardPresented(bytes.fromhex("01020304")))
     await until(lambda: offered_now(box.pilots[0]) == 10.0 and offered_now(box.pilots[1]) == 10.0)
+    machines = box.cp.station.connectors
+    await until(lambda: machines[2].limit_in_force == (10.0, "site limit"))  # chargebox status shows it
     # The Central System lowers the box to 14 A, then the first EV leaves.
     await box.cp.handle(SetChargingProfileRequest(connector_id=0, cs_charging_profiles=profile(
         8, MAX, [(0, 14.0)], start=box.cp.clock.now())))
     await until(lambda: offered_now(box.pilots[0]) == 7.0 and offered_now(box.pilots[1]) == 7.0)
+    await until(lambda: machines[1].limit_in_force == (7.0, "ChargePointMaxProfile 8"))
     await box.cp.handle(ClearChargingProfileRequest(id=8))
     await until(lambda: offered_now(box.pilots[1]) == 10.0)
     await box.pilots[0].put(PilotState.A)
     await until(lambda: offered_now(box.pilots[1]) == 16.0)
+    await until(lambda: machines[2].limit_in_force == (16.0, "max_current"))
     assert max(sums(box.pilots)) <= 20.0
     assert sums(box.pilots)  # recorded
     assert all(s <= 20.0 for s in sums(box.pilots))
