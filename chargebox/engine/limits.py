@@ -87,6 +87,7 @@ class Limits:
         self.offers = {number: 0.0 for number in charge_point.ports}
         self._own = {number: port.hardware.max_current for number, port in charge_point.ports.items()}
         self._planned: dict[int, float] = {}  # offers about to be raised to
+        self._changed: dict[int, float] = {}  # loop time of each connector's last offer change
         self._box: tuple[float, float, float] | None = None  # None: no limit of the box binds
         self._grid_seen: float | None = None  # loop time of the grid meter's last good reading
         self._grid_currents: tuple[float, float, float] | None = None
@@ -191,7 +192,11 @@ class Limits:
             self._grid_currents = None
 
     async def _drawn(self, number: int) -> tuple[float, ...] | None:
-        """What the connector's EV draws per phase now, from its meter (None: unknown)."""
+        """What the connector's EV draws per phase now, from its meter (None: unknown, or its offer changed
+        within the last ``interval``: IEC 61851-1 A.2.2 gives an EV 5 s to follow a new duty, so what it
+        draws then says nothing of what it wants)."""
+        if asyncio.get_running_loop().time() - self._changed.get(number, -self.interval) < self.interval:
+            return None
         try:
             reading = await self.cp.ports[number].hardware.meter.read()
         except (HalError, OSError):
@@ -204,14 +209,19 @@ class Limits:
             await self.cp.apply(self.cp.station.on_limit(number, offer_for_limit(amps)))
             machine = port.machine
             self.offers[number] = amps if machine.in_transaction and not machine.deauthorized else 0.0
+            self._changed[number] = asyncio.get_running_loop().time()
 
     # -- sessions (synchronous, from the station) ------------------------------------------------
 
     def _session(self, number: int, begun: bool) -> None:
-        """A session began (its offer is what :meth:`_grant_idle` allowed it) or ended on ``number``."""
-        machine = self.cp.station.connectors[number]
-        self.offers[number] = (machine.allowed or 0.0) if begun else 0.0
-        self._grant_idle()
+        """A session began (its offer is what :meth:`_grant_idle` allowed it) or ended on ``number``. The
+        offer of one that ended still counts until the next evaluation has taken it back under the port's
+        lock, that is once the session's own effects (no current offered) are applied: the others are
+        raised only after that."""
+        if begun:
+            self.offers[number] = self.cp.station.connectors[number].allowed or 0.0
+            self._changed[number] = asyncio.get_running_loop().time()
+            self._grant_idle()
         self.smart.session(number, begun, self.cp.clock.now())  # wakes the loop (a watcher)
 
     def _grant_idle(self) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from chargebox.engine.charging import (
     ChargingProfile,
+    ChargingProfilePurpose,
     ChargingRateUnit,
     InstalledProfile,
     ProfileLimits,
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
     from chargebox.engine.chargepoint import ChargePoint
 
 log = logging.getLogger(__name__)
+
+TX = ChargingProfilePurpose.TX_PROFILE
 
 #: ChargingScheduleAllowedChargingRateUnit's words (1.6 9.4) for the schedule's units (7.12).
 RATE_UNITS = {"current": ChargingRateUnit.A, "power": ChargingRateUnit.W}
@@ -89,6 +92,11 @@ class SmartCharging:
         self.watchers: list[Callable[[], None]] = []
 
     def _load(self) -> tuple[InstalledProfile, ...]:
+        """The installed profiles but TxProfiles: no transaction runs at start (those a restart or a power
+        cut interrupted are ended, chargepoint's journal replay), and a TxProfile ends with its transaction
+        (3.13.1), even one the box could not see end."""
+        if self.store.clear(purpose=TX.value):
+            log.info("TxProfiles of transactions a restart ended removed")
         loaded = []
         for connector_id, plain in self.store.load():
             try:
@@ -220,7 +228,7 @@ class SmartCharging:
             self._pending.pop(connector_id, None)
             after = end_transaction(self.installed, connector_id)
             if after != self.installed:
-                self.store.clear(connector_id=connector_id, purpose="TxProfile")
+                self.store.clear(connector_id=connector_id, purpose=TX.value)
             self._changed(after)
             return
         self.started[connector_id] = now
