@@ -46,6 +46,7 @@ from chargebox.engine.charging import (
     sequence,
 )
 from chargebox.engine.charging.balance import LINES
+from chargebox.engine.hardware import bounded
 from chargebox.engine.smartcharging import SmartCharging
 
 if TYPE_CHECKING:
@@ -96,14 +97,25 @@ class Limits:
         charge_point.station.on_session = self._session
 
     async def run(self) -> None:
-        while True:
-            self._wake.clear()
-            delay = await self.evaluate()
-            if self.grid is not None or any(m.in_transaction for m in self.cp.station.connectors.values()):
-                delay = self.interval if delay is None else min(delay, self.interval)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(None if delay is None else max(delay, 0.0)):
-                    await self._wake.wait()
+        if self.grid is not None:
+            with contextlib.suppress(HalError, OSError):
+                await self.grid.meter.open()  # one that cannot be opened stays quiet: the failsafe current
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    delay = await self.evaluate()
+                except Exception:  # noqa: BLE001 - nothing crashes the daemon (DESIGN.md); tried again soon
+                    log.exception("charging limits not evaluated; trying again in %s s", self.interval)
+                    delay = self.interval
+                if self.grid is not None or any(m.in_transaction for m in self.cp.station.connectors.values()):
+                    delay = self.interval if delay is None else min(delay, self.interval)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(None if delay is None else max(delay, 0.0)):
+                        await self._wake.wait()
+        finally:
+            if self.grid is not None:
+                await bounded(self.grid.meter.close(), "grid meter")
 
     # -- one evaluation ------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from chargebox.clock import Clock, loop_wall_clock
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity, Timers
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.management import install
+from chargebox.engine.limits import GridSupply
 from chargebox.engine.smartcharging import Wiring
 from chargebox.ocpp.datatypes import IdTagInfo
 from chargebox.ocpp.enums import AuthorizationStatus, ChargePointStatus, RegistrationStatus
@@ -214,9 +215,10 @@ class Box:
 
     def __init__(self, cs: FakeCentralSystem, *, connectors: int = 1, reader: bool = False,
                  told_as: Callable[[ChargePointStatus], str] = str, wiring: Wiring | None = None,
-                 **ocpp: str) -> None:
+                 grid: GridSupply | None = None, **ocpp: str) -> None:
         self.cs = cs
         self.wiring = wiring  # the site's supply (issue 18); None: no site limit
+        self.grid = grid  # its grid meter
         self.told_as = told_as
         self.reader = FakeReader() if reader else None
         self.store = Store.open(":memory:")
@@ -238,7 +240,8 @@ class Box:
             config=Configuration(self.store.settings, self.ocpp), clock=Clock(self.wall),
             connectors=hardware, reader=self.reader, timers=Timers(boot_retry_min=10), told_as=self.told_as,
         )
-        self.management = install(cp, FakeRestarter(self.restarts), lambda: self.boot_id, wiring=self.wiring)
+        self.management = install(cp, FakeRestarter(self.restarts), lambda: self.boot_id, wiring=self.wiring,
+                                  grid=self.grid)
         return cp
 
     def start(self) -> ChargePoint:

@@ -12,6 +12,7 @@ import pytest
 from hal.events import CardPresented, PilotState
 
 from chargebox.engine.charging import to_plain
+from chargebox.engine.limits import GridSupply
 from chargebox.engine.smartcharging import Wiring
 from chargebox.ocpp.datatypes import ChargingProfile, ChargingSchedule, ChargingSchedulePeriod
 from chargebox.ocpp.enums import (
@@ -32,7 +33,7 @@ from chargebox.ocpp.messages import (
     SetChargingProfileRequest,
     StatusNotificationRequest,
 )
-from tests.chargebox.engine.fakes import Box, FakeCentralSystem, FakePilot
+from tests.chargebox.engine.fakes import Box, FakeCentralSystem, FakeMeter, FakePilot
 
 pytestmark = pytest.mark.looptime(end=7 * 86400)
 
@@ -227,4 +228,43 @@ async def test_a_box_limit_below_6_a_per_connector_pauses_the_later_session() ->
     await box.pilots[0].put(PilotState.A)  # the first EV leaves: the second gets the room
     await until(lambda: offered_now(box.pilots[1]) == 10.0)
     assert all(s <= 10.0 for s in sums(box.pilots))
+    await box.stop()
+
+
+class GridMeter(FakeMeter):
+    """The building's meter: ``currents`` per line, the box's connectors' included."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.currents = (0.0, 0.0, 0.0)
+
+    async def _read_values(self) -> dict[str, float]:
+        if self.broken:
+            return await super()._read_values()  # raises
+        l1, l2, l3 = self.currents
+        return {"energy_import_wh": self.energy_wh, "current_l1": l1, "current_l2": l2, "current_l3": l3}
+
+
+async def test_the_grid_meter_leaves_room_for_the_building_and_its_silence_means_the_failsafe_current() -> None:
+    grid = GridMeter()
+    box = Box(FakeCentralSystem(), wiring=Wiring(supply=32.0), grid=GridSupply(grid, 8.0, timeout=10.0))
+    await booted(box)
+    # The building draws 20 A on L1 besides the box (whose EV draws 16 A on L1, its fake meter's).
+    grid.currents = (36.0, 4.0, 4.0)
+    await started(box)
+    await until(lambda: offered_now(box.pilots[0]) == 12.0)  # 32 A less the other 20 A
+    assert box.cp.station.connectors[1].limit_in_force == (12.0, "site limit")
+    grid.currents = (44.0, 4.0, 4.0)  # 28 A of other load on L1: 4 A left, below 6 A
+    await until(lambda: offered_now(box.pilots[0]) is None)
+    assert box.cp.station.connectors[1].status is ChargePointStatus.SUSPENDED_EVSE
+    grid.currents = (16.0, 0.0, 0.0)  # the other load is gone
+    await until(lambda: offered_now(box.pilots[0]) == 16.0)
+    loop = asyncio.get_running_loop()
+    grid.broken = True
+    quiet = loop.time()
+    await until(lambda: offered_now(box.pilots[0]) == 8.0)
+    assert 10.0 <= loop.time() - quiet <= 10.0 + 2 * 3.0 + 2.0  # the timeout, a poll or two (and its 2 s)
+    assert box.cp.station.connectors[1].limit_in_force == (8.0, "failsafe")
+    grid.broken = False
+    await until(lambda: offered_now(box.pilots[0]) == 16.0)
     await box.stop()
