@@ -11,9 +11,10 @@ their meters say the EVs draw) and applies the new offers lowering first, raisin
 change. A connector whose share is below 6 A is offered nothing and is SuspendedEVSE until it rises (IEC
 61851-1 table A.7; :meth:`Connector.on_limit <chargebox.engine.connector.Connector.on_limit>`).
 
-It evaluates at the next instant a limit can change (a period boundary: a loop handle, so the pilot
+It evaluates at the next instant a limit can change (a period boundary: a loop timer, so the pilot
 follows within the loop's latency), when the profiles change, when a session begins or ends, and every
-``interval`` seconds while a connector charges or a grid meter is read (rebalancing).
+``interval`` seconds while a connector charges or a grid meter is read (rebalancing). The meters are read
+apart from the evaluation (:meth:`Limits._measure`), so a slow or silent meter never delays a boundary.
 
 A connector without a session is told what its next session would start with (the profiles as they would
 be for a transaction starting now) and, synchronously as any session begins or ends, what it could be
@@ -93,7 +94,10 @@ class Limits:
         self._grid_seen: float | None = None  # loop time of the grid meter's last good reading
         self._grid_currents: tuple[float, float, float] | None = None
         self._wake = asyncio.Event()
-        smart.watchers.append(self._wake.set)
+        self._sessions = asyncio.Event()  # a session began: something to measure
+        self._draws: dict[int, tuple[float, ...] | None] = {}  # per phase, as the meters last said
+        self._new: dict[int, float] = {}  # the offers the last evaluation found
+        smart.watchers.append(self._wake.set)  # wakes on session begin/end too (SmartCharging.session)
         charge_point.station.on_session = self._session
 
     async def run(self) -> None:
@@ -101,35 +105,55 @@ class Limits:
             with contextlib.suppress(HalError, OSError):
                 await self.grid.meter.open()  # one that cannot be opened stays quiet: the failsafe current
         try:
-            while True:
-                self._wake.clear()
-                try:
-                    delay = await self.evaluate()
-                except Exception:  # noqa: BLE001 - nothing crashes the daemon (DESIGN.md); tried again soon
-                    log.exception("charging limits not evaluated; trying again in %s s", self.interval)
-                    delay = self.interval
-                if self.grid is not None or any(m.in_transaction for m in self.cp.station.connectors.values()):
-                    delay = self.interval if delay is None else min(delay, self.interval)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(None if delay is None else max(delay, 0.0)):
-                        await self._wake.wait()
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._measure())
+                await self._follow()
         finally:
             if self.grid is not None:
                 await bounded(self.grid.meter.close(), "grid meter")
 
+    async def _follow(self) -> None:
+        """Evaluate at once when woken (profiles, sessions, new measurements), else at the next instant a
+        limit can change: the evaluation itself reads no device, so a boundary is followed at once."""
+        while True:
+            self._wake.clear()
+            try:
+                delay = self.evaluate()
+                await self._apply_offers()
+            except Exception:  # noqa: BLE001 - nothing crashes the daemon (DESIGN.md); tried again soon
+                log.exception("charging limits not evaluated; trying again in %s s", self.interval)
+                delay = self.interval
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(None if delay is None else max(delay, 0.0)):
+                    await self._wake.wait()
+
+    async def _measure(self) -> None:
+        """Every ``interval`` while a connector has a session or a grid meter is read: what the EVs draw
+        (their meters, all at once) and the building's load, then a rebalancing."""
+        while True:
+            numbers = [n for n, machine in self.cp.station.connectors.items() if machine.in_transaction]
+            if not numbers and self.grid is None:
+                self._sessions.clear()
+                await self._sessions.wait()
+                continue
+            readings = await asyncio.gather(*(self._read(number) for number in numbers))
+            self._draws = dict(zip(numbers, readings))
+            if self.grid is not None:
+                await self.poll_grid()
+            self._wake.set()
+            await asyncio.sleep(self.interval)
+
     # -- one evaluation ------------------------------------------------------------------------
 
-    async def evaluate(self) -> float | None:
-        """Apply the offers the limits give now; the seconds until one can change (None: never)."""
-        if self.grid is not None:
-            await self.poll_grid()
+    def evaluate(self) -> float | None:
+        """The offers the limits give now (applied by :meth:`_apply_offers`); the seconds until one can
+        change (None: never)."""
         now = self.cp.clock.now()
+        loop_now = asyncio.get_running_loop().time()
         installed = self.smart.installed
         station = self.cp.station
         box_at = limit_at(installed, 0, None, now, self.smart.rating(0), box_share=1.0)
         soonest = box_at.next_change
-        drawn = {number: await self._drawn(number) for number, machine in station.connectors.items()
-                 if machine.in_transaction}
         loads: list[ConnectorLoad] = []
         sources: dict[int, tuple[float, str]] = {}
         for number, machine in station.connectors.items():
@@ -142,21 +166,34 @@ class Limits:
                 soonest = at.next_change
             self._own[number] = at.limit.amps
             sources[number] = (at.limit.amps, describe(at.limit.source))
-            per_phase = drawn.get(number)
+            # IEC 61851-1 A.2.2 gives an EV 5 s to follow a new duty: what it draws before says nothing
+            # of what it wants.
+            settled = loop_now - self._changed.get(number, -self.interval) >= self.interval
+            per_phase = self._draws.get(number) if machine.in_transaction and settled else None
             loads.append(ConnectorLoad(
                 number, at.limit.amps, self._lines(number), machine.in_transaction and not machine.deauthorized,
                 self.offers[number], None if per_phase is None else max(per_phase, default=0.0),
                 self.smart.started.get(number)))
-        box = self._box_limit(box_at.limit.amps, drawn)
+        box = self._box_limit(box_at.limit.amps)
         box_source = describe(box_at.limit.source) if box_at.limit.source.kind is LimitSourceKind.PROFILE \
             else "failsafe" if self.grid is not None and self._grid_currents is None else "site limit"
         fits = all(sum(load.limit for load in loads if line in load.lines) <= box[line] for line in LINES)
         self._box = None if fits else box
         if fits:
-            new = {load.connector_id: offer_for_limit(load.limit) or 0.0 if load.charging else 0.0 for load in loads}
+            self._new = {load.connector_id: offer_for_limit(load.limit) or 0.0 if load.charging else 0.0
+                         for load in loads}
         else:
-            new = balance(box, loads)
-        changes = sequence(self.offers, new)
+            self._new = balance(box, loads)
+        for number, (limit, source) in sources.items():
+            share = self._new.get(number, 0.0)
+            held = not fits and station.connectors[number].in_transaction and share < limit
+            station.connectors[number].limit_in_force = (share, box_source) if held else (limit, source)
+        return None if soonest is None else (soonest - now).total_seconds()
+
+    async def _apply_offers(self) -> None:
+        """From the offers now to those :meth:`evaluate` found, lowering first (:func:`sequence`); a
+        connector without a session is told its room before the others rise and after."""
+        changes = sequence(self.offers, self._new)
         for step in changes.lower:
             await self._offer(step.connector_id, step.amps)
         self._planned = {step.connector_id: step.amps for step in changes.raise_}
@@ -165,21 +202,16 @@ class Limits:
             await self._offer(step.connector_id, step.amps)
         self._planned = {}
         self._grant_idle()
-        for number, (limit, source) in sources.items():
-            share = new.get(number, 0.0)
-            held = not fits and station.connectors[number].in_transaction and share < limit
-            station.connectors[number].limit_in_force = (share, box_source) if held else (limit, source)
-        return None if soonest is None else (soonest - self.cp.clock.now()).total_seconds()
 
     def _lines(self, number: int) -> tuple[int, ...]:
         return tuple(line - 1 for line in self.smart.wiring.lines_of(number))
 
-    def _box_limit(self, allowed: float, drawn: dict[int, tuple[float, ...] | None]) -> tuple[float, float, float]:
+    def _box_limit(self, allowed: float) -> tuple[float, float, float]:
         supply = self.smart.rating(0).max_current
         if self.grid is None:
             return box_limit(allowed, supply, None)
-        box_draw = [0.0, 0.0, 0.0]
-        for number, currents in drawn.items():
+        box_draw = [0.0, 0.0, 0.0]  # what the grid meter measures of the box itself
+        for number, currents in self._draws.items():
             for line, amps in zip(self._lines(number), currents or ()):
                 box_draw[line] += amps
         return box_limit(allowed, supply, GridMeter(self._grid_currents, self.grid.failsafe_current), box_draw)
@@ -189,8 +221,8 @@ class Limits:
         assert self.grid is not None
         now = asyncio.get_running_loop().time()
         try:
-            reading = await asyncio.wait_for(self.grid.meter.read(), self.grid.timeout)
-        except (HalError, OSError, TimeoutError) as err:
+            reading = await self.grid.meter.read()  # within the meter's own timeout
+        except (HalError, OSError) as err:
             log.debug("grid meter: %s", err)
         else:
             if len(reading.current_a) >= 1:
@@ -203,12 +235,8 @@ class Limits:
                             self.grid.timeout, self.grid.failsafe_current)
             self._grid_currents = None
 
-    async def _drawn(self, number: int) -> tuple[float, ...] | None:
-        """What the connector's EV draws per phase now, from its meter (None: unknown, or its offer changed
-        within the last ``interval``: IEC 61851-1 A.2.2 gives an EV 5 s to follow a new duty, so what it
-        draws then says nothing of what it wants)."""
-        if asyncio.get_running_loop().time() - self._changed.get(number, -self.interval) < self.interval:
-            return None
+    async def _read(self, number: int) -> tuple[float, ...] | None:
+        """What the connector's EV draws per phase now, from its meter (None: unknown)."""
         try:
             reading = await self.cp.ports[number].hardware.meter.read()
         except (HalError, OSError):
@@ -234,6 +262,7 @@ class Limits:
             self.offers[number] = self.cp.station.connectors[number].allowed or 0.0
             self._changed[number] = asyncio.get_running_loop().time()
             self._grant_idle()
+            self._sessions.set()
         self.smart.session(number, begun, self.cp.clock.now())  # wakes the loop (a watcher)
 
     def _grant_idle(self) -> None:
