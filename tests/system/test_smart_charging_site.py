@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
 import sys
 from typing import Any
 
@@ -131,6 +132,9 @@ def test_two_evs_share_the_site_limit_as_profiles_change_and_profiles_survive_a_
         wait_until(lambda: near(offered(site, 1), 7.0) and near(offered(site, 2), 7.0))
         status = operator(site, "status")["connectors"]
         assert status[0]["limit"]["source"] == "ChargePointMaxProfile 2", status
+        text = subprocess.run([sys.executable, "-m", "chargebox.cli", "status", "--config", str(site.config_path)],
+                              capture_output=True, text=True, check=True, timeout=20).stdout
+        assert "limit         7 A per phase (ChargePointMaxProfile 2), offered 7 A" in text, text
         assert call(site, "ClearChargingProfile", {"id": 2}) == {"status": "Accepted"}
         wait_until(lambda: near(offered(site, 1), 12.0) and near(offered(site, 2), 8.0))
         # A default of 4 A on connector 2 for its next session; the EV leaves: its TxProfile goes.
