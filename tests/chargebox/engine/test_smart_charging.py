@@ -268,3 +268,19 @@ async def test_the_grid_meter_leaves_room_for_the_building_and_its_silence_means
     grid.broken = False
     await until(lambda: offered_now(box.pilots[0]) == 16.0)
     await box.stop()
+
+
+async def test_a_power_cut_ends_the_transaction_and_its_tx_profile_with_it() -> None:
+    box = Box(FakeCentralSystem())
+    await booted(box)
+    conf = await box.cp.handle(RemoteStartTransactionRequest(id_tag=TAG, connector_id=1,
+                                                             charging_profile=profile(9, TX, [(0, 8.0)])))
+    assert conf.status is RemoteStartStopStatus.ACCEPTED  # type: ignore[attr-defined]
+    await box.pilots[0].put(PilotState.B)
+    await box.pilots[0].put(PilotState.C)
+    await until(lambda: offered_now(box.pilots[0]) == 8.0)
+    await box.power_cut()  # the transaction is stopped at the start after it; its TxProfile must not outlive it
+    await box.cp.booted.wait()
+    assert box.management.smart_charging.installed == ()
+    assert box.store.profiles.load() == []
+    await box.stop()
