@@ -21,6 +21,7 @@ from tests.system.sitetools import operator, running, wait_until
 pytestmark = pytest.mark.system
 
 LIMIT = 20.0
+FAILSAFE = 10.0
 #: The duty has 0.01 % steps (hal duty_for_current rounds to them): 10 A is offered as 16.67 %, which an EV
 #: reads as 10.002 A.
 ROUNDING = 0.02
@@ -30,14 +31,26 @@ class TwoConnectorJsonSite(SimulatedSite):
     """The simulated site with a second connector, a site limit, and the reference Central System speaking
     OCPP-J 1.6."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, grid_meter: bool = False) -> None:
+        """``grid_meter``: the simulator's third meter (no EV on it: no other load) is the grid meter."""
         self._gpio, self._meters = free_port(), free_port()
+        grid = f"""failsafe_current = {FAILSAFE}
+grid_meter_timeout = 3
+
+[site.grid_meter]
+backend = "modbus"
+model = "sdm630"
+host = "127.0.0.1"
+port = {self._meters + 2}
+device_id = 3
+""" if grid_meter else ""
         super().__init__(sample_interval=1, hwsim_options=[
-            "--connectors", "2", "--gpio-port", str(self._gpio), "--meter-port", str(self._meters)],
+            "--connectors", "3" if grid_meter else "2", "--gpio-port", str(self._gpio),
+            "--meter-port", str(self._meters)],
             extra_config=f"""
 [site]
 max_current = {LIMIT}
-
+{grid}
 [[connector]]
 id = 2
 max_current = 16
@@ -102,6 +115,12 @@ def loads(site: SimulatedSite) -> list[dict[int, tuple[float, float]]]:
     return steps
 
 
+def over(steps: list[dict[int, tuple[float, float]]], limit: float) -> list[dict[int, tuple[float, float]]]:
+    """The steps whose offered or drawn currents sum above ``limit``."""
+    return [step for step in steps if sum(amps for amps, _ in step.values()) > limit + ROUNDING
+            or sum(drawn for _, drawn in step.values()) > limit + ROUNDING]
+
+
 def offered(site: SimulatedSite, connector: int) -> float:
     steps = loads(site)
     return steps[-1].get(connector, (0.0, 0.0))[0] if steps else 0.0
@@ -159,6 +178,25 @@ def test_two_evs_share_the_site_limit_as_profiles_change_and_profiles_survive_a_
 
         steps = loads(site)
         assert len(steps) > 10, steps
-        over = [step for step in steps if sum(amps for amps, _ in step.values()) > LIMIT + ROUNDING
-                or sum(drawn for _, drawn in step.values()) > LIMIT + ROUNDING]
-        assert not over, over
+        assert not over(steps, LIMIT), over(steps, LIMIT)
+
+
+def test_a_quiet_grid_meter_means_the_failsafe_current() -> None:
+    with running(TwoConnectorJsonSite(grid_meter=True)) as site:
+        site.wait_cs("BootNotification")
+        start(site, 1, "TAG1")
+        start(site, 2, "TAG2")
+        wait_until(lambda: near(offered(site, 1), 10.0) and near(offered(site, 2), 10.0))
+        mark = len(loads(site))
+        site.hw("POST", "/fault", {"fault": "meter_silent", "connector": 3})
+        # Quiet for grid_meter_timeout: 10 A for the box, which cannot give two sessions 6 A: the later
+        # one pauses (SuspendedEVSE), the earlier gets the 10 A.
+        wait_until(lambda: offered(site, 2) == 0.0 and near(offered(site, 1), FAILSAFE), timeout=30)
+        wait_until(lambda: operator(site, "status")["connectors"][1]["status"] == "SuspendedEVSE")
+        assert operator(site, "status")["connectors"][0]["limit"]["source"] == "failsafe"
+        quiet = loads(site)[mark:]
+        lowered = next(i for i, step in enumerate(quiet) if near(sum(a for a, _ in step.values()), FAILSAFE))
+        assert not over(quiet[lowered:], FAILSAFE), quiet  # once lowered, never above the failsafe again
+        site.hw("POST", "/fault", {"fault": "meter_silent", "connector": 3, "active": False})
+        wait_until(lambda: near(offered(site, 1), 10.0) and near(offered(site, 2), 10.0), timeout=30)
+        assert not over(loads(site), LIMIT), loads(site)
