@@ -80,7 +80,8 @@ class Commands:
             return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
         profile = request.charging_profile
         if profile is not None:
-            refused = "no smart charging" if self.remote_profiles is None else self.remote_profiles.refuse(profile)
+            remote = self.remote_profiles
+            refused = "no smart charging" if remote is None else remote.refuse(profile)
             if refused is not None:
                 log.info("remote start for %s rejected: %s", mask_id_tag(request.id_tag), refused,
                          extra=fields(connector=request.connector_id, id_tag=request.id_tag,

@@ -3,9 +3,9 @@ connector's PWM offer.
 
 Each evaluation takes, at the loop clock's now, the composite limit of every connector
 (:func:`~chargebox.engine.charging.limit_at`: its TxProfile or TxDefaultProfile, its ``max_current``),
-the box's limit (the ChargePointMaxProfile against the site supply, :func:`~chargebox.engine.charging.box_limit`:
-less the building's other load where a grid meter measures it, the failsafe current while it is quiet),
-shares the box's limit among the charging connectors (:func:`~chargebox.engine.charging.balance`, from what
+the box's limit (the ChargePointMaxProfile against the site supply,
+:func:`~chargebox.engine.charging.box_limit`: less the building's other load where a grid meter measures
+it, the failsafe current while it is quiet), shares the box's limit among the charging connectors (:func:`~chargebox.engine.charging.balance`, from what
 their meters say the EVs draw) and applies the new offers lowering first, raising after
 (:func:`~chargebox.engine.charging.sequence`), so the sum on a line is never above the limit, even during a
 change. A connector whose share is below 6 A is offered nothing and is SuspendedEVSE until it rises (IEC
@@ -170,10 +170,10 @@ class Limits:
             # of what it wants.
             settled = loop_now - self._changed.get(number, -self.interval) >= self.interval
             per_phase = self._draws.get(number) if machine.in_transaction and settled else None
+            charging = machine.in_transaction and not machine.deauthorized
             loads.append(ConnectorLoad(
-                number, at.limit.amps, self._lines(number), machine.in_transaction and not machine.deauthorized,
-                self.offers[number], None if per_phase is None else max(per_phase, default=0.0),
-                self.smart.started.get(number)))
+                number, at.limit.amps, self._lines(number), charging, self.offers[number],
+                None if per_phase is None else max(per_phase, default=0.0), self.smart.started.get(number)))
         box = self._box_limit(box_at.limit.amps)
         box_source = describe(box_at.limit.source) if box_at.limit.source.kind is LimitSourceKind.PROFILE \
             else "failsafe" if self.grid is not None and self._grid_currents is None else "site limit"
@@ -214,7 +214,8 @@ class Limits:
         for number, currents in self._draws.items():
             for line, amps in zip(self._lines(number), currents or ()):
                 box_draw[line] += amps
-        return box_limit(allowed, supply, GridMeter(self._grid_currents, self.grid.failsafe_current), box_draw)
+        grid = GridMeter(self._grid_currents, self.grid.failsafe_current)
+        return box_limit(allowed, supply, grid, box_draw)
 
     async def poll_grid(self) -> None:
         """Read the grid meter; quiet for longer than its timeout, it gives no currents (failsafe)."""

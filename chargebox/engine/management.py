@@ -51,7 +51,7 @@ def install(charge_point: ChargePoint, restart: Restart | None,
     management = Management(commands, Availability(station, apply), reservations,
                             Resets(charge_point, store.settings, store.outbox, restart, boot_id),
                             DataTransfers(charge_point), smart, limits)
-    for handlers in (commands, management.availability, reservations, management.resets, management.data_transfers,
-                     smart):
+    for handlers in (commands, management.availability, reservations, management.resets,
+                     management.data_transfers, smart):
         charge_point.add_handlers(handlers)
     return management

@@ -102,8 +102,8 @@ class SmartCharging:
             try:
                 loaded.append(InstalledProfile(connector_id, from_plain(plain)))
             except (KeyError, TypeError, ValueError) as err:  # a row no release of ours wrote
-                log.error("charging profile %s on connector %s not loaded: %r", plain.get("chargingProfileId"),
-                          connector_id, err)
+                log.error("charging profile %s on connector %s not loaded: %r",
+                          plain.get("chargingProfileId"), connector_id, err)
         return tuple(loaded)
 
     # -- what the limits are computed from -------------------------------------------------------
@@ -115,7 +115,7 @@ class SmartCharging:
         return ProfileLimits(
             connectors=len(self.cp.ports),
             charge_profile_max_stack_level=self.config.integer("ChargeProfileMaxStackLevel"),
-            charging_schedule_allowed_charging_rate_unit=frozenset(unit for unit in units if unit is not None),
+            charging_schedule_allowed_charging_rate_unit=frozenset(u for u in units if u is not None),
             charging_schedule_max_periods=self.config.integer("ChargingScheduleMaxPeriods"),
             max_charging_profiles_installed=self.config.integer("MaxChargingProfilesInstalled"),
         )
@@ -180,8 +180,8 @@ class SmartCharging:
             self.store.remove(request.id)
         else:
             purpose = request.charging_profile_purpose
-            self.store.clear(connector_id=request.connector_id, purpose=None if purpose is None else purpose.value,
-                             stack_level=request.stack_level)
+            self.store.clear(connector_id=request.connector_id, stack_level=request.stack_level,
+                             purpose=None if purpose is None else purpose.value)
         self._changed(decision.installed)
         return ClearChargingProfileConfirmation(status=ClearChargingProfileStatus.ACCEPTED)
 
@@ -194,8 +194,8 @@ class SmartCharging:
         connector_id = request.connector_id
         if connector_id != 0 and connector_id not in self.cp.ports:
             return GetCompositeScheduleConfirmation(status=GetCompositeScheduleStatus.REJECTED)
-        if (request.charging_rate_unit is not None
-                and request.charging_rate_unit not in self.limits().charging_schedule_allowed_charging_rate_unit):
+        allowed = self.limits().charging_schedule_allowed_charging_rate_unit
+        if request.charging_rate_unit is not None and request.charging_rate_unit not in allowed:
             return GetCompositeScheduleConfirmation(status=GetCompositeScheduleStatus.REJECTED)
         now = self.cp.clock.now()
         schedule = composite_schedule(

@@ -32,7 +32,8 @@ def status_text(status: dict[str, Any]) -> str:
         if connector.get("limit"):
             limit = connector["limit"]
             offered = "nothing" if limit["offered"] is None else f"{limit['offered']:g} A"
-            lines.append(f"  limit         {limit['amps']:g} A per phase ({limit['source']}), offered {offered}")
+            lines.append(f"  limit         {limit['amps']:g} A per phase ({limit['source']}),"
+                         f" offered {offered}")
     for tx in status["transactions"]:
         lines.append(
             f"transaction     local {tx['local_tx']} on connector {tx['connector']}, transactionId "
