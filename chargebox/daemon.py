@@ -32,6 +32,8 @@ from chargebox.config import JSON, Config, Device
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity
 from chargebox.engine import management
 from chargebox.engine.configuration import Configuration
+from chargebox.engine.limits import GridSupply
+from chargebox.engine.smartcharging import Wiring
 from chargebox.errors import ConfigError
 from chargebox.ocpp.versions import OCPP15, OCPP16
 from chargebox.maintenance.diagnostics import DiagnosticsUploader
@@ -110,7 +112,13 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     if config.modem is not None:  # SMS wake-up, WeakSignal, ICCID/IMSI (8.3; README, mobile network)
         mobile = MobileLink(charge_point, _build("modem", config.modem, name="modem"), config.identity, config.wakeup)
         charge_point.spawn(mobile.run())
-    management.install(charge_point, restarter)  # availability, reservations, Reset, DataTransfer
+    site = config.site  # the supply the charging limits share (issue 18)
+    wiring = Wiring(voltage=site.nominal_voltage, phases=site.phases, supply=site.max_current,
+                    lines={c.id: c.lines for c in config.connectors})
+    grid = None if site.grid_meter is None else GridSupply(
+        _build("meter", site.grid_meter), site.failsafe_current or 0.0, site.grid_meter_timeout)
+    # availability, reservations, Reset, DataTransfer, smart charging
+    management.install(charge_point, restarter, wiring=wiring, grid=grid)
     handler = link.incoming(charge_point.handle)
     if isinstance(client, JsonClient):
         client.serve(handler)

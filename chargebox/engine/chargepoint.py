@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -127,6 +127,8 @@ class ChargePoint:
         #: More BootNotification.req fields, each a coroutine giving field name -> value (the modem's
         #: iccid and imsi...); one that fails is left out, so a missing device never delays the boot.
         self.boot_details: list[Callable[[], Awaitable[dict[str, Any]]]] = []
+        #: More loops to run beside the others while the charge point runs (the charging limits').
+        self.parts: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._idle = asyncio.Condition()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timers: dict[Timer, asyncio.TimerHandle] = {}
@@ -167,6 +169,8 @@ class ChargePoint:
                 if self.reader is not None:
                     group.create_task(self.cards.read(self.reader))
                     group.create_task(self._box_faults(self.reader))
+                for part in self.parts:
+                    group.create_task(part())
                 for port in self.ports.values():
                     group.create_task(self._pilot_loop(port))
                     group.create_task(self._meter_watch(port))

@@ -9,14 +9,14 @@ The commands with state of their own have their own modules: :mod:`~chargebox.en
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from hal.errors import HalError
 
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.routing import handles
 from chargebox.logfields import fields, mask_id_tag
-from chargebox.ocpp.datatypes import KeyValue
+from chargebox.ocpp.datatypes import ChargingProfile, KeyValue
 from chargebox.ocpp.enums import ClearCacheStatus, RemoteStartStopStatus, UnlockStatus, UpdateStatus, UpdateType
 from chargebox.ocpp.errors import BindingError
 from chargebox.ocpp.messages import (
@@ -49,6 +49,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class RemoteProfiles(Protocol):
+    """What takes the chargingProfile of a RemoteStartTransaction.req (smart charging, 5.16.2)."""
+
+    def refuse(self, profile: ChargingProfile) -> str | None: ...
+
+    def keep(self, connector_id: int, id_tag: str, profile: ChargingProfile) -> None: ...
+
+
 class Commands:
     """``charge_point`` starts and stops sessions; the others are the parts the commands change."""
 
@@ -58,6 +66,8 @@ class Commands:
         self.local_list = local_list
         self.cache = cache
         self.config = config
+        #: Smart charging's part of a remote start with a chargingProfile; None: such a start is Rejected.
+        self.remote_profiles: RemoteProfiles | None = None
 
     # -- transactions (5.9, 5.10, 5.14) --------------------------------------------------------
 
@@ -68,6 +78,15 @@ class Commands:
         been presented there, waiting for the cable (ConnectionTimeOut)."""
         if request.connector_id is not None and request.connector_id not in self.cp.ports:
             return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
+        profile = request.charging_profile
+        if profile is not None:
+            remote = self.remote_profiles
+            refused = "no smart charging" if remote is None else remote.refuse(profile)
+            if refused is not None:
+                log.info("remote start for %s rejected: %s", mask_id_tag(request.id_tag), refused,
+                         extra=fields(connector=request.connector_id, id_tag=request.id_tag,
+                                      action="RemoteStartTransaction"))
+                return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
         port = self.cp.free_port(request.connector_id, request.id_tag)
         admitted, parent = await self._admission(port, request.id_tag) if port else (False, None)
         if port is None or not admitted:
@@ -78,6 +97,8 @@ class Commands:
         log.info("remote start for %s authorized", mask_id_tag(request.id_tag),
                  extra=fields(connector=port.machine.number, id_tag=request.id_tag,
                               action="RemoteStartTransaction"))
+        if profile is not None and self.remote_profiles is not None:
+            self.remote_profiles.keep(port.machine.number, request.id_tag, profile)
         self.cp.spawn(self.cp.authorize(port, request.id_tag, parent))
         return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
 

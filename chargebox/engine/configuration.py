@@ -76,6 +76,14 @@ KEYS: dict[str, Key] = _keys(
     Key("ReservationEnabled", Kind.BOOL, "true", doc="accept ReserveNow; when false it is Rejected (7.32)"),
     Key("ReserveConnectorZeroSupported", Kind.BOOL, "true", readonly=True,
         doc="a reservation for connector 0 (any connector) is possible (1.6 9.1)"),
+    # Smart charging (1.6 9.4): real limits, a profile beyond them is Rejected (engine/smartcharging.py).
+    Key("ChargeProfileMaxStackLevel", Kind.INT, "8", readonly=True,
+        doc="the highest stackLevel a profile may have"),
+    Key("ChargingScheduleAllowedChargingRateUnit", Kind.TEXT, "Current,Power", readonly=True,
+        doc="the units a schedule may use: Current (A), Power (W)"),
+    Key("ChargingScheduleMaxPeriods", Kind.INT, "24", readonly=True,
+        doc="most periods one schedule may have"),
+    Key("MaxChargingProfilesInstalled", Kind.INT, "16", readonly=True, doc="most profiles installed at once"),
 )
 
 

@@ -143,6 +143,12 @@ class Connector:
         self.operative = True
         self.pending_operative: bool | None = None  # ChangeAvailability waiting for the transaction's end
         self.reservation: Reservation | None = None
+        #: The current the charging limits allow now (engine/limits.py; None: less than 6 A, nothing can
+        #: be offered and a session is SuspendedEVSE, issue 18).
+        self.allowed: float | None = max_current
+        #: The limit in force (A per phase) and where it comes from (a profile, the site limit, the
+        #: failsafe, max_current), as the limits last found it, for ``chargebox status``.
+        self.limit_in_force: tuple[float, str] | None = None
 
     @property
     def in_transaction(self) -> bool:
@@ -178,11 +184,13 @@ class Connector:
         if self.blocked and not self.in_transaction:  # a session goes on only through SESSION_GOES_ON
             return ChargePointStatus.FAULTED
         if self.in_transaction:
+            # The box withholds energy from a deauthorized transaction, and offers none under a limit
+            # below 6 A (issue 18); 1.6 4.9: SuspendedEVSE takes precedence when both suspend.
+            if self.deauthorized or self.allowed is None:
+                return ChargePointStatus.SUSPENDED_EVSE
             if self.phase is Phase.CHARGING:
                 return ChargePointStatus.CHARGING  # the relay is closed
-            # The box withholds energy from a deauthorized transaction; 1.6 4.9: SuspendedEVSE
-            # takes precedence when both suspend.
-            return ChargePointStatus.SUSPENDED_EVSE if self.deauthorized else ChargePointStatus.SUSPENDED_EV
+            return ChargePointStatus.SUSPENDED_EV
         if not self.operative:
             return ChargePointStatus.UNAVAILABLE  # explicitly set unavailable (7.10), cable or not
         if self.phase in (Phase.IDLE, Phase.AUTHORIZED):
@@ -283,6 +291,16 @@ class Connector:
         self.phase = Phase.SUSPENDED
         return effects
 
+    def on_limit(self, amps: float | None) -> list[Effect]:
+        """The charging limits allow ``amps`` now (None: below 6 A, IEC 61851-1 table A.7). A running
+        session that may draw is offered it at once; none suspends it (SuspendedEVSE) until it rises.
+        A connector without a session starts its next one with it."""
+        changed = amps != self.allowed
+        self.allowed = amps
+        if changed and self.in_transaction and not self.deauthorized:
+            return [OfferCurrent(amps)]
+        return []
+
     def on_stop(self, reason: str, id_tag: str | None) -> list[Effect]:
         """Stop the transaction (card, Central System, reset...): relay open, then the journal."""
         if not self.in_transaction:
@@ -341,7 +359,7 @@ class Connector:
         self.deauthorized = False
         reservation_id = self.reservation.reservation_id if self.reservation else None
         self.reservation = None
-        effects: list[Effect] = [OfferCurrent(self.max_current),
+        effects: list[Effect] = [OfferCurrent(self.allowed),
                                  BeginTransaction(self.id_tag, self.parent_id_tag, reservation_id)]
         if self.cable_lock:
             effects.insert(0, LockCable(True))  # the cable is held before any current is offered

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 from chargebox.engine.availability import Availability
 from chargebox.engine.commands import Commands
 from chargebox.engine.datatransfer import DataTransfers
+from chargebox.engine.limits import GridSupply, Limits
 from chargebox.engine.reservations import Reservations
 from chargebox.engine.resets import Resets, Restart, read_boot_id
+from chargebox.engine.smartcharging import SmartCharging, Wiring
 
 if TYPE_CHECKING:
     from chargebox.engine.chargepoint import ChargePoint
@@ -29,18 +31,27 @@ class Management:
     reservations: Reservations
     resets: Resets
     data_transfers: DataTransfers
+    smart_charging: SmartCharging
+    limits: Limits
 
 
 def install(charge_point: ChargePoint, restart: Restart | None,
-            boot_id: Callable[[], str] = read_boot_id) -> Management:
-    """Create and register the handlers; ``restart`` carries out resets (None: Reset is Rejected)."""
+            boot_id: Callable[[], str] = read_boot_id, *, wiring: Wiring | None = None,
+            grid: GridSupply | None = None) -> Management:
+    """Create and register the handlers; ``restart`` carries out resets (None: Reset is Rejected).
+    ``wiring`` and ``grid`` are the site's supply (issue 18; default: no site limit, 230 V, 3 phases)."""
     station, apply = charge_point.station, charge_point.apply
     reservations = Reservations(station, apply, charge_point.config, charge_point.clock)
     store = charge_point.store
     commands = Commands(charge_point, store.local_list, store.cache, charge_point.config)
+    smart = SmartCharging(charge_point, store.profiles, charge_point.config, wiring or Wiring())
+    commands.remote_profiles = smart
+    limits = Limits(charge_point, smart, grid)
+    charge_point.parts.append(limits.run)
     management = Management(commands, Availability(station, apply), reservations,
                             Resets(charge_point, store.settings, store.outbox, restart, boot_id),
-                            DataTransfers(charge_point))
-    for handlers in (commands, management.availability, reservations, management.resets, management.data_transfers):
+                            DataTransfers(charge_point), smart, limits)
+    for handlers in (commands, management.availability, reservations, management.resets,
+                     management.data_transfers, smart):
         charge_point.add_handlers(handlers)
     return management

@@ -41,6 +41,7 @@ from chargebox.engine.connector import (
     BeginTransaction,
     Connector,
     Effect,
+    EndTransaction,
     Fault,
     Phase,
     Reservation,
@@ -122,6 +123,9 @@ class Station:
         #: Why new sessions may not start now (a reset, a firmware update waiting for the box to be idle).
         self.session_holds: set[str] = set()
         self._saved_reservations: list[dict[str, Any]] = []  # as last saved (restore: as stored)
+        #: Told, synchronously, of each session that begins (True) or ends (False) on a connector, before
+        #: its effects are applied: charging limits (engine/limits.py) account for its offer at once.
+        self.on_session: Callable[[int, bool], None] | None = None
 
     # -- status (4.9, 7.7) ---------------------------------------------------------------------
 
@@ -151,6 +155,10 @@ class Station:
         for event in self.pilots[number].feed(state):
             effects += self._connector(number, self.connectors[number].on_pilot(event))
         return self._settled(effects + [Announce(number)])
+
+    def on_limit(self, number: int, amps: float | None) -> list[StationEffect]:
+        """The charging limits allow ``amps`` on connector ``number`` now (None: none, SuspendedEVSE)."""
+        return self._connector(number, self.connectors[number].on_limit(amps)) + [Announce(number)]
 
     def on_fault(self, number: int, fault: Fault, active: bool) -> list[StationEffect]:
         """A fault of one connector's hardware: a blocking one stops its session (4.9, 7.7)."""
@@ -363,6 +371,9 @@ class Station:
         wrapped: list[StationEffect] = [On(number, effect) for effect in effects]
         if any(isinstance(effect, BeginTransaction) for effect in effects):
             wrapped.insert(0, CancelTimer(ConnectionTimeout(number)))  # the cable came in time
+        for effect in effects:
+            if isinstance(effect, (BeginTransaction, EndTransaction)) and self.on_session is not None:
+                self.on_session(number, isinstance(effect, BeginTransaction))
         return wrapped
 
     def _settled(self, effects: list[StationEffect]) -> list[StationEffect]:

@@ -29,6 +29,11 @@ def status_text(status: dict[str, Any]) -> str:
         fault = f" fault {connector['fault']}" if connector["fault"] else ""
         tx = f" transaction (local) {connector['local_tx']}" if connector["local_tx"] is not None else ""
         lines.append(f"connector {connector['id']}     {connector['status']} {connector['phase'].lower()}{fault}{tx}")
+        if connector.get("limit"):
+            limit = connector["limit"]
+            offered = "nothing" if limit["offered"] is None else f"{limit['offered']:g} A"
+            lines.append(f"  limit         {limit['amps']:g} A per phase ({limit['source']}),"
+                         f" offered {offered}")
     for tx in status["transactions"]:
         lines.append(
             f"transaction     local {tx['local_tx']} on connector {tx['connector']}, transactionId "

@@ -64,6 +64,10 @@ def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, cen
                 "phase": port.machine.phase.name,
                 "fault": _fault(port.machine.fault),
                 "local_tx": port.local_tx,
+                # Issue 18: the limit in force and where it comes from, and what the pilot offers now.
+                "limit": None if port.machine.limit_in_force is None else {
+                    "amps": port.machine.limit_in_force[0], "source": port.machine.limit_in_force[1],
+                    "offered": port.hardware.pilot.offered},
             }
             for number, port in charge_point.ports.items()
         ],

@@ -19,7 +19,7 @@ from typing import Any
 
 from hal.events import PilotState
 
-from hwsim.ev import EV
+from hwsim.ev import EV, allowed_current
 from hwsim.meter import ModbusMeterServer, RtuBus, SimMeter
 from hwsim.modem import DEFAULT_STORAGES, UNREAD, PtyModem
 from hwsim.reader import PtyCardReader
@@ -56,6 +56,7 @@ class SimConnector:
     faults: set[str] = field(default_factory=set)
     contact: bool = False  # the contactor as it really is (a welded one stays closed)
     locked: bool = False  # the lock as it really is (a jammed one stays put)
+    load: tuple[float, float] = (0.0, 0.0)  # (offered, drawn) A per phase, as last recorded
 
     def pilot(self) -> PilotState:
         if "pilot_short" in self.faults:
@@ -254,6 +255,12 @@ class World:
             self.record("pilot", connector=connector.number, state=state.value)
         changed = [event for event, old in zip(connector.inputs(), before, strict=True) if event != old]
         self._notify(connector, changed)
+        # What the duty offers and what the EV draws (per phase), at every change: the record against
+        # which load balancing is checked (issue 18).
+        load = (allowed_current(connector.duty), max(connector.currents()))
+        if load != connector.load:
+            connector.load = load
+            self.record("current", connector=connector.number, offered=load[0], drawn=load[1])
 
     def _notify(self, connector: SimConnector, events: list[dict[str, Any]]) -> None:
         if not events:

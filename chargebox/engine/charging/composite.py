@@ -242,7 +242,7 @@ def composite_schedule(installed: Iterable[InstalledProfile], connector_id: int,
         if periods and (periods[-1].limit, periods[-1].number_phases) == (value, limit.phases):
             continue
         periods.append(ChargingSchedulePeriod(offset, value, limit.phases))
-    return ChargingSchedule(unit, tuple(periods), duration=duration)
+    return ChargingSchedule(unit, periods, duration=duration)
 
 
 def _ceil_seconds(delta: timedelta) -> int:

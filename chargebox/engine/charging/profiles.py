@@ -1,7 +1,7 @@
 """Charging profiles as the OCPP 1.6 specification defines them (chapter 7.8-7.14, 7.37), plain and typed.
 
-Field names are the specification's, in snake case, so these can become the 1.6 messages' own types
-(chargebox/ocpp) at merge. Times are timezone-aware datetimes; periods and durations are seconds, as on
+The profile itself is the 1.6 messages' own type (chargebox.ocpp.datatypes): field names are the
+specification's, in snake case. Times are timezone-aware datetimes; periods and durations are seconds, as on
 the wire.
 """
 
@@ -10,30 +10,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
-
-class ChargingProfilePurpose(StrEnum):  # 7.10
-    CHARGE_POINT_MAX_PROFILE = "ChargePointMaxProfile"
-    TX_DEFAULT_PROFILE = "TxDefaultProfile"
-    TX_PROFILE = "TxProfile"
-
-
-class ChargingProfileKind(StrEnum):  # 7.9
-    ABSOLUTE = "Absolute"
-    RECURRING = "Recurring"
-    RELATIVE = "Relative"
+from chargebox.ocpp.datatypes import ChargingProfile, ChargingSchedule, ChargingSchedulePeriod
+from chargebox.ocpp.enums import (
+    ChargingProfileKindType,
+    ChargingProfilePurposeType,
+    ChargingRateUnitType,
+    RecurrencyKindType,
+)
 
 
-class RecurrencyKind(StrEnum):  # 7.37
-    DAILY = "Daily"
-    WEEKLY = "Weekly"
-
-
-class ChargingRateUnit(StrEnum):  # 7.12
-    A = "A"  # per phase
-    W = "W"  # total over all phases
+# The enums and the profile types are the neutral vocabulary's (chargebox.ocpp, 1.6 chapter 7): one
+# definition serves the messages, the rules and the store. The names here are the charging package's.
+ChargingProfilePurpose = ChargingProfilePurposeType  # 7.10
+ChargingProfileKind = ChargingProfileKindType  # 7.9
+RecurrencyKind = RecurrencyKindType  # 7.37
+ChargingRateUnit = ChargingRateUnitType  # 7.12: A per phase, W total over all phases
 
 
 #: Errata 3.78: "restarts every 24 hours" / "every 7 days", fixed lengths (no calendar, no DST).
@@ -41,35 +34,6 @@ RECURRENCE_PERIOD = {RecurrencyKind.DAILY: timedelta(days=1), RecurrencyKind.WEE
 
 #: 7.12 (errata 3.68): "if numberPhases in a ChargingSchedulePeriod is absent, 3 SHALL be assumed".
 DEFAULT_NUMBER_PHASES = 3
-
-
-@dataclass(frozen=True, slots=True)
-class ChargingSchedulePeriod:  # 7.14
-    start_period: int  # seconds from the start of the schedule; also ends the previous period
-    limit: float  # in the schedule's charging_rate_unit
-    number_phases: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ChargingSchedule:  # 7.13
-    charging_rate_unit: ChargingRateUnit
-    charging_schedule_period: tuple[ChargingSchedulePeriod, ...]
-    duration: int | None = None  # seconds; None: the last period goes on
-    start_schedule: datetime | None = None  # omitted in a composite schedule (errata 3.57)
-    min_charging_rate: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ChargingProfile:  # 7.8
-    charging_profile_id: int
-    stack_level: int
-    charging_profile_purpose: ChargingProfilePurpose
-    charging_profile_kind: ChargingProfileKind
-    charging_schedule: ChargingSchedule
-    transaction_id: int | None = None
-    recurrency_kind: RecurrencyKind | None = None
-    valid_from: datetime | None = None
-    valid_to: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +105,7 @@ def from_plain(plain: Mapping[str, Any]) -> ChargingProfile:
         charging_profile_kind=ChargingProfileKind(plain["chargingProfileKind"]),
         charging_schedule=ChargingSchedule(
             charging_rate_unit=ChargingRateUnit(schedule["chargingRateUnit"]),
-            charging_schedule_period=tuple(
+            charging_schedule_period=list(
                 ChargingSchedulePeriod(period["startPeriod"], period["limit"], period.get("numberPhases"))
                 for period in schedule["chargingSchedulePeriod"]),
             duration=schedule.get("duration"),

@@ -17,6 +17,8 @@ from chargebox.clock import Clock, loop_wall_clock
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity, Timers
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.management import install
+from chargebox.engine.limits import GridSupply
+from chargebox.engine.smartcharging import Wiring
 from chargebox.ocpp.datatypes import IdTagInfo
 from chargebox.ocpp.enums import AuthorizationStatus, ChargePointStatus, RegistrationStatus
 from chargebox.ocpp.errors import CallFailed, CentralSystemUnreachable
@@ -114,13 +116,14 @@ class FakePilot(Pilot):
         super().__init__()
         self.queue: asyncio.Queue[PilotState] = asyncio.Queue()
         self._taken = False
+        self.offers: list[tuple[float, float | None]] = []  # (loop time, amps offered; None: nothing)
 
     async def put(self, state: PilotState) -> None:
         self.queue.put_nowait(state)
         await self.queue.join()
 
     async def _write_duty(self, duty: float | None) -> None:
-        pass
+        self.offers.append((asyncio.get_running_loop().time(), self.offered))
 
     async def _next_state(self) -> PilotState:
         # The charge point asks for the next state only when it has applied the previous one.
@@ -211,8 +214,11 @@ class Box:
     """One charge point with fake parts over a database that outlives restarts of the charge point."""
 
     def __init__(self, cs: FakeCentralSystem, *, connectors: int = 1, reader: bool = False,
-                 told_as: Callable[[ChargePointStatus], str] = str, **ocpp: str) -> None:
+                 told_as: Callable[[ChargePointStatus], str] = str, wiring: Wiring | None = None,
+                 grid: GridSupply | None = None, **ocpp: str) -> None:
         self.cs = cs
+        self.wiring = wiring  # the site's supply (issue 18); None: no site limit
+        self.grid = grid  # its grid meter
         self.told_as = told_as
         self.reader = FakeReader() if reader else None
         self.store = Store.open(":memory:")
@@ -234,7 +240,8 @@ class Box:
             config=Configuration(self.store.settings, self.ocpp), clock=Clock(self.wall),
             connectors=hardware, reader=self.reader, timers=Timers(boot_retry_min=10), told_as=self.told_as,
         )
-        self.management = install(cp, FakeRestarter(self.restarts), lambda: self.boot_id)
+        self.management = install(cp, FakeRestarter(self.restarts), lambda: self.boot_id, wiring=self.wiring,
+                                  grid=self.grid)
         return cp
 
     def start(self) -> ChargePoint:

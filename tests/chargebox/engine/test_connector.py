@@ -162,3 +162,16 @@ def test_a_deauthorized_transaction_is_suspended_by_the_box_even_while_the_ev_as
     assert c.status is ChargePointStatus.SUSPENDED_EVSE
     c.on_pilot(E.EV_PAUSED)
     assert c.status is ChargePointStatus.SUSPENDED_EVSE
+
+
+def test_a_limit_below_6_a_suspends_the_session_by_the_evse_and_a_higher_one_resumes_it() -> None:
+    c = Connector(1, 16.0)
+    assert c.on_limit(10.0) == []  # no session: its next one starts with it
+    c.on_pilot(E.PLUGGED)
+    assert c.on_authorized("TAG", None)[0] == OfferCurrent(10.0)
+    c.on_pilot(E.EV_READY)
+    assert c.on_limit(None) == [OfferCurrent(None)] and c.status is ChargePointStatus.SUSPENDED_EVSE
+    assert c.on_limit(None) == []  # no change, nothing to do
+    assert c.on_limit(12.0) == [OfferCurrent(12.0)] and c.status is ChargePointStatus.CHARGING
+    c.on_deauthorized(stop=False)
+    assert c.on_limit(16.0) == []  # a deauthorized transaction gets no energy whatever the limit

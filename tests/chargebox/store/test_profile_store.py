@@ -47,7 +47,7 @@ LIMITS = ProfileLimits(connectors=2, charge_profile_max_stack_level=8,
 
 def profile(pid: int, purpose: ChargingProfilePurpose = DEFAULT, level: int = 0, amps: float = 16.0,
             **fields: object) -> ChargingProfile:
-    schedule = ChargingSchedule(ChargingRateUnit.A, (ChargingSchedulePeriod(0, amps),))
+    schedule = ChargingSchedule(ChargingRateUnit.A, [ChargingSchedulePeriod(0, amps)])
     return ChargingProfile(pid, level, purpose, ChargingProfileKind.ABSOLUTE, schedule,
                            **fields)  # type: ignore[arg-type]
 
@@ -58,7 +58,7 @@ FULL = ChargingProfile(
     charging_profile_kind=ChargingProfileKind.RECURRING, recurrency_kind=RecurrencyKind.WEEKLY,
     valid_from=T0, valid_to=datetime(2027, 1, 1, tzinfo=UTC),
     charging_schedule=ChargingSchedule(
-        ChargingRateUnit.W, (ChargingSchedulePeriod(0, 11000.0, 3), ChargingSchedulePeriod(3600, 3680.5, 1)),
+        ChargingRateUnit.W, [ChargingSchedulePeriod(0, 11000.0, 3), ChargingSchedulePeriod(3600, 3680.5, 1)],
         duration=7200, start_schedule=T0, min_charging_rate=1380.0))
 TX_FULL = profile(9, TX, 1, transaction_id=42)
 
