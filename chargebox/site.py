@@ -19,7 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import chargebox.binding.soap16
 from chargebox.binding.soap15.service import CENTRAL_SYSTEM_WSDL, CHARGE_POINT_WSDL
+from chargebox.config import JSON, PROTOCOLS
+from chargebox.ocpp import schemas
+
+_SOAP16_WSDL = Path(chargebox.binding.soap16.__file__).parent / "wsdl"
+#: The project's own WSDLs per SOAP protocol (Central System service, Charge Point service): what the
+#: reference Central System validates against unless a site is given others (the official ones).
+PROJECT_WSDLS = {PROTOCOLS[0]: (CENTRAL_SYSTEM_WSDL, CHARGE_POINT_WSDL),
+                 "ocpp1.6-soap": (_SOAP16_WSDL / "ocpp16_centralsystem.wsdl",
+                                  _SOAP16_WSDL / "ocpp16_chargepoint.wsdl")}
 
 
 def free_port() -> int:
@@ -27,6 +37,18 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def write_json_schemas(folder: Path) -> Path:
+    """The project's own OCPP 1.6 JSON schemas (chargebox.ocpp.schemas) written out as ``<Action>.json`` and
+    ``<Action>Response.json``, the folder ``hwsim central-system --json-schemas`` reads: the simulated world
+    never imports chargebox (DESIGN.md), so it is handed them as files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for action in schemas.OPERATIONS:
+        for request, name in ((True, action), (False, f"{action}Response")):
+            schema = schemas.schema(action, request=request)
+            (folder / f"{name}.json").write_text(json.dumps(schema, indent=1))
+    return folder
 
 
 def _read_ready(process: subprocess.Popen[str], name: str, timeout: float = 20.0) -> dict[str, Any]:
@@ -51,16 +73,10 @@ model = "desktop-sim"
 serial_number = "SIM-0001"
 
 [central_system]
-url = "{scheme}://127.0.0.1:{cs_port}/"
+protocol = "{protocol}"
+url = "{cs_url}"
 {central_system_tls}
-
-[endpoint]
-host = "{listen_host}"
-port = {box_port}
-public_url = "{scheme}://{public_host}:{box_port}/"
-{endpoint_tls}
-{endpoint_extra}
-
+{endpoint}
 [storage]
 path = "chargebox.db"
 {storage_extra}
@@ -106,6 +122,17 @@ address = "127.0.0.1:{gpio_port}"
 backend = "sim"
 address = "127.0.0.1:{gpio_port}"
 {mobile}"""
+
+#: The box's own SOAP endpoint, where the Central System calls it (the SOAP protocols only: over OCPP-J
+#: the Central System's calls come over the WebSocket the box opens).
+ENDPOINT = """
+[endpoint]
+host = "{listen_host}"
+port = {box_port}
+public_url = "{scheme}://{public_host}:{box_port}/"
+{endpoint_tls}
+{endpoint_extra}
+"""
 
 #: The simulator's modem, and the wake-up rules of 8.3 (README, "Life on a mobile network").
 MOBILE = """
@@ -161,7 +188,8 @@ class SimulatedSite:
     """Start with ``with SimulatedSite() as site:``; drive with :meth:`hw` and :meth:`cs`."""
 
     def __init__(self, workdir: Path | None = None, *, identity: str = "CB-SIM-1",
-                 cs_wsdl: Path = CENTRAL_SYSTEM_WSDL, cp_wsdl: Path = CHARGE_POINT_WSDL,
+                 protocol: str = PROTOCOLS[0],
+                 cs_wsdl: Path | None = None, cp_wsdl: Path | None = None, json_schemas: Path | None = None,
                  sample_interval: int = 2, heartbeat_interval: int = 300, max_current: float = 16.0,
                  central_system_port: int | None = None, ocpp: dict[str, str | int | bool] | None = None,
                  mobile: bool = False, public_interface: str | None = None,
@@ -175,11 +203,24 @@ class SimulatedSite:
         daemon (a test's own virtual environment); ``tls``: HTTPS both ways, else plain HTTP;
         ``meter_model``: the simulated meter and the map the box reads it with; ``hwsim_options``:
         more options of ``hwsim run`` (``--modem-profile quectel``...); ``outbox_limit``: the
-        outbox's bound (``storage.outbox_limit``), else the daemon's default."""
+        outbox's bound (``storage.outbox_limit``), else the daemon's default.
+
+        ``protocol``: what the box and the reference Central System speak (``central_system.protocol``);
+        the Central System validates against ``cs_wsdl``/``cp_wsdl`` (the SOAP protocols) or the folder
+        ``json_schemas`` (1.6 JSON), by default the project's own. ``mobile``, ``public_interface`` and
+        ``tls`` are about the box's SOAP endpoint: SOAP protocols only."""
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
+        if protocol == JSON and (mobile or public_interface or tls):
+            raise ValueError(f"mobile, public_interface and tls are for the SOAP protocols, not {protocol}")
         self._own_dir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="chargebox-site-"))
         self.identity = identity
-        self._cs_wsdl, self._cp_wsdl = cs_wsdl, cp_wsdl
+        self.protocol = protocol
+        own = PROJECT_WSDLS.get(protocol)
+        self._cs_wsdl = cs_wsdl or (own[0] if own else None)
+        self._cp_wsdl = cp_wsdl or (own[1] if own else None)
+        self._json_schemas = json_schemas
         extra = "\n".join(f"{key} = {json.dumps(value)}" for key, value in (ocpp or {}).items())
         self._tls = tls
         self._settings = {**CONFIG_DEFAULTS, **(tls.config() if tls else {}),
@@ -223,18 +264,28 @@ class SimulatedSite:
             self.cs_url = f"http://127.0.0.1:{central['control_port']}"
             cs_port = central["soap_port"]
         self.central_system_port = int(cs_port)
-        self.box_port = free_port()
+        if self.protocol == JSON:  # OCPP-J 3.1.1: the box appends /<identity>
+            cs_url, endpoint = f"ws://127.0.0.1:{cs_port}/ocpp", ""
+        else:
+            self.box_port = free_port()
+            cs_url = f"{self._settings['scheme']}://127.0.0.1:{cs_port}/"
+            endpoint = ENDPOINT.format(box_port=self.box_port, **self._settings)
         self.config_path.write_text(CONFIG.format(
-            identity=self.identity, cs_port=cs_port, box_port=self.box_port,
+            identity=self.identity, protocol=self.protocol, cs_url=cs_url, endpoint=endpoint,
             reader=self.workdir / "reader", meter_port=world["connectors"]["1"]["meter_port"],
             gpio_port=world["gpio_port"], **self._settings) + self._extra_config)
         self.start_daemon()
         return self
 
     def _start_central_system(self, port: int, control_port: int) -> dict[str, Any]:
+        if self.protocol == JSON:
+            folder = self._json_schemas or write_json_schemas(self.workdir / "json-schemas")
+            schema_args = ["--json-schemas", str(folder)]
+        else:
+            schema_args = ["--cs-wsdl", str(self._cs_wsdl), "--cp-wsdl", str(self._cp_wsdl)]
         cs = self._spawn("central-system", [
-            sys.executable, "-m", "hwsim.centralsystem", "--cs-wsdl", str(self._cs_wsdl), "--cp-wsdl",
-            str(self._cp_wsdl), "--heartbeat-interval", str(self._settings["heartbeat_interval"]),
+            sys.executable, "-m", "hwsim.centralsystem", "--protocol", self.protocol, *schema_args,
+            "--heartbeat-interval", str(self._settings["heartbeat_interval"]),
             "--sms-gateway", f"{self.hw_url}/sms", "--log-level", "INFO", "--port", str(port),
             "--control-port", str(control_port), "--journal", str(self.workdir / "central-system.jsonl"),
             *(self._tls.central_system_args() if self._tls else [])])

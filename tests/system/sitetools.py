@@ -4,25 +4,74 @@ the operator's view of the box (`chargebox status`, `chargebox queue`) and the C
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from chargebox.config import JSON, PROTOCOLS, load
+from chargebox.errors import ConfigError
 from chargebox.site import SimulatedSite
 from tests.conftest import OFFICIAL_WSDL
 
+#: The official WSDLs (Central System service, Charge Point service) per SOAP protocol, in
+#: ../shared/spec/wsdl.
+OFFICIAL_WSDLS = {PROTOCOLS[0]: ("ocpp_centralsystemservice_1.5_final.wsdl",
+                                 "ocpp_chargepointservice_1.5_final.wsdl"),
+                  "ocpp1.6-soap": ("OCPP_CentralSystemService_1.6.wsdl", "OCPP_ChargePointService_1.6.wsdl")}
 
-def official_wsdls() -> dict[str, Path]:
+
+def official_wsdls(protocol: str = PROTOCOLS[0]) -> dict[str, Any]:
     """SimulatedSite options that make the reference Central System validate against the official
-    OCPP 1.5 WSDLs, where they are present."""
+    schemas of ``protocol`` where they are present (the WSDLs, or OCPP 1.6's JSON schemas), else
+    against the project's own; and the protocol itself."""
     if OFFICIAL_WSDL is None:
-        return {}
-    return {"cs_wsdl": OFFICIAL_WSDL / "ocpp_centralsystemservice_1.5_final.wsdl",
-            "cp_wsdl": OFFICIAL_WSDL / "ocpp_chargepointservice_1.5_final.wsdl"}
+        return {"protocol": protocol}
+    if protocol == JSON:
+        return {"protocol": protocol, "json_schemas": OFFICIAL_WSDL.parent / "json" / "v16"}
+    cs_wsdl, cp_wsdl = OFFICIAL_WSDLS[protocol]
+    return {"protocol": protocol, "cs_wsdl": OFFICIAL_WSDL / cs_wsdl, "cp_wsdl": OFFICIAL_WSDL / cp_wsdl}
+
+
+@functools.cache
+def refused(protocol: str) -> str | None:
+    """What ``chargebox check-config`` says against ``central_system.protocol = protocol`` (None: the
+    daemon accepts it): a protocol whose binding has not landed is refused there."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "site.toml"
+        path.write_text(f'[central_system]\nprotocol = "{protocol}"\n')
+        try:
+            load(path)
+        except ConfigError as err:
+            return next((text for _, key, text in err.problems if key == "central_system.protocol"), None)
+    return None
+
+
+def each_protocol() -> list[Any]:
+    """``pytest.mark.parametrize`` values: every protocol, skipped where the daemon refuses it."""
+    params = []
+    for protocol in PROTOCOLS:
+        why = refused(protocol)
+        skip = pytest.mark.skip(reason=f"the daemon does not speak it yet (check-config: {why})")
+        params.append(pytest.param(protocol, id=protocol, marks=[skip] if why else []))
+    return params
+
+
+def registers(meter_values: dict[str, Any]) -> list[int]:
+    """The sampled values of a MeterValues payload in the record, in order: 1.5's ``values``/``value``
+    (its text as ``#text``) or 1.6's ``meterValue``/``sampledValue``/``value``."""
+    samples = meter_values.get("values") or meter_values.get("meterValue") or []
+    return [int(float(v["#text"] if "#text" in v else v["value"]))
+            for sample in samples for v in sample.get("value") or sample.get("sampledValue") or []
+            if v.get("@measurand", v.get("measurand", "Energy.Active.Import.Register"))
+            == "Energy.Active.Import.Register"]
 
 
 @contextlib.contextmanager
@@ -37,10 +86,10 @@ def running(site: SimulatedSite) -> Iterator[SimulatedSite]:
         site.remove()
 
 
-def offline_ready_site() -> Iterator[SimulatedSite]:
+def offline_ready_site(protocol: str = PROTOCOLS[0]) -> Iterator[SimulatedSite]:
     """A booted site that samples every second, looks for the Central System again every second and
     starts a session offline for any card: the site of the crash and resend tests."""
-    with running(SimulatedSite(sample_interval=1, ocpp={
+    with running(SimulatedSite(**official_wsdls(protocol), sample_interval=1, ocpp={
             "OfflineRetryInterval": 1, "AllowOfflineTxForUnknownId": True, "LocalPreAuthorize": True})) as site:
         site.wait_cs("BootNotification")
         yield site
