@@ -369,9 +369,16 @@ class SimulatedSite:
                                                           "payload": payload})
         return answer
 
-    def wait_cs(self, action: str, count: int = 1, timeout: float = 15.0) -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = self.cs("GET", f"/wait?action={action}&count={count}&timeout={timeout}")
+    def wait_cs(self, action: str, count: int = 1, timeout: float = 15.0, since: int = 0) -> list[dict[str, Any]]:
+        """``count`` valid ``action`` requests the Central System received (after record number ``since``)."""
+        records: list[dict[str, Any]] = self.cs(
+            "GET", f"/wait?action={action}&count={count}&timeout={timeout}&since={since}")
         return records
+
+    def cs_seq(self) -> int:
+        """The number of the Central System's latest record, for ``wait_cs(..., since=...)``."""
+        record: list[dict[str, Any]] = self.cs("GET", "/record")
+        return int(record[-1]["seq"]) if record else 0
 
     def wait_hw(self, kind: str, timeout: float = 15.0, **match: Any) -> dict[str, Any]:
         """The first simulator event of ``kind`` matching (``after=N``: after event number N)."""
