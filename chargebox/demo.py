@@ -55,16 +55,21 @@ def _timeline(site: SimulatedSite, start: float) -> list[tuple[float, str, str]]
 
 def play(site: SimulatedSite) -> None:
     """The scenario; each step waits for its evidence, so a failure names the step. A plug and an
-    unplug are each told in a StatusNotification, in every protocol (1.5's Occupied and Available, 1.6's
-    Preparing and Available)."""
-    def status_after(action: Any) -> Any:
+    unplug are each told in a StatusNotification, in every protocol (ChargePointStatus: 1.5's Occupied,
+    1.6's Preparing; then Available)."""
+    def status_after(action: Any, statuses: tuple[str, ...]) -> None:
         since = site.cs_seq()
         action()
-        return site.wait_cs("StatusNotification", since=since)
+        while True:  # each wait_cs times out on its own if nothing more comes
+            records = site.wait_cs("StatusNotification", since=since)
+            if any(r["payload"]["status"] in statuses for r in records):
+                return
+            since = records[-1]["seq"]
 
     steps: list[tuple[str, Any]] = [
         ("boot accepted", lambda: (site.wait_cs("BootNotification"), site.wait_cs("StatusNotification"))),
-        ("EV plugged in", lambda: status_after(lambda: site.hw("POST", "/plug", {"connector": 1}))),
+        ("EV plugged in", lambda: status_after(lambda: site.hw("POST", "/plug", {"connector": 1}),
+                                               ("Occupied", "Preparing"))),
         ("card presented", lambda: site.hw("POST", "/card", {"uid": CARD})),
         ("authorized", lambda: site.wait_cs("Authorize")),
         ("StartTransaction", lambda: site.wait_cs("StartTransaction")),
@@ -73,12 +78,18 @@ def play(site: SimulatedSite) -> None:
         ("card presented again", lambda: site.hw("POST", "/card", {"uid": CARD})),
         ("StopTransaction", lambda: site.wait_cs("StopTransaction")),
         ("relay open", lambda: site.wait_hw("relay", closed=False)),
-        ("EV unplugged", lambda: status_after(lambda: site.hw("POST", "/unplug", {"connector": 1}))),
+        ("EV unplugged", lambda: status_after(lambda: site.hw("POST", "/unplug", {"connector": 1}),
+                                              ("Available",))),
     ]
     for name, step in steps:
         try:
             step()
         except (urllib.error.URLError, OSError) as err:
+            daemon = site.processes["chargebox"].poll()
+            if daemon is not None:  # it refused to run (its config error is its log's last line)
+                lines = site.log("chargebox").strip().splitlines() or [""]
+                raise RuntimeError(f"demo step '{name}' failed: the daemon exited with status {daemon}: "
+                                   f"{lines[-1]}") from err
             raise RuntimeError(f"demo step '{name}' failed: {err}") from err
 
 
