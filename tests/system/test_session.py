@@ -22,9 +22,9 @@ from tests.system.sitetools import each_protocol, official_wsdls, registers, run
 
 pytestmark = pytest.mark.system
 CARD = "04A2B3C4D5E680"
-#: The statuses of one session, plug to unplug, as each version says them: 1.5's Occupied (4.9), 1.6's
-#: Preparing, Charging and Finishing (1.6 4.9). 1.6's SuspendedEV, between the relay closing and the
-#: EV drawing current, may or may not be seen in that moment, and is left out.
+#: The statuses of one session, plug to unplug, as each version says them (ChargePointStatus: 1.5 7.10,
+#: 1.6 7.7): 1.5's Occupied, 1.6's Preparing, Charging and Finishing. 1.6's SuspendedEV, between the relay
+#: closing and the EV drawing current, may or may not be seen in that moment, and is left out.
 SESSION_STATUSES = {"ocpp1.5-soap": ["Available", "Occupied", "Available"],
                     "ocpp1.6-soap": ["Available", "Preparing", "Charging", "Finishing", "Available"],
                     JSON: ["Available", "Preparing", "Charging", "Finishing", "Available"]}
