@@ -369,7 +369,8 @@ class SimulatedSite:
                                                           "payload": payload})
         return answer
 
-    def wait_cs(self, action: str, count: int = 1, timeout: float = 15.0, since: int = 0) -> list[dict[str, Any]]:
+    def wait_cs(self, action: str, count: int = 1, timeout: float = 15.0,
+                since: int = 0) -> list[dict[str, Any]]:
         """``count`` valid ``action`` requests the Central System received (after record number ``since``)."""
         records: list[dict[str, Any]] = self.cs(
             "GET", f"/wait?action={action}&count={count}&timeout={timeout}&since={since}")

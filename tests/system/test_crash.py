@@ -3,12 +3,13 @@ random moments, session after session, while the Central System comes and goes (
 or refused, requests black-holed, answers lost as when the Central System dies after its commit),
 and the reference Central System's record is checked against the box's own journal (DESIGN.md,
 invariants; issue 4, power loss; issue 15, item 6): every session's StartTransaction and
-StopTransaction arrived, every resend of a message carried its first attempt's message id (wsa:MessageID,
-or OCPP-J's), and everything the Central System received was valid against its schemas.
+StopTransaction arrived, every resend of a message carried its first attempt's message id
+(wsa:MessageID, or OCPP-J's), and everything the Central System received was valid against its schemas.
 
-It runs in each protocol (issue 17), each for ``CRASH_SECONDS`` (default 60) or, with ``CRASH_KILLS=N``,
-until the daemon was killed N times. The random moments come from a seeded generator; the seed is printed, and ``CRASH_SEED``
-replays a run. The figures (kills, outages, sessions, lost, duplicated, resent) are printed.
+It runs in each protocol (issue 17), each for ``CRASH_SECONDS`` (default 60) or, with
+``CRASH_KILLS=N``, until the daemon was killed N times. The random moments come from a seeded
+generator; the seed is printed, and ``CRASH_SEED`` replays a run. The figures (kills, outages,
+sessions, lost, duplicated, resent) are printed.
 """
 
 from __future__ import annotations

@@ -99,8 +99,8 @@ class JsonSite(SimulatedSite):
     ``[central_system]`` gets that Central System's ws:// URL, a ping interval and the AuthorizationKey."""
 
     def __init__(self, url: str, ocpp: dict[str, str | int | bool] | None = None) -> None:
-        super().__init__(protocol="ocpp1.6-json", central_system_port=int(url.rsplit(":", 1)[1].split("/")[0]),
-                         sample_interval=1, ocpp=ocpp)
+        super().__init__(protocol="ocpp1.6-json", sample_interval=1, ocpp=ocpp,
+                         central_system_port=int(url.rsplit(":", 1)[1].split("/")[0]))
         self._url = url
 
     def start_daemon(self) -> Any:
