@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import chargebox
-from chargebox.config import DEFAULT_CONTROL_SOCKET, LOG_LEVELS, Config, load
+from chargebox.config import DEFAULT_CONTROL_SOCKET, LOG_LEVELS, PROTOCOLS, Config, load
 from chargebox.errors import ConfigError
 
 #: EX_CONFIG (sysexits.h): ``run`` with a bad config; the unit does not restart on it
@@ -63,6 +63,8 @@ def _main(argv: list[str] | None) -> int:
     check.add_argument("file", type=Path)
     demo = sub.add_parser("demo", help="play one charging session on simulated hardware")
     demo.add_argument("--keep", action="store_true", help="keep the demo's work directory")
+    demo.add_argument("--protocol", choices=PROTOCOLS, default=PROTOCOLS[0],
+                      help=f"what the box and the Central System speak (default {PROTOCOLS[0]})")
     for name, text in (("status", "show what the running daemon is doing"),
                        ("queue", "list the messages waiting in the daemon's outbox")):
         tool = sub.add_parser(name, help=text)
@@ -79,7 +81,7 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "demo":
         from chargebox.demo import run_demo
 
-        return run_demo(keep=args.keep)
+        return run_demo(keep=args.keep, protocol=args.protocol)
     if args.command in ("status", "queue"):
         from chargebox.service.report import report
 

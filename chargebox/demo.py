@@ -13,6 +13,7 @@ import urllib.error
 from datetime import datetime
 from typing import Any
 
+from chargebox.config import PROTOCOLS
 from chargebox.site import SimulatedSite
 
 CARD = "04A2B3C4D5E680"
@@ -37,7 +38,9 @@ def _describe_ocpp(record: dict[str, Any]) -> str:
     keys = ("status", "idTag", "connectorId", "transactionId", "meterStart", "meterStop", "errorCode")
     detail = ", ".join(f"{k}={payload[k]}" for k in keys if k in payload)
     if record["action"] == "MeterValues":
-        values = [v.get("#text") for mv in payload.get("values", []) for v in mv.get("value", [])]
+        samples = payload.get("values") or payload.get("meterValue") or []  # 1.5's form, or 1.6's
+        values = [v["#text"] if "#text" in v else v.get("value")
+                  for mv in samples for v in mv.get("value") or mv.get("sampledValue") or []]
         detail += f", values={values}"
     return f"{record['action']}.req{' (' + detail + ')' if detail else ''}{'' if record['valid'] else ' INVALID'}"
 
@@ -51,10 +54,22 @@ def _timeline(site: SimulatedSite, start: float) -> list[tuple[float, str, str]]
 
 
 def play(site: SimulatedSite) -> None:
-    """The scenario; each step waits for its evidence, so a failure names the step."""
+    """The scenario; each step waits for its evidence, so a failure names the step. A plug and an
+    unplug are each told in a StatusNotification, in every protocol (ChargePointStatus: 1.5's Occupied,
+    1.6's Preparing; then Available)."""
+    def status_after(action: Any, statuses: tuple[str, ...]) -> None:
+        since = site.cs_seq()
+        action()
+        while True:  # each wait_cs times out on its own if nothing more comes
+            records = site.wait_cs("StatusNotification", since=since)
+            if any(r["payload"]["status"] in statuses for r in records):
+                return
+            since = records[-1]["seq"]
+
     steps: list[tuple[str, Any]] = [
-        ("boot accepted", lambda: site.wait_cs("BootNotification")),
-        ("EV plugged in", lambda: (site.hw("POST", "/plug", {"connector": 1}), site.wait_cs("StatusNotification", 2))),
+        ("boot accepted", lambda: (site.wait_cs("BootNotification"), site.wait_cs("StatusNotification"))),
+        ("EV plugged in", lambda: status_after(lambda: site.hw("POST", "/plug", {"connector": 1}),
+                                               ("Occupied", "Preparing"))),
         ("card presented", lambda: site.hw("POST", "/card", {"uid": CARD})),
         ("authorized", lambda: site.wait_cs("Authorize")),
         ("StartTransaction", lambda: site.wait_cs("StartTransaction")),
@@ -63,19 +78,25 @@ def play(site: SimulatedSite) -> None:
         ("card presented again", lambda: site.hw("POST", "/card", {"uid": CARD})),
         ("StopTransaction", lambda: site.wait_cs("StopTransaction")),
         ("relay open", lambda: site.wait_hw("relay", closed=False)),
-        ("EV unplugged", lambda: (site.hw("POST", "/unplug", {"connector": 1}), site.wait_cs("StatusNotification", 3))),
+        ("EV unplugged", lambda: status_after(lambda: site.hw("POST", "/unplug", {"connector": 1}),
+                                              ("Available",))),
     ]
     for name, step in steps:
         try:
             step()
         except (urllib.error.URLError, OSError) as err:
+            daemon = site.processes["chargebox"].poll()
+            if daemon is not None:  # it refused to run (its config error is its log's last line)
+                lines = site.log("chargebox").strip().splitlines() or [""]
+                raise RuntimeError(f"demo step '{name}' failed: the daemon exited with status {daemon}: "
+                                   f"{lines[-1]}") from err
             raise RuntimeError(f"demo step '{name}' failed: {err}") from err
 
 
-def run_demo(keep: bool = False) -> int:
+def run_demo(keep: bool = False, protocol: str = PROTOCOLS[0]) -> int:
     start = time.time()
-    site = SimulatedSite()
-    print(f"chargebox demo: simulator, Central System and daemon in {site.workdir}", flush=True)
+    site = SimulatedSite(protocol=protocol)
+    print(f"chargebox demo ({protocol}): simulator, Central System and daemon in {site.workdir}", flush=True)
     ok = True
     try:
         with site:

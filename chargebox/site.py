@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from chargebox.binding.soap.configured import PROTOCOLS
+from chargebox.binding.soap.configured import PROTOCOLS as SOAP_PROTOCOLS
+from chargebox.config import JSON, PROTOCOLS
+from chargebox.ocpp import schemas
 
 
 def free_port() -> int:
@@ -27,6 +29,18 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def write_json_schemas(folder: Path) -> Path:
+    """The project's own OCPP 1.6 JSON schemas (chargebox.ocpp.schemas) written out as ``<Action>.json`` and
+    ``<Action>Response.json``, the folder ``hwsim central-system --json-schemas`` reads: the simulated world
+    never imports chargebox (DESIGN.md), so it is handed them as files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for action in schemas.OPERATIONS:
+        for request, name in ((True, action), (False, f"{action}Response")):
+            schema = schemas.schema(action, request=request)
+            (folder / f"{name}.json").write_text(json.dumps(schema, indent=1))
+    return folder
 
 
 def _read_ready(process: subprocess.Popen[str], name: str, timeout: float = 20.0) -> dict[str, Any]:
@@ -52,16 +66,9 @@ serial_number = "SIM-0001"
 
 [central_system]
 protocol = "{protocol}"
-url = "{scheme}://127.0.0.1:{cs_port}/"
+url = "{cs_url}"
 {central_system_tls}
-
-[endpoint]
-host = "{listen_host}"
-port = {box_port}
-public_url = "{scheme}://{public_host}:{box_port}/"
-{endpoint_tls}
-{endpoint_extra}
-
+{endpoint}
 [storage]
 path = "chargebox.db"
 {storage_extra}
@@ -107,6 +114,17 @@ address = "127.0.0.1:{gpio_port}"
 backend = "sim"
 address = "127.0.0.1:{gpio_port}"
 {mobile}"""
+
+#: The box's own SOAP endpoint, where the Central System calls it (the SOAP protocols only: over OCPP-J
+#: the Central System's calls come over the WebSocket the box opens).
+ENDPOINT = """
+[endpoint]
+host = "{listen_host}"
+port = {box_port}
+public_url = "{scheme}://{public_host}:{box_port}/"
+{endpoint_tls}
+{endpoint_extra}
+"""
 
 #: The simulator's modem, and the wake-up rules of 8.3 (README, "Life on a mobile network").
 MOBILE = """
@@ -162,7 +180,8 @@ class SimulatedSite:
     """Start with ``with SimulatedSite() as site:``; drive with :meth:`hw` and :meth:`cs`."""
 
     def __init__(self, workdir: Path | None = None, *, identity: str = "CB-SIM-1",
-                 protocol: str = "ocpp1.5-soap", cs_wsdl: Path | None = None, cp_wsdl: Path | None = None,
+                 protocol: str = PROTOCOLS[0],
+                 cs_wsdl: Path | None = None, cp_wsdl: Path | None = None, json_schemas: Path | None = None,
                  sample_interval: int = 2, heartbeat_interval: int = 300, max_current: float = 16.0,
                  central_system_port: int | None = None, ocpp: dict[str, str | int | bool] | None = None,
                  mobile: bool = False, public_interface: str | None = None,
@@ -176,15 +195,24 @@ class SimulatedSite:
         daemon (a test's own virtual environment); ``tls``: HTTPS both ways, else plain HTTP;
         ``meter_model``: the simulated meter and the map the box reads it with; ``hwsim_options``:
         more options of ``hwsim run`` (``--modem-profile quectel``...); ``outbox_limit``: the
-        outbox's bound (``storage.outbox_limit``), else the daemon's default; ``protocol``: the SOAP protocol
-        of the box and the reference Central System, which validates against ``cs_wsdl`` and ``cp_wsdl`` (by
-        default the project's WSDLs of that protocol)."""
+        outbox's bound (``storage.outbox_limit``), else the daemon's default.
+
+        ``protocol``: what the box and the reference Central System speak (``central_system.protocol``);
+        the Central System validates against ``cs_wsdl``/``cp_wsdl`` (the SOAP protocols) or the folder
+        ``json_schemas`` (1.6 JSON), by default the project's own. ``mobile``, ``public_interface`` and
+        ``tls`` are about the box's SOAP endpoint: SOAP protocols only."""
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
+        if protocol == JSON and (mobile or public_interface or tls):
+            raise ValueError(f"mobile, public_interface and tls are for the SOAP protocols, not {protocol}")
         self._own_dir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="chargebox-site-"))
         self.identity = identity
         self.protocol = protocol
-        soap = PROTOCOLS[protocol]
-        self._cs_wsdl, self._cp_wsdl = cs_wsdl or soap.central_system_wsdl, cp_wsdl or soap.charge_point_wsdl
+        soap = SOAP_PROTOCOLS.get(protocol)  # the project's own WSDLs of a SOAP protocol by default
+        self._cs_wsdl = cs_wsdl or (soap.central_system_wsdl if soap else None)
+        self._cp_wsdl = cp_wsdl or (soap.charge_point_wsdl if soap else None)
+        self._json_schemas = json_schemas
         extra = "\n".join(f"{key} = {json.dumps(value)}" for key, value in (ocpp or {}).items())
         self._tls = tls
         self._settings = {**CONFIG_DEFAULTS, **(tls.config() if tls else {}),
@@ -228,19 +256,28 @@ class SimulatedSite:
             self.cs_url = f"http://127.0.0.1:{central['control_port']}"
             cs_port = central["soap_port"]
         self.central_system_port = int(cs_port)
-        self.box_port = free_port()
+        if self.protocol == JSON:  # OCPP-J 3.1.1: the box appends /<identity>
+            cs_url, endpoint = f"ws://127.0.0.1:{cs_port}/ocpp", ""
+        else:
+            self.box_port = free_port()
+            cs_url = f"{self._settings['scheme']}://127.0.0.1:{cs_port}/"
+            endpoint = ENDPOINT.format(box_port=self.box_port, **self._settings)
         self.config_path.write_text(CONFIG.format(
-            identity=self.identity, cs_port=cs_port, box_port=self.box_port,
+            identity=self.identity, protocol=self.protocol, cs_url=cs_url, endpoint=endpoint,
             reader=self.workdir / "reader", meter_port=world["connectors"]["1"]["meter_port"],
             gpio_port=world["gpio_port"], **self._settings) + self._extra_config)
         self.start_daemon()
         return self
 
     def _start_central_system(self, port: int, control_port: int) -> dict[str, Any]:
+        if self.protocol == JSON:
+            folder = self._json_schemas or write_json_schemas(self.workdir / "json-schemas")
+            schema_args = ["--json-schemas", str(folder)]
+        else:
+            schema_args = ["--cs-wsdl", str(self._cs_wsdl), "--cp-wsdl", str(self._cp_wsdl)]
         cs = self._spawn("central-system", [
-            sys.executable, "-m", "hwsim.centralsystem", "--protocol", self.protocol,
-            "--cs-wsdl", str(self._cs_wsdl), "--cp-wsdl",
-            str(self._cp_wsdl), "--heartbeat-interval", str(self._settings["heartbeat_interval"]),
+            sys.executable, "-m", "hwsim.centralsystem", "--protocol", self.protocol, *schema_args,
+            "--heartbeat-interval", str(self._settings["heartbeat_interval"]),
             "--sms-gateway", f"{self.hw_url}/sms", "--log-level", "INFO", "--port", str(port),
             "--control-port", str(control_port), "--journal", str(self.workdir / "central-system.jsonl"),
             *(self._tls.central_system_args() if self._tls else [])])
@@ -324,9 +361,17 @@ class SimulatedSite:
                                                           "payload": payload})
         return answer
 
-    def wait_cs(self, action: str, count: int = 1, timeout: float = 15.0) -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = self.cs("GET", f"/wait?action={action}&count={count}&timeout={timeout}")
+    def wait_cs(self, action: str, count: int = 1, timeout: float = 15.0,
+                since: int = 0) -> list[dict[str, Any]]:
+        """``count`` valid ``action`` requests the Central System received (after record number ``since``)."""
+        records: list[dict[str, Any]] = self.cs(
+            "GET", f"/wait?action={action}&count={count}&timeout={timeout}&since={since}")
         return records
+
+    def cs_seq(self) -> int:
+        """The number of the Central System's latest record, for ``wait_cs(..., since=...)``."""
+        record: list[dict[str, Any]] = self.cs("GET", "/record")
+        return int(record[-1]["seq"]) if record else 0
 
     def wait_hw(self, kind: str, timeout: float = 15.0, **match: Any) -> dict[str, Any]:
         """The first simulator event of ``kind`` matching (``after=N``: after event number N)."""

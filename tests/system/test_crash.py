@@ -3,11 +3,13 @@ random moments, session after session, while the Central System comes and goes (
 or refused, requests black-holed, answers lost as when the Central System dies after its commit),
 and the reference Central System's record is checked against the box's own journal (DESIGN.md,
 invariants; issue 4, power loss; issue 15, item 6): every session's StartTransaction and
-StopTransaction arrived, and every resend of a message carried its first attempt's wsa:MessageID.
+StopTransaction arrived, every resend of a message carried its first attempt's message id
+(wsa:MessageID, or OCPP-J's), and everything the Central System received was valid against its schemas.
 
-It runs for ``CRASH_SECONDS`` (default 180) or, with ``CRASH_KILLS=N``, until the daemon was killed
-N times. The random moments come from a seeded generator; the seed is printed, and ``CRASH_SEED``
-replays a run. The figures (kills, outages, sessions, lost, duplicated, resent) are printed.
+It runs in each protocol (issue 17), each for ``CRASH_SECONDS`` (default 60) or, with
+``CRASH_KILLS=N``, until the daemon was killed N times. The random moments come from a seeded
+generator; the seed is printed, and ``CRASH_SEED`` replays a run. The figures (kills, outages,
+sessions, lost, duplicated, resent) are printed.
 """
 
 from __future__ import annotations
@@ -24,10 +26,18 @@ from typing import Any
 import pytest
 
 from chargebox.site import SimulatedSite
-from tests.system.sitetools import network, offline_ready_site, queued, set_aside, wait_until
+from tests.system.sitetools import (
+    each_protocol,
+    network,
+    offline_ready_site,
+    queued,
+    registers,
+    set_aside,
+    wait_until,
+)
 
 pytestmark = pytest.mark.system
-SECONDS = float(os.environ.get("CRASH_SECONDS", "180"))
+SECONDS = float(os.environ.get("CRASH_SECONDS", "60"))  # per protocol
 KILLS = int(os.environ.get("CRASH_KILLS", "0"))  # run until this many kills, instead of SECONDS
 CARD = "04A2B3C4D5E680"
 #: How the Central System is unreachable in an outage: None is no outage; "reset" drops each
@@ -38,9 +48,9 @@ OUTAGES = (None, "reset", "refused", "black_hole", "answer_lost", "killed")
 QUEUED = ("StartTransaction", "StopTransaction", "MeterValues")
 
 
-@pytest.fixture
-def site() -> Iterator[SimulatedSite]:
-    yield from offline_ready_site()
+@pytest.fixture(params=each_protocol())
+def site(request: pytest.FixtureRequest) -> Iterator[SimulatedSite]:
+    yield from offline_ready_site(request.param)
 
 
 def alive(site: SimulatedSite) -> bool:
@@ -119,7 +129,7 @@ def test_sigkill_at_random_moments_loses_no_session_and_repeats_none(site: Simul
                   flush=True)
     outage(site, None, rng)
     network(site, True)  # restored: everything held is delivered
-    print(f"{sessions} sessions in {time.monotonic() - began:.0f} s, {kills} kills, "
+    print(f"{site.protocol}: {sessions} sessions in {time.monotonic() - began:.0f} s, {kills} kills, "
           f"{sum(outages.values())} outages {outages}")
     check(site, journal(site))
     figures = resends(site)
@@ -137,7 +147,11 @@ def journal(site: SimulatedSite) -> list[dict[str, Any]]:
 
 
 def check(site: SimulatedSite, entries: list[dict[str, Any]]) -> None:
-    record = [r for r in site.cs("GET", "/record") if r["fault"] is None]
+    everything = site.cs("GET", "/record")
+    invalid = [(r["action"], r["errors"]) for r in everything if not r["valid"]]
+    print(f"{len(everything)} requests received, {len(invalid)} invalid against the schemas")
+    assert invalid == []
+    record = [r for r in everything if r["fault"] is None]
     starts: dict[int, list[dict[str, Any]]] = {}
     stops: dict[int, list[dict[str, Any]]] = {}
     for r in record:
@@ -172,9 +186,9 @@ def check(site: SimulatedSite, entries: list[dict[str, Any]]) -> None:
             in_no_time.append(stop["payload"])
         samples = [r["payload"] for r in record if r["action"] == "MeterValues"
                    and r["payload"].get("transactionId") == tid]
-        registers = [int(v["#text"]) for s in samples for mv in s["values"] for v in mv["value"]]
-        assert registers == sorted(registers)
-        assert all(entry["meter_start"] <= value <= entry["meter_stop"] for value in registers)
+        values = [value for s in samples for value in registers(s)]
+        assert values == sorted(values)
+        assert all(entry["meter_start"] <= value <= entry["meter_stop"] for value in values)
         previous_stop = entry["meter_stop"]
     repeated = sum(len(v) - 1 for v in starts.values()) + sum(len(v) - 1 for v in stops.values())
     print(f"{len(entries)} sessions, {repeated} identical retransmissions after a kill, "
@@ -187,7 +201,7 @@ def check(site: SimulatedSite, entries: list[dict[str, Any]]) -> None:
 
 def resends(site: SimulatedSite) -> dict[str, int]:
     """How often the Central System processed one of the box's queued messages again: ``resent``
-    with its first attempt's wsa:MessageID (recognisable), ``duplicated`` under another one."""
+    with its first attempt's message id (recognisable), ``duplicated`` under another one."""
     record = [r for r in site.cs("GET", "/record") if r["fault"] is None and r["action"] in QUEUED]
     by_id: dict[str, list[dict[str, Any]]] = {}
     ids_of: dict[str, set[str]] = {}

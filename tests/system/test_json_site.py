@@ -95,20 +95,18 @@ class Recorder(OcppChargePoint):  # type: ignore[misc]
 
 
 class JsonSite(SimulatedSite):
-    """The simulated site with its daemon pointed at an OCPP-J Central System: the generated config's
-    ``[central_system]`` says the protocol and the ws:// URL, and it has no ``[endpoint]``."""
+    """The simulated site speaking OCPP-J to another Central System: the generated config's
+    ``[central_system]`` gets that Central System's ws:// URL, a ping interval and the AuthorizationKey."""
 
     def __init__(self, url: str, ocpp: dict[str, str | int | bool] | None = None) -> None:
-        super().__init__(central_system_port=int(url.rsplit(":", 1)[1].split("/")[0]), sample_interval=1,
-                         ocpp=ocpp)
+        super().__init__(protocol="ocpp1.6-json", sample_interval=1, ocpp=ocpp,
+                         central_system_port=int(url.rsplit(":", 1)[1].split("/")[0]))
         self._url = url
 
     def start_daemon(self) -> Any:
         text = self.config_path.read_text()
-        text = re.sub(r'(\[central_system\]\n)url = "[^"]*"\n',
-                      f'\\1protocol = "ocpp1.6-json"\nurl = "{self._url}"\nping_interval = 5\n'
-                      f'authorization_key = "{KEY}"\n', text)
-        text = re.sub(r"\[endpoint\]\n.*?\n\n(?=\[storage\])", "", text, flags=re.S)
+        text = re.sub(r'(\[central_system\]\nprotocol = "ocpp1.6-json"\n)url = "[^"]*"\n',
+                      f'\\1url = "{self._url}"\nping_interval = 5\nauthorization_key = "{KEY}"\n', text)
         self.config_path.write_text(text)
         return super().start_daemon()
 

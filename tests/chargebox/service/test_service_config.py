@@ -9,12 +9,14 @@ import pytest
 
 from chargebox.config import DEFAULT_CONTROL_SOCKET, DEFAULT_REBOOT_COMMAND, load
 from chargebox.errors import ConfigError
-from chargebox.site import CONFIG, CONFIG_DEFAULTS
+from chargebox.site import CONFIG, CONFIG_DEFAULTS, ENDPOINT
 
 
 def write(tmp_path: Path, extra: str) -> Path:
     """The simulated site's config (a valid one), with the [service] and [log] tables replaced."""
-    base = CONFIG.format(**CONFIG_DEFAULTS, identity="CB-1", cs_port=9000, box_port=9001, reader="/dev/null", meter_port=502,
+    base = CONFIG.format(**CONFIG_DEFAULTS, identity="CB-1", protocol="ocpp1.5-soap",
+                         cs_url="http://127.0.0.1:9000/", reader="/dev/null", meter_port=502,
+                         endpoint=ENDPOINT.format(**CONFIG_DEFAULTS, box_port=9001),
                          gpio_port=7701, heartbeat_interval=300, sample_interval=60, max_current=16)
     base = base.replace('[service]\ncontrol_socket = "control.sock"', "")
     path = tmp_path / "site.toml"
