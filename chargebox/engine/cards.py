@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 from hal.events import CardPresented
 from hal.rfid.base import CardReader
 
 from chargebox.engine.authorization import Authorizer, Source
-from chargebox.engine.hardware import Port
+from chargebox.engine.hardware import Sessions
 from chargebox.engine.station import Station
 from chargebox.engine.uplink import Uplink
 from chargebox.logfields import fields, mask_id_tag
@@ -22,18 +22,6 @@ from chargebox.ocpp.datatypes import IdTagInfo
 from chargebox.ocpp.messages import AuthorizeConfirmation, AuthorizeRequest
 
 log = logging.getLogger(__name__)
-
-
-class Sessions(Protocol):
-    """What starts and stops sessions (the shell, :class:`~chargebox.engine.chargepoint.ChargePoint`)."""
-
-    ports: dict[int, Port]
-
-    def free_port(self, number: int | None = None, id_tag: str | None = None) -> Port | None: ...
-
-    async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None: ...
-
-    async def stop(self, port: Port, reason: str, id_tag: str | None) -> None: ...
 
 
 def refused_unmetered(id_tag: str, connectors: str) -> None:

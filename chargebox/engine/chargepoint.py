@@ -39,6 +39,7 @@ from chargebox.engine.connector import (
     SwitchRelay,
 )
 from chargebox.engine.delivery import Courier
+from chargebox.engine.devices import Devices
 from chargebox.engine.hardware import (
     ConnectorHardware,
     Identity,
@@ -120,7 +121,10 @@ class ChargePoint:
         self.recorder = Recorder(store, config, clock)
         self.cards = Cards(shell=self, station=self.station, authorizer=self.authorizer, uplink=self.uplink,
                            spawn=self.spawn, on_event=self._on_event)
-        self.sampler = Sampler(ports=self.ports, read=self._read_meter, recorder=self.recorder, uplink=self.uplink,
+        self.devices = Devices(station=self.station, ports=self.ports, timers=self.timers, apply=self._apply,
+                               note=self._note_all, spawn=self.spawn, on_event=self._on_event)
+        self.sampler = Sampler(ports=self.ports, read=self.devices.read_meter, recorder=self.recorder,
+                               uplink=self.uplink,
                                config=config, clock=clock, timers=self.timers, wake=lambda: self.courier.wake(),
                                spawn=self.spawn)
         self._routes: dict[type[Request], Callable[[Any], Awaitable[Confirmation]]] = {}
@@ -166,15 +170,16 @@ class ChargePoint:
                     group.create_task(self.uplink.status_lane(number))
                 if self.reader is not None:
                     group.create_task(self.cards.read(self.reader))
-                    group.create_task(self._box_faults(self.reader))
+                    group.create_task(self.devices.box_faults(self.reader))
                 for port in self.ports.values():
-                    group.create_task(self._pilot_loop(port))
-                    group.create_task(self._meter_watch(port))
+                    group.create_task(self.devices.pilot(port))
                     for source in port.hardware.fault_sources():
-                        group.create_task(self._connector_faults(port, source))
+                        group.create_task(self.devices.connector_faults(port, source))
+                self.devices.watch()
         finally:
             self.uplink.stop()
             self.sampler.stop()
+            self.devices.stop()
             for handle in self._timers.values():
                 handle.cancel()
             self._timers.clear()
@@ -188,7 +193,7 @@ class ChargePoint:
         for port in self.ports.values():
             await bounded(port.hardware.relay.set(False), f"relay of connector {port.machine.number}")
             if port.local_tx is not None:
-                reading = await self._read_meter(port)
+                reading = await self.devices.read_meter(port)
                 if reading is not None:
                     self.journal.record_meter(port.local_tx, whole_wh(reading), self.clock.now())
             await port.hardware.close(port.machine.number)
@@ -201,33 +206,8 @@ class ChargePoint:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    @property
-    def booted(self) -> asyncio.Event:
-        """Set once the Central System accepted the box (4.2): nothing else goes before."""
-        return self.uplink.booted
-
-    @property
-    def online(self) -> bool:
-        return self.uplink.online
-
-    @property
-    def registration(self) -> RegistrationStatus | None:
-        return self.uplink.registration
-
-    @property
-    def last_heartbeat(self) -> float | None:
-        return self.uplink.last_heartbeat
-
-    async def send(self, request: Request) -> Confirmation:
-        """A direct call to the Central System, for handlers outside the engine (maintenance...)."""
-        return await self.uplink.send(request)
-
-    async def heartbeat(self) -> None:
-        """One Heartbeat.req now (the answer to a wake-up, 8.3)."""
-        await self.uplink.heartbeat()
-
     async def _courier_loop(self) -> None:
-        await self.booted.wait()  # nothing but BootNotification before Accepted (4.2)
+        await self.uplink.booted.wait()  # nothing but BootNotification before Accepted (4.2)
         await self.courier.run()
 
     # -- boot and heartbeat (4.2, 4.6) ---------------------------------------------------------
@@ -244,74 +224,15 @@ class ChargePoint:
         self.clock.sync(central_time)
         self.recorder.clock_set(first, self.clock.offset - before)
 
-    # -- status and faults (4.9) ---------------------------------------------------------------
-
-    async def announce_all(self) -> None:
-        self.uplink.announce_all()
-
-    def box_fault(self, fault: Fault, active: bool) -> None:
-        """A fault of the box as a whole (ReaderFailure, WeakSignal), reported on connector 0."""
-        self._note_all(self.station.box_fault(fault, active))
-
-    async def _box_faults(self, device: FaultSource) -> None:
-        async for event in device.faults():
-            self.box_fault(as_fault(event), event.active)
-
-    async def _connector_faults(self, port: Port, device: FaultSource) -> None:
-        async for event in device.faults():
-            log.log(logging.WARNING if event.active else logging.INFO, "connector %s: %s %s%s",
-                    port.machine.number, event.kind.value, "fault" if event.active else "cleared",
-                    f" ({event.detail})" if event.detail else "")
-            await self.connector_fault(port, as_fault(event), event.active)
-
-    async def connector_fault(self, port: Port, fault: Fault, active: bool) -> None:
-        """A fault of one connector's hardware: a blocking one stops its session (4.9, 7.7)."""
-        if active and fault.code is ChargePointErrorCode.POWER_METER_FAILURE:
-            port.meter_failed.set()
-        async with port.lock:
-            await self._apply(self.station.on_fault(port.machine.number, fault, active))
-
-    # -- hardware events -----------------------------------------------------------------------
-
-    async def _pilot_loop(self, port: Port) -> None:
-        """Pilot states into the machine; a lost pilot device is reconnected, never fatal (DESIGN.md)."""
-        while True:
-            try:
-                async for state in port.hardware.pilot.states():
-                    self._on_event("pilot", {"connector": port.machine.number, "state": state.value})
-                    async with port.lock:
-                        await self._apply(self.station.on_pilot(port.machine.number, state))
-            except (HalError, OSError) as err:
-                log.error("pilot of connector %s lost: %s; reconnecting", port.machine.number, err)
-            await asyncio.sleep(self.timers.boot_retry_min)
-            with contextlib.suppress(HalError, OSError):
-                await port.hardware.pilot.open()
-
-    async def present(self, card: CardPresented) -> None:
-        """A card on the reader (:meth:`Cards.present <chargebox.engine.cards.Cards.present>`)."""
-        await self.cards.present(card)
+    # -- sessions --------------------------------------------------------------------------------
 
     def add_handlers(self, handlers: object) -> None:
         """Answer the Central System requests that ``handlers``' ``@handles`` methods take."""
         self._routes.update(routes(handlers))
 
-    @property
-    def idle(self) -> bool:
-        """No transaction runs and none is about to start."""
-        return self.station.idle
-
-    @property
-    def session_holds(self) -> set[str]:
-        """Why new sessions may not start now (the station's; a firmware update, a reset)."""
-        return self.station.session_holds
-
-    @property
-    def box_operative(self) -> bool:
-        return self.station.box_operative
-
     async def wait_idle(self) -> None:
         async with self._idle:
-            await self._idle.wait_for(lambda: self.idle)
+            await self._idle.wait_for(lambda: self.station.idle)
 
     def free_port(self, number: int | None = None, id_tag: str | None = None) -> Port | None:
         """The connector a new session (for ``id_tag``) goes to (:meth:`Station.free_connector`); none
@@ -325,8 +246,8 @@ class ChargePoint:
 
     async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None:
         # No session without a real meterStart (6.26): a meter that cannot be read now refuses it
-        # and makes the connector Faulted (_read_meter).
-        if await self._read_meter(port) is None:
+        # and makes the connector Faulted (Devices.read_meter).
+        if await self.devices.read_meter(port) is None:
             refused_unmetered(id_tag, str(port.machine.number))
             return
         async with port.lock:
@@ -348,8 +269,16 @@ class ChargePoint:
 
     # -- effects -------------------------------------------------------------------------------
 
-    async def _apply(self, effects: list[StationEffect]) -> None:
-        """The station's effects, in order; the devices' under the caller's port lock."""
+    async def unlock(self, port: Port) -> bool:
+        """UnlockConnector (5.14, :meth:`Station.unlock <chargebox.engine.station.Station.unlock>`):
+        whether the cable lock was released (or there is none)."""
+        async with port.lock:
+            return not await self._apply(self.station.unlock(port.machine.number))
+
+    async def _apply(self, effects: list[StationEffect]) -> list[int]:
+        """The station's effects, in order; the devices' under the caller's port lock. Returns the
+        connectors whose cable lock failed."""
+        failures: list[int] = []
         pending = deque(effects)
         while pending:
             effect = pending.popleft()
@@ -359,11 +288,13 @@ class ChargePoint:
             port = self.ports[effect.connector]
             failed = await self._device(port, effect.effect)
             if failed is not None:
+                failures.append(effect.connector)
                 # With the cable not held, the connector's effects that followed must not happen.
                 rest = [e for e in pending if not (isinstance(e, On) and e.connector == effect.connector)]
                 pending = deque([*self.station.on_lock_failed(effect.connector, *failed), *rest])
         async with self._idle:
             self._idle.notify_all()
+        return failures
 
     def _note_all(self, effects: list[StationEffect]) -> None:
         for effect in effects:
@@ -421,7 +352,7 @@ class ChargePoint:
                 return None
             try:
                 await (lock.lock() if effect.locked else lock.unlock())
-            except HalError as err:
+            except (HalError, OSError) as err:  # with a position switch, LockFailure when it did not move
                 log.error("cable lock of connector %s: %s", port.machine.number, err)
                 return effect.locked, str(err)
         elif isinstance(effect, OfferCurrent):
@@ -429,38 +360,10 @@ class ChargePoint:
             await port.hardware.pilot.offer(effect.amps)
         return None
 
-    async def _read_meter(self, port: Port) -> MeterReading | None:
-        """A fresh, plausible reading, or None. Outside a transaction a meter that cannot be read
-        makes its connector Faulted with PowerMeterFailure until it answers again (no session may
-        start without a real meterStart, 6.26); during one, the meter reports PowerMeterFailure
-        itself after ``fault_after`` failed reads, and the session goes on."""
-        number = port.machine.number
-        try:
-            reading = await port.hardware.meter.read()
-        except (HalError, OSError) as err:
-            log.warning("meter of connector %s: %s", number, err)
-            port.meter_failed.set()
-            # Without device effects (SESSION_GOES_ON): safe under the port's lock.
-            self._note_all(self.station.on_meter(number, str(err), port.local_tx is not None))
-            return None
-        self._note_all(self.station.on_meter(number, None, port.local_tx is not None))
-        return reading
-
-    async def _meter_watch(self, port: Port) -> None:
-        """A connector's meter is read at start, and while it cannot be read, every meter_retry
-        seconds when no transaction reads it: the connector is available again once it answers."""
-        while True:
-            if port.local_tx is None:
-                await self._read_meter(port)
-            if self.station.meter_failed(port.machine.number):
-                await asyncio.sleep(self.timers.meter_retry)
-            else:
-                await nap(None, port.meter_failed)
-
     async def _begin(self, port: Port, effect: BeginTransaction) -> None:
         # The relay has been open since authorize() read the meter: its last good register is
         # this session's start when the meter does not answer now.
-        reading = await self._read_meter(port) or port.hardware.meter.last_good
+        reading = await self.devices.read_meter(port) or port.hardware.meter.last_good
         assert reading is not None, "authorize() reads the meter before a session can begin"
         port.local_tx = local_tx = self.recorder.begin(port.machine.number, effect, reading)
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": True})
@@ -472,7 +375,7 @@ class ChargePoint:
         local_tx = port.local_tx
         if local_tx is None:
             return
-        reading = await self._read_meter(port)
+        reading = await self.devices.read_meter(port)
         self.recorder.end(port.machine.number, local_tx, reading, effect.reason, effect.id_tag)
         port.local_tx = None
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": False})
@@ -483,7 +386,8 @@ class ChargePoint:
         <chargebox.engine.recorder.Recorder.cut_off>`), with a reading taken now when the meter answers."""
         for entry in self.journal.running():
             port = self.ports.get(entry.connector_id)
-            self.recorder.cut_off(entry.local_id, await self._read_meter(port) if port is not None else None)
+            reading = await self.devices.read_meter(port) if port is not None else None
+            self.recorder.cut_off(entry.local_id, reading)
 
     # -- acknowledgements (called by the courier inside its SQLite transaction) ----------------
 

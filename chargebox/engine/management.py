@@ -37,10 +37,13 @@ def install(charge_point: ChargePoint, restart: Restart | None,
     station, apply = charge_point.station, charge_point.apply
     reservations = Reservations(station, apply, charge_point.config, charge_point.clock)
     store = charge_point.store
-    commands = Commands(charge_point, store.local_list, store.cache, charge_point.config)
+    uplink = charge_point.uplink
+    commands = Commands(sessions=charge_point, spawn=charge_point.spawn, authorizer=charge_point.authorizer,
+                        send=uplink.send, booted=uplink.booted, local_list=store.local_list,
+                        cache=store.cache, config=charge_point.config)
     management = Management(commands, Availability(station, apply), reservations,
                             Resets(charge_point, store.settings, store.outbox, restart, boot_id),
-                            DataTransfers(charge_point))
+                            DataTransfers(uplink.send, uplink.booted))
     for handlers in (commands, management.availability, reservations, management.resets, management.data_transfers):
         charge_point.add_handlers(handlers)
     return management

@@ -89,7 +89,7 @@ class Resets:
     async def _reset(self, kind: ResetType, attempt: int) -> None:
         assert self.restart is not None
         log.info("%s reset (attempt %s): stopping the transactions", kind.value, attempt)
-        self.cp.session_holds.add(HOLD)
+        self.cp.station.session_holds.add(HOLD)
         for port in self.cp.ports.values():
             await self.cp.lapse(port)  # an authorization waiting for its cable lapses
             await self.cp.stop(port, REASONS[kind], None)
@@ -106,12 +106,12 @@ class Resets:
         courier has no completion event to wait on, so its depth is polled."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DRAIN_TIMEOUT
-        while self.outbox.depth() and self.cp.online and loop.time() < deadline:
+        while self.outbox.depth() and self.cp.uplink.online and loop.time() < deadline:
             await asyncio.sleep(DRAIN_POLL)
 
     async def _after_restart(self, record: dict[str, object]) -> None:
         """A Hard reset recorded before this start: on the same boot, it failed (6.9.1 ResetRetries, 7.7)."""
-        await self.cp.booted.wait()
+        await self.cp.uplink.booted.wait()
         if record.get("boot_id") != self.boot_id():
             log.info("hard reset done: the board rebooted")
             return
@@ -123,4 +123,5 @@ class Resets:
             await self._reset(ResetType.HARD, attempt + 1)
             return
         log.error("hard reset: the board did not reboot after %s attempt(s); reporting ResetFailure", attempt)
-        self.cp.box_fault(Fault(ChargePointErrorCode.RESET_FAILURE, f"hard reset failed {attempt} time(s)"), True)
+        failure = Fault(ChargePointErrorCode.RESET_FAILURE, f"hard reset failed {attempt} time(s)")
+        self.cp.devices.box_fault(failure, True)

@@ -42,6 +42,7 @@ from chargebox.engine.connector import (
     Connector,
     Effect,
     Fault,
+    LockCable,
     Phase,
     Reservation,
 )
@@ -234,6 +235,12 @@ class Station:
         """Stop the connector's transaction (card, Central System, reset...)."""
         return self._settled(self._connector(number, self.connectors[number].on_stop(reason, id_tag))
                              + [Announce(number)])
+
+    def unlock(self, number: int) -> list[StationEffect]:
+        """UnlockConnector (5.14): the connector's transaction is stopped first, as in Stop
+        Transaction, then its cable lock released, whether a session held it or not (a plug stuck
+        in the socket); the shell has no lock to drive for a tethered cable."""
+        return self.stop(number, "UnlockCommand", None) + [On(number, LockCable(False))]
 
     def lapse(self, number: int) -> list[StationEffect]:
         """An authorization waiting for its cable ends now (ConnectionTimeOut, a reset)."""

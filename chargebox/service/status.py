@@ -36,7 +36,7 @@ def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, cen
     """
     clock = charge_point.clock
     now = clock.now()
-    heartbeat = charge_point.last_heartbeat
+    heartbeat, registration = charge_point.uplink.last_heartbeat, charge_point.uplink.registration
     oldest = charge_point.outbox.head()
     return {
         "version": chargebox.__version__,
@@ -46,8 +46,8 @@ def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, cen
         "clock_synchronised": clock.synced,
         "central_system": {
             "url": central_system_url,
-            "registration": charge_point.registration.value if charge_point.registration else None,
-            "booted": charge_point.booted.is_set(),
+            "registration": registration.value if registration else None,
+            "booted": charge_point.uplink.booted.is_set(),
             "last_success": _iso(link.last_success),
             "last_failure": _iso(link.last_failure),
             "last_error": link.last_error,
