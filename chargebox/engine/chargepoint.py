@@ -20,11 +20,9 @@ from datetime import datetime
 from typing import Any
 
 from hal.errors import HalError
-from hal.events import CardPresented, MeterReading
-from hal.faults import FaultSource
 from hal.rfid.base import CardReader
 
-from chargebox.clock import Clock, nap
+from chargebox.clock import Clock
 from chargebox.engine.authorization import Authorizer
 from chargebox.engine.cards import Cards, refused_unmetered
 from chargebox.engine.configuration import Configuration
@@ -33,7 +31,6 @@ from chargebox.engine.connector import (
     Connector,
     Effect,
     EndTransaction,
-    Fault,
     LockCable,
     OfferCurrent,
     SwitchRelay,
@@ -45,7 +42,6 @@ from chargebox.engine.hardware import (
     Identity,
     Port,
     Timers,
-    as_fault,
     boot_request,
     bounded,
 )
@@ -53,6 +49,7 @@ from chargebox.engine.metering import whole_wh
 from chargebox.engine.recorder import Recorder
 from chargebox.engine.routing import routes
 from chargebox.engine.sampler import Sampler
+from chargebox.engine.transactions import Transactions
 from chargebox.engine.uplink import Client, Uplink
 from chargebox.engine.station import (
     AVAILABILITY,
@@ -67,24 +64,10 @@ from chargebox.engine.station import (
     Timer,
 )
 from chargebox.logfields import fields
-from chargebox.ocpp.datatypes import IdTagInfo
-from chargebox.ocpp.enums import (
-    AuthorizationStatus,
-    ChargePointErrorCode,
-    ChargePointStatus,
-    RegistrationStatus,
-)
+from chargebox.ocpp.enums import ChargePointStatus
 from chargebox.ocpp.errors import NotSupported
-from chargebox.ocpp.messages import (
-    Confirmation,
-    Request,
-    StartTransactionConfirmation,
-    StartTransactionRequest,
-    StopTransactionConfirmation,
-    StopTransactionRequest,
-)
+from chargebox.ocpp.messages import Confirmation, Request
 from chargebox.store import Store
-from chargebox.store.outbox import Queued
 
 log = logging.getLogger(__name__)
 
@@ -117,16 +100,19 @@ class ChargePoint:
                              post=lambda request, online: self.courier.post(request, online=online),
                              sync_clock=self._sync_clock, spawn=self.spawn,
                              on_event=self._on_event, told_as=told_as)
-        self.courier = Courier(store, config, self.uplink.send, self._acknowledged, clock.now)
         self.recorder = Recorder(store, config, clock)
         self.cards = Cards(shell=self, station=self.station, authorizer=self.authorizer, uplink=self.uplink,
                            spawn=self.spawn, on_event=self._on_event)
         self.devices = Devices(station=self.station, ports=self.ports, timers=self.timers, apply=self._apply,
                                note=self._note_all, spawn=self.spawn, on_event=self._on_event)
         self.sampler = Sampler(ports=self.ports, read=self.devices.read_meter, recorder=self.recorder,
-                               uplink=self.uplink,
-                               config=config, clock=clock, timers=self.timers, wake=lambda: self.courier.wake(),
-                               spawn=self.spawn)
+                               uplink=self.uplink, config=config, clock=clock, timers=self.timers,
+                               wake=lambda: self.courier.wake(), spawn=self.spawn)
+        self.transactions = Transactions(
+            station=self.station, ports=self.ports, read=self.devices.read_meter, recorder=self.recorder,
+            sampler=self.sampler, authorizer=self.authorizer, config=config, apply=self._apply,
+            wake=lambda: self.courier.wake(), spawn=self.spawn, on_event=self._on_event)
+        self.courier = Courier(store, config, self.uplink.send, self.transactions.acknowledged, clock.now)
         self._routes: dict[type[Request], Callable[[Any], Awaitable[Confirmation]]] = {}
         #: More BootNotification.req fields, each a coroutine giving field name -> value (the modem's
         #: iccid and imsi...); one that fails is left out, so a missing device never delays the boot.
@@ -154,7 +140,7 @@ class ChargePoint:
         """Start the devices and every loop; returns only when cancelled (then stops cleanly)."""
         for port in self.ports.values():
             await port.hardware.open()
-        await self._replay_journal()
+        await self.transactions.replay_journal()
         self.sampler.start()
         for start in self._deferred:
             self._start_timer(start)
@@ -187,7 +173,8 @@ class ChargePoint:
 
     async def _shutdown(self) -> None:
         """Relays open; a running session keeps its journal entry with a fresh reading, and the next
-        start stops it exactly once (:meth:`_replay_journal`)."""
+        start stops it exactly once (:meth:`Transactions.replay_journal
+        <chargebox.engine.transactions.Transactions.replay_journal>`)."""
         for task in list(self._tasks):
             task.cancel()
         for port in self.ports.values():
@@ -263,17 +250,17 @@ class ChargePoint:
         async with port.lock:
             await self._apply(self.station.lapse(port.machine.number))
 
-    async def apply(self, effects: list[StationEffect]) -> None:
-        """Carry out what the station returned to a handler."""
-        await self._apply(effects)
-
-    # -- effects -------------------------------------------------------------------------------
-
     async def unlock(self, port: Port) -> bool:
         """UnlockConnector (5.14, :meth:`Station.unlock <chargebox.engine.station.Station.unlock>`):
         whether the cable lock was released (or there is none)."""
         async with port.lock:
             return not await self._apply(self.station.unlock(port.machine.number))
+
+    async def apply(self, effects: list[StationEffect]) -> None:
+        """Carry out what the station returned to a handler."""
+        await self._apply(effects)
+
+    # -- effects -------------------------------------------------------------------------------
 
     async def _apply(self, effects: list[StationEffect]) -> list[int]:
         """The station's effects, in order; the devices' under the caller's port lock. Returns the
@@ -337,9 +324,9 @@ class ChargePoint:
     async def _device(self, port: Port, effect: Effect) -> tuple[bool, str] | None:
         """One device effect; a cable lock that failed gives (locking, why)."""
         if isinstance(effect, BeginTransaction):
-            await self._begin(port, effect)
+            await self.transactions.begin(port, effect)
         elif isinstance(effect, EndTransaction):
-            await self._end(port, effect)
+            await self.transactions.end(port, effect)
         elif isinstance(effect, SwitchRelay):
             self._on_event("relay", {"connector": port.machine.number, "closed": effect.closed})
             try:
@@ -360,62 +347,6 @@ class ChargePoint:
             await port.hardware.pilot.offer(effect.amps)
         return None
 
-    async def _begin(self, port: Port, effect: BeginTransaction) -> None:
-        # The relay has been open since authorize() read the meter: its last good register is
-        # this session's start when the meter does not answer now.
-        reading = await self.devices.read_meter(port) or port.hardware.meter.last_good
-        assert reading is not None, "authorize() reads the meter before a session can begin"
-        port.local_tx = local_tx = self.recorder.begin(port.machine.number, effect, reading)
-        self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": True})
-        self.courier.wake()
-        self.sampler.begin(port.machine.number, local_tx)
-
-    async def _end(self, port: Port, effect: EndTransaction) -> None:
-        self.sampler.end(port.machine.number)
-        local_tx = port.local_tx
-        if local_tx is None:
-            return
-        reading = await self.devices.read_meter(port)
-        self.recorder.end(port.machine.number, local_tx, reading, effect.reason, effect.id_tag)
-        port.local_tx = None
-        self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": False})
-        self.courier.wake()
-
-    async def _replay_journal(self) -> None:
-        """Transactions a power loss cut off are stopped once (:meth:`Recorder.cut_off
-        <chargebox.engine.recorder.Recorder.cut_off>`), with a reading taken now when the meter answers."""
-        for entry in self.journal.running():
-            port = self.ports.get(entry.connector_id)
-            reading = await self.devices.read_meter(port) if port is not None else None
-            self.recorder.cut_off(entry.local_id, reading)
-
-    # -- acknowledgements (called by the courier inside its SQLite transaction) ----------------
-
-    def _acknowledged(self, queued: Queued, confirmation: Confirmation) -> None:
-        request = queued.request
-        if isinstance(confirmation, StartTransactionConfirmation) and queued.local_tx is not None:
-            assert isinstance(request, StartTransactionRequest)
-            self.journal.set_transaction_id(queued.local_tx, confirmation.transaction_id)
-            info = confirmation.id_tag_info
-            self.authorizer.remember(request.id_tag, info)
-            if info.status is not AuthorizationStatus.ACCEPTED:
-                self.spawn(self._deauthorize(queued.local_tx, info))
-        elif isinstance(confirmation, StopTransactionConfirmation) and confirmation.id_tag_info is not None:
-            assert isinstance(request, StopTransactionRequest)
-            if request.id_tag:
-                self.authorizer.remember(request.id_tag, confirmation.id_tag_info)
-
-    async def _deauthorize(self, local_tx: int, info: IdTagInfo) -> None:
-        """The Central System did not accept a started transaction (1.6 3.5.4)."""
-        for port in self.ports.values():
-            if port.local_tx == local_tx:
-                log.warning("transaction %s deauthorized (%s)", local_tx, info.status.value,
-                            extra=fields(connector=port.machine.number, local_tx=local_tx,
-                                         action="StartTransaction"))
-                stop = self.config.flag("StopTransactionOnInvalidId")
-                async with port.lock:
-                    await self._apply(self.station.on_deauthorized(port.machine.number, stop))
-
     # -- Central System requests (chapter 5) ---------------------------------------------------
 
     async def handle(self, request: Request) -> Confirmation:
@@ -425,8 +356,4 @@ class ChargePoint:
         return await handler(request)
 
     def port_of_transaction(self, transaction_id: int) -> Port | None:
-        entry = self.journal.by_transaction_id(transaction_id)
-        for port in self.ports.values():
-            if entry is not None and entry.running and port.local_tx == entry.local_id:
-                return port
-        return None
+        return self.transactions.port_of_transaction(transaction_id)
