@@ -1,13 +1,14 @@
 """The charge point: the runtime shell around the station (DESIGN.md, "a functional core with a thin shell").
 
-It owns the loop, the devices, the store and the link: it feeds hardware events to the synchronous
-core (:mod:`~chargebox.engine.station`) and applies the effects it returns, on the devices (relay,
-PWM offer, cable lock), in the journal and outbox (:mod:`~chargebox.engine.recorder`), as statuses
-to tell (:mod:`~chargebox.engine.uplink`, which also boots and beats, 4.2, 4.6, 4.9), settings to
-save and loop timers. Meter values are timed by :mod:`~chargebox.engine.sampler`, cards handled by
-:mod:`~chargebox.engine.cards`, the outbox delivered by :mod:`~chargebox.engine.delivery`; Central
-System commands are answered by the handlers :mod:`~chargebox.engine.management` installs.
-"""
+It owns the loop, the devices, the store and the link: it feeds events to the synchronous core
+(:mod:`~chargebox.engine.station`) and applies the effects it returns: on the devices and from
+their event loops (:mod:`~chargebox.engine.devices`: pilot, faults, meter watch, relay, PWM offer,
+cable lock), as transactions on record (:mod:`~chargebox.engine.transactions`, through
+:mod:`~chargebox.engine.recorder`), as statuses to tell (:mod:`~chargebox.engine.uplink`, which
+also boots and beats, 4.2, 4.6, 4.9), settings to save and loop timers. Meter values are timed by
+:mod:`~chargebox.engine.sampler`, cards handled by :mod:`~chargebox.engine.cards`, the outbox
+delivered by :mod:`~chargebox.engine.delivery`; Central System commands are answered by the
+handlers :mod:`~chargebox.engine.management` installs."""
 
 from __future__ import annotations
 
@@ -26,15 +27,7 @@ from chargebox.clock import Clock
 from chargebox.engine.authorization import Authorizer
 from chargebox.engine.cards import Cards, refused_unmetered
 from chargebox.engine.configuration import Configuration
-from chargebox.engine.connector import (
-    BeginTransaction,
-    Connector,
-    Effect,
-    EndTransaction,
-    LockCable,
-    OfferCurrent,
-    SwitchRelay,
-)
+from chargebox.engine.connector import BeginTransaction, Connector, Effect, EndTransaction
 from chargebox.engine.delivery import Courier
 from chargebox.engine.devices import Devices
 from chargebox.engine.hardware import (
@@ -327,24 +320,8 @@ class ChargePoint:
             await self.transactions.begin(port, effect)
         elif isinstance(effect, EndTransaction):
             await self.transactions.end(port, effect)
-        elif isinstance(effect, SwitchRelay):
-            self._on_event("relay", {"connector": port.machine.number, "closed": effect.closed})
-            try:
-                await port.hardware.relay.set(effect.closed)
-            except HalError as err:  # welded or stuck open: its fault stream stops the session
-                log.error("relay of connector %s: %s", port.machine.number, err)
-        elif isinstance(effect, LockCable):
-            lock = port.hardware.lock
-            if lock is None or lock.locked == effect.locked:  # tethered, or already where commanded
-                return None
-            try:
-                await (lock.lock() if effect.locked else lock.unlock())
-            except (HalError, OSError) as err:  # with a position switch, LockFailure when it did not move
-                log.error("cable lock of connector %s: %s", port.machine.number, err)
-                return effect.locked, str(err)
-        elif isinstance(effect, OfferCurrent):
-            self._on_event("offer", {"connector": port.machine.number, "amps": effect.amps})
-            await port.hardware.pilot.offer(effect.amps)
+        else:
+            return await self.devices.drive(port, effect)
         return None
 
     # -- Central System requests (chapter 5) ---------------------------------------------------

@@ -1,7 +1,8 @@
-"""The device event loops of the runtime shell (:mod:`~chargebox.engine.chargepoint`): pilot states
-and device faults into the station, meter reads and the meter watch (a loop handle, DESIGN.md
-style 10). The effects the station returns go back to the shell (``apply`` for those that drive a
-device, under the port's lock; ``note`` for those that need none).
+"""The devices of the runtime shell (:mod:`~chargebox.engine.chargepoint`): pilot states and device
+faults into the station, the station's device effects (relay, PWM offer, cable lock) out to them,
+meter reads and the meter watch (a loop handle, DESIGN.md style 10). The effects the station
+returns go back to the shell (``apply`` for those that drive a device, under the port's lock;
+``note`` for those that need none).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from hal.errors import HalError
 from hal.events import MeterReading
 from hal.faults import FaultSource
 
-from chargebox.engine.connector import Fault
+from chargebox.engine.connector import Fault, LockCable, OfferCurrent, SwitchRelay
 from chargebox.engine.hardware import Port, Timers, as_fault
 from chargebox.engine.station import Station, StationEffect
 from chargebox.ocpp.enums import ChargePointErrorCode
@@ -63,7 +64,7 @@ class Devices:
         if active and fault.code is ChargePointErrorCode.POWER_METER_FAILURE:
             self._retry(port)
 
-    # -- the pilot -----------------------------------------------------------------------------
+    # -- the pilot, and the device effects ---------------------------------------------------
 
     async def pilot(self, port: Port) -> None:
         """Pilot states into the station; a lost pilot device is reconnected, never fatal (DESIGN.md)."""
@@ -78,6 +79,28 @@ class Devices:
             await asyncio.sleep(self.timers.boot_retry_min)
             with contextlib.suppress(HalError, OSError):
                 await port.hardware.pilot.open()
+
+    async def drive(self, port: Port, effect: SwitchRelay | LockCable | OfferCurrent) -> tuple[bool, str] | None:
+        """One device effect; a cable lock that failed gives (locking, why)."""
+        if isinstance(effect, SwitchRelay):
+            self._on_event("relay", {"connector": port.machine.number, "closed": effect.closed})
+            try:
+                await port.hardware.relay.set(effect.closed)
+            except HalError as err:  # welded or stuck open: its fault stream stops the session
+                log.error("relay of connector %s: %s", port.machine.number, err)
+        elif isinstance(effect, LockCable):
+            lock = port.hardware.lock
+            if lock is None or lock.locked == effect.locked:  # tethered, or already where commanded
+                return None
+            try:
+                await (lock.lock() if effect.locked else lock.unlock())
+            except (HalError, OSError) as err:  # with a position switch, LockFailure when it did not move
+                log.error("cable lock of connector %s: %s", port.machine.number, err)
+                return effect.locked, str(err)
+        else:
+            self._on_event("offer", {"connector": port.machine.number, "amps": effect.amps})
+            await port.hardware.pilot.offer(effect.amps)
+        return None
 
     # -- the meter -----------------------------------------------------------------------------
 
