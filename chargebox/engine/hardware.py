@@ -157,7 +157,7 @@ class Port:
 
 
 class Sessions(Protocol):
-    """What starts and stops sessions, for the cards and the commands (the shell,
+    """What starts and stops sessions, for the cards, the commands and resets (the shell,
     :class:`~chargebox.engine.chargepoint.ChargePoint`, carries out the station's effects)."""
 
     ports: dict[int, Port]
@@ -169,6 +169,8 @@ class Sessions(Protocol):
     async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None: ...
 
     async def stop(self, port: Port, reason: str, id_tag: str | None) -> None: ...
+
+    async def lapse(self, port: Port) -> None: ...
 
     async def unlock(self, port: Port) -> bool: ...
 

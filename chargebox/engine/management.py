@@ -42,7 +42,10 @@ def install(charge_point: ChargePoint, restart: Restart | None,
                         send=uplink.send, booted=uplink.booted, local_list=store.local_list,
                         cache=store.cache, config=charge_point.config)
     management = Management(commands, Availability(station, apply), reservations,
-                            Resets(charge_point, store.settings, store.outbox, restart, boot_id),
+                            Resets(sessions=charge_point, holds=station.session_holds, link=uplink,
+                                   config=charge_point.config, box_fault=charge_point.devices.box_fault,
+                                   spawn=charge_point.spawn, settings=store.settings, outbox=store.outbox,
+                                   restart=restart, boot_id=boot_id),
                             DataTransfers(uplink.send, uplink.booted))
     for handlers in (commands, management.availability, reservations, management.resets, management.data_transfers):
         charge_point.add_handlers(handlers)
