@@ -40,30 +40,26 @@ class Cards:
         self._on_event = on_event
 
     async def read(self, reader: CardReader) -> None:
-        """Frames are read as they come, whatever a presentation is doing: the reader tells a held
-        card from a new presentation by its frames' arrival, and frames left waiting behind slow
-        work (a meter timeout, a slow Authorize) would look like a second presentation. One
-        presentation is one action: the same card presented again while its presentation is still
-        handled is ignored; another card waits its turn."""
-        handling: set[str] = set()
+        """Frames are read as they come, whatever a presentation is doing (one presentation is one
+        action: :class:`~chargebox.engine.presentations.Presentations`, the station's): the same
+        card presented again while its presentation is still handled is ignored; another card
+        waits its turn."""
         turn = asyncio.Lock()
 
-        async def handle(card: CardPresented, key: str) -> None:
+        async def handle(card: CardPresented) -> None:
             try:
                 async with turn:
                     await self.present(card)
             finally:
-                handling.discard(key)
+                self.station.presentations.end(card.id_token)
 
         async for card in reader.cards():
             self._on_event("card", {"id_tag": card.id_token})
-            key = card.id_token.casefold()
-            if key in handling:
+            if not self.station.presentations.begin(card.id_token):
                 log.info("card %s presented again while its presentation is handled: the same action",
                          mask_id_tag(card.id_token))
                 continue
-            handling.add(key)
-            self._spawn(handle(card, key))
+            self._spawn(handle(card))
 
     def _ask(self) -> Callable[[str], Awaitable[IdTagInfo]] | None:
         """Authorize.req, when the Central System can be asked (booted and not known offline)."""

@@ -47,6 +47,7 @@ from chargebox.engine.connector import (
     Reservation,
 )
 from chargebox.engine.pilot import PilotMachine
+from chargebox.engine.presentations import Presentations
 from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, ReservationStatus
 
 RESERVATIONS = "reservations"  # the settings key of the reservations in force
@@ -122,6 +123,7 @@ class Station:
         self.wanted: dict[int, bool] = {}
         #: Why new sessions may not start now (a reset, a firmware update waiting for the box to be idle).
         self.session_holds: set[str] = set()
+        self.presentations = Presentations()  # the cards whose presentation is being handled
         self._saved_reservations: list[dict[str, Any]] = []  # as last saved (restore: as stored)
 
     # -- status (4.9, 7.7) ---------------------------------------------------------------------
