@@ -144,7 +144,7 @@ only_for_this_box = true
 #: CONFIG's placeholders for options, as they are without them.
 CONFIG_DEFAULTS = {"ocpp_extra": "", "service_extra": "", "listen_host": "127.0.0.1", "public_host": "127.0.0.1",
                    "endpoint_extra": "", "mobile": "", "scheme": "http", "meter_model": "sdm630",
-                   "protocol": "ocpp1.5-soap", "storage_extra": "",
+                   "storage_extra": "",
                    "central_system_tls": "allow_plain_http = true  # loopback only",
                    "endpoint_tls": "allow_plain_http = true"}
 
@@ -223,7 +223,7 @@ class SimulatedSite:
                           "endpoint_extra": f'public_interface = "{public_interface}"' if public_interface else "",
                           "mobile": MOBILE.format(modem=self.workdir / "modem") if mobile else "",
                           "service_extra": f"reboot_command = {json.dumps(reboot_command)}" if reboot_command else "",
-                          "meter_model": meter_model, "protocol": protocol,
+                          "meter_model": meter_model,
                           "storage_extra": "" if outbox_limit is None else f"outbox_limit = {outbox_limit}"}
         self._hwsim_options = ["--meter-model", meter_model, *(hwsim_options or [])]
         self._external_cs = central_system_port  # another Central System (e.g. ts-ocpp) already listens

@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 from hal.events import CardPresented
 from hal.rfid.base import CardReader
 
 from chargebox.engine.authorization import Authorizer, Source
-from chargebox.engine.hardware import Port
+from chargebox.engine.hardware import Sessions
 from chargebox.engine.station import Station
 from chargebox.engine.uplink import Uplink
 from chargebox.logfields import fields, mask_id_tag
@@ -22,18 +22,6 @@ from chargebox.ocpp.datatypes import IdTagInfo
 from chargebox.ocpp.messages import AuthorizeConfirmation, AuthorizeRequest
 
 log = logging.getLogger(__name__)
-
-
-class Sessions(Protocol):
-    """What starts and stops sessions (the shell, :class:`~chargebox.engine.chargepoint.ChargePoint`)."""
-
-    ports: dict[int, Port]
-
-    def free_port(self, number: int | None = None, id_tag: str | None = None) -> Port | None: ...
-
-    async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None: ...
-
-    async def stop(self, port: Port, reason: str, id_tag: str | None) -> None: ...
 
 
 def refused_unmetered(id_tag: str, connectors: str) -> None:
@@ -52,30 +40,26 @@ class Cards:
         self._on_event = on_event
 
     async def read(self, reader: CardReader) -> None:
-        """Frames are read as they come, whatever a presentation is doing: the reader tells a held
-        card from a new presentation by its frames' arrival, and frames left waiting behind slow
-        work (a meter timeout, a slow Authorize) would look like a second presentation. One
-        presentation is one action: the same card presented again while its presentation is still
-        handled is ignored; another card waits its turn."""
-        handling: set[str] = set()
+        """Frames are read as they come, whatever a presentation is doing (one presentation is one
+        action: :class:`~chargebox.engine.presentations.Presentations`, the station's): the same
+        card presented again while its presentation is still handled is ignored; another card
+        waits its turn."""
         turn = asyncio.Lock()
 
-        async def handle(card: CardPresented, key: str) -> None:
+        async def handle(card: CardPresented) -> None:
             try:
                 async with turn:
                     await self.present(card)
             finally:
-                handling.discard(key)
+                self.station.presentations.end(card.id_token)
 
         async for card in reader.cards():
             self._on_event("card", {"id_tag": card.id_token})
-            key = card.id_token.casefold()
-            if key in handling:
+            if not self.station.presentations.begin(card.id_token):
                 log.info("card %s presented again while its presentation is handled: the same action",
                          mask_id_tag(card.id_token))
                 continue
-            handling.add(key)
-            self._spawn(handle(card, key))
+            self._spawn(handle(card))
 
     def _ask(self) -> Callable[[str], Awaitable[IdTagInfo]] | None:
         """Authorize.req, when the Central System can be asked (booted and not known offline)."""

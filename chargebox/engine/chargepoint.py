@@ -1,13 +1,14 @@
 """The charge point: the runtime shell around the station (DESIGN.md, "a functional core with a thin shell").
 
-It owns the loop, the devices, the store and the link: it feeds hardware events to the synchronous
-core (:mod:`~chargebox.engine.station`) and applies the effects it returns, on the devices (relay,
-PWM offer, cable lock), in the journal and outbox (:mod:`~chargebox.engine.recorder`), as statuses
-to tell (:mod:`~chargebox.engine.uplink`, which also boots and beats, 4.2, 4.6, 4.9), settings to
-save and loop timers. Meter values are timed by :mod:`~chargebox.engine.sampler`, cards handled by
-:mod:`~chargebox.engine.cards`, the outbox delivered by :mod:`~chargebox.engine.delivery`; Central
-System commands are answered by the handlers :mod:`~chargebox.engine.management` installs.
-"""
+It owns the loop, the devices, the store and the link: it feeds events to the synchronous core
+(:mod:`~chargebox.engine.station`) and applies the effects it returns: on the devices and from
+their event loops (:mod:`~chargebox.engine.devices`: pilot, faults, meter watch, relay, PWM offer,
+cable lock), as transactions on record (:mod:`~chargebox.engine.transactions`, through
+:mod:`~chargebox.engine.recorder`), as statuses to tell (:mod:`~chargebox.engine.uplink`, which
+also boots and beats, 4.2, 4.6, 4.9), settings to save and loop timers. Meter values are timed by
+:mod:`~chargebox.engine.sampler`, cards handled by :mod:`~chargebox.engine.cards`, the outbox
+delivered by :mod:`~chargebox.engine.delivery`; Central System commands are answered by the
+handlers :mod:`~chargebox.engine.management` installs."""
 
 from __future__ import annotations
 
@@ -20,31 +21,20 @@ from datetime import datetime
 from typing import Any
 
 from hal.errors import HalError
-from hal.events import CardPresented, MeterReading
-from hal.faults import FaultSource
 from hal.rfid.base import CardReader
 
-from chargebox.clock import Clock, nap
+from chargebox.clock import Clock
 from chargebox.engine.authorization import Authorizer
 from chargebox.engine.cards import Cards, refused_unmetered
 from chargebox.engine.configuration import Configuration
-from chargebox.engine.connector import (
-    BeginTransaction,
-    Connector,
-    Effect,
-    EndTransaction,
-    Fault,
-    LockCable,
-    OfferCurrent,
-    SwitchRelay,
-)
+from chargebox.engine.connector import BeginTransaction, Connector, Effect, EndTransaction
 from chargebox.engine.delivery import Courier
+from chargebox.engine.devices import Devices
 from chargebox.engine.hardware import (
     ConnectorHardware,
     Identity,
     Port,
     Timers,
-    as_fault,
     boot_request,
     bounded,
 )
@@ -52,6 +42,7 @@ from chargebox.engine.metering import whole_wh
 from chargebox.engine.recorder import Recorder
 from chargebox.engine.routing import routes
 from chargebox.engine.sampler import Sampler
+from chargebox.engine.transactions import Transactions
 from chargebox.engine.uplink import Client, Uplink
 from chargebox.engine.station import (
     AVAILABILITY,
@@ -66,24 +57,10 @@ from chargebox.engine.station import (
     Timer,
 )
 from chargebox.logfields import fields
-from chargebox.ocpp.datatypes import IdTagInfo
-from chargebox.ocpp.enums import (
-    AuthorizationStatus,
-    ChargePointErrorCode,
-    ChargePointStatus,
-    RegistrationStatus,
-)
+from chargebox.ocpp.enums import ChargePointStatus
 from chargebox.ocpp.errors import NotSupported
-from chargebox.ocpp.messages import (
-    Confirmation,
-    Request,
-    StartTransactionConfirmation,
-    StartTransactionRequest,
-    StopTransactionConfirmation,
-    StopTransactionRequest,
-)
+from chargebox.ocpp.messages import Confirmation, Request
 from chargebox.store import Store
-from chargebox.store.outbox import Queued
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +93,19 @@ class ChargePoint:
                              post=lambda request, online: self.courier.post(request, online=online),
                              sync_clock=self._sync_clock, spawn=self.spawn,
                              on_event=self._on_event, told_as=told_as)
-        self.courier = Courier(store, config, self.uplink.send, self._acknowledged, clock.now)
         self.recorder = Recorder(store, config, clock)
         self.cards = Cards(shell=self, station=self.station, authorizer=self.authorizer, uplink=self.uplink,
                            spawn=self.spawn, on_event=self._on_event)
-        self.sampler = Sampler(ports=self.ports, read=self._read_meter, recorder=self.recorder, uplink=self.uplink,
-                               config=config, clock=clock, timers=self.timers, wake=lambda: self.courier.wake(),
-                               spawn=self.spawn)
+        self.devices = Devices(station=self.station, ports=self.ports, timers=self.timers, apply=self._apply,
+                               note=self._note_all, spawn=self.spawn, on_event=self._on_event)
+        self.sampler = Sampler(ports=self.ports, read=self.devices.read_meter, recorder=self.recorder,
+                               uplink=self.uplink, config=config, clock=clock, timers=self.timers,
+                               wake=lambda: self.courier.wake(), spawn=self.spawn)
+        self.transactions = Transactions(
+            station=self.station, ports=self.ports, read=self.devices.read_meter, recorder=self.recorder,
+            sampler=self.sampler, authorizer=self.authorizer, config=config, apply=self._apply,
+            wake=lambda: self.courier.wake(), spawn=self.spawn, on_event=self._on_event)
+        self.courier = Courier(store, config, self.uplink.send, self.transactions.acknowledged, clock.now)
         self._routes: dict[type[Request], Callable[[Any], Awaitable[Confirmation]]] = {}
         #: More BootNotification.req fields, each a coroutine giving field name -> value (the modem's
         #: iccid and imsi...); one that fails is left out, so a missing device never delays the boot.
@@ -152,7 +135,7 @@ class ChargePoint:
         """Start the devices and every loop; returns only when cancelled (then stops cleanly)."""
         for port in self.ports.values():
             await port.hardware.open()
-        await self._replay_journal()
+        await self.transactions.replay_journal()
         self.sampler.start()
         for start in self._deferred:
             self._start_timer(start)
@@ -168,17 +151,18 @@ class ChargePoint:
                     group.create_task(self.uplink.status_lane(number))
                 if self.reader is not None:
                     group.create_task(self.cards.read(self.reader))
-                    group.create_task(self._box_faults(self.reader))
+                    group.create_task(self.devices.box_faults(self.reader))
                 for part in self.parts:
                     group.create_task(part())
                 for port in self.ports.values():
-                    group.create_task(self._pilot_loop(port))
-                    group.create_task(self._meter_watch(port))
+                    group.create_task(self.devices.pilot(port))
                     for source in port.hardware.fault_sources():
-                        group.create_task(self._connector_faults(port, source))
+                        group.create_task(self.devices.connector_faults(port, source))
+                self.devices.watch()
         finally:
             self.uplink.stop()
             self.sampler.stop()
+            self.devices.stop()
             for handle in self._timers.values():
                 handle.cancel()
             self._timers.clear()
@@ -186,13 +170,14 @@ class ChargePoint:
 
     async def _shutdown(self) -> None:
         """Relays open; a running session keeps its journal entry with a fresh reading, and the next
-        start stops it exactly once (:meth:`_replay_journal`)."""
+        start stops it exactly once (:meth:`Transactions.replay_journal
+        <chargebox.engine.transactions.Transactions.replay_journal>`)."""
         for task in list(self._tasks):
             task.cancel()
         for port in self.ports.values():
             await bounded(port.hardware.relay.set(False), f"relay of connector {port.machine.number}")
             if port.local_tx is not None:
-                reading = await self._read_meter(port)
+                reading = await self.devices.read_meter(port)
                 if reading is not None:
                     self.journal.record_meter(port.local_tx, whole_wh(reading), self.clock.now())
             await port.hardware.close(port.machine.number)
@@ -205,33 +190,8 @@ class ChargePoint:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    @property
-    def booted(self) -> asyncio.Event:
-        """Set once the Central System accepted the box (4.2): nothing else goes before."""
-        return self.uplink.booted
-
-    @property
-    def online(self) -> bool:
-        return self.uplink.online
-
-    @property
-    def registration(self) -> RegistrationStatus | None:
-        return self.uplink.registration
-
-    @property
-    def last_heartbeat(self) -> float | None:
-        return self.uplink.last_heartbeat
-
-    async def send(self, request: Request) -> Confirmation:
-        """A direct call to the Central System, for handlers outside the engine (maintenance...)."""
-        return await self.uplink.send(request)
-
-    async def heartbeat(self) -> None:
-        """One Heartbeat.req now (the answer to a wake-up, 8.3)."""
-        await self.uplink.heartbeat()
-
     async def _courier_loop(self) -> None:
-        await self.booted.wait()  # nothing but BootNotification before Accepted (4.2)
+        await self.uplink.booted.wait()  # nothing but BootNotification before Accepted (4.2)
         await self.courier.run()
 
     # -- boot and heartbeat (4.2, 4.6) ---------------------------------------------------------
@@ -248,74 +208,15 @@ class ChargePoint:
         self.clock.sync(central_time)
         self.recorder.clock_set(first, self.clock.offset - before)
 
-    # -- status and faults (4.9) ---------------------------------------------------------------
-
-    async def announce_all(self) -> None:
-        self.uplink.announce_all()
-
-    def box_fault(self, fault: Fault, active: bool) -> None:
-        """A fault of the box as a whole (ReaderFailure, WeakSignal), reported on connector 0."""
-        self._note_all(self.station.box_fault(fault, active))
-
-    async def _box_faults(self, device: FaultSource) -> None:
-        async for event in device.faults():
-            self.box_fault(as_fault(event), event.active)
-
-    async def _connector_faults(self, port: Port, device: FaultSource) -> None:
-        async for event in device.faults():
-            log.log(logging.WARNING if event.active else logging.INFO, "connector %s: %s %s%s",
-                    port.machine.number, event.kind.value, "fault" if event.active else "cleared",
-                    f" ({event.detail})" if event.detail else "")
-            await self.connector_fault(port, as_fault(event), event.active)
-
-    async def connector_fault(self, port: Port, fault: Fault, active: bool) -> None:
-        """A fault of one connector's hardware: a blocking one stops its session (4.9, 7.7)."""
-        if active and fault.code is ChargePointErrorCode.POWER_METER_FAILURE:
-            port.meter_failed.set()
-        async with port.lock:
-            await self._apply(self.station.on_fault(port.machine.number, fault, active))
-
-    # -- hardware events -----------------------------------------------------------------------
-
-    async def _pilot_loop(self, port: Port) -> None:
-        """Pilot states into the machine; a lost pilot device is reconnected, never fatal (DESIGN.md)."""
-        while True:
-            try:
-                async for state in port.hardware.pilot.states():
-                    self._on_event("pilot", {"connector": port.machine.number, "state": state.value})
-                    async with port.lock:
-                        await self._apply(self.station.on_pilot(port.machine.number, state))
-            except (HalError, OSError) as err:
-                log.error("pilot of connector %s lost: %s; reconnecting", port.machine.number, err)
-            await asyncio.sleep(self.timers.boot_retry_min)
-            with contextlib.suppress(HalError, OSError):
-                await port.hardware.pilot.open()
-
-    async def present(self, card: CardPresented) -> None:
-        """A card on the reader (:meth:`Cards.present <chargebox.engine.cards.Cards.present>`)."""
-        await self.cards.present(card)
+    # -- sessions --------------------------------------------------------------------------------
 
     def add_handlers(self, handlers: object) -> None:
         """Answer the Central System requests that ``handlers``' ``@handles`` methods take."""
         self._routes.update(routes(handlers))
 
-    @property
-    def idle(self) -> bool:
-        """No transaction runs and none is about to start."""
-        return self.station.idle
-
-    @property
-    def session_holds(self) -> set[str]:
-        """Why new sessions may not start now (the station's; a firmware update, a reset)."""
-        return self.station.session_holds
-
-    @property
-    def box_operative(self) -> bool:
-        return self.station.box_operative
-
     async def wait_idle(self) -> None:
         async with self._idle:
-            await self._idle.wait_for(lambda: self.idle)
+            await self._idle.wait_for(lambda: self.station.idle)
 
     def free_port(self, number: int | None = None, id_tag: str | None = None) -> Port | None:
         """The connector a new session (for ``id_tag``) goes to (:meth:`Station.free_connector`); none
@@ -329,8 +230,8 @@ class ChargePoint:
 
     async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None:
         # No session without a real meterStart (6.26): a meter that cannot be read now refuses it
-        # and makes the connector Faulted (_read_meter).
-        if await self._read_meter(port) is None:
+        # and makes the connector Faulted (Devices.read_meter).
+        if await self.devices.read_meter(port) is None:
             refused_unmetered(id_tag, str(port.machine.number))
             return
         async with port.lock:
@@ -346,14 +247,22 @@ class ChargePoint:
         async with port.lock:
             await self._apply(self.station.lapse(port.machine.number))
 
+    async def unlock(self, port: Port) -> bool:
+        """UnlockConnector (5.14, :meth:`Station.unlock <chargebox.engine.station.Station.unlock>`):
+        whether the cable lock was released (or there is none)."""
+        async with port.lock:
+            return not await self._apply(self.station.unlock(port.machine.number))
+
     async def apply(self, effects: list[StationEffect]) -> None:
         """Carry out what the station returned to a handler."""
         await self._apply(effects)
 
     # -- effects -------------------------------------------------------------------------------
 
-    async def _apply(self, effects: list[StationEffect]) -> None:
-        """The station's effects, in order; the devices' under the caller's port lock."""
+    async def _apply(self, effects: list[StationEffect]) -> list[int]:
+        """The station's effects, in order; the devices' under the caller's port lock. Returns the
+        connectors whose cable lock failed."""
+        failures: list[int] = []
         pending = deque(effects)
         while pending:
             effect = pending.popleft()
@@ -363,11 +272,13 @@ class ChargePoint:
             port = self.ports[effect.connector]
             failed = await self._device(port, effect.effect)
             if failed is not None:
+                failures.append(effect.connector)
                 # With the cable not held, the connector's effects that followed must not happen.
                 rest = [e for e in pending if not (isinstance(e, On) and e.connector == effect.connector)]
                 pending = deque([*self.station.on_lock_failed(effect.connector, *failed), *rest])
         async with self._idle:
             self._idle.notify_all()
+        return failures
 
     def _note_all(self, effects: list[StationEffect]) -> None:
         for effect in effects:
@@ -410,111 +321,12 @@ class ChargePoint:
     async def _device(self, port: Port, effect: Effect) -> tuple[bool, str] | None:
         """One device effect; a cable lock that failed gives (locking, why)."""
         if isinstance(effect, BeginTransaction):
-            await self._begin(port, effect)
+            await self.transactions.begin(port, effect)
         elif isinstance(effect, EndTransaction):
-            await self._end(port, effect)
-        elif isinstance(effect, SwitchRelay):
-            self._on_event("relay", {"connector": port.machine.number, "closed": effect.closed})
-            try:
-                await port.hardware.relay.set(effect.closed)
-            except HalError as err:  # welded or stuck open: its fault stream stops the session
-                log.error("relay of connector %s: %s", port.machine.number, err)
-        elif isinstance(effect, LockCable):
-            lock = port.hardware.lock
-            if lock is None or lock.locked == effect.locked:  # tethered, or already where commanded
-                return None
-            try:
-                await (lock.lock() if effect.locked else lock.unlock())
-            except HalError as err:
-                log.error("cable lock of connector %s: %s", port.machine.number, err)
-                return effect.locked, str(err)
-        elif isinstance(effect, OfferCurrent):
-            self._on_event("offer", {"connector": port.machine.number, "amps": effect.amps})
-            await port.hardware.pilot.offer(effect.amps)
+            await self.transactions.end(port, effect)
+        else:
+            return await self.devices.drive(port, effect)
         return None
-
-    async def _read_meter(self, port: Port) -> MeterReading | None:
-        """A fresh, plausible reading, or None. Outside a transaction a meter that cannot be read
-        makes its connector Faulted with PowerMeterFailure until it answers again (no session may
-        start without a real meterStart, 6.26); during one, the meter reports PowerMeterFailure
-        itself after ``fault_after`` failed reads, and the session goes on."""
-        number = port.machine.number
-        try:
-            reading = await port.hardware.meter.read()
-        except (HalError, OSError) as err:
-            log.warning("meter of connector %s: %s", number, err)
-            port.meter_failed.set()
-            # Without device effects (SESSION_GOES_ON): safe under the port's lock.
-            self._note_all(self.station.on_meter(number, str(err), port.local_tx is not None))
-            return None
-        self._note_all(self.station.on_meter(number, None, port.local_tx is not None))
-        return reading
-
-    async def _meter_watch(self, port: Port) -> None:
-        """A connector's meter is read at start, and while it cannot be read, every meter_retry
-        seconds when no transaction reads it: the connector is available again once it answers."""
-        while True:
-            if port.local_tx is None:
-                await self._read_meter(port)
-            if self.station.meter_failed(port.machine.number):
-                await asyncio.sleep(self.timers.meter_retry)
-            else:
-                await nap(None, port.meter_failed)
-
-    async def _begin(self, port: Port, effect: BeginTransaction) -> None:
-        # The relay has been open since authorize() read the meter: its last good register is
-        # this session's start when the meter does not answer now.
-        reading = await self._read_meter(port) or port.hardware.meter.last_good
-        assert reading is not None, "authorize() reads the meter before a session can begin"
-        port.local_tx = local_tx = self.recorder.begin(port.machine.number, effect, reading)
-        self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": True})
-        self.courier.wake()
-        self.sampler.begin(port.machine.number, local_tx)
-
-    async def _end(self, port: Port, effect: EndTransaction) -> None:
-        self.sampler.end(port.machine.number)
-        local_tx = port.local_tx
-        if local_tx is None:
-            return
-        reading = await self._read_meter(port)
-        self.recorder.end(port.machine.number, local_tx, reading, effect.reason, effect.id_tag)
-        port.local_tx = None
-        self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": False})
-        self.courier.wake()
-
-    async def _replay_journal(self) -> None:
-        """Transactions a power loss cut off are stopped once (:meth:`Recorder.cut_off
-        <chargebox.engine.recorder.Recorder.cut_off>`), with a reading taken now when the meter answers."""
-        for entry in self.journal.running():
-            port = self.ports.get(entry.connector_id)
-            self.recorder.cut_off(entry.local_id, await self._read_meter(port) if port is not None else None)
-
-    # -- acknowledgements (called by the courier inside its SQLite transaction) ----------------
-
-    def _acknowledged(self, queued: Queued, confirmation: Confirmation) -> None:
-        request = queued.request
-        if isinstance(confirmation, StartTransactionConfirmation) and queued.local_tx is not None:
-            assert isinstance(request, StartTransactionRequest)
-            self.journal.set_transaction_id(queued.local_tx, confirmation.transaction_id)
-            info = confirmation.id_tag_info
-            self.authorizer.remember(request.id_tag, info)
-            if info.status is not AuthorizationStatus.ACCEPTED:
-                self.spawn(self._deauthorize(queued.local_tx, info))
-        elif isinstance(confirmation, StopTransactionConfirmation) and confirmation.id_tag_info is not None:
-            assert isinstance(request, StopTransactionRequest)
-            if request.id_tag:
-                self.authorizer.remember(request.id_tag, confirmation.id_tag_info)
-
-    async def _deauthorize(self, local_tx: int, info: IdTagInfo) -> None:
-        """The Central System did not accept a started transaction (1.6 3.5.4)."""
-        for port in self.ports.values():
-            if port.local_tx == local_tx:
-                log.warning("transaction %s deauthorized (%s)", local_tx, info.status.value,
-                            extra=fields(connector=port.machine.number, local_tx=local_tx,
-                                         action="StartTransaction"))
-                stop = self.config.flag("StopTransactionOnInvalidId")
-                async with port.lock:
-                    await self._apply(self.station.on_deauthorized(port.machine.number, stop))
 
     # -- Central System requests (chapter 5) ---------------------------------------------------
 
@@ -525,8 +337,4 @@ class ChargePoint:
         return await handler(request)
 
     def port_of_transaction(self, transaction_id: int) -> Port | None:
-        entry = self.journal.by_transaction_id(transaction_id)
-        for port in self.ports.values():
-            if entry is not None and entry.running and port.local_tx == entry.local_id:
-                return port
-        return None
+        return self.transactions.port_of_transaction(transaction_id)

@@ -1,5 +1,5 @@
-"""Central System commands (spec chapter 5): each handler decides and answers; the charge point
-(:mod:`~chargebox.engine.chargepoint`) carries out what the answer promises.
+"""Central System commands (spec chapter 5): each handler decides and answers; the sessions (the
+runtime shell, :mod:`~chargebox.engine.chargepoint`) carry out what the answer promises.
 
 The commands with state of their own have their own modules: :mod:`~chargebox.engine.availability`,
 :mod:`~chargebox.engine.reservations`, :mod:`~chargebox.engine.resets`,
@@ -8,12 +8,14 @@ The commands with state of their own have their own modules: :mod:`~chargebox.en
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
-from hal.errors import HalError
-
+from chargebox.engine.authorization import Authorizer
 from chargebox.engine.configuration import Configuration
+from chargebox.engine.hardware import Port, Sessions
 from chargebox.engine.routing import handles
 from chargebox.logfields import fields, mask_id_tag
 from chargebox.ocpp.datatypes import ChargingProfile, KeyValue
@@ -31,6 +33,7 @@ from chargebox.ocpp.messages import (
     GetConfigurationRequest,
     GetLocalListVersionConfirmation,
     GetLocalListVersionRequest,
+    Request,
     RemoteStartTransactionConfirmation,
     RemoteStartTransactionRequest,
     RemoteStopTransactionConfirmation,
@@ -42,9 +45,6 @@ from chargebox.ocpp.messages import (
 )
 
 from chargebox.store.authorization import AuthorizationCache, LocalList
-
-if TYPE_CHECKING:
-    from chargebox.engine.chargepoint import ChargePoint, Port
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,17 @@ class RemoteProfiles(Protocol):
 
 
 class Commands:
-    """``charge_point`` starts and stops sessions; the others are the parts the commands change."""
+    """``sessions`` starts and stops sessions (in tasks of ``spawn``); ``send`` calls the Central
+    System once ``booted`` (for a tag's group, 5.11); the others are the parts the commands change."""
 
-    def __init__(self, charge_point: ChargePoint, local_list: LocalList, cache: AuthorizationCache,
-                 config: Configuration) -> None:
-        self.cp = charge_point
+    def __init__(self, *, sessions: Sessions, spawn: Callable[[Awaitable[Any]], None], authorizer: Authorizer,
+                 send: Callable[[Request], Awaitable[Confirmation]], booted: asyncio.Event,
+                 local_list: LocalList, cache: AuthorizationCache, config: Configuration) -> None:
+        self.sessions = sessions
+        self._spawn = spawn
+        self.authorizer = authorizer
+        self._send = send
+        self._booted = booted
         self.local_list = local_list
         self.cache = cache
         self.config = config
@@ -76,7 +82,7 @@ class Commands:
         """5.9: accepted when the connector asked for (or any, when none) can take a session for the
         idTag (a reserved one only for its id-tag or group, 5.11); it then starts as if a card had
         been presented there, waiting for the cable (ConnectionTimeOut)."""
-        if request.connector_id is not None and request.connector_id not in self.cp.ports:
+        if request.connector_id is not None and request.connector_id not in self.sessions.ports:
             return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
         profile = request.charging_profile
         if profile is not None:
@@ -87,7 +93,7 @@ class Commands:
                          extra=fields(connector=request.connector_id, id_tag=request.id_tag,
                                       action="RemoteStartTransaction"))
                 return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
-        port = self.cp.free_port(request.connector_id, request.id_tag)
+        port = self.sessions.free_port(request.connector_id, request.id_tag)
         admitted, parent = await self._admission(port, request.id_tag) if port else (False, None)
         if port is None or not admitted:
             log.info("remote start for %s rejected", mask_id_tag(request.id_tag),
@@ -99,7 +105,7 @@ class Commands:
                               action="RemoteStartTransaction"))
         if profile is not None and self.remote_profiles is not None:
             self.remote_profiles.keep(port.machine.number, request.id_tag, profile)
-        self.cp.spawn(self.cp.authorize(port, request.id_tag, parent))
+        self._spawn(self.sessions.authorize(port, request.id_tag, parent))
         return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
 
     async def _admission(self, port: Port, id_tag: str) -> tuple[bool, str | None]:
@@ -109,28 +115,28 @@ class Commands:
         held = port.machine.reservation
         if held is None or held.admits(id_tag, None):
             return True, None
-        known = self.cp.authorizer.local(id_tag)
+        known = self.authorizer.local(id_tag)
         if known is not None:
             parent = known.info.parent_id_tag
         else:
-            if not self.cp.booted.is_set():
+            if not self._booted.is_set():
                 return False, None
             try:
-                conf = await self.cp.send(AuthorizeRequest(id_tag=id_tag))
+                conf = await self._send(AuthorizeRequest(id_tag=id_tag))
             except BindingError as err:
                 log.info("cannot learn the group of %s for reservation %s: %s", mask_id_tag(id_tag),
                          held.reservation_id, err,
                          extra=fields(connector=port.machine.number, id_tag=id_tag, action="Authorize"))
                 return False, None
             assert isinstance(conf, AuthorizeConfirmation)
-            self.cp.authorizer.remember(id_tag, conf.id_tag_info)
+            self.authorizer.remember(id_tag, conf.id_tag_info)
             parent = conf.id_tag_info.parent_id_tag
         return held.admits(id_tag, parent), parent
 
     @handles(RemoteStopTransactionRequest)
     async def remote_stop(self, request: RemoteStopTransactionRequest) -> Confirmation:
         """5.10: stop the transaction with that id, as if stopped locally; Rejected when unknown."""
-        port = self.cp.port_of_transaction(request.transaction_id)
+        port = self.sessions.port_of_transaction(request.transaction_id)
         if port is None:
             log.info("remote stop of transaction %s rejected: not running here", request.transaction_id,
                      extra=fields(transaction=request.transaction_id, action="RemoteStopTransaction"))
@@ -138,26 +144,22 @@ class Commands:
         log.info("remote stop of transaction %s accepted", request.transaction_id,
                  extra=fields(connector=port.machine.number, transaction=request.transaction_id,
                               local_tx=port.local_tx, action="RemoteStopTransaction"))
-        self.cp.spawn(self.cp.stop(port, "Remote", None))
+        self._spawn(self.sessions.stop(port, "Remote", None))
         return RemoteStopTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
 
     @handles(UnlockConnectorRequest)
     async def unlock_connector(self, request: UnlockConnectorRequest) -> Confirmation:
         """5.14: a transaction on the connector is finished first, as in Stop Transaction (relay
         open, no current offered, StopTransaction queued); then its cable lock is opened, and the
-        answer is Accepted only when the lock reports it unlocked. A connector without a lock
-        (a tethered cable) has nothing holding the plug once its transaction ended."""
-        port = self.cp.ports.get(request.connector_id)
+        answer is Accepted only when the lock reports it unlocked (both effects of the station's,
+        :meth:`~chargebox.engine.station.Station.unlock`). A connector without a lock (a tethered
+        cable) has nothing holding the plug once its transaction ended."""
+        port = self.sessions.ports.get(request.connector_id)
         if port is None:
             return UnlockConnectorConfirmation(status=UnlockStatus.REJECTED)
-        await self.cp.stop(port, "UnlockCommand", None)
-        lock = port.hardware.lock
-        if lock is not None:
-            try:
-                await lock.unlock()  # with a position switch, LockFailure when it did not open
-            except (HalError, OSError) as err:
-                log.warning("UnlockConnector %s: %s", request.connector_id, err)
-                return UnlockConnectorConfirmation(status=UnlockStatus.REJECTED)
+        if not await self.sessions.unlock(port):
+            log.warning("UnlockConnector %s: the cable lock did not open", request.connector_id)
+            return UnlockConnectorConfirmation(status=UnlockStatus.REJECTED)
         return UnlockConnectorConfirmation(status=UnlockStatus.ACCEPTED)
 
     # -- authorization data (5.4, 5.8, 5.13) ---------------------------------------------------

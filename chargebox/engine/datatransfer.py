@@ -11,17 +11,14 @@ with the data it was given (a link test a Central System can run at any time).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from chargebox.engine.routing import handles
 from chargebox.ocpp.enums import DataTransferStatus
 from chargebox.ocpp.errors import CentralSystemUnreachable
-from chargebox.ocpp.messages import Confirmation, DataTransferConfirmation, DataTransferRequest
+from chargebox.ocpp.messages import Confirmation, DataTransferConfirmation, DataTransferRequest, Request
 from chargebox.ocpp.vendor import VENDOR_ID
-
-if TYPE_CHECKING:
-    from chargebox.engine.chargepoint import ChargePoint
 
 #: A vendor handler: the request's data in; its status and data out.
 VendorHandler = Callable[[str | None], Awaitable[tuple[DataTransferStatus, str | None]]]
@@ -32,8 +29,11 @@ async def echo(data: str | None) -> tuple[DataTransferStatus, str | None]:
 
 
 class DataTransfers:
-    def __init__(self, charge_point: ChargePoint) -> None:
-        self.cp = charge_point
+    """``send`` calls the Central System, once ``booted`` (the box's own DataTransfer.req)."""
+
+    def __init__(self, send: Callable[[Request], Awaitable[Confirmation]], booted: asyncio.Event) -> None:
+        self._send = send
+        self._booted = booted
         self._vendors: dict[str, dict[str | None, VendorHandler]] = {}
         self.register(VENDOR_ID, "Echo", echo)
 
@@ -63,8 +63,8 @@ class DataTransfers:
                    ) -> DataTransferConfirmation:
         """The box's DataTransfer.req (4.3); raises BindingError when it cannot be delivered, and
         CentralSystemUnreachable before the Central System has accepted the box (4.2)."""
-        if not self.cp.booted.is_set():
+        if not self._booted.is_set():
             raise CentralSystemUnreachable("DataTransfer.req waits for BootNotification to be accepted (4.2)")
-        conf = await self.cp.send(DataTransferRequest(vendor_id=vendor_id, message_id=message_id, data=data))
+        conf = await self._send(DataTransferRequest(vendor_id=vendor_id, message_id=message_id, data=data))
         assert isinstance(conf, DataTransferConfirmation)
         return conf

@@ -1,5 +1,6 @@
 """The shell's parts (:mod:`~chargebox.engine.chargepoint`): what each connector is wired to, how a
-device's fault is reported, what the box tells about itself, and its own intervals."""
+device's fault is reported, what the box tells about itself, its own intervals, and what the
+cards and the commands start and stop sessions with."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from hal.errors import HalError
 from hal.events import DeviceFault, FaultKind, MeterReading
@@ -151,9 +152,27 @@ class Port:
     hardware: ConnectorHardware
     local_tx: int | None = None
     aligned_from: MeterReading | None = None  # the reading at the start of the clock-aligned interval
-    meter_failed: asyncio.Event = field(default_factory=asyncio.Event)  # wakes _meter_watch
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
+
+
+class Sessions(Protocol):
+    """What starts and stops sessions, for the cards, the commands and resets (the shell,
+    :class:`~chargebox.engine.chargepoint.ChargePoint`, carries out the station's effects)."""
+
+    ports: dict[int, Port]
+
+    def free_port(self, number: int | None = None, id_tag: str | None = None) -> Port | None: ...
+
+    def port_of_transaction(self, transaction_id: int) -> Port | None: ...
+
+    async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None: ...
+
+    async def stop(self, port: Port, reason: str, id_tag: str | None) -> None: ...
+
+    async def lapse(self, port: Port) -> None: ...
+
+    async def unlock(self, port: Port) -> bool: ...
 
 
 async def bounded(step: Awaitable[Any], what: str) -> None:

@@ -43,14 +43,20 @@ def install(charge_point: ChargePoint, restart: Restart | None,
     station, apply = charge_point.station, charge_point.apply
     reservations = Reservations(station, apply, charge_point.config, charge_point.clock)
     store = charge_point.store
-    commands = Commands(charge_point, store.local_list, store.cache, charge_point.config)
+    uplink = charge_point.uplink
+    commands = Commands(sessions=charge_point, spawn=charge_point.spawn, authorizer=charge_point.authorizer,
+                        send=uplink.send, booted=uplink.booted, local_list=store.local_list,
+                        cache=store.cache, config=charge_point.config)
     smart = SmartCharging(charge_point, store.profiles, charge_point.config, wiring or Wiring())
     commands.remote_profiles = smart
     limits = Limits(charge_point, smart, grid)
     charge_point.parts.append(limits.run)
     management = Management(commands, Availability(station, apply), reservations,
-                            Resets(charge_point, store.settings, store.outbox, restart, boot_id),
-                            DataTransfers(charge_point), smart, limits)
+                            Resets(sessions=charge_point, holds=station.session_holds, link=uplink,
+                                   config=charge_point.config, box_fault=charge_point.devices.box_fault,
+                                   spawn=charge_point.spawn, settings=store.settings, outbox=store.outbox,
+                                   restart=restart, boot_id=boot_id),
+                            DataTransfers(uplink.send, uplink.booted), smart, limits)
     for handlers in (commands, management.availability, reservations, management.resets,
                      management.data_transfers, smart):
         charge_point.add_handlers(handlers)

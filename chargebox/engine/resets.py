@@ -19,19 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
+from chargebox.engine.configuration import Configuration
 from chargebox.engine.connector import Fault
+from chargebox.engine.hardware import Sessions
 from chargebox.engine.routing import handles
 from chargebox.ocpp.enums import ChargePointErrorCode, ResetStatus, ResetType
 from chargebox.ocpp.messages import Confirmation, ResetConfirmation, ResetRequest
 from chargebox.store.outbox import Outbox
 from chargebox.store.settings import Settings
-
-if TYPE_CHECKING:
-    from chargebox.engine.chargepoint import ChargePoint
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +51,13 @@ class Restart(Protocol):
     def hard(self) -> None: ...
 
 
+class Link(Protocol):
+    """The link to the Central System as a reset sees it (:class:`~chargebox.engine.uplink.Uplink`)."""
+
+    booted: asyncio.Event
+    online: bool
+
+
 def read_boot_id() -> str:
     """The kernel's id of this boot: it changes when the board reboots."""
     try:
@@ -61,11 +67,20 @@ def read_boot_id() -> str:
 
 
 class Resets:
-    """Answers Reset.req; ``restart`` is None where the box cannot restart itself (then Rejected)."""
+    """Answers Reset.req; ``restart`` is None where the box cannot restart itself (then Rejected).
+    ``sessions`` stops the sessions (under ``holds``, the station's session holds), ``box_fault``
+    reports ResetFailure; ``spawn`` runs a reset beside the loops."""
 
-    def __init__(self, charge_point: ChargePoint, settings: Settings, outbox: Outbox, restart: Restart | None,
+    def __init__(self, *, sessions: Sessions, holds: set[str], link: Link, config: Configuration,
+                 box_fault: Callable[[Fault, bool], None], spawn: Callable[[Awaitable[Any]], None],
+                 settings: Settings, outbox: Outbox, restart: Restart | None,
                  boot_id: Callable[[], str] = read_boot_id) -> None:
-        self.cp = charge_point  # stops the sessions, reports ResetFailure
+        self.sessions = sessions
+        self.holds = holds
+        self.link = link
+        self.config = config
+        self._box_fault = box_fault
+        self._spawn = spawn
         self.settings = settings
         self.outbox = outbox
         self.restart = restart
@@ -74,7 +89,7 @@ class Resets:
         stored = settings.load(SETTING)
         if stored is not None:
             settings.delete(SETTING)
-            charge_point.spawn(self._after_restart(stored))
+            spawn(self._after_restart(stored))
 
     @handles(ResetRequest)
     async def reset(self, request: ResetRequest) -> Confirmation:
@@ -83,16 +98,16 @@ class Resets:
             return ResetConfirmation(status=ResetStatus.REJECTED)
         if not self.resetting:  # a second Reset.req during a reset changes nothing
             self.resetting = True
-            self.cp.spawn(self._reset(request.type, attempt=1))
+            self._spawn(self._reset(request.type, attempt=1))
         return ResetConfirmation(status=ResetStatus.ACCEPTED)
 
     async def _reset(self, kind: ResetType, attempt: int) -> None:
         assert self.restart is not None
         log.info("%s reset (attempt %s): stopping the transactions", kind.value, attempt)
-        self.cp.session_holds.add(HOLD)
-        for port in self.cp.ports.values():
-            await self.cp.lapse(port)  # an authorization waiting for its cable lapses
-            await self.cp.stop(port, REASONS[kind], None)
+        self.holds.add(HOLD)
+        for port in self.sessions.ports.values():
+            await self.sessions.lapse(port)  # an authorization waiting for its cable lapses
+            await self.sessions.stop(port, REASONS[kind], None)
         await self._drain()
         if kind is ResetType.HARD:
             record = {"type": kind.value, "attempt": attempt, "boot_id": self.boot_id()}
@@ -106,21 +121,22 @@ class Resets:
         courier has no completion event to wait on, so its depth is polled."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DRAIN_TIMEOUT
-        while self.outbox.depth() and self.cp.online and loop.time() < deadline:
+        while self.outbox.depth() and self.link.online and loop.time() < deadline:
             await asyncio.sleep(DRAIN_POLL)
 
     async def _after_restart(self, record: dict[str, object]) -> None:
         """A Hard reset recorded before this start: on the same boot, it failed (6.9.1 ResetRetries, 7.7)."""
-        await self.cp.booted.wait()
+        await self.link.booted.wait()
         if record.get("boot_id") != self.boot_id():
             log.info("hard reset done: the board rebooted")
             return
         attempt = int(str(record.get("attempt", 1)))
-        retries = self.cp.config.integer("ResetRetries")
+        retries = self.config.integer("ResetRetries")
         if attempt <= retries and not self.resetting:
             log.warning("hard reset: the board did not reboot; retry %s of %s", attempt, retries)
             self.resetting = True
             await self._reset(ResetType.HARD, attempt + 1)
             return
         log.error("hard reset: the board did not reboot after %s attempt(s); reporting ResetFailure", attempt)
-        self.cp.box_fault(Fault(ChargePointErrorCode.RESET_FAILURE, f"hard reset failed {attempt} time(s)"), True)
+        failure = Fault(ChargePointErrorCode.RESET_FAILURE, f"hard reset failed {attempt} time(s)")
+        self._box_fault(failure, True)

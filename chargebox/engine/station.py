@@ -43,10 +43,12 @@ from chargebox.engine.connector import (
     Effect,
     EndTransaction,
     Fault,
+    LockCable,
     Phase,
     Reservation,
 )
 from chargebox.engine.pilot import PilotMachine
+from chargebox.engine.presentations import Presentations
 from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, ReservationStatus
 
 RESERVATIONS = "reservations"  # the settings key of the reservations in force
@@ -122,6 +124,7 @@ class Station:
         self.wanted: dict[int, bool] = {}
         #: Why new sessions may not start now (a reset, a firmware update waiting for the box to be idle).
         self.session_holds: set[str] = set()
+        self.presentations = Presentations()  # the cards whose presentation is being handled
         self._saved_reservations: list[dict[str, Any]] = []  # as last saved (restore: as stored)
         #: Told, synchronously, of each session that begins (True) or ends (False) on a connector, before
         #: its effects are applied: charging limits (engine/limits.py) account for its offer at once.
@@ -242,6 +245,12 @@ class Station:
         """Stop the connector's transaction (card, Central System, reset...)."""
         return self._settled(self._connector(number, self.connectors[number].on_stop(reason, id_tag))
                              + [Announce(number)])
+
+    def unlock(self, number: int) -> list[StationEffect]:
+        """UnlockConnector (5.14): the connector's transaction is stopped first, as in Stop
+        Transaction, then its cable lock released, whether a session held it or not (a plug stuck
+        in the socket); the shell has no lock to drive for a tethered cable."""
+        return self.stop(number, "UnlockCommand", None) + [On(number, LockCable(False))]
 
     def lapse(self, number: int) -> list[StationEffect]:
         """An authorization waiting for its cable ends now (ConnectionTimeOut, a reset)."""

@@ -177,7 +177,7 @@ class FirmwareUpdater:
             restarting = await self._install(update)
         finally:
             if not restarting:
-                self.cp.session_holds.discard(HOLD)
+                self.cp.station.session_holds.discard(HOLD)
 
     async def _until(self, when: datetime) -> None:
         while (wait := (when - self.cp.clock.now()).total_seconds()) > 0:
@@ -236,8 +236,8 @@ class FirmwareUpdater:
                 await asyncio.to_thread(check_signature, file, signature.read_bytes() if signature.exists() else None,
                                         self.settings.public_key)
                 log.info("%s: signature verified", file.name)
-            self.cp.session_holds.add(HOLD)
-            if not self.cp.idle:
+            self.cp.station.session_holds.add(HOLD)
+            if not self.cp.station.idle:
                 log.info("firmware %s downloaded; installing when the running transactions have ended", file.name)
             await self.cp.wait_idle()
             update.phase = "installing"

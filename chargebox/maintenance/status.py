@@ -25,5 +25,5 @@ log = logging.getLogger(__name__)
 async def tell(cp: ChargePoint, request: Request) -> None:
     """``request`` on its lane, the status lane (:meth:`~chargebox.engine.delivery.Courier.post`)."""
     status = getattr(request, "status", "")
-    sent = await cp.courier.post(request, online=cp.booted.is_set() and cp.online)
+    sent = await cp.courier.post(request, online=cp.uplink.booted.is_set() and cp.uplink.online)
     log.info("%s %s %s", request.action(), status, "sent" if sent else "queued in the outbox")

@@ -89,7 +89,7 @@ class MobileLink:
         if fault.active and fault.kind is FaultKind.WEAK_SIGNAL:
             # A lost modem is logged by the HAL, once, with its port and the reason.
             log.warning("modem: %s", fault.detail)
-        self.charge_point.box_fault(box_fault, fault.active)
+        self.charge_point.devices.box_fault(box_fault, fault.active)
 
     async def _messages(self) -> None:
         async for sms in self.modem.messages():
@@ -104,7 +104,7 @@ class MobileLink:
         last = -self.policy.min_interval
         while True:
             await self._wanted.wait()
-            await self.charge_point.booted.wait()  # nothing but BootNotification before Accepted (4.2)
+            await self.charge_point.uplink.booted.wait()  # nothing but BootNotification before Accepted (4.2)
             pause = last + self.policy.min_interval - clock.monotonic()
             if pause > 0:
                 await asyncio.sleep(pause)  # the rate limit, on the loop clock
@@ -112,4 +112,4 @@ class MobileLink:
             self._wanted.clear()
             last = clock.monotonic()
             self.heartbeats += 1
-            await self.charge_point.heartbeat()
+            await self.charge_point.uplink.heartbeat()

@@ -37,7 +37,7 @@ def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, cen
     """
     clock = charge_point.clock
     now = clock.now()
-    heartbeat = charge_point.last_heartbeat
+    heartbeat, registration = charge_point.uplink.last_heartbeat, charge_point.uplink.registration
     oldest = charge_point.outbox.head()
     return {
         "version": chargebox.__version__,
@@ -48,8 +48,8 @@ def snapshot(charge_point: ChargePoint, link: LinkMonitor, *, identity: str, cen
         "central_system": {
             "url": central_system_url,
             "protocol": protocol,  # central_system.protocol
-            "registration": charge_point.registration.value if charge_point.registration else None,
-            "booted": charge_point.booted.is_set(),
+            "registration": registration.value if registration else None,
+            "booted": charge_point.uplink.booted.is_set(),
             "last_success": _iso(link.last_success),
             "last_failure": _iso(link.last_failure),
             "last_error": link.last_error,

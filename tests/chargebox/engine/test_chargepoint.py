@@ -36,7 +36,7 @@ CARD = CardPresented(bytes.fromhex("0A0B0C0D"))
 
 async def plug_and_start(box: Box, connector: int = 1, card: CardPresented = CARD) -> None:
     await box.pilots[connector - 1].put(PilotState.B)
-    await box.cp.present(card)
+    await box.cp.cards.present(card)
     await box.pilots[connector - 1].put(PilotState.C)
     await box.relays[connector - 1].wait(True)
 
@@ -112,7 +112,7 @@ async def test_a_session_is_journalled_sent_in_order_and_metered() -> None:
     (start,) = await cs.wait("StartTransaction")
     box.meters[0].energy_wh = 1500.5
     await cs.wait("MeterValues", 2)
-    await cp.present(CardPresented(bytes.fromhex("0a0b0c0d")))  # same card, other case: it stops
+    await cp.cards.present(CardPresented(bytes.fromhex("0a0b0c0d")))  # same card, other case: it stops
     (stop,) = await cs.wait("StopTransaction")
     await box.stop()
     assert isinstance(start, StartTransactionRequest) and isinstance(stop, StopTransactionRequest)
@@ -167,7 +167,7 @@ async def test_an_authorization_without_a_cable_lapses_after_connection_timeout(
     box = Box(cs, ConnectionTimeOut="45")
     cp = box.start()
     await cs.wait("BootNotification")
-    await cp.present(CARD)
+    await cp.cards.present(CARD)
     await asyncio.sleep(46)
     await box.pilots[0].put(PilotState.B)
     await asyncio.sleep(5)
@@ -185,7 +185,7 @@ async def test_a_meter_that_stops_answering_is_reported_and_never_ends_up_in_met
     await cs.wait("MeterValues", 1)  # the journal holds 1200
     box.meters[0].broken = True
     await asyncio.sleep(3 * 60 + 30)  # three samples fail: the meter reports itself faulty (fault_after)
-    await cp.present(CARD)
+    await cp.cards.present(CARD)
     (stop,) = await cs.wait("StopTransaction")
     await box.stop()
     statuses = [r for r in cs.of("StatusNotification") if isinstance(r, StatusNotificationRequest)]
@@ -218,7 +218,7 @@ async def test_a_connector_whose_meter_never_answered_is_faulted_and_refuses_car
     cp = box.start()
     await box.pilots[0].put(PilotState.B)
     await asyncio.sleep(60)
-    await cp.present(CARD)
+    await cp.cards.present(CARD)
     await asyncio.sleep(60)
     told = [r for r in cs.of("StatusNotification")
             if isinstance(r, StatusNotificationRequest) and r.connector_id == 1]
@@ -229,7 +229,7 @@ async def test_a_connector_whose_meter_never_answered_is_faulted_and_refuses_car
     box.meters[0].broken = False  # it answers again: within meter_retry the connector is usable
     await asyncio.sleep(11)
     assert cp.ports[1].machine.status is ChargePointStatus.PREPARING  # a cable in, no transaction
-    await cp.present(CARD)
+    await cp.cards.present(CARD)
     (start,) = await cs.wait("StartTransaction")
     await asyncio.sleep(60)
     await box.stop()
@@ -291,7 +291,7 @@ async def test_a_status_change_the_binding_cannot_tell_is_no_notification() -> N
     await cs.wait("BootNotification")
     await plug_and_start(box)
     await box.pilots[0].put(PilotState.B)  # the EV pauses: SuspendedEV
-    await cp.present(CARD)  # Finishing
+    await cp.cards.present(CARD)  # Finishing
     await cs.wait("StopTransaction")
     await box.pilots[0].put(PilotState.A)
     await asyncio.sleep(10)

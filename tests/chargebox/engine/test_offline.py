@@ -55,7 +55,7 @@ async def test_offline_a_card_from_the_local_list_charges_and_the_session_is_sen
     await send_list(box, AuthorisationData("0a0b0c0d", ACCEPTED))  # idTags are case-insensitive
     await plug_and_start(box)
     await asyncio.sleep(4 * 3600)  # many hours of outage; samples queue up
-    await box.cp.present(CARD)
+    await box.cp.cards.present(CARD)
     await box.relays[0].wait(False)
     # The connector's statuses wait in the outbox too (the status lane), coalesced into one.
     queued = [q.request.action() for q in box.cp.outbox.all()]
@@ -76,7 +76,7 @@ async def test_offline_a_card_from_the_cache_charges() -> None:
     box = Box(cs)
     cp = box.start()
     await cs.wait("StatusNotification")
-    await cp.present(OTHER)  # online: authorized, and remembered
+    await cp.cards.present(OTHER)  # online: authorized, and remembered
     await asyncio.sleep(61)  # the authorization lapses without a cable
     cs.reachable = False
     cp.uplink.online = False
@@ -90,7 +90,7 @@ async def test_offline_an_unknown_card_charges_only_when_allowed(allow: bool) ->
     cs = FakeCentralSystem()
     box = await offline_box(cs, AllowOfflineTxForUnknownId=str(allow).lower())
     await box.pilots[0].put(PilotState.B)
-    await box.cp.present(CARD)
+    await box.cp.cards.present(CARD)
     await box.pilots[0].put(PilotState.C)
     await asyncio.sleep(5)
     await box.stop()
@@ -114,7 +114,7 @@ async def test_offline_a_listed_card_is_refused_when_the_rules_say_so(keys: dict
     box = await offline_box(cs, **keys)
     await send_list(box, AuthorisationData("0A0B0C0D", info))
     await box.pilots[0].put(PilotState.B)
-    await box.cp.present(CARD)
+    await box.cp.cards.present(CARD)
     await asyncio.sleep(5)
     await box.stop()
     assert box.cp.journal.recent(1) == []
@@ -139,7 +139,7 @@ async def test_online_the_central_system_decides_over_the_list_and_its_answer_is
     box.start()
     await cs.wait("StatusNotification")
     await box.pilots[0].put(PilotState.B)
-    await box.cp.present(CARD)
+    await box.cp.cards.present(CARD)
     await asyncio.sleep(5)
     await box.stop()
     assert box.cp.journal.recent(1) == []
@@ -155,13 +155,13 @@ async def test_a_card_of_the_same_group_stops_the_session_and_the_starting_card_
     box.start()
     await cs.wait("StatusNotification")
     await plug_and_start(box)
-    await box.cp.present(OTHER)  # same group: Authorize tells its parent, then it stops the session
+    await box.cp.cards.present(OTHER)  # same group: Authorize tells its parent, then it stops the session
     (stop,) = await cs.wait("StopTransaction")
     assert stop.id_tag == "11223344"  # type: ignore[attr-defined]
     authorizes = cs.actions().count("Authorize")
     await box.pilots[0].put(PilotState.A)
     await plug_and_start(box)
-    await box.cp.present(CARD)  # the card that started stops without an Authorize
+    await box.cp.cards.present(CARD)  # the card that started stops without an Authorize
     await cs.wait("StopTransaction", 2)
     await box.stop()
     assert cs.actions().count("Authorize") == authorizes + 1  # only for the second start
@@ -175,7 +175,7 @@ async def test_a_card_of_another_group_does_not_stop_the_session() -> None:
     box.start()
     await cs.wait("StatusNotification")
     await plug_and_start(box)
-    await box.cp.present(OTHER)
+    await box.cp.cards.present(OTHER)
     await asyncio.sleep(5)
     await box.stop()
     assert cs.of("StopTransaction") == [] and box.relays[0].history[-2:] == [True, False]  # open at shutdown only
@@ -213,7 +213,7 @@ async def test_a_stop_transaction_that_faults_is_retried_with_linear_backoff_the
     box.start()
     await cs.wait("StatusNotification")
     await plug_and_start(box)
-    await box.cp.present(CARD)
+    await box.cp.cards.present(CARD)
     await cs.wait("StopTransaction", 3)
     await box.pilots[0].put(PilotState.A)
     await plug_and_start(box, card=OTHER)  # the next session's messages are not blocked for ever
@@ -232,7 +232,7 @@ async def test_every_attempt_of_a_queued_message_carries_its_message_id() -> Non
     await cs.wait("StatusNotification")
     await plug_and_start(box)
     await cs.wait("StartTransaction", 2)
-    await box.cp.present(CARD)
+    await box.cp.cards.present(CARD)
     await cs.wait("StopTransaction")
     await box.stop()
     ids = {action: [m for (_, r), m in zip(cs.sent, cs.message_ids) if r.action() == action]
@@ -255,7 +255,7 @@ async def test_a_message_that_can_never_be_sent_is_set_aside_reported_once_and_t
     await plug_and_start(box)
     (report,) = await cs.wait("DataTransfer")
     await asyncio.sleep(300)  # the session's samples cannot go either: its transaction has no id
-    await box.cp.present(CARD)
+    await box.cp.cards.present(CARD)
     await box.pilots[0].put(PilotState.A)
     await asyncio.sleep(60)
     del cs.answers["StartTransaction"]

@@ -70,8 +70,8 @@ async def announced(cs: FakeCentralSystem, connector: int, status: ChargePointSt
 
 async def booted(box: Box) -> ChargePoint:
     cp = box.start()
-    await cp.booted.wait()
-    await cp.announce_all()
+    await cp.uplink.booted.wait()
+    cp.uplink.announce_all()
     return cp
 
 
@@ -84,7 +84,7 @@ def reserve(box: Box, connector: int = 1, reservation_id: int = 5, id_tag: str =
 
 async def charging(box: Box, connector: int = 1, card: CardPresented = RESERVED) -> None:
     await box.pilots[connector - 1].put(PilotState.B)
-    await box.cp.present(card)
+    await box.cp.cards.present(card)
     await box.pilots[connector - 1].put(PilotState.C)
     await box.relays[connector - 1].wait(True)
 
@@ -99,7 +99,7 @@ async def test_an_inoperative_connector_is_unavailable_refuses_sessions_and_stay
     assert conf.status is AvailabilityStatus.ACCEPTED  # type: ignore[attr-defined]
     await announced(cs, 1, ChargePointStatus.UNAVAILABLE)
     await box.pilots[0].put(PilotState.B)
-    await cp.present(RESERVED)
+    await cp.cards.present(RESERVED)
     remote = await cp.handle(RemoteStartTransactionRequest(id_tag="0A0B0C0D"))
     assert remote.status is RemoteStartStopStatus.REJECTED  # type: ignore[attr-defined]
     assert "Authorize" not in cs.actions() and "StartTransaction" not in cs.actions()
@@ -110,13 +110,13 @@ async def test_an_inoperative_connector_is_unavailable_refuses_sessions_and_stay
 
     cs.sent.clear()
     cp = await box.restart()
-    await cp.booted.wait()
+    await cp.uplink.booted.wait()
     await announced(cs, 1, ChargePointStatus.UNAVAILABLE)
     await box.pilots[0].put(PilotState.B)  # the new pilot device reads the cable that stayed in
     conf = await cp.handle(ChangeAvailabilityRequest(connector_id=1, type=AvailabilityType.OPERATIVE))
     assert conf.status is AvailabilityStatus.ACCEPTED  # type: ignore[attr-defined]
     await announced(cs, 1, ChargePointStatus.PREPARING)  # the cable is still in
-    await cp.present(RESERVED)
+    await cp.cards.present(RESERVED)
     await cs.wait("StartTransaction")
     await box.stop()
 
@@ -135,7 +135,7 @@ async def test_back_to_back_availability_changes_give_one_notification_per_chang
         await asyncio.sleep(10)  # everything is told
         for n in (0, 1):
             assert statuses(cs, n)[before[n]:] == ["Unavailable", "Available"], (n, statuses(cs, n))
-    assert cp.box_operative and cp.ports[1].machine.status is ChargePointStatus.AVAILABLE
+    assert cp.station.box_operative and cp.ports[1].machine.status is ChargePointStatus.AVAILABLE
     await box.stop()
 
 
@@ -147,7 +147,7 @@ async def test_inoperative_during_a_transaction_is_scheduled_and_applied_when_it
     conf = await cp.handle(ChangeAvailabilityRequest(connector_id=1, type=AvailabilityType.INOPERATIVE))
     assert conf.status is AvailabilityStatus.SCHEDULED  # type: ignore[attr-defined]
     assert box.relays[0].closed and cp.ports[1].machine.status is ChargePointStatus.CHARGING
-    await cp.present(RESERVED)  # the driver ends the session
+    await cp.cards.present(RESERVED)  # the driver ends the session
     await cs.wait("StopTransaction")
     await announced(cs, 1, ChargePointStatus.UNAVAILABLE)
     assert not cp.journal.running() and not box.relays[0].closed
@@ -163,7 +163,7 @@ async def test_the_box_set_inoperative_waits_for_its_transactions_then_reports_c
     assert conf.status is AvailabilityStatus.SCHEDULED  # type: ignore[attr-defined]
     await announced(cs, 2, ChargePointStatus.UNAVAILABLE)  # the idle connector at once
     assert statuses(cs, 0) == []  # the box as a whole still charges
-    await cp.present(RESERVED)
+    await cp.cards.present(RESERVED)
     await announced(cs, 1, ChargePointStatus.UNAVAILABLE)
     await announced(cs, 0, ChargePointStatus.UNAVAILABLE)
 
@@ -190,11 +190,11 @@ async def test_a_reserved_connector_refuses_other_cards_and_the_reserved_start_c
     assert conf.status is ReservationStatus.ACCEPTED  # type: ignore[attr-defined]
     await announced(cs, 1, ChargePointStatus.RESERVED)
     await box.pilots[0].put(PilotState.B)
-    await cp.present(OTHER)
+    await cp.cards.present(OTHER)
     remote = await cp.handle(RemoteStartTransactionRequest(id_tag="01020304", connector_id=1))
     assert remote.status is RemoteStartStopStatus.REJECTED  # type: ignore[attr-defined]
     assert "Authorize" not in cs.actions() and box.relays[0].history == [False]
-    await cp.present(RESERVED)
+    await cp.cards.present(RESERVED)
     (start,) = await cs.wait("StartTransaction")
     assert isinstance(start, StartTransactionRequest) and start.reservation_id == 5
     assert cp.journal.recent(1)[0].reservation_id == 5
@@ -273,10 +273,10 @@ async def test_a_group_reservation_takes_any_card_of_the_group_asking_the_centra
     cp = await booted(box)
     await cp.handle(reserve(box, 1, 9, id_tag="LEADER", parent="GROUP"))
     await box.pilots[0].put(PilotState.B)
-    await cp.present(OTHER)  # Authorize: not of the group
+    await cp.cards.present(OTHER)  # Authorize: not of the group
     await cs.wait("Authorize")
     assert "StartTransaction" not in cs.actions()
-    await cp.present(RESERVED)  # Authorize: parent GROUP
+    await cp.cards.present(RESERVED)  # Authorize: parent GROUP
     (start,) = await cs.wait("StartTransaction")
     assert isinstance(start, StartTransactionRequest) and (start.id_tag, start.reservation_id) == ("0A0B0C0D", 9)
     await box.stop()
@@ -306,13 +306,13 @@ async def test_a_reservation_for_connector_zero_keeps_one_connector_and_moves_wi
     assert conf.status is ReservationStatus.ACCEPTED  # type: ignore[attr-defined]
     await announced(cs, 1, ChargePointStatus.RESERVED)
     await charging(box, 2, OTHER)  # another card takes the other connector
-    await cp.present(OTHER)
+    await cp.cards.present(OTHER)
     await cs.wait("StopTransaction")
     assert "Authorize" in cs.actions() and box.management.reservations.held()[11][0] == 1
     # The reserved card at connector 2, where its cable is: the reservation goes with it.
     await box.pilots[1].put(PilotState.A)
     await box.pilots[1].put(PilotState.B)
-    await cp.present(RESERVED)
+    await cp.cards.present(RESERVED)
     starts = await cs.wait("StartTransaction", 2)
     assert isinstance(starts[1], StartTransactionRequest)
     assert (starts[1].connector_id, starts[1].reservation_id) == (2, 11)
@@ -332,7 +332,7 @@ async def test_reservations_survive_a_restart_unless_a_transaction_ended_them() 
     await announced(cs, 1, ChargePointStatus.RESERVED)
     assert set(box.management.reservations.held()) == {5}
     await box.pilots[0].put(PilotState.B)
-    await cp.present(RESERVED)
+    await cp.cards.present(RESERVED)
     start = next(r for r in await cs.wait("StartTransaction") if r.connector_id == 1)  # type: ignore[attr-defined]
     assert start.reservation_id == 5  # type: ignore[attr-defined]
     await box.stop()

@@ -69,14 +69,14 @@ def offered_now(pilot: FakePilot) -> float | None:
 
 async def started(box: Box, connector: int = 1, card: CardPresented = CARD) -> None:
     await box.pilots[connector - 1].put(PilotState.B)
-    await box.cp.present(card)
+    await box.cp.cards.present(card)
     await box.pilots[connector - 1].put(PilotState.C)
     await box.relays[connector - 1].wait(True)
 
 
 async def booted(box: Box) -> None:
     box.start()
-    await box.cp.booted.wait()
+    await box.cp.uplink.booted.wait()
 
 
 async def test_an_absolute_profile_changes_the_offer_at_its_period_boundary() -> None:
@@ -168,7 +168,7 @@ async def test_profiles_survive_a_restart_of_the_engine_on_the_same_store() -> N
     default = profile(7, DEFAULT, [(0, 8.0)])
     await box.cp.handle(SetChargingProfileRequest(connector_id=1, cs_charging_profiles=default))
     await box.power_cut()
-    await box.cp.booted.wait()
+    await box.cp.uplink.booted.wait()
     assert [(e.connector_id, to_plain(e.profile)) for e in box.management.smart_charging.installed] == [
         (1, to_plain(default))]
     await started(box)
@@ -221,7 +221,7 @@ async def test_a_box_limit_below_6_a_per_connector_pauses_the_later_session() ->
     await started(box, 1)
     await until(lambda: offered_now(box.pilots[0]) == 10.0)
     await box.pilots[1].put(PilotState.B)
-    await box.cp.present(CardPresented(bytes.fromhex("01020304")))
+    await box.cp.cards.present(CardPresented(bytes.fromhex("01020304")))
     await box.pilots[1].put(PilotState.C)
     await until(lambda: statuses(cs, 2)[-1:] == [ChargePointStatus.SUSPENDED_EVSE.value])
     assert offered_now(box.pilots[1]) is None  # 4 A left: none for the later session
@@ -280,7 +280,7 @@ async def test_a_power_cut_ends_the_transaction_and_its_tx_profile_with_it() -> 
     await box.pilots[0].put(PilotState.C)
     await until(lambda: offered_now(box.pilots[0]) == 8.0)
     await box.power_cut()  # the transaction is stopped at the start after it; its TxProfile must not outlive it
-    await box.cp.booted.wait()
+    await box.cp.uplink.booted.wait()
     assert box.management.smart_charging.installed == ()
     assert box.store.profiles.load() == []
     await box.stop()

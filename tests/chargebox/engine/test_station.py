@@ -79,6 +79,27 @@ def test_a_cable_lock_that_fails_ends_the_session_before_it_begins() -> None:
     assert s.status(1) == (ChargePointStatus.FAULTED, Fault(ChargePointErrorCode.CONNECTOR_LOCK_FAILURE, "stuck"))
 
 
+def test_unlock_connector_stops_the_session_then_releases_the_cable_as_effects() -> None:
+    s = station(cable_lock=True)
+    s.on_pilot(1, PilotState.B)
+    s.authorize(1, "TAG", None, connection_timeout=60)
+    # 5.14: the transaction ends first (its own release after the EndTransaction), then the lock
+    # is released again whatever the session did: a plug stuck in the socket.
+    assert s.unlock(1) == [
+        On(1, SwitchRelay(False)), On(1, OfferCurrent(None)), On(1, EndTransaction("UnlockCommand", None)),
+        On(1, LockCable(False)), Announce(1), On(1, LockCable(False))]
+    assert s.unlock(1) == [Announce(1), On(1, LockCable(False))]  # no session: only the lock
+
+
+def test_a_card_presented_again_while_its_presentation_is_handled_is_the_same_action() -> None:
+    s = station()
+    assert s.presentations.begin("0A0B0C0D")
+    assert not s.presentations.begin("0a0b0c0d")  # the same card, other case (7.20)
+    assert s.presentations.begin("OTHER")  # another card is an action of its own
+    s.presentations.end("0a0b0c0d")
+    assert s.presentations.begin("0A0B0C0D")  # handled: presented again, a new action
+
+
 def test_a_reservation_is_saved_timed_and_ends_at_its_expiry() -> None:
     s = station(2)
     status, effects = s.reserve(reservation(), NOW)

@@ -86,7 +86,7 @@ async def bench(tmp_path: Path) -> AsyncIterator[Bench]:
     os.utime(tmp_path / "chargebox-rotated.log", (0, 0))  # older: it comes first
     box = Box(FakeCentralSystem())
     box.start()
-    await box.cp.booted.wait()
+    await box.cp.uplink.booted.wait()
     settings = DiagnosticsSettings(log_files=(str(tmp_path / "chargebox*.log"),),
                                    transfer=TransferSettings(retries=1, retry_interval=0, timeout=5))
     uploader = DiagnosticsUploader(box.cp, settings, tmp_path / "diagnostics", "CB/7", tmp_path / "site.toml")

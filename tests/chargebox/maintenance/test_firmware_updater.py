@@ -77,7 +77,7 @@ async def bench(tmp_path: Path) -> AsyncIterator[Bench]:
     (tmp_path / "remote").mkdir()
     box = Box(FakeCentralSystem())
     box.start()
-    await box.cp.booted.wait()
+    await box.cp.uplink.booted.wait()
     with FtpServer(tmp_path / "remote") as server:
         yield Bench(box, server, tmp_path, tmp_path / "installed.bin")
         await box.stop()
@@ -100,7 +100,7 @@ async def test_an_update_downloads_installs_tells_and_restarts(bench: Bench, mon
     assert not {"NOTIFY_SOCKET", "WATCHDOG_USEC"} & environment.keys()
     assert bench.restarts == ["restart"]
     assert bench.state() is None and not list((bench.folder / "downloads").iterdir())
-    assert HOLD in bench.box.cp.session_holds  # no session starts before the restart
+    assert HOLD in bench.box.cp.station.session_holds  # no session starts before the restart
 
 
 async def test_installation_waits_until_the_running_session_ends(bench: Bench) -> None:
@@ -108,13 +108,13 @@ async def test_installation_waits_until_the_running_session_ends(bench: Bench) -
     bench.publish("fw.bin", b"new firmware")
     cp = bench.box.cp
     await bench.box.pilots[0].put(PilotState.B)
-    await cp.present(CardPresented(bytes.fromhex("0A0B0C0D")))
+    await cp.cards.present(CardPresented(bytes.fromhex("0A0B0C0D")))
     await bench.box.pilots[0].put(PilotState.C)
     await bench.box.relays[0].wait(True)
     await bench.update("fw.bin")
     assert await bench.wait_status(1) == ["Downloaded"]
     await asyncio.sleep(0)
-    assert not bench.installed.exists() and HOLD in cp.session_holds
+    assert not bench.installed.exists() and HOLD in cp.station.session_holds
     assert cp.free_port() is None  # no new session while the update waits
     await cp.stop(cp.ports[1], "Local", None)
     assert await bench.wait_status(2) == ["Downloaded", "Installed"]
@@ -129,7 +129,7 @@ async def test_a_failed_installation_keeps_the_old_firmware_and_lifts_the_hold(b
     await bench.update("fw.bin")
     assert await bench.wait_status(2) == ["Downloaded", "InstallationFailed"]
     assert bench.restarts == [] and not bench.installed.exists()
-    assert HOLD not in bench.box.cp.session_holds and bench.state() is None
+    assert HOLD not in bench.box.cp.station.session_holds and bench.state() is None
 
 
 @pytest.mark.parametrize(("location", "publish", "expected_log"), [
@@ -149,7 +149,7 @@ async def test_bad_input_ends_in_download_failed_with_the_reason_logged(
     assert await bench.wait_status(1) == ["DownloadFailed"]
     assert expected_log in caplog.text
     assert "s3cret!" not in caplog.text and ":wrong@" not in caplog.text
-    assert bench.state() is None and HOLD not in bench.box.cp.session_holds
+    assert bench.state() is None and HOLD not in bench.box.cp.station.session_holds
 
 
 async def test_a_checksum_mismatch_is_retried_from_scratch_then_fails(bench: Bench, caplog: pytest.LogCaptureFixture,
@@ -171,7 +171,7 @@ async def test_the_schedule_survives_a_restart(bench: Bench) -> None:
     state = bench.state()
     assert state is not None and state["phase"] == "scheduled" and (state["retries"], state["retry_interval"]) == (2, 7)
     cp = await bench.box.restart()
-    await cp.booted.wait()
+    await cp.uplink.booted.wait()
     bench.make().resume()
     assert await bench.wait_status(1) == ["Downloaded"]
     assert bench.box.cs.times("FirmwareStatusNotification")[0] >= asked + 0.5  # not before retrieveDate

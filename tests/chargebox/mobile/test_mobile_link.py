@@ -74,7 +74,7 @@ async def start(policy: WakeUpPolicy | None = None, silent: bool = False) -> tup
     link = MobileLink(box.cp, modem, IDENTITY, policy or WakeUpPolicy(min_interval=60))
     box.cp.spawn(link.run())
     box.start()
-    await box.cp.booted.wait()
+    await box.cp.uplink.booted.wait()
     return box, modem, link
 
 

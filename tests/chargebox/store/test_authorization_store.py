@@ -42,7 +42,7 @@ async def version(commands: Commands) -> int:
 
 
 async def test_full_and_differential_updates_follow_the_version_rules(commands: Commands) -> None:
-    store = commands.cp.store
+    local_list = commands.local_list
     assert await version(commands) == 0  # empty
     assert (await send(commands, UpdateType.FULL, 5, entry("AA"), entry("BB")))[0] is UpdateStatus.ACCEPTED
     assert await version(commands) == 5
@@ -51,10 +51,10 @@ async def test_full_and_differential_updates_follow_the_version_rules(commands: 
     status, digest = await send(commands, UpdateType.DIFFERENTIAL, 6, entry("cc", AuthorizationStatus.BLOCKED),
                                 entry("aa", None))  # BLOCKED added, AA removed (no idTagInfo)
     assert status is UpdateStatus.ACCEPTED and await version(commands) == 6
-    assert store.local_list.get("AA") is None and store.local_list.get("CC").status is AuthorizationStatus.BLOCKED  # type: ignore[union-attr]
+    assert local_list.get("AA") is None and local_list.get("CC").status is AuthorizationStatus.BLOCKED  # type: ignore[union-attr]
     assert digest is not None and len(digest) <= 64
     assert (await send(commands, UpdateType.FULL, 2, entry("ZZ")))[0] is UpdateStatus.ACCEPTED  # Full: any version
-    assert store.local_list.size == 1 and await version(commands) == 2
+    assert local_list.size == 1 and await version(commands) == 2
     assert (await send(commands, UpdateType.FULL, 9))[0] is UpdateStatus.ACCEPTED
     assert await version(commands) == 0  # an empty list has version 0 (5.9)
 
@@ -69,7 +69,7 @@ async def test_the_hash_changes_with_the_content_and_not_with_the_order(commands
 async def test_concurrent_tx_is_stored_as_accepted() -> None:
     commands = Box(FakeCentralSystem()).management.commands
     await send(commands, UpdateType.FULL, 1, entry("AA", AuthorizationStatus.CONCURRENT_TX))
-    assert commands.cp.store.local_list.get("aa").status is AuthorizationStatus.ACCEPTED  # type: ignore[union-attr]
+    assert commands.local_list.get("aa").status is AuthorizationStatus.ACCEPTED  # type: ignore[union-attr]
 
 
 async def test_the_list_never_grows_past_its_maximum_and_duplicates_fail() -> None:
@@ -86,8 +86,8 @@ async def test_the_list_never_grows_past_its_maximum_and_duplicates_fail() -> No
 
 
 async def test_clear_cache_empties_the_cache_and_leaves_the_list() -> None:
-    commands = Box(FakeCentralSystem()).management.commands
-    store = commands.cp.store
+    box = Box(FakeCentralSystem())
+    commands, store = box.management.commands, box.store
     await send(commands, UpdateType.FULL, 1, entry("LISTED"))
     store.cache.put("CACHED", A, max_entries=10)
     assert (await commands.clear_cache(ClearCacheRequest())).status is ClearCacheStatus.ACCEPTED  # type: ignore[attr-defined]

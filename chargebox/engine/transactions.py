@@ -1,0 +1,121 @@
+"""Transactions as the runtime shell (:mod:`~chargebox.engine.chargepoint`) carries them out: a
+BeginTransaction or EndTransaction effect reads the meter and is put on record
+(:mod:`~chargebox.engine.recorder`) with its samples (:mod:`~chargebox.engine.sampler`); those a
+power loss cut off are stopped once at start; and the Central System's answers to StartTransaction
+and StopTransaction update the journal, the Authorization Cache and, for an idTag it did not accept,
+the station (1.6 3.5.4).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from hal.events import MeterReading
+
+from chargebox.engine.authorization import Authorizer
+from chargebox.engine.configuration import Configuration
+from chargebox.engine.connector import BeginTransaction, EndTransaction
+from chargebox.engine.hardware import Port
+from chargebox.engine.recorder import Recorder
+from chargebox.engine.sampler import Sampler
+from chargebox.engine.station import Station, StationEffect
+from chargebox.logfields import fields
+from chargebox.ocpp.datatypes import IdTagInfo
+from chargebox.ocpp.enums import AuthorizationStatus
+from chargebox.ocpp.messages import (
+    Confirmation,
+    StartTransactionConfirmation,
+    StartTransactionRequest,
+    StopTransactionConfirmation,
+    StopTransactionRequest,
+)
+from chargebox.store.outbox import Queued
+
+log = logging.getLogger(__name__)
+
+
+class Transactions:
+    def __init__(self, *, station: Station, ports: dict[int, Port],
+                 read: Callable[[Port], Awaitable[MeterReading | None]],
+                 recorder: Recorder, sampler: Sampler, authorizer: Authorizer, config: Configuration,
+                 apply: Callable[[list[StationEffect]], Awaitable[object]], wake: Callable[[], None],
+                 spawn: Callable[[Awaitable[Any]], None],
+                 on_event: Callable[[str, dict[str, Any]], None]) -> None:
+        self.station = station
+        self.ports = ports
+        self._read = read
+        self.recorder = recorder
+        self.journal = recorder.journal
+        self.sampler = sampler
+        self.authorizer = authorizer
+        self.config = config
+        self._apply = apply
+        self._wake = wake  # the courier: a message was queued
+        self._spawn = spawn
+        self._on_event = on_event
+
+    async def begin(self, port: Port, effect: BeginTransaction) -> None:
+        # The relay has been open since authorize() read the meter: its last good register is
+        # this session's start when the meter does not answer now.
+        reading = await self._read(port) or port.hardware.meter.last_good
+        assert reading is not None, "authorize() reads the meter before a session can begin"
+        port.local_tx = local_tx = self.recorder.begin(port.machine.number, effect, reading)
+        self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": True})
+        self._wake()
+        self.sampler.begin(port.machine.number, local_tx)
+
+    async def end(self, port: Port, effect: EndTransaction) -> None:
+        self.sampler.end(port.machine.number)
+        local_tx = port.local_tx
+        if local_tx is None:
+            return
+        reading = await self._read(port)
+        self.recorder.end(port.machine.number, local_tx, reading, effect.reason, effect.id_tag)
+        port.local_tx = None
+        self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx,
+                                       "begin": False})
+        self._wake()
+
+    async def replay_journal(self) -> None:
+        """Transactions a power loss cut off are stopped once (:meth:`Recorder.cut_off
+        <chargebox.engine.recorder.Recorder.cut_off>`), with a reading taken now when the meter answers."""
+        for entry in self.journal.running():
+            port = self.ports.get(entry.connector_id)
+            reading = await self._read(port) if port is not None else None
+            self.recorder.cut_off(entry.local_id, reading)
+
+    def port_of_transaction(self, transaction_id: int) -> Port | None:
+        entry = self.journal.by_transaction_id(transaction_id)
+        for port in self.ports.values():
+            if entry is not None and entry.running and port.local_tx == entry.local_id:
+                return port
+        return None
+
+    # -- acknowledgements (called by the courier inside its SQLite transaction) ----------------
+
+    def acknowledged(self, queued: Queued, confirmation: Confirmation) -> None:
+        request = queued.request
+        if isinstance(confirmation, StartTransactionConfirmation) and queued.local_tx is not None:
+            assert isinstance(request, StartTransactionRequest)
+            self.journal.set_transaction_id(queued.local_tx, confirmation.transaction_id)
+            info = confirmation.id_tag_info
+            self.authorizer.remember(request.id_tag, info)
+            if info.status is not AuthorizationStatus.ACCEPTED:
+                self._spawn(self._deauthorize(queued.local_tx, info))
+        elif isinstance(confirmation, StopTransactionConfirmation) and confirmation.id_tag_info is not None:
+            assert isinstance(request, StopTransactionRequest)
+            if request.id_tag:
+                self.authorizer.remember(request.id_tag, confirmation.id_tag_info)
+
+    async def _deauthorize(self, local_tx: int, info: IdTagInfo) -> None:
+        """The Central System did not accept a started transaction (1.6 3.5.4)."""
+        for port in self.ports.values():
+            if port.local_tx == local_tx:
+                log.warning("transaction %s deauthorized (%s)", local_tx, info.status.value,
+                            extra=fields(connector=port.machine.number, local_tx=local_tx,
+                                         action="StartTransaction"))
+                stop = self.config.flag("StopTransactionOnInvalidId")
+                async with port.lock:
+                    await self._apply(self.station.on_deauthorized(port.machine.number, stop))
