@@ -70,10 +70,10 @@ async def test_the_box_sends_each_operation_to_tsocpp_and_reads_the_answer(modul
         WAIT, f"{name} from {CLIENT_IDENTITY}")
     assert request["from"] == "http://127.0.0.1:9/"
     # ts-ocpp got every field the box sent (it validates nothing of 1.5 SOAP, so compare the values).
-    assert leaves(codec.to_wire(REQUESTS[name])) <= leaves(request["payload"])
+    assert leaves(codec.to_wire(REQUESTS[name], OCPP15.form)) <= leaves(request["payload"])
     # ... and the box read every field ts-ocpp answered.
     answer = module_tsocpp.response_to(request)
-    assert leaves(answer["payload"]) == leaves(codec.to_wire(confirmation))
+    assert leaves(answer["payload"]) == leaves(codec.to_wire(confirmation, OCPP15.form))
 
 
 # -- ts-ocpp's 15 operations to the box ------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from chargebox.store.database import SCHEMA_VERSION
 from chargebox.site import SimulatedSite
 from tests.chargebox.store.test_database_upgrade import DUMP
 from tests.system.sitetools import official_wsdls, running
@@ -33,5 +34,5 @@ def test_the_daemon_sends_what_a_0_1_0_database_held(tmp_path: Path) -> None:
     assert [(v["#text"], v["@unit"]) for v in stopped] == samples
     assert (stop["payload"]["transactionId"], start["payload"]["idTag"]) == (7, "CACHE001")
     db = sqlite3.connect(tmp_path / "chargebox.db")
-    assert db.execute("SELECT value FROM settings WHERE key = 'schema_version'").fetchone() == ("3",)
+    assert db.execute("SELECT value FROM settings WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
     db.close()
