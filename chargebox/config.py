@@ -39,7 +39,7 @@ PROTOCOLS = ("ocpp1.5-soap", "ocpp1.6-soap", "ocpp1.6-json")
 JSON = "ocpp1.6-json"
 #: The keys of ``[central_system]`` that apply to one kind of binding only.
 SOAP_ONLY_KEYS = ("compression", "compress_threshold")
-JSON_ONLY_KEYS = ("authorization_key", "ping_interval")
+JSON_ONLY_KEYS = ("authorization_key", "ping_interval", "reconnect_max")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +98,8 @@ class ClientTransport:
     authorization_key: str | None = field(default=None, repr=False)
     #: OCPP-J: seconds between WebSocket pings (WebSocketPingInterval, OCPP-J 1.6 5.3); 0 sends none.
     ping_interval: int = 60
+    #: OCPP-J: the longest delay in seconds between two attempts to connect (the backoff's ceiling).
+    reconnect_max: int = 60
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """None when no TLS key is set: aiohttp's own verifying context then serves (the system's
@@ -341,6 +343,10 @@ def _client_transport(c: _Checker, cs: dict[str, Any], url: str | None, protocol
                                 expected="16..40 printable ASCII characters (AuthorizationKey)"),
         ping_interval=c.get(cs, p, "ping_interval", int, 60, check=lambda v: v >= 0,
                             expected="seconds >= 0 (WebSocketPingInterval; 0 sends no pings)"),
+        # Errata 3.3 asks for "an appropriate back-off": at least 1 s (no hammering), at most an hour
+        # (a box still comes back the same hour).
+        reconnect_max=c.get(cs, p, "reconnect_max", int, 60, check=lambda v: 1 <= v <= 3600,
+                            expected="seconds from 1 to 3600") or 60,
     )
     if https:
         loaded = [key for key in ("cert_file", "ca_file") if key in cs]

@@ -187,7 +187,8 @@ class SimulatedSite:
                  mobile: bool = False, public_interface: str | None = None,
                  reboot_command: list[str] | None = None, extra_config: str = "",
                  python: str | None = None, tls: SiteTls | None = None, meter_model: str = "sdm630",
-                 hwsim_options: list[str] | None = None, outbox_limit: int | None = None) -> None:
+                 hwsim_options: list[str] | None = None, outbox_limit: int | None = None,
+                 reconnect_max: int = 2) -> None:
         """``mobile``: the box has the simulator's modem (SMS wake-up); ``public_interface``: it
         listens on every address and advertises the current one of that interface (8.3);
         ``reboot_command``: what a Hard reset runs (``service.reboot_command``); ``extra_config``: more
@@ -195,7 +196,9 @@ class SimulatedSite:
         daemon (a test's own virtual environment); ``tls``: HTTPS both ways, else plain HTTP;
         ``meter_model``: the simulated meter and the map the box reads it with; ``hwsim_options``:
         more options of ``hwsim run`` (``--modem-profile quectel``...); ``outbox_limit``: the
-        outbox's bound (``storage.outbox_limit``), else the daemon's default.
+        outbox's bound (``storage.outbox_limit``), else the daemon's default; ``reconnect_max``: over
+        OCPP-J, the longest delay between attempts to connect (``central_system.reconnect_max``), a few
+        seconds so a test's outage ends as fast as a SOAP box's (which tries every OfflineRetryInterval).
 
         ``protocol``: what the box and the reference Central System speak (``central_system.protocol``);
         the Central System validates against ``cs_wsdl``/``cp_wsdl`` (the SOAP protocols) or the folder
@@ -216,6 +219,8 @@ class SimulatedSite:
         extra = "\n".join(f"{key} = {json.dumps(value)}" for key, value in (ocpp or {}).items())
         self._tls = tls
         self._settings = {**CONFIG_DEFAULTS, **(tls.config() if tls else {}),
+                          **({"central_system_tls": f"{CONFIG_DEFAULTS['central_system_tls']}\n"
+                                                    f"reconnect_max = {reconnect_max}"} if protocol == JSON else {}),
                           "ocpp_extra": extra, "sample_interval": sample_interval,
                           "heartbeat_interval": heartbeat_interval, "max_current": max_current,
                           "listen_host": "0.0.0.0" if public_interface else "127.0.0.1",

@@ -93,11 +93,11 @@ def offline_ready_site(protocol: str = PROTOCOLS[0]) -> Iterator[SimulatedSite]:
 
 def network(site: SimulatedSite, up: bool) -> None:
     """Cut or restore the network; restored, the box has delivered everything it held. Over OCPP-J
-    the box tries its WebSocket again after a backoff that grows to 60 s while the attempts fail
-    (README, "OCPP 1.6 over JSON"), not every OfflineRetryInterval: the wait allows for that."""
+    the box tries its WebSocket again after a backoff that the site bounds to a few seconds
+    (SimulatedSite's ``reconnect_max``), as soon as a SOAP box looks again every OfflineRetryInterval."""
     site.cs("POST", "/behaviour", {"reject_connections": not up})
     if up:
-        wait_until(lambda: not queued(site), timeout=90 if site.protocol == JSON else 30)
+        wait_until(lambda: not queued(site), timeout=30)
 
 
 def configure(site: SimulatedSite, **keys: str) -> None:

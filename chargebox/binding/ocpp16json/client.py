@@ -146,6 +146,9 @@ class JsonClient:
                 raise CentralSystemUnreachable(f"{self.link.shown_url}: {err or type(err).__name__}") from err
             finally:
                 self._waiting = None
+            # An answer, even a CALLERROR, shows the Central System is there and speaks OCPP: after the
+            # next drop the box looks for it again from the backoff's first delay.
+            self.link.backoff.reset()
         return self._confirmation(operation, frame)
 
     def _confirmation(self, operation: Operation, frame: frames.CallResult | frames.CallError) -> Confirmation:

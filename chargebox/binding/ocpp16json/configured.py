@@ -1,9 +1,10 @@
 """The OCPP-J binding as a site config describes it: the WebSocket client of ``[central_system]`` with its
-TLS, HTTP Basic key, ping interval and timeouts (README, Configuration)."""
+TLS, HTTP Basic key, ping interval, timeouts and reconnect backoff (README, Configuration)."""
 
 from __future__ import annotations
 
 from chargebox.binding.ocpp16json.client import JsonClient
+from chargebox.binding.ocpp16json.connection import Backoff
 from chargebox.config import Config
 
 
@@ -15,4 +16,5 @@ def client(config: Config) -> JsonClient:
         config.central_system_url, config.identity, timeout=cs.timeout, connect_timeout=cs.connect_timeout,
         allow_plain=cs.allow_plain_http, ssl_context=cs.ssl_context(),
         authorization_key=lambda: cs.authorization_key, ping_interval=lambda: cs.ping_interval,
+        backoff=Backoff(longest=cs.reconnect_max),
     )

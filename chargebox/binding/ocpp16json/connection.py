@@ -7,8 +7,9 @@ server that does not agree to it (3.1.2, 3.2). The security profiles of the 1.6 
 ``AuthorizationKey`` (profile 1 over ``ws://``, only where plain is allowed; profile 2 over
 ``wss://``), and a client certificate in the TLS context (profile 3). A dropped or refused
 connection is retried with exponential backoff and jitter (errata 3.3: "an appropriate back-off
-mechanism"); WebSocket pings every ``WebSocketPingInterval`` seconds find a half-open connection
-(5.3, errata 3.9).
+mechanism") up to ``central_system.reconnect_max`` seconds, starting again from the first delay once
+the Central System has answered a CALL of the box; WebSocket pings every ``WebSocketPingInterval``
+seconds find a half-open connection (5.3, errata 3.9).
 """
 
 from __future__ import annotations
@@ -34,11 +35,6 @@ SUBPROTOCOL = "ocpp1.6"
 #: so a SendLocalList or GetConfiguration that fits one binding fits the other.
 MAX_FRAME_BYTES = 1 << 20
 
-#: Seconds a connection must have stayed up for the backoff to start again from its first delay: a
-#: Central System that accepts and drops at once is not hammered.
-STABLE_AFTER = 30.0
-
-
 def connection_url(url: str, identity: str) -> str:
     """3.1.1: the endpoint URL with '/' and the percent-encoded identity appended to its path."""
     parts = urlsplit(url)
@@ -58,7 +54,9 @@ def check_url(url: str, allow_plain: bool) -> None:
 class Backoff:
     """Delays between connection attempts: doubling from ``first`` up to ``longest``, each drawn
     between half and all of its step (jitter: boxes that lost one Central System together do not
-    all come back in the same second)."""
+    all come back in the same second). The link's owner resets it once a connection has proved itself
+    (an answer to a CALL of the box), so a Central System that accepts and drops at once is not hammered
+    while one that was up is looked for again within seconds."""
 
     def __init__(self, first: float = 1.0, longest: float = 60.0, rng: random.Random | None = None) -> None:
         self.first = first
@@ -173,8 +171,6 @@ class Link:
         log.info("connected to the Central System at %s (%s)", self.shown_url, SUBPROTOCOL)
 
     async def _read(self, socket: aiohttp.ClientWebSocketResponse) -> None:
-        loop = asyncio.get_running_loop()
-        opened_at = loop.time()
         why = "closed by the Central System"
         try:
             async for message in socket:
@@ -193,7 +189,5 @@ class Link:
                 await socket.close()
             if socket.close_code is not None and why == "closed by the Central System":
                 why = f"closed (code {socket.close_code})"
-            if loop.time() - opened_at >= STABLE_AFTER:
-                self.backoff.reset()
             log.warning("connection to the Central System %s", why)
             self._on_down(why)

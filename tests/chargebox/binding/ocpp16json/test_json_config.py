@@ -35,13 +35,16 @@ def test_the_default_protocol_is_15_soap(tmp_path: Path) -> None:
 
 def test_a_json_site_needs_no_endpoint(tmp_path: Path) -> None:
     config = load(json_site(tmp_path, f'url = "wss://cs.example.com/ocpp"\nauthorization_key = "{KEY}"\n'
-                                      "ping_interval = 0"))
+                                      "ping_interval = 0\nreconnect_max = 5"))
     assert (config.protocol, config.central_system_url) == ("ocpp1.6-json", "wss://cs.example.com/ocpp")
     assert (config.central_system_transport.authorization_key, config.central_system_transport.ping_interval) == (
         KEY, 0)
+    assert config.central_system_transport.reconnect_max == 5
     assert KEY not in repr(config)  # a config printed for debugging does not show the key
     assert load(json_site(tmp_path, 'url = "ws://10.0.0.1:9000/ocpp"\nallow_plain_http = true')
                 ).central_system_transport.ping_interval == 60
+    assert load(json_site(tmp_path, 'url = "ws://10.0.0.1:9000/ocpp"\nallow_plain_http = true')
+                ).central_system_transport.reconnect_max == 60
 
 
 @pytest.mark.parametrize(("lines", "expected"), [
@@ -59,6 +62,10 @@ def test_a_json_site_needs_no_endpoint(tmp_path: Path) -> None:
      "central_system.authorization_key: expected 16..40 printable ASCII characters (AuthorizationKey), got 'short'"),
     ('url = "wss://cs.example.com/ocpp"\nping_interval = -1',
      "central_system.ping_interval: expected seconds >= 0 (WebSocketPingInterval; 0 sends no pings), got -1"),
+    ('url = "wss://cs.example.com/ocpp"\nreconnect_max = 0',
+     "central_system.reconnect_max: expected seconds from 1 to 3600, got 0"),
+    ('url = "wss://cs.example.com/ocpp"\nreconnect_max = 7200',
+     "central_system.reconnect_max: expected seconds from 1 to 3600, got 7200"),
 ])
 def test_json_keys_checked(tmp_path: Path, lines: str, expected: str) -> None:
     assert problems(json_site(tmp_path, lines)) == [expected]

@@ -347,6 +347,28 @@ def test_the_backoff_doubles_with_jitter_up_to_its_longest_and_starts_again() ->
     assert backoff.next() <= 1.0
 
 
+async def test_the_backoff_starts_again_once_a_call_is_answered_not_when_a_connection_opens(
+        central: Central) -> None:
+    # After an outage the box is back within the first delay, not the ceiling the failed attempts
+    # reached; a Central System that accepts and answers nothing does not reset it (no hammering).
+    box = JsonClient(central.url, "CP1", handler=handler, allow_plain=True, timeout=5,
+                     backoff=Backoff(1.0, 8.0, random.Random(7)))
+    try:
+        for _ in range(4):
+            box.link.backoff.next()  # attempts that failed during an outage: the step is at 8 s
+        socket = await connected(box, central)
+        unanswered = asyncio.create_task(box.call(HeartbeatRequest()))
+        await frame(socket)
+        assert box.link.backoff.next() > 4.0  # connected, but nothing answered yet
+        unanswered.cancel()
+        answered = asyncio.create_task(box.call(HeartbeatRequest()))
+        await answer_heartbeat(socket)
+        await answered
+        assert box.link.backoff.next() <= 1.0
+    finally:
+        await box.close()
+
+
 async def test_between_attempts_a_call_is_unreachable_at_once(central: Central) -> None:
     # As a refused SOAP connection: the engine goes offline now, not after connect_timeout per request.
     box = JsonClient(central.url, "CP1", handler=handler, allow_plain=True, connect_timeout=30,
