@@ -1,13 +1,15 @@
 """The daemon with ``central_system.protocol = "ocpp1.6-json"``, on the simulator, against the mobilityhouse
 ``ocpp`` package as its Central System (which validates every message against the official 1.6 JSON
 schemas): it connects over the WebSocket, boots, runs a session, answers the Central System's calls and
-stops cleanly."""
+stops cleanly; it takes that Central System's charging profiles and the pilot offers their limits
+(issue 18)."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +17,8 @@ import pytest
 from chargebox.site import SimulatedSite
 from tests.chargebox.binding.ocpp16json.json_central import Adapter, Central, central_system, mobilityhouse_session
 from tests.system.sitetools import session as charge
+from tests.system.sitetools import wait_until
+from tests.system.test_smart_charging_site import loads, near, offered, profile
 
 ocpp_routing = pytest.importorskip("ocpp.routing")
 from ocpp.v16 import ChargePoint as OcppChargePoint  # noqa: E402
@@ -172,6 +176,79 @@ async def test_a_session_while_the_link_is_down_is_delivered_in_order_when_it_is
         order = [a for a, _ in back.received if a in ("StartTransaction", "StopTransaction")]
         assert order == ["StartTransaction", "StopTransaction"]
         assert back.refused == []
+        assert await asyncio.to_thread(site.stop_daemon) == 0
+    finally:
+        print(site.log("chargebox"))
+        await asyncio.to_thread(site.stop)
+        site.remove()
+
+
+async def test_charging_profiles_from_the_mobilityhouse_central_system_limit_the_offered_current(
+        central: tuple[Central, asyncio.Queue[Recorder]]) -> None:
+    """Issue 18's interop: the package's SetChargingProfile, RemoteStartTransaction with a chargingProfile,
+    GetCompositeSchedule and ClearChargingProfile, each answer valid for its schemas, and hwsim's offered
+    current (its ``current`` events) following the limits: a ChargePointMaxProfile caps the session's
+    TxProfiles, and a TxDefaultProfile of two periods changes the offer at its period's boundary."""
+    served, peers = central
+    site = JsonSite(served.url)
+
+    async def until(condition: Callable[[], bool]) -> None:
+        await asyncio.to_thread(wait_until, condition, WAIT)
+
+    async def ask(request: Any) -> Any:
+        return await cs.call(request, suppress=False)  # a CALLERROR, or an answer off its schema, raises
+
+    try:
+        await asyncio.to_thread(site.start)
+        async with asyncio.timeout(WAIT):
+            cs = await peers.get()
+        await cs.wait("StatusNotification")
+        box_max = profile(1, "ChargePointMaxProfile", 11.0, start="2026-01-01T00:00:00Z")
+        assert (await ask(call.SetChargingProfile(connector_id=0, cs_charging_profiles=box_max))).status == "Accepted"
+        await asyncio.to_thread(site.hw, "POST", "/plug", {"connector": 1})
+        started = await ask(call.RemoteStartTransaction(id_tag=CARD, connector_id=1,
+                                                        charging_profile=profile(2, "TxProfile", 8.0)))
+        assert started.status == "Accepted"
+        await cs.wait("StartTransaction")
+        await until(lambda: near(offered(site, 1), 8.0))  # the remote start's TxProfile (5.16, errata 3.42)
+        # A TxProfile of a higher stack level for the running transaction overrules it (3.13.2).
+        higher = {**profile(3, "TxProfile", 13.0), "stackLevel": 1, "transactionId": 4711}
+        assert (await ask(call.SetChargingProfile(connector_id=1, cs_charging_profiles=higher))).status == "Accepted"
+        await until(lambda: near(offered(site, 1), 11.0))  # capped by the ChargePointMaxProfile (3.13.3)
+        composite = await ask(call.GetCompositeSchedule(connector_id=1, duration=60, charging_rate_unit="A"))
+        assert (composite.status, composite.connector_id) == ("Accepted", 1), composite
+        assert "start_schedule" not in composite.charging_schedule, composite  # errata 3.57
+        assert composite.charging_schedule["charging_rate_unit"] == "A", composite
+        assert [p["limit"] for p in composite.charging_schedule["charging_schedule_period"]] == [11.0], composite
+
+        cleared = await ask(call.ClearChargingProfile(charging_profile_purpose="TxProfile"))
+        assert cleared.status == "Accepted"
+        cleared = await ask(call.ClearChargingProfile(id=1))
+        assert cleared.status == "Accepted"
+        await until(lambda: near(offered(site, 1), 16.0))
+        composite = await ask(call.GetCompositeSchedule(connector_id=1, duration=60))
+        assert [p["limit"] for p in composite.charging_schedule["charging_schedule_period"]] == [16.0], composite
+        # A default for every connector of two periods: 12 A, then 10 A from 20 s on. Its start is the box's
+        # time, which the BootNotification's currentTime set (NOW), as scheduleStart shows.
+        mark = len(loads(site))
+        now = datetime.fromisoformat(composite.schedule_start).astimezone(UTC).replace(microsecond=0)
+        default = profile(4, "TxDefaultProfile", 12.0, start=now.isoformat().replace("+00:00", "Z"))
+        default["chargingSchedule"]["chargingSchedulePeriod"].append({"startPeriod": 20, "limit": 10.0})
+        assert (await ask(call.SetChargingProfile(connector_id=0, cs_charging_profiles=default))).status == "Accepted"
+        composite = await ask(call.GetCompositeSchedule(connector_id=1, duration=300))
+        periods = composite.charging_schedule["charging_schedule_period"]
+        assert [p["limit"] for p in periods] == [12.0, 10.0], composite
+        assert periods[0]["start_period"] == 0 and 0 < periods[1]["start_period"] <= 20, composite
+        await until(lambda: near(offered(site, 1), 10.0))
+        after = [step[1][0] for step in loads(site)[mark:] if 1 in step]
+        assert any(near(amps, 12.0) for amps in after[:after.index(next(a for a in after if near(a, 10.0)))]), after
+
+        stopped = await ask(call.RemoteStopTransaction(transaction_id=4711))
+        assert stopped.status == "Accepted"
+        await cs.wait("StopTransaction")
+        assert (await ask(call.ClearChargingProfile())).status == "Accepted"  # the default, the last one
+        assert (await ask(call.ClearChargingProfile())).status == "Unknown"
+        assert cs.refused == []
         assert await asyncio.to_thread(site.stop_daemon) == 0
     finally:
         print(site.log("chargebox"))
