@@ -1,5 +1,5 @@
-"""Smart charging through the real processes (issue 18): the daemon over OCPP-J 1.6 against ``hwsim
-central-system --protocol ocpp1.6-json``, on a simulated box with two connectors and two EVs drawing what
+"""Smart charging through the real processes (issue 18): the daemon over OCPP-J 1.6 (and 1.6 SOAP for the
+profiles) against ``hwsim central-system``, on a simulated box with two connectors and two EVs drawing what
 the PWM allows, under ``[site] max_current = 20``. The simulator's record of offered and drawn currents
 (its ``current`` events) never sums above the limit while profiles change and EVs come and go; a TxProfile
 ends with its transaction; the profiles survive a SIGKILL of the daemon; ``chargebox status`` shows the
@@ -7,7 +7,6 @@ limit and its source."""
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from chargebox.site import SimulatedSite, _read_ready, free_port
+from chargebox.site import SimulatedSite, free_port
 from tests.system.sitetools import operator, running, wait_until
 
 pytestmark = pytest.mark.system
@@ -27,11 +26,11 @@ FAILSAFE = 10.0
 ROUNDING = 0.02
 
 
-class TwoConnectorJsonSite(SimulatedSite):
-    """The simulated site with a second connector, a site limit, and the reference Central System speaking
-    OCPP-J 1.6."""
+class TwoConnectorSite(SimulatedSite):
+    """The simulated site with a second connector and a site limit, speaking one of the 1.6 protocols with
+    the reference Central System."""
 
-    def __init__(self, *, grid_meter: bool = False) -> None:
+    def __init__(self, protocol: str, *, grid_meter: bool = False) -> None:
         """``grid_meter``: the simulator's third meter (no EV on it: no other load) is the grid meter."""
         self._gpio, self._meters = free_port(), free_port()
         grid = f"""failsafe_current = {FAILSAFE}
@@ -44,7 +43,7 @@ host = "127.0.0.1"
 port = {self._meters + 2}
 device_id = 3
 """ if grid_meter else ""
-        super().__init__(sample_interval=1, hwsim_options=[
+        super().__init__(protocol=protocol, sample_interval=1, hwsim_options=[
             "--connectors", "3" if grid_meter else "2", "--gpio-port", str(self._gpio),
             "--meter-port", str(self._meters)],
             extra_config=f"""
@@ -70,24 +69,6 @@ address = "127.0.0.1:{self._gpio}"
 backend = "sim"
 address = "127.0.0.1:{self._gpio}"
 """)
-        self.ws_url = ""
-
-    def _start_central_system(self, port: int, control_port: int) -> dict[str, Any]:
-        cs = self._spawn("central-system", [
-            sys.executable, "-m", "hwsim.centralsystem", "--protocol", "ocpp1.6-json", "--log-level", "INFO",
-            "--port", str(port), "--control-port", str(control_port),
-            "--journal", str(self.workdir / "central-system.jsonl")])
-        ready = _read_ready(cs, "central system")
-        self.ws_url = str(ready["url"])
-        return ready
-
-    def start_daemon(self) -> Any:
-        text = self.config_path.read_text()
-        text = re.sub(r'(\[central_system\]\n)url = "[^"]*"\n',
-                      f'\\1protocol = "ocpp1.6-json"\nurl = "{self.ws_url}"\n', text)
-        text = re.sub(r"\[endpoint\]\n.*?\n\n(?=\[storage\])", "", text, flags=re.S)
-        self.config_path.write_text(text)
-        return super().start_daemon()
 
 
 def call(site: SimulatedSite, action: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -136,8 +117,9 @@ def start(site: SimulatedSite, connector: int, tag: str, **more: Any) -> None:
         "status": "Accepted"}
 
 
-def test_two_evs_share_the_site_limit_as_profiles_change_and_profiles_survive_a_sigkill() -> None:
-    with running(TwoConnectorJsonSite()) as site:
+@pytest.mark.parametrize("protocol", ["ocpp1.6-json", "ocpp1.6-soap"])
+def test_two_evs_share_the_site_limit_as_profiles_change_and_profiles_survive_a_sigkill(protocol: str) -> None:
+    with running(TwoConnectorSite(protocol)) as site:
         site.wait_cs("BootNotification")
         start(site, 1, "TAG1")
         wait_until(lambda: near(offered(site, 1), 16.0))
@@ -182,7 +164,7 @@ def test_two_evs_share_the_site_limit_as_profiles_change_and_profiles_survive_a_
 
 
 def test_a_quiet_grid_meter_means_the_failsafe_current() -> None:
-    with running(TwoConnectorJsonSite(grid_meter=True)) as site:
+    with running(TwoConnectorSite("ocpp1.6-json", grid_meter=True)) as site:
         site.wait_cs("BootNotification")
         start(site, 1, "TAG1")
         start(site, 2, "TAG2")
