@@ -158,7 +158,8 @@ async def test_a_session_over_ocpp_j(central: tuple[Central, asyncio.Queue[Recor
 async def test_a_session_while_the_link_is_down_is_delivered_in_order_when_it_is_back(
         central: tuple[Central, asyncio.Queue[Recorder]]) -> None:
     served, peers = central
-    site = JsonSite(served.url, ocpp={"AllowOfflineTxForUnknownId": True, "LocalPreAuthorize": True})
+    site = JsonSite(served.url, ocpp={"AllowOfflineTxForUnknownId": True, "LocalPreAuthorize": True,
+                                      "OfflineRetryInterval": 1})
     try:
         await asyncio.to_thread(site.start)
         async with asyncio.timeout(WAIT):
