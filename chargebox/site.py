@@ -218,9 +218,11 @@ class SimulatedSite:
         self._json_schemas = json_schemas
         extra = "\n".join(f"{key} = {json.dumps(value)}" for key, value in (ocpp or {}).items())
         self._tls = tls
-        self._settings = {**CONFIG_DEFAULTS, **(tls.config() if tls else {}),
-                          **({"central_system_tls": f"{CONFIG_DEFAULTS['central_system_tls']}\n"
-                                                    f"reconnect_max = {reconnect_max}"} if protocol == JSON else {}),
+        central_system = CONFIG_DEFAULTS["central_system_tls"]
+        if protocol == JSON:
+            central_system += f"\nreconnect_max = {reconnect_max}"
+        self._settings = {**CONFIG_DEFAULTS, "central_system_tls": central_system,
+                          **(tls.config() if tls else {}),
                           "ocpp_extra": extra, "sample_interval": sample_interval,
                           "heartbeat_interval": heartbeat_interval, "max_current": max_current,
                           "listen_host": "0.0.0.0" if public_interface else "127.0.0.1",

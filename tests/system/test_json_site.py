@@ -184,6 +184,11 @@ async def test_a_session_while_the_link_is_down_is_delivered_in_order_when_it_is
         site.remove()
 
 
+def limits(composite: Any) -> list[Any]:
+    """The limits of a GetCompositeSchedule answer's periods, in order."""
+    return [period["limit"] for period in composite.charging_schedule["charging_schedule_period"]]
+
+
 async def test_charging_profiles_from_the_mobilityhouse_central_system_limit_the_offered_current(
         central: tuple[Central, asyncio.Queue[Recorder]]) -> None:
     """Issue 18's interop: the package's SetChargingProfile, RemoteStartTransaction with a chargingProfile,
@@ -205,7 +210,8 @@ async def test_charging_profiles_from_the_mobilityhouse_central_system_limit_the
             cs = await peers.get()
         await cs.wait("StatusNotification")
         box_max = profile(1, "ChargePointMaxProfile", 11.0, start="2026-01-01T00:00:00Z")
-        assert (await ask(call.SetChargingProfile(connector_id=0, cs_charging_profiles=box_max))).status == "Accepted"
+        answer = await ask(call.SetChargingProfile(connector_id=0, cs_charging_profiles=box_max))
+        assert answer.status == "Accepted"
         await asyncio.to_thread(site.hw, "POST", "/plug", {"connector": 1})
         started = await ask(call.RemoteStartTransaction(id_tag=CARD, connector_id=1,
                                                         charging_profile=profile(2, "TxProfile", 8.0)))
@@ -214,13 +220,14 @@ async def test_charging_profiles_from_the_mobilityhouse_central_system_limit_the
         await until(lambda: near(offered(site, 1), 8.0))  # the remote start's TxProfile (5.16, errata 3.42)
         # A TxProfile of a higher stack level for the running transaction overrules it (3.13.2).
         higher = {**profile(3, "TxProfile", 13.0), "stackLevel": 1, "transactionId": 4711}
-        assert (await ask(call.SetChargingProfile(connector_id=1, cs_charging_profiles=higher))).status == "Accepted"
+        answer = await ask(call.SetChargingProfile(connector_id=1, cs_charging_profiles=higher))
+        assert answer.status == "Accepted"
         await until(lambda: near(offered(site, 1), 11.0))  # capped by the ChargePointMaxProfile (3.13.3)
         composite = await ask(call.GetCompositeSchedule(connector_id=1, duration=60, charging_rate_unit="A"))
         assert (composite.status, composite.connector_id) == ("Accepted", 1), composite
         assert "start_schedule" not in composite.charging_schedule, composite  # errata 3.57
         assert composite.charging_schedule["charging_rate_unit"] == "A", composite
-        assert [p["limit"] for p in composite.charging_schedule["charging_schedule_period"]] == [11.0], composite
+        assert limits(composite) == [11.0], composite
 
         cleared = await ask(call.ClearChargingProfile(charging_profile_purpose="TxProfile"))
         assert cleared.status == "Accepted"
@@ -228,21 +235,23 @@ async def test_charging_profiles_from_the_mobilityhouse_central_system_limit_the
         assert cleared.status == "Accepted"
         await until(lambda: near(offered(site, 1), 16.0))
         composite = await ask(call.GetCompositeSchedule(connector_id=1, duration=60))
-        assert [p["limit"] for p in composite.charging_schedule["charging_schedule_period"]] == [16.0], composite
+        assert limits(composite) == [16.0], composite
         # A default for every connector of two periods: 12 A, then 10 A from 20 s on. Its start is the box's
         # time, which the BootNotification's currentTime set (NOW), as scheduleStart shows.
         mark = len(loads(site))
         now = datetime.fromisoformat(composite.schedule_start).astimezone(UTC).replace(microsecond=0)
         default = profile(4, "TxDefaultProfile", 12.0, start=now.isoformat().replace("+00:00", "Z"))
         default["chargingSchedule"]["chargingSchedulePeriod"].append({"startPeriod": 20, "limit": 10.0})
-        assert (await ask(call.SetChargingProfile(connector_id=0, cs_charging_profiles=default))).status == "Accepted"
+        answer = await ask(call.SetChargingProfile(connector_id=0, cs_charging_profiles=default))
+        assert answer.status == "Accepted"
         composite = await ask(call.GetCompositeSchedule(connector_id=1, duration=300))
         periods = composite.charging_schedule["charging_schedule_period"]
-        assert [p["limit"] for p in periods] == [12.0, 10.0], composite
+        assert limits(composite) == [12.0, 10.0], composite
         assert periods[0]["start_period"] == 0 and 0 < periods[1]["start_period"] <= 20, composite
         await until(lambda: near(offered(site, 1), 10.0))
         after = [step[1][0] for step in loads(site)[mark:] if 1 in step]
-        assert any(near(amps, 12.0) for amps in after[:after.index(next(a for a in after if near(a, 10.0)))]), after
+        boundary = next(i for i, amps in enumerate(after) if near(amps, 10.0))
+        assert any(near(amps, 12.0) for amps in after[:boundary]), after  # the first period was offered
 
         stopped = await ask(call.RemoteStopTransaction(transaction_id=4711))
         assert stopped.status == "Accepted"

@@ -118,7 +118,8 @@ def start(site: SimulatedSite, connector: int, tag: str, **more: Any) -> None:
 
 
 @pytest.mark.parametrize("protocol", ["ocpp1.6-json", "ocpp1.6-soap"])
-def test_two_evs_share_the_site_limit_as_profiles_change_and_profiles_survive_a_sigkill(protocol: str) -> None:
+def test_two_evs_share_the_site_limit_as_profiles_change_and_profiles_survive_a_sigkill(
+        protocol: str) -> None:
     with running(TwoConnectorSite(protocol)) as site:
         site.wait_cs("BootNotification")
         start(site, 1, "TAG1")
