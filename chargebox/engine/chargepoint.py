@@ -429,6 +429,10 @@ class ChargePoint:
             await port.hardware.pilot.offer(effect.amps)
         return None
 
+    async def read_meter(self, port: Port) -> MeterReading | None:
+        """A fresh, plausible reading, or None (:meth:`_read_meter`), for handlers (TriggerMessage)."""
+        return await self._read_meter(port)
+
     async def _read_meter(self, port: Port) -> MeterReading | None:
         """A fresh, plausible reading, or None. Outside a transaction a meter that cannot be read
         makes its connector Faulted with PowerMeterFailure until it answers again (no session may

@@ -1,7 +1,7 @@
 """The Central System commands (spec chapter 5), installed on a charge point.
 
 :func:`install` creates :class:`~chargebox.engine.commands.Commands` (sessions, authorization data,
-configuration), availability, reservations, resets and data transfer, and registers them; the
+configuration), availability, reservations, resets, data transfer and TriggerMessage, and registers them; the
 charge point (the runtime shell) knows none of them, so no engine module imports one that imports
 it back. The daemon and the engine tests install them the same way.
 """
@@ -17,6 +17,7 @@ from chargebox.engine.commands import Commands
 from chargebox.engine.datatransfer import DataTransfers
 from chargebox.engine.reservations import Reservations
 from chargebox.engine.resets import Resets, Restart, read_boot_id
+from chargebox.engine.trigger import Triggers
 
 if TYPE_CHECKING:
     from chargebox.engine.chargepoint import ChargePoint
@@ -29,6 +30,7 @@ class Management:
     reservations: Reservations
     resets: Resets
     data_transfers: DataTransfers
+    triggers: Triggers  # 1.6 only: a 1.5 binding never routes TriggerMessage
 
 
 def install(charge_point: ChargePoint, restart: Restart | None,
@@ -40,7 +42,8 @@ def install(charge_point: ChargePoint, restart: Restart | None,
     commands = Commands(charge_point, store.local_list, store.cache, charge_point.config)
     management = Management(commands, Availability(station, apply), reservations,
                             Resets(charge_point, store.settings, store.outbox, restart, boot_id),
-                            DataTransfers(charge_point))
-    for handlers in (commands, management.availability, reservations, management.resets, management.data_transfers):
+                            DataTransfers(charge_point), Triggers(charge_point))
+    for handlers in (commands, management.availability, reservations, management.resets,
+                     management.data_transfers, management.triggers):
         charge_point.add_handlers(handlers)
     return management
