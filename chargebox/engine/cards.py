@@ -19,6 +19,7 @@ from chargebox.engine.station import Station
 from chargebox.engine.uplink import Uplink
 from chargebox.logfields import fields, mask_id_tag
 from chargebox.ocpp.datatypes import IdTagInfo
+from chargebox.ocpp.enums import Reason
 from chargebox.ocpp.messages import AuthorizeConfirmation, AuthorizeRequest
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class Sessions(Protocol):
 
     async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None: ...
 
-    async def stop(self, port: Port, reason: str, id_tag: str | None) -> None: ...
+    async def stop(self, port: Port, reason: Reason, id_tag: str | None) -> None: ...
 
 
 def refused_unmetered(id_tag: str, connectors: str) -> None:
@@ -95,7 +96,7 @@ class Cards:
         number = self.station.stopped_by(id_tag)
         if number is not None:
             # The card that started the session stops it without an Authorize (1.6 3.5.4, 3.10).
-            await self.shell.stop(self.shell.ports[number], "Local", id_tag)
+            await self.shell.stop(self.shell.ports[number], Reason.LOCAL, id_tag)
             return
         decision = None
         if any(m.parent_id_tag for m in self.station.connectors.values() if m.in_transaction):
@@ -104,7 +105,7 @@ class Cards:
             decision = await self.authorizer.authorize(id_tag, self._ask())
             number = self.station.stopped_by(id_tag, decision.info.parent_id_tag)
             if number is not None:
-                await self.shell.stop(self.shell.ports[number], "Local", id_tag)
+                await self.shell.stop(self.shell.ports[number], Reason.LOCAL, id_tag)
                 return
         free = self.shell.free_port(id_tag=id_tag)
         if free is None:

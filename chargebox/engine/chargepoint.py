@@ -71,6 +71,7 @@ from chargebox.ocpp.enums import (
     AuthorizationStatus,
     ChargePointErrorCode,
     ChargePointStatus,
+    Reason,
     RegistrationStatus,
 )
 from chargebox.ocpp.errors import NotSupported
@@ -86,6 +87,10 @@ from chargebox.store import Store
 from chargebox.store.outbox import Queued
 
 log = logging.getLogger(__name__)
+
+#: The settings key saved when the daemon stopped cleanly with a session running: the next start
+#: stops it with reason Reboot (a locally initiated restart, 1.6 7.35), not PowerLoss.
+SHUT_DOWN = "shut-down"
 
 class ChargePoint:
     """Runs the box: ``await run()`` until cancelled. ``handle()`` answers Central System requests."""
@@ -185,6 +190,8 @@ class ChargePoint:
         start stops it exactly once (:meth:`_replay_journal`)."""
         for task in list(self._tasks):
             task.cancel()
+        if any(port.local_tx is not None for port in self.ports.values()):
+            self.store.settings.save(SHUT_DOWN, True)  # only then: no flash write for an idle box
         for port in self.ports.values():
             await bounded(port.hardware.relay.set(False), f"relay of connector {port.machine.number}")
             if port.local_tx is not None:
@@ -333,7 +340,7 @@ class ChargePoint:
             await self._apply(self.station.authorize(port.machine.number, id_tag, parent_id_tag,
                                                      self.config.integer("ConnectionTimeOut")))
 
-    async def stop(self, port: Port, reason: str, id_tag: str | None) -> None:
+    async def stop(self, port: Port, reason: Reason, id_tag: str | None) -> None:
         async with port.lock:
             await self._apply(self.station.stop(port.machine.number, reason, id_tag))
 
@@ -484,10 +491,14 @@ class ChargePoint:
 
     async def _replay_journal(self) -> None:
         """Transactions a power loss cut off are stopped once (:meth:`Recorder.cut_off
-        <chargebox.engine.recorder.Recorder.cut_off>`), with a reading taken now when the meter answers."""
+        <chargebox.engine.recorder.Recorder.cut_off>`), with a reading taken now when the meter answers;
+        with reason Reboot when the daemon had stopped cleanly (:meth:`_shutdown`), else PowerLoss."""
+        reason = Reason.REBOOT if self.store.settings.load(SHUT_DOWN) else Reason.POWER_LOSS
         for entry in self.journal.running():
             port = self.ports.get(entry.connector_id)
-            self.recorder.cut_off(entry.local_id, await self._read_meter(port) if port is not None else None)
+            self.recorder.cut_off(entry.local_id, await self._read_meter(port) if port is not None else None, reason)
+        if reason is Reason.REBOOT:
+            self.store.settings.delete(SHUT_DOWN)
 
     # -- acknowledgements (called by the courier inside its SQLite transaction) ----------------
 

@@ -17,7 +17,14 @@ from chargebox.engine.configuration import Configuration
 from chargebox.engine.routing import handles
 from chargebox.logfields import fields, mask_id_tag
 from chargebox.ocpp.datatypes import KeyValue
-from chargebox.ocpp.enums import ClearCacheStatus, RemoteStartStopStatus, UnlockStatus, UpdateStatus, UpdateType
+from chargebox.ocpp.enums import (
+    ClearCacheStatus,
+    Reason,
+    RemoteStartStopStatus,
+    UnlockStatus,
+    UpdateStatus,
+    UpdateType,
+)
 from chargebox.ocpp.errors import BindingError
 from chargebox.ocpp.messages import (
     AuthorizeConfirmation,
@@ -117,7 +124,7 @@ class Commands:
         log.info("remote stop of transaction %s accepted", request.transaction_id,
                  extra=fields(connector=port.machine.number, transaction=request.transaction_id,
                               local_tx=port.local_tx, action="RemoteStopTransaction"))
-        self.cp.spawn(self.cp.stop(port, "Remote", None))
+        self.cp.spawn(self.cp.stop(port, Reason.REMOTE, None))
         return RemoteStopTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
 
     @handles(UnlockConnectorRequest)
@@ -129,7 +136,7 @@ class Commands:
         port = self.cp.ports.get(request.connector_id)
         if port is None:
             return UnlockConnectorConfirmation(status=UnlockStatus.REJECTED)
-        await self.cp.stop(port, "UnlockCommand", None)
+        await self.cp.stop(port, Reason.UNLOCK_COMMAND, None)
         lock = port.hardware.lock
         if lock is not None:
             try:

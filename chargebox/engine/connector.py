@@ -32,7 +32,7 @@ from datetime import datetime
 from enum import Enum, auto
 
 from chargebox.engine.pilot import PilotEvent
-from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, ReservationStatus
+from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, Reason, ReservationStatus
 
 
 class Phase(Enum):
@@ -67,7 +67,7 @@ class BeginTransaction:
 
 @dataclass(frozen=True, slots=True)
 class EndTransaction:
-    reason: str
+    reason: Reason  # StopTransaction.req reason (1.6 7.35)
     id_tag: str | None
 
 
@@ -205,7 +205,7 @@ class Connector:
         self.ev_asks = event is PilotEvent.EV_READY
         if not self.plugged:
             if self.in_transaction:
-                return self._end("EVDisconnected", None, keep_cable=False)
+                return self._end(Reason.EV_DISCONNECTED, None, keep_cable=False)
             if self.phase is not Phase.AUTHORIZED:  # an authorization waits for the cable
                 self.phase = Phase.IDLE
             return []
@@ -234,7 +234,7 @@ class Connector:
         if self.phase is Phase.AUTHORIZED:
             self.phase, self.id_tag, self.parent_id_tag = Phase.IDLE, None, None
         if self.in_transaction and fault.code not in SESSION_GOES_ON:
-            return self._end("Other", None, keep_cable=self.plugged)
+            return self._end(Reason.OTHER, None, keep_cable=self.plugged)
         return []
 
     def on_fault_cleared(self, code: ChargePointErrorCode) -> list[Effect]:
@@ -275,7 +275,7 @@ class Connector:
         if not self.in_transaction:
             return []
         if stop:
-            return self._end("DeAuthorized", None, keep_cable=self.plugged)
+            return self._end(Reason.DE_AUTHORIZED, None, keep_cable=self.plugged)
         self.deauthorized = True
         effects: list[Effect] = [OfferCurrent(None)]
         if self.phase is Phase.CHARGING:
@@ -283,7 +283,7 @@ class Connector:
         self.phase = Phase.SUSPENDED
         return effects
 
-    def on_stop(self, reason: str, id_tag: str | None) -> list[Effect]:
+    def on_stop(self, reason: Reason, id_tag: str | None) -> list[Effect]:
         """Stop the transaction (card, Central System, reset...): relay open, then the journal."""
         if not self.in_transaction:
             return []
@@ -350,7 +350,7 @@ class Connector:
             effects.append(SwitchRelay(True))
         return effects
 
-    def _end(self, reason: str, id_tag: str | None, *, keep_cable: bool) -> list[Effect]:
+    def _end(self, reason: Reason, id_tag: str | None, *, keep_cable: bool) -> list[Effect]:
         effects: list[Effect] = [SwitchRelay(False), OfferCurrent(None)]
         if self.in_transaction:
             effects.append(EndTransaction(reason, id_tag))

@@ -18,7 +18,7 @@ from chargebox.engine.connector import BeginTransaction
 from chargebox.engine.metering import meter_value, whole_wh
 from chargebox.logfields import fields
 from chargebox.ocpp.datatypes import MeterValue, TransactionData
-from chargebox.ocpp.enums import ReadingContext
+from chargebox.ocpp.enums import ReadingContext, Reason
 from chargebox.ocpp.messages import MeterValuesRequest, StartTransactionRequest, StopTransactionRequest
 from chargebox.store import Store
 from chargebox.store.database import atomic
@@ -68,7 +68,7 @@ class Recorder:
                  extra=fields(connector=connector, local_tx=entry.local_id, id_tag=effect.id_tag))
         return entry.local_id
 
-    def end(self, connector: int, local_tx: int, reading: MeterReading | None, reason: str,
+    def end(self, connector: int, local_tx: int, reading: MeterReading | None, reason: Reason,
             id_tag: str | None) -> None:
         """The transaction ended now: its End sample, the journal's end and its StopTransaction."""
         entry = self.journal.get(local_tx)
@@ -84,7 +84,8 @@ class Recorder:
                  extra=fields(connector=connector, transaction=entry.transaction_id,
                               local_tx=local_tx, id_tag=id_tag or entry.id_tag))
 
-    def _finish(self, local_tx: int, meter_stop: int, when: datetime, reason: str, id_tag: str | None) -> None:
+    def _finish(self, local_tx: int, meter_stop: int, when: datetime, reason: Reason,
+                id_tag: str | None) -> None:
         """The journal's end of a transaction and its StopTransaction, in the caller's SQLite transaction.
 
         transactionId and the final timestamp are filled in when the message is sent: the Central
@@ -93,12 +94,15 @@ class Recorder:
         self.journal.finish(local_tx, meter_stop=meter_stop, stop_time=when, reason=reason, id_tag=id_tag)
         values = self.journal.values(local_tx)
         self.outbox.put(
+            # The journal's reason is what ended it (1.6 6.49, 7.35: Local, Remote, EVDisconnected,
+            # PowerLoss, SoftReset...); 1.5 has no reason field, its binding leaves it out.
             StopTransactionRequest(transaction_id=0, id_tag=id_tag, timestamp=when, meter_stop=meter_stop,
+                                   reason=reason,
                                    transaction_data=[TransactionData(values)] if values else []),
             local_tx=local_tx, created=when,
         )
 
-    def cut_off(self, local_tx: int, reading: MeterReading | None) -> None:
+    def cut_off(self, local_tx: int, reading: MeterReading | None, reason: Reason = Reason.POWER_LOSS) -> None:
         """Power loss (issue 4): a transaction still running in the journal at start was cut off. It is
         stopped once, and its meterStop and timestamp are always one sample's (README, "Power loss"):
         the reading taken now, at this time, when the meter answers with more than the journal holds
@@ -112,7 +116,7 @@ class Recorder:
         if reading is not None and whole_wh(reading) > meter_stop and now > when:
             meter_stop, when = whole_wh(reading), now
         with atomic(self.store.db):
-            self._finish(entry.local_id, meter_stop, when, "PowerLoss", None)
+            self._finish(entry.local_id, meter_stop, when, reason, None)
         log.warning("transaction %s on connector %s was cut off; stopped at %s with %s Wh",
                     entry.local_id, entry.connector_id, when.isoformat(), meter_stop,
                     extra=fields(connector=entry.connector_id, transaction=entry.transaction_id,

@@ -46,7 +46,7 @@ from chargebox.engine.connector import (
     Reservation,
 )
 from chargebox.engine.pilot import PilotMachine
-from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, ReservationStatus
+from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, Reason, ReservationStatus
 
 RESERVATIONS = "reservations"  # the settings key of the reservations in force
 AVAILABILITY = "availability"  # the settings key of what ChangeAvailability asked
@@ -230,7 +230,7 @@ class Station:
             effects.append(StartTimer(ConnectionTimeout(number), delay=connection_timeout))
         return self._settled(effects + [Announce(number)])
 
-    def stop(self, number: int, reason: str, id_tag: str | None) -> list[StationEffect]:
+    def stop(self, number: int, reason: Reason, id_tag: str | None) -> list[StationEffect]:
         """Stop the connector's transaction (card, Central System, reset...)."""
         return self._settled(self._connector(number, self.connectors[number].on_stop(reason, id_tag))
                              + [Announce(number)])
