@@ -78,13 +78,13 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     directions), and the monitor of the link between them and the Central System, wired as the config says."""
     clock = clock or Clock()
     store = _open_store(config)
-    ocpp = Configuration(store.settings, config.ocpp)
+    version = OCPP16 if config.protocol == JSON else OCPP15
+    ocpp = Configuration(store.settings, config.ocpp, version=version.name)  # the engine's version hint
     ocpp.set_fixed("ChargePointId", config.identity)
     # A SendLocalList as long as the box says it takes must fit in a request body it accepts.
     fits = config.endpoint_transport.max_body // LOCAL_LIST_ENTRY_BYTES
     ocpp.set_fixed("SendLocalListMaxLength", str(min(ocpp.integer("SendLocalListMaxLength"), fits)))
     client: CentralSystemClient | JsonClient
-    version = OCPP16 if config.protocol == JSON else OCPP15
     if config.protocol == JSON:
         client = json_configured.client(config)
     else:

@@ -129,22 +129,27 @@ class Commands:
 
     @handles(UnlockConnectorRequest)
     async def unlock_connector(self, request: UnlockConnectorRequest) -> Confirmation:
-        """5.14: a transaction on the connector is finished first, as in Stop Transaction (relay
-        open, no current offered, StopTransaction queued); then its cable lock is opened, and the
-        answer is Accepted only when the lock reports it unlocked. A connector without a lock
-        (a tethered cable) has nothing holding the plug once its transaction ended."""
+        """1.5 5.14, 1.6 5.18: a transaction on the connector is finished first, as in Stop
+        Transaction (relay open, no current offered, StopTransaction queued with reason
+        UnlockCommand); then its cable lock is opened: Unlocked only when the lock reports it
+        unlocked, else UnlockFailed. NotSupported for a connector the box lacks (1.6 errata 3.85)
+        and, in 1.6, for one without a lock (a tethered cable, 7.46); 1.5 has no such status
+        (Rejected, Accepted: 1.5 7.38), and a tethered cable has nothing holding the plug once its
+        transaction ended, so it is Accepted there (Unlocked, as 1.5 says it)."""
         port = self.cp.ports.get(request.connector_id)
         if port is None:
-            return UnlockConnectorConfirmation(status=UnlockStatus.REJECTED)
+            return UnlockConnectorConfirmation(status=UnlockStatus.NOT_SUPPORTED)
         await self.cp.stop(port, Reason.UNLOCK_COMMAND, None)
         lock = port.hardware.lock
-        if lock is not None:
-            try:
-                await lock.unlock()  # with a position switch, LockFailure when it did not open
-            except (HalError, OSError) as err:
-                log.warning("UnlockConnector %s: %s", request.connector_id, err)
-                return UnlockConnectorConfirmation(status=UnlockStatus.REJECTED)
-        return UnlockConnectorConfirmation(status=UnlockStatus.ACCEPTED)
+        if lock is None:
+            no_lock = UnlockStatus.UNLOCKED if self.config.version == "1.5" else UnlockStatus.NOT_SUPPORTED
+            return UnlockConnectorConfirmation(status=no_lock)
+        try:
+            await lock.unlock()  # with a position switch, LockFailure when it did not open
+        except (HalError, OSError) as err:
+            log.warning("UnlockConnector %s: %s", request.connector_id, err)
+            return UnlockConnectorConfirmation(status=UnlockStatus.UNLOCK_FAILED)
+        return UnlockConnectorConfirmation(status=UnlockStatus.UNLOCKED)
 
     # -- authorization data (5.4, 5.8, 5.13) ---------------------------------------------------
 

@@ -113,9 +113,13 @@ _PREFIX = "ocpp:"  # a key's row in the settings table is ocpp:<Key>
 
 
 class Configuration:
-    """The current values; ``change`` is ChangeConfiguration, ``entries`` serves GetConfiguration."""
+    """The current values; ``change`` is ChangeConfiguration, ``entries`` serves GetConfiguration.
+    ``version`` is the OCPP version the box speaks ("1.5", "1.6"), a hint from the daemon for what
+    the versions answer differently; the engine imports no binding."""
 
-    def __init__(self, settings: Settings, defaults: Mapping[str, str] | None = None) -> None:
+    def __init__(self, settings: Settings, defaults: Mapping[str, str] | None = None, *,
+                 version: str = "1.5") -> None:
+        self.version = version
         self._settings = settings
         self._values = {key.name: key.default for key in KEYS.values()}
         for name, text in (defaults or {}).items():
