@@ -79,14 +79,22 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     clock = clock or Clock()
     store = _open_store(config)
     version = OCPP16 if config.protocol == JSON else OCPP15
-    ocpp = Configuration(store.settings, config.ocpp, version=version.name)  # the engine's version hint
+    defaults = dict(config.ocpp)
+    cs = config.central_system_transport
+    if config.protocol == JSON:  # the link's settings are 1.6 keys the Central System may change (9.1, whitepaper)
+        defaults.setdefault("WebSocketPingInterval", str(cs.ping_interval))
+        if cs.authorization_key:
+            defaults["AuthorizationKey"] = cs.authorization_key
+    ocpp = Configuration(store.settings, defaults, version=version.name)  # the engine's version hint
     ocpp.set_fixed("ChargePointId", config.identity)
     # A SendLocalList as long as the box says it takes must fit in a request body it accepts.
     fits = config.endpoint_transport.max_body // LOCAL_LIST_ENTRY_BYTES
     ocpp.set_fixed("SendLocalListMaxLength", str(min(ocpp.integer("SendLocalListMaxLength"), fits)))
     client: CentralSystemClient | JsonClient
     if config.protocol == JSON:
-        client = json_configured.client(config)
+        client = json_configured.client(config, authorization_key=lambda: ocpp.text("AuthorizationKey") or None,
+                                        ping_interval=lambda: ocpp.integer("WebSocketPingInterval"))
+        ocpp.watch("AuthorizationKey", client.reconnect)
     else:
         client = configured.client(config, advertised_url(config.public_url, config.public_interface))
     link = LinkMonitor(client, clock)
