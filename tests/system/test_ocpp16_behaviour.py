@@ -27,31 +27,29 @@ class Json16Site(SimulatedSite):
     """The simulated site speaking OCPP-J 1.6 with the reference Central System, which validates
     against the official schemas and answers the first BootNotification with ``boot_status``."""
 
-    def __init__(self, schemas: Path, boot_status: str) -> None:
+    def __init__(self, schemas: Path, boot_status: str, key: str | None = None) -> None:
         super().__init__(sample_interval=3600)
         self._schemas = schemas
         self._boot_status = boot_status
+        self._key = key  # the HTTP Basic password both sides start with (security profile 1)
 
     def _start_central_system(self, port: int, control_port: int) -> dict[str, Any]:
         cs = self._spawn("central-system", [
             sys.executable, "-m", "hwsim.centralsystem", "--protocol", "ocpp1.6-json", "--json-schemas",
             str(self._schemas), "--heartbeat-interval", "300", "--log-level", "INFO", "--port", str(port),
-            "--control-port", str(control_port), "--journal", str(self.workdir / "central-system.jsonl")])
+            "--control-port", str(control_port), "--journal", str(self.workdir / "central-system.jsonl"),
+            *(["--basic-auth", f"{self.identity}:{self._key}"] if self._key else [])])
         return _read_ready(cs, "central system")
 
     def start_daemon(self) -> subprocess.Popen[str]:
         self.cs("POST", "/behaviour", {"boot_status": self._boot_status})
         text = self.config_path.read_text()
         text = re.sub(r'(\[central_system\]\n)url = "[^"]*"\n',
-                      f'\\1protocol = "ocpp1.6-json"\nurl = "ws://127.0.0.1:{self.central_system_port}/ocpp"\n',
-                      text)
+                      f'\\1protocol = "ocpp1.6-json"\nurl = "ws://127.0.0.1:{self.central_system_port}/ocpp"\n'
+                      + (f'authorization_key = "{self._key}"\n' if self._key else ""), text)
         text = re.sub(r"\[endpoint\]\n.*?\n\n(?=\[storage\])", "", text, flags=re.S)
         self.config_path.write_text(text)
         return super().start_daemon()
-
-
-def payloads(site: SimulatedSite, action: str) -> list[dict[str, Any]]:
-    return [r["payload"] for r in site.cs("GET", "/record") if r["action"] == action]
 
 
 def answer(site: SimulatedSite, action: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -105,4 +103,22 @@ def test_pending_trigger_message_unlock_and_stop_reason_over_ocpp_j() -> None:
 
         record = site.cs("GET", "/record")
         assert [r for r in record if not r["valid"]] == []  # all valid against the official schemas
+        assert site.stop_daemon() == 0
+
+
+def test_a_new_authorization_key_is_used_at_once_and_never_shown() -> None:
+    """Security whitepaper A01: the Central System sets AuthorizationKey; the box disconnects and
+    connects with the new password (this Central System still wants the old one: it refuses it)."""
+    if OFFICIAL_JSON is None or not OFFICIAL_JSON.is_dir():
+        pytest.skip("the official OCPP 1.6 JSON schemas (../shared/spec/json/v16) are not present")
+    old, new = "0123456789abcdef0123", "fedcba9876543210fedc"
+    with running(Json16Site(OFFICIAL_JSON, boot_status="Accepted", key=old)) as site:
+        site.wait_cs("BootNotification")
+        listed = answer(site, "GetConfiguration", {})["configurationKey"]
+        assert "AuthorizationKey" not in {k["key"] for k in listed}
+        assert {k["key"]: k["value"] for k in listed}["WebSocketPingInterval"] == "60"
+        assert answer(site, "ChangeConfiguration", {"key": "AuthorizationKey", "value": new}) == {
+            "status": "Accepted"}
+        wait_until(lambda: "credentials refused (401)" in site.log("chargebox"))
+        assert old not in site.log("chargebox") and new not in site.log("chargebox")
         assert site.stop_daemon() == 0
