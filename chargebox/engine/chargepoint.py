@@ -122,7 +122,8 @@ class ChargePoint:
                              sync_clock=self._sync_clock, spawn=self.spawn,
                              on_event=self._on_event, told_as=told_as)
         self.courier = Courier(store, config, self.uplink.send, self._acknowledged, clock.now)
-        self.recorder = Recorder(store, config, clock)
+        self.recorder = Recorder(store, config, clock,
+                                 offered=lambda number: self.ports[number].hardware.pilot.offered)
         self.cards = Cards(shell=self, station=self.station, authorizer=self.authorizer, uplink=self.uplink,
                            spawn=self.spawn, on_event=self._on_event)
         self.sampler = Sampler(ports=self.ports, read=self._read_meter, recorder=self.recorder, uplink=self.uplink,

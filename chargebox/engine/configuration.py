@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from enum import Enum, auto
 
 from chargebox.ocpp.enums import ConfigurationStatus, Measurand
+from chargebox.ocpp.errors import Unsendable
+from chargebox.ocpp.versions import OCPP15, OCPP16
 from chargebox.store.settings import Settings
 
 
@@ -150,6 +152,18 @@ def _parse_measurands(text: str) -> list[Measurand] | None:
     return None if any(m is None for m in found) else [m for m in found if m is not None]
 
 
+_VERSIONS = {version.name: version for version in (OCPP15, OCPP16)}
+
+
+def sayable(version: str, measurand: Measurand) -> bool:
+    """Whether ``version`` has ``measurand`` (1.5 lacks Frequency, Current.Offered, SoC...: 1.5 7.20)."""
+    try:
+        _VERSIONS[version].form.say(measurand)
+    except Unsendable:
+        return False
+    return True
+
+
 def normalise(key: Key, text: str) -> str | None:
     """The canonical text for ``text`` as a value of ``key``; None when it is not a valid value."""
     if len(text) > 500:  # ChangeConfiguration.req value is string[500] (6.9)
@@ -214,7 +228,9 @@ class Configuration:
         return self.text(name) == "true"
 
     def measurands(self, name: str) -> list[Measurand]:
-        return _parse_measurands(self.text(name)) or []
+        """The measurands of a *Data key that this version can say: the engine never asks a binding
+        for what its wire would only set aside (a site default naming one 1.6 added, in 1.5)."""
+        return [m for m in _parse_measurands(self.text(name)) or [] if sayable(self.version, m)]
 
     def set_fixed(self, name: str, value: str) -> None:
         """A readonly key's value, which the box itself knows (NumberOfConnectors, ChargePointId)."""
@@ -232,6 +248,8 @@ class Configuration:
         value = normalise(key, text)
         if key.readonly or value is None:
             return ConfigurationStatus.REJECTED
+        if key.kind is Kind.MEASURANDS and not all(sayable(self.version, m) for m in _parse_measurands(value) or []):
+            return ConfigurationStatus.REJECTED  # a measurand this version does not have (1.5 7.20)
         stored = KEYS[key.name.casefold()].name  # one row and one watch list for both spellings
         self._values[stored] = value
         self._settings.put(_PREFIX + stored, value)

@@ -8,6 +8,7 @@ these with the readings; the courier (:mod:`~chargebox.engine.delivery`) sends w
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from hal.events import MeterReading
@@ -27,20 +28,30 @@ log = logging.getLogger(__name__)
 
 
 class Recorder:
-    def __init__(self, store: Store, config: Configuration, clock: Clock) -> None:
+    """``offered``: the current a connector's pilot offers now (Current.Offered, 1.6 7.31)."""
+
+    def __init__(self, store: Store, config: Configuration, clock: Clock,
+                 offered: Callable[[int], float | None] = lambda connector: None) -> None:
         self.store = store
+        self._offered = offered
         self.journal = store.journal
         self.outbox = store.outbox
         self.config = config
         self.clock = clock
         self._unsynced: list[int] = []  # transactions begun before the clock was synchronised
 
-    def _values(self, reading: MeterReading | None, key: str, context: ReadingContext,
+    def _values(self, connector: int, reading: MeterReading | None, key: str, context: ReadingContext,
                 when: datetime) -> MeterValue | None:
         """The Transaction.Begin/End sample, stamped with its StartTransaction's or StopTransaction's time."""
         if reading is None:
             return None
-        return meter_value(reading, self.config.measurands(key), context, when)
+        return self._value(connector, reading, key, context, when)
+
+    def _value(self, connector: int, reading: MeterReading, key: str, context: ReadingContext, when: datetime,
+               interval_start: MeterReading | None = None) -> MeterValue | None:
+        """The measurands ``key`` asks for, per phase where the version has phases (1.6 7.34)."""
+        return meter_value(reading, self.config.measurands(key), context, when, interval_start,
+                           per_phase=self.config.version != "1.5", offered=self._offered(connector))
 
     def begin(self, connector: int, effect: BeginTransaction, reading: MeterReading) -> int:
         """A transaction journalled and its StartTransaction queued; its local id."""
@@ -58,7 +69,7 @@ class Recorder:
                 reservation_id=effect.reservation_id,
             )
             self.outbox.put(request, local_tx=entry.local_id, created=now)
-            begin = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN, now)
+            begin = self._values(connector, reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN, now)
             if begin is not None:
                 self.journal.add_value(entry.local_id, begin)
         if not self.clock.synced:
@@ -76,7 +87,7 @@ class Recorder:
         meter_stop = whole_wh(reading) if reading else (entry.meter_last or entry.meter_start)
         now = self.clock.now()
         with atomic(self.store.db):
-            end = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_END, now)
+            end = self._values(connector, reading, "StopTxnSampledData", ReadingContext.TRANSACTION_END, now)
             if end is not None:
                 self.journal.add_value(local_tx, end)
             self._finish(local_tx, meter_stop, now, reason, id_tag)
@@ -146,11 +157,11 @@ class Recorder:
         """A transaction's MeterValues into the outbox, and the values its StopTransaction will carry,
         stamped ``when`` (the reading's time as journalled, or a clock-aligned boundary), else now."""
         now = when or self.clock.now()
-        value = meter_value(reading, self.config.measurands(measurands_key), context, now, interval_start)
+        value = self._value(connector, reading, measurands_key, context, now, interval_start)
         if value is not None:
             self.outbox.put(MeterValuesRequest(connector_id=connector, transaction_id=0, values=[value]),
                             local_tx=local_tx, created=now)
-        kept = meter_value(reading, self.config.measurands(stop_key), context, now, interval_start)
+        kept = self._value(connector, reading, stop_key, context, now, interval_start)
         if kept is not None:
             self.journal.add_value(local_tx, kept)
 

@@ -107,7 +107,8 @@ class Triggers:
         if reading is None:
             return
         value = meter_value(reading, self.cp.config.measurands("MeterValuesSampledData"),
-                            ReadingContext.TRIGGER, self.cp.clock.now())
+                            ReadingContext.TRIGGER, self.cp.clock.now(), per_phase=True,  # 1.6 only
+                            offered=port.hardware.pilot.offered)
         if value is None:
             return
         transaction_id = None if port.local_tx is None else self.cp.journal.get(port.local_tx).transaction_id
