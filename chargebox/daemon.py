@@ -113,11 +113,14 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
         reader=_build("reader", config.reader) if config.reader else None,
         told_as=version.form.say,  # as the wire says it: 1.5's Occupied for five of 1.6's statuses
     )
-    _add_maintenance(charge_point, config, restarter)
+    diagnostics, firmware = _add_maintenance(charge_point, config, restarter)
     if config.modem is not None:  # SMS wake-up, WeakSignal, ICCID/IMSI (8.3; README, mobile network)
         mobile = MobileLink(charge_point, _build("modem", config.modem, name="modem"), config.identity, config.wakeup)
         charge_point.spawn(mobile.run())
-    management.install(charge_point, restarter)  # availability, reservations, Reset, DataTransfer
+    triggers = management.install(charge_point, restarter).triggers  # availability, reservations, Reset...
+    triggers.diagnostics = diagnostics.status  # what a TriggerMessage tells of them (1.6 5.17)
+    if firmware is not None:
+        triggers.firmware = firmware.status
     handler = link.incoming(charge_point.handle)
     if isinstance(client, JsonClient):
         client.serve(handler)
@@ -126,19 +129,22 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     return charge_point, client, endpoint, link
 
 
-def _add_maintenance(charge_point: ChargePoint, config: Config, restarter: Restarter | None) -> None:
+def _add_maintenance(charge_point: ChargePoint, config: Config, restarter: Restarter | None,
+                     ) -> tuple[DiagnosticsUploader, FirmwareUpdater | None]:
     """GetDiagnostics always; UpdateFirmware when the site config names an installer (README)."""
     state = config.storage.parent
-    charge_point.add_handlers(DiagnosticsUploader(charge_point, config.diagnostics, state / "diagnostics",
-                                                  config.identity, config.path))
+    diagnostics = DiagnosticsUploader(charge_point, config.diagnostics, state / "diagnostics", config.identity,
+                                      config.path)
+    charge_point.add_handlers(diagnostics)
     if config.firmware.installer is None:
-        return
+        return diagnostics, None
     restart = None
     if restarter is not None:
         restart = restarter.hard if config.firmware.after_install == "reboot" else restarter.soft
     firmware = FirmwareUpdater(charge_point, config.firmware, state / "firmware", chargebox.__version__, restart)
     charge_point.add_handlers(firmware)
     firmware.resume()
+    return diagnostics, firmware
 
 
 async def _started(box: asyncio.Task[None], link: LinkMonitor) -> None:
