@@ -518,15 +518,31 @@ class ChargePoint:
                 self.authorizer.remember(request.id_tag, confirmation.id_tag_info)
 
     async def _deauthorize(self, local_tx: int, info: IdTagInfo) -> None:
-        """The Central System did not accept a started transaction (1.6 3.5.4)."""
+        """The Central System did not accept a started transaction (1.6 3.5.4, errata 3.17): it is
+        stopped with reason DeAuthorized, or only its energy is (StopTransactionOnInvalidId), once
+        it has delivered MaxEnergyOnInvalidId Wh (9.1.14: enough for the EV to drive away)."""
         for port in self.ports.values():
             if port.local_tx == local_tx:
                 log.warning("transaction %s deauthorized (%s)", local_tx, info.status.value,
                             extra=fields(connector=port.machine.number, local_tx=local_tx,
                                          action="StartTransaction"))
+                if not await self._allowance(port, local_tx):
+                    return  # it ended meanwhile
                 stop = self.config.flag("StopTransactionOnInvalidId")
                 async with port.lock:
                     await self._apply(self.station.on_deauthorized(port.machine.number, stop))
+
+    async def _allowance(self, port: Port, local_tx: int) -> bool:
+        """Until the transaction has delivered MaxEnergyOnInvalidId Wh, its meter read every
+        meter_retry seconds; whether it still runs then."""
+        allowance = self.config.integer("MaxEnergyOnInvalidId")
+        meter_start = self.journal.get(local_tx).meter_start
+        while allowance > 0 and port.local_tx == local_tx:
+            reading = await self._read_meter(port)
+            if reading is not None and whole_wh(reading) - meter_start >= allowance:
+                break
+            await asyncio.sleep(self.timers.meter_retry)
+        return port.local_tx == local_tx
 
     # -- Central System requests (chapter 5) ---------------------------------------------------
 

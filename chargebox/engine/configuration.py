@@ -118,6 +118,8 @@ KEYS: dict[str, Key] = _keys(
         doc="most measurands in StopTxnSampledData"),
     Key("StopTxnAlignedDataMaxLength", Kind.INT, str(MEASURANDS_MAX), readonly=True, only="1.6",
         doc="most measurands in StopTxnAlignedData"),
+    Key("MaxEnergyOnInvalidId", Kind.INT, "0", only="1.6", unit="Wh",
+        doc="Wh a transaction the Central System did not accept may still deliver (errata 3.17); 0: none"),
     Key("WebSocketPingInterval", Kind.INT, "60", only="1.6", unit="seconds",
         doc="seconds between WebSocket pings (OCPP-J); 0 disables; the next connection uses it"),
     Key("AuthorizationKey", Kind.TEXT, "", only="1.6", write_only=True, shortest=16, longest=40,

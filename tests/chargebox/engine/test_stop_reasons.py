@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
 from hal.events import CardPresented, PilotState
 
 from chargebox.engine.connector import Fault
-from chargebox.ocpp.enums import ChargePointErrorCode, Reason, ResetType
+from chargebox.ocpp.datatypes import IdTagInfo
+from chargebox.ocpp.enums import AuthorizationStatus, ChargePointErrorCode, Reason, ResetType
 from chargebox.ocpp.messages import (
     RemoteStopTransactionRequest,
     ResetRequest,
+    StartTransactionConfirmation,
     StopTransactionRequest,
     UnlockConnectorRequest,
 )
@@ -93,4 +96,29 @@ async def test_a_reboot_is_told_once_a_later_power_loss_is_power_loss() -> None:
     await box.power_cut()
     [_, second] = await cs.wait("StopTransaction", 2)
     assert second.reason is Reason.POWER_LOSS  # type: ignore[attr-defined]
+    await box.stop()
+
+
+@pytest.mark.parametrize("stop_on_invalid", [True, False])
+async def test_a_start_not_accepted_delivers_max_energy_on_invalid_id_then_stops(stop_on_invalid: bool) -> None:
+    """1.6 errata 3.17, 9.1.14: the EV may get enough to drive away, then the rule of
+    StopTransactionOnInvalidId: the transaction stops (DeAuthorized), or only its energy."""
+    cs = FakeCentralSystem()
+    cs.answers["StartTransaction"] = lambda request: StartTransactionConfirmation(
+        transaction_id=99, id_tag_info=IdTagInfo(AuthorizationStatus.INVALID))
+    box = Box(cs, version="1.6", MaxEnergyOnInvalidId="100", StopTransactionOnInvalidId=str(stop_on_invalid).lower())
+    await charging(box)
+    for energy in (1040.4, 1080.4):  # 3.68 kW: 40 Wh every 40 s; not yet 100 Wh
+        await asyncio.sleep(40)
+        box.meters[0].energy_wh = energy
+    await asyncio.sleep(20)
+    assert box.relays[0].closed and not cs.of("StopTransaction")
+    await asyncio.sleep(20)
+    box.meters[0].energy_wh = 1120.4  # 120 Wh delivered
+    await box.relays[0].wait(False)
+    if stop_on_invalid:
+        [stop] = await cs.wait("StopTransaction")
+        assert stop.reason is Reason.DE_AUTHORIZED  # type: ignore[attr-defined]
+    else:
+        assert box.cp.journal.running() and not cs.of("StopTransaction")
     await box.stop()
