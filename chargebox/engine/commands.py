@@ -20,6 +20,7 @@ from chargebox.ocpp.datatypes import KeyValue
 from chargebox.ocpp.enums import (
     ClearCacheStatus,
     Reason,
+    RegistrationStatus,
     RemoteStartStopStatus,
     UnlockStatus,
     UpdateStatus,
@@ -73,7 +74,9 @@ class Commands:
         """5.9: accepted when the connector asked for (or any, when none) can take a session for the
         idTag (a reserved one only for its id-tag or group, 5.11); it then starts as if a card had
         been presented there, waiting for the cable (ConnectionTimeOut)."""
-        if request.connector_id is not None and request.connector_id not in self.cp.ports:
+        if self.cp.registration is RegistrationStatus.PENDING or (
+                request.connector_id is not None and request.connector_id not in self.cp.ports):
+            # 1.6 4.2: not allowed while the boot is Pending (nothing could be told of the session).
             return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
         port = self.cp.free_port(request.connector_id, request.id_tag)
         admitted, parent = await self._admission(port, request.id_tag) if port else (False, None)
@@ -116,6 +119,8 @@ class Commands:
     @handles(RemoteStopTransactionRequest)
     async def remote_stop(self, request: RemoteStopTransactionRequest) -> Confirmation:
         """5.10: stop the transaction with that id, as if stopped locally; Rejected when unknown."""
+        if self.cp.registration is RegistrationStatus.PENDING:  # 1.6 4.2: not allowed while Pending
+            return RemoteStopTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
         port = self.cp.port_of_transaction(request.transaction_id)
         if port is None:
             log.info("remote stop of transaction %s rejected: not running here", request.transaction_id,

@@ -16,12 +16,15 @@ from chargebox.ocpp.enums import (
     MessageTrigger,
     ReadingContext,
     RegistrationStatus,
+    RemoteStartStopStatus,
     TriggerMessageStatus,
 )
 from chargebox.ocpp.messages import (
     DiagnosticsStatusNotificationRequest,
     FirmwareStatusNotificationRequest,
     MeterValuesRequest,
+    RemoteStartTransactionRequest,
+    RemoteStopTransactionRequest,
     StatusNotificationRequest,
     TriggerMessageConfirmation,
     TriggerMessageRequest,
@@ -143,6 +146,10 @@ async def test_while_pending_the_box_sends_only_what_is_triggered_and_boots_agai
     first, second = cs.times("BootNotification")
     assert 120 <= second - first <= 144  # never before the interval (4.2), jittered up to 20 %
     assert cp.registration is RegistrationStatus.PENDING and not cp.booted.is_set()
+    # Not allowed while Pending (4.2): the box refuses them.
+    start = await cp.handle(RemoteStartTransactionRequest(id_tag="0A0B0C0D", connector_id=1))
+    stop = await cp.handle(RemoteStopTransactionRequest(transaction_id=1))
+    assert start.status is stop.status is RemoteStartStopStatus.REJECTED  # type: ignore[attr-defined]
     # The Central System asks for a status: it is sent now (the status lanes still wait).
     assert await trigger(cp, MessageTrigger.STATUS_NOTIFICATION, 1) is TriggerMessageStatus.ACCEPTED
     await cs.wait("StatusNotification")
