@@ -399,7 +399,8 @@ def _ocpp_keys(c: _Checker, table: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, value in table.items():
         key = KEYS.get(name.casefold())
-        if key is None or key.readonly or key.write_only:  # a secret's place: central_system.authorization_key
+        # A secret (write-only) has its place in central_system.authorization_key.
+        if key is None or key.readonly or key.write_only:
             c.fail(f"ocpp.{name}", "unknown or readonly key; expected one of: "
                    + ", ".join(k.name for k in KEYS.values() if not k.readonly and not k.write_only))
             continue

@@ -81,7 +81,7 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     version = OCPP16 if config.protocol == JSON else OCPP15
     defaults = dict(config.ocpp)
     cs = config.central_system_transport
-    if config.protocol == JSON:  # the link's settings are 1.6 keys the Central System may change (9.1, whitepaper)
+    if config.protocol == JSON:  # the link's settings: 1.6 keys the Central System may change (9.1, whitepaper)
         defaults.setdefault("WebSocketPingInterval", str(cs.ping_interval))
         if cs.authorization_key:
             defaults["AuthorizationKey"] = cs.authorization_key
@@ -92,8 +92,9 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     ocpp.set_fixed("SendLocalListMaxLength", str(min(ocpp.integer("SendLocalListMaxLength"), fits)))
     client: CentralSystemClient | JsonClient
     if config.protocol == JSON:
-        client = json_configured.client(config, authorization_key=lambda: ocpp.text("AuthorizationKey") or None,
-                                        ping_interval=lambda: ocpp.integer("WebSocketPingInterval"))
+        client = json_configured.client(
+            config, authorization_key=lambda: ocpp.text("AuthorizationKey") or None,
+            ping_interval=lambda: ocpp.integer("WebSocketPingInterval"))
         ocpp.watch("AuthorizationKey", client.reconnect)
     else:
         client = configured.client(config, advertised_url(config.public_url, config.public_interface))
@@ -133,8 +134,8 @@ def _add_maintenance(charge_point: ChargePoint, config: Config, restarter: Resta
                      ) -> tuple[DiagnosticsUploader, FirmwareUpdater | None]:
     """GetDiagnostics always; UpdateFirmware when the site config names an installer (README)."""
     state = config.storage.parent
-    diagnostics = DiagnosticsUploader(charge_point, config.diagnostics, state / "diagnostics", config.identity,
-                                      config.path)
+    diagnostics = DiagnosticsUploader(charge_point, config.diagnostics, state / "diagnostics",
+                                      config.identity, config.path)
     charge_point.add_handlers(diagnostics)
     if config.firmware.installer is None:
         return diagnostics, None

@@ -497,7 +497,8 @@ class ChargePoint:
         reason = Reason.REBOOT if self.store.settings.load(SHUT_DOWN) else Reason.POWER_LOSS
         for entry in self.journal.running():
             port = self.ports.get(entry.connector_id)
-            self.recorder.cut_off(entry.local_id, await self._read_meter(port) if port is not None else None, reason)
+            reading = await self._read_meter(port) if port is not None else None
+            self.recorder.cut_off(entry.local_id, reading, reason)
         if reason is Reason.REBOOT:
             self.store.settings.delete(SHUT_DOWN)
 

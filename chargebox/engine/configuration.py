@@ -78,7 +78,8 @@ KEYS: dict[str, Key] = _keys(
     Key("StopTxnAlignedData", Kind.MEASURANDS, "", doc="clock-aligned measurands in StopTransaction's transactionData"),
     Key("ProximityLockRetries", Kind.INT, "0", doc="deprecated (6.9.1); stored only", only="1.5"),
     Key("ProximityContactRetries", Kind.INT, "0", doc="deprecated (6.9.1); stored only", only="1.5"),
-    Key("ChargePointId", Kind.TEXT, "", readonly=True, doc="deprecated (6.9.1); the chargeBoxIdentity", only="1.5"),
+    Key("ChargePointId", Kind.TEXT, "", readonly=True, doc="deprecated (6.9.1); the chargeBoxIdentity",
+        only="1.5"),
     Key("AuthorizationCacheEnabled", Kind.BOOL, "true", doc="remember IdTagInfo from the Central System (1.6 3.5.1)"),
     Key("LocalAuthListEnabled", Kind.BOOL, "true", doc="use the Local Authorization List (1.6 3.5.2)"),
     Key("LocalAuthListMaxLength", Kind.INT, "50000", readonly=True, doc="most entries the local list takes"),
@@ -123,7 +124,7 @@ KEYS: dict[str, Key] = _keys(
     Key("WebSocketPingInterval", Kind.INT, "60", only="1.6", unit="seconds",
         doc="seconds between WebSocket pings (OCPP-J); 0 disables; the next connection uses it"),
     Key("AuthorizationKey", Kind.TEXT, "", only="1.6", write_only=True, shortest=16, longest=40,
-        doc="the HTTP Basic password (OCPP-J security profiles 1, 2); write-only; the box reconnects with it"),
+        doc="the HTTP Basic password (OCPP-J security profiles 1, 2); the box reconnects with it"),
     Key("ChargeProfileMaxStackLevel", Kind.INT, "8", readonly=True, only="1.6",
         doc="highest stackLevel of a charging profile (9.4.1)"),
     Key("ChargingScheduleAllowedChargingRateUnit", Kind.TEXT, "Current,Power", readonly=True, only="1.6",
@@ -250,7 +251,8 @@ class Configuration:
         value = normalise(key, text)
         if key.readonly or value is None:
             return ConfigurationStatus.REJECTED
-        if key.kind is Kind.MEASURANDS and not all(sayable(self.version, m) for m in _parse_measurands(value) or []):
+        if key.kind is Kind.MEASURANDS and not all(sayable(self.version, m)
+                                                   for m in _parse_measurands(value) or []):
             return ConfigurationStatus.REJECTED  # a measurand this version does not have (1.5 7.20)
         stored = KEYS[key.name.casefold()].name  # one row and one watch list for both spellings
         self._values[stored] = value

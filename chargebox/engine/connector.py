@@ -32,7 +32,13 @@ from datetime import datetime
 from enum import Enum, auto
 
 from chargebox.engine.pilot import PilotEvent
-from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, Reason, ReservationStatus
+from chargebox.ocpp.enums import (
+    AvailabilityStatus,
+    ChargePointErrorCode,
+    ChargePointStatus,
+    Reason,
+    ReservationStatus,
+)
 
 
 class Phase(Enum):

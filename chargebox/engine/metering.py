@@ -87,8 +87,8 @@ def meter_value(reading: MeterReading, measurands: Iterable[Measurand], context:
     for measurand in measurands:
         location = Location.BODY if measurand is Measurand.TEMPERATURE else Location.OUTLET
         for text, unit, phase in _values(reading, measurand, interval_start, per_phase, offered):
-            values.append(SampledValue(text, context=context, measurand=measurand, phase=phase, location=location,
-                                       unit=unit))
+            values.append(SampledValue(text, context=context, measurand=measurand, phase=phase,
+                                       location=location, unit=unit))
     return MeterValue(timestamp, values) if values else None
 
 

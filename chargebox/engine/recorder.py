@@ -69,7 +69,8 @@ class Recorder:
                 reservation_id=effect.reservation_id,
             )
             self.outbox.put(request, local_tx=entry.local_id, created=now)
-            begin = self._values(connector, reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN, now)
+            begin = self._values(connector, reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN,
+                                 now)
             if begin is not None:
                 self.journal.add_value(entry.local_id, begin)
         if not self.clock.synced:
@@ -113,7 +114,8 @@ class Recorder:
             local_tx=local_tx, created=when,
         )
 
-    def cut_off(self, local_tx: int, reading: MeterReading | None, reason: Reason = Reason.POWER_LOSS) -> None:
+    def cut_off(self, local_tx: int, reading: MeterReading | None,
+                reason: Reason = Reason.POWER_LOSS) -> None:
         """Power loss (issue 4): a transaction still running in the journal at start was cut off. It is
         stopped once, and its meterStop and timestamp are always one sample's (README, "Power loss"):
         the reading taken now, at this time, when the meter answers with more than the journal holds

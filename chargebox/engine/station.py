@@ -46,7 +46,13 @@ from chargebox.engine.connector import (
     Reservation,
 )
 from chargebox.engine.pilot import PilotMachine
-from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, Reason, ReservationStatus
+from chargebox.ocpp.enums import (
+    AvailabilityStatus,
+    ChargePointErrorCode,
+    ChargePointStatus,
+    Reason,
+    ReservationStatus,
+)
 
 RESERVATIONS = "reservations"  # the settings key of the reservations in force
 AVAILABILITY = "availability"  # the settings key of what ChangeAvailability asked
