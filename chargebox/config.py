@@ -408,7 +408,8 @@ def _ocpp_keys(c: _Checker, table: dict[str, Any]) -> dict[str, str]:
         canonical = normalise(key, text) if isinstance(value, (bool, int, str)) else None
         if canonical is None:
             c.fail(f"ocpp.{name}", f"expected {_KINDS[key.kind]}"
-                   + (f" >= {key.minimum}" if key.kind is Kind.INT else "") + f", got {value!r}")
+                   + (f" >= {key.minimum}" if key.kind is Kind.INT else "")
+                   + (f" ({key.unit})" if key.unit else "") + f", got {value!r}")
             continue
         found[key.name] = canonical
     return found
