@@ -36,6 +36,8 @@ class Sessions(Protocol):
 
     async def stop(self, port: Port, reason: Reason, id_tag: str | None) -> None: ...
 
+    async def release(self, id_tag: str) -> bool: ...
+
 
 def refused_unmetered(id_tag: str, connectors: str) -> None:
     log.warning("card %s refused: the meter of connector %s cannot be read, so it is not available for "
@@ -93,6 +95,9 @@ class Cards:
     async def present(self, card: CardPresented) -> None:
         """A card on the reader: stop the session it (or its group) started, or start a new one."""
         id_tag = card.id_token
+        if await self.shell.release(id_tag):  # its cable, held after a deauthorized session (errata 3.17)
+            log.info("card %s takes back its cable", mask_id_tag(id_tag), extra=fields(id_tag=id_tag))
+            return
         number = self.station.stopped_by(id_tag)
         if number is not None:
             # The card that started the session stops it without an Authorize (1.6 3.5.4, 3.10).

@@ -345,6 +345,16 @@ class ChargePoint:
         async with port.lock:
             await self._apply(self.station.stop(port.machine.number, reason, id_tag))
 
+    async def release(self, id_tag: str) -> bool:
+        """The cable a deauthorized session left locked for ``id_tag`` is released (errata 3.17);
+        whether there was one."""
+        number = self.station.held_for(id_tag)
+        if number is None:
+            return False
+        async with self.ports[number].lock:
+            await self._apply(self.station.release(number, id_tag))
+        return True
+
     async def lapse(self, port: Port) -> None:
         """An authorization waiting for its cable ends now (a reset)."""
         async with port.lock:
@@ -531,7 +541,9 @@ class ChargePoint:
                     return  # it ended meanwhile
                 stop = self.config.flag("StopTransactionOnInvalidId")
                 async with port.lock:
-                    await self._apply(self.station.on_deauthorized(port.machine.number, stop))
+                    # The cable stays locked for its owner in 1.6 (errata 3.17); 1.5 releases it.
+                    await self._apply(self.station.on_deauthorized(port.machine.number, stop,
+                                                                   hold_cable=self.config.version != "1.5"))
 
     async def _allowance(self, port: Port, local_tx: int) -> bool:
         """Until the transaction has delivered MaxEnergyOnInvalidId Wh, its meter read every

@@ -149,6 +149,9 @@ class Connector:
         self.operative = True
         self.pending_operative: bool | None = None  # ChangeAvailability waiting for the transaction's end
         self.reservation: Reservation | None = None
+        #: The idTag whose cable stays locked after the Central System deauthorized its session
+        #: (1.6 errata 3.17: "until the owner presents his identifier").
+        self.held_for: str | None = None
 
     @property
     def in_transaction(self) -> bool:
@@ -210,6 +213,7 @@ class Connector:
         self.plugged = event is not PilotEvent.UNPLUGGED
         self.ev_asks = event is PilotEvent.EV_READY
         if not self.plugged:
+            self.held_for = None  # the cable is out (the lock was opened some other way)
             if self.in_transaction:
                 return self._end(Reason.EV_DISCONNECTED, None, keep_cable=False)
             if self.phase is not Phase.AUTHORIZED:  # an authorization waits for the cable
@@ -275,13 +279,14 @@ class Connector:
             self.id_tag = self.parent_id_tag = None
         return []
 
-    def on_deauthorized(self, stop: bool) -> list[Effect]:
+    def on_deauthorized(self, stop: bool, hold_cable: bool = False) -> list[Effect]:
         """StartTransaction.conf came back not Accepted (1.6 3.5.4, StopTransactionOnInvalidId):
-        stop the transaction, or stop only the energy and let the EV driver end it."""
+        stop the transaction, or stop only the energy and let the EV driver end it. ``hold_cable``:
+        a stopped one keeps its cable locked until its owner presents his card (1.6 errata 3.17)."""
         if not self.in_transaction:
             return []
         if stop:
-            return self._end(Reason.DE_AUTHORIZED, None, keep_cable=self.plugged)
+            return self._end(Reason.DE_AUTHORIZED, None, keep_cable=self.plugged, hold_cable=hold_cable)
         self.deauthorized = True
         effects: list[Effect] = [OfferCurrent(None)]
         if self.phase is Phase.CHARGING:
@@ -294,6 +299,13 @@ class Connector:
         if not self.in_transaction:
             return []
         return self._end(reason, id_tag, keep_cable=self.plugged)
+
+    def on_owner(self, id_tag: str) -> list[Effect]:
+        """A card: the owner of a cable held after a deauthorized session takes it back (errata 3.17)."""
+        if not _same(id_tag, self.held_for):
+            return []
+        self.held_for, self.locked = None, False
+        return [LockCable(False)]
 
     def on_availability(self, operative: bool) -> AvailabilityStatus:
         """ChangeAvailability (5.2): a change asked for during a transaction is Scheduled and applied
@@ -356,11 +368,15 @@ class Connector:
             effects.append(SwitchRelay(True))
         return effects
 
-    def _end(self, reason: Reason, id_tag: str | None, *, keep_cable: bool) -> list[Effect]:
+    def _end(self, reason: Reason, id_tag: str | None, *, keep_cable: bool,
+             hold_cable: bool = False) -> list[Effect]:
         effects: list[Effect] = [SwitchRelay(False), OfferCurrent(None)]
         if self.in_transaction:
             effects.append(EndTransaction(reason, id_tag))
-        if self.locked:  # the driver may take the cable once the transaction is journalled as ended
+        if self.locked and hold_cable and keep_cable and self.id_tag is not None:
+            # 1.6 errata 3.17: the cable stays locked until its owner presents his identifier.
+            self.held_for = self.id_tag
+        elif self.locked:  # the driver may take the cable once the transaction is journalled as ended
             effects.append(LockCable(False))
             self.locked = False
         self.phase = Phase.FINISHING if keep_cable else Phase.IDLE

@@ -19,6 +19,7 @@ from chargebox.ocpp.messages import (
     UnlockConnectorRequest,
 )
 from tests.chargebox.engine.fakes import Box, FakeCentralSystem
+from tests.chargebox.engine.test_remote_management import FakeLock
 
 pytestmark = pytest.mark.looptime(end=7 * 86400)
 
@@ -121,4 +122,27 @@ async def test_a_start_not_accepted_delivers_max_energy_on_invalid_id_then_stops
         assert stop.reason is Reason.DE_AUTHORIZED  # type: ignore[attr-defined]
     else:
         assert box.cp.journal.running() and not cs.of("StopTransaction")
+    await box.stop()
+
+
+@pytest.mark.parametrize("version", ["1.5", "1.6"])
+async def test_a_deauthorized_session_keeps_its_cable_locked_for_its_owner_in_1_6(version: str) -> None:
+    """1.6 errata 3.17: "it SHOULD keep the Charging Cable locked until the owner presents his identifier"."""
+    cs = FakeCentralSystem()
+    cs.answers["StartTransaction"] = lambda request: StartTransactionConfirmation(
+        transaction_id=99, id_tag_info=IdTagInfo(AuthorizationStatus.INVALID))
+    box = Box(cs, version=version)
+    box.cp.station.connectors[1].cable_lock = True  # a socket outlet
+    lock = box.cp.ports[1].hardware.lock = FakeLock(jammed=False)
+    await charging(box)
+    [stop] = await cs.wait("StopTransaction")
+    assert stop.reason is Reason.DE_AUTHORIZED  # type: ignore[attr-defined]
+    if version == "1.5":
+        assert not lock.locked  # as before: released once the transaction ended
+    else:
+        assert lock.locked
+        await box.cp.present(CardPresented(bytes.fromhex("01020304")))  # someone else's card
+        assert lock.locked
+        await box.cp.present(CARD)  # the owner's
+        assert not lock.locked and len(cs.of("StartTransaction")) == 1  # taken back, nothing started
     await box.stop()
