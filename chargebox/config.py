@@ -405,15 +405,17 @@ def _ocpp_keys(c: _Checker, table: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, value in table.items():
         key = KEYS.get(name.casefold())
-        if key is None or key.readonly:
+        # A secret (write-only) has its place in central_system.authorization_key.
+        if key is None or key.readonly or key.write_only:
             c.fail(f"ocpp.{name}", "unknown or readonly key; expected one of: "
-                   + ", ".join(k.name for k in KEYS.values() if not k.readonly))
+                   + ", ".join(k.name for k in KEYS.values() if not k.readonly and not k.write_only))
             continue
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         canonical = normalise(key, text) if isinstance(value, (bool, int, str)) else None
         if canonical is None:
             c.fail(f"ocpp.{name}", f"expected {_KINDS[key.kind]}"
-                   + (f" >= {key.minimum}" if key.kind is Kind.INT else "") + f", got {value!r}")
+                   + (f" >= {key.minimum}" if key.kind is Kind.INT else "")
+                   + (f" ({key.unit})" if key.unit else "") + f", got {value!r}")
             continue
         found[key.name] = canonical
     return found

@@ -81,15 +81,24 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     directions), and the monitor of the link between them and the Central System, wired as the config says."""
     clock = clock or Clock()
     store = _open_store(config)
-    ocpp = Configuration(store.settings, config.ocpp)
+    version = OCPP16 if config.protocol == JSON else OCPP15
+    defaults = dict(config.ocpp)
+    cs = config.central_system_transport
+    if config.protocol == JSON:  # the link's settings: 1.6 keys the Central System may change (9.1, whitepaper)
+        defaults.setdefault("WebSocketPingInterval", str(cs.ping_interval))
+        if cs.authorization_key:
+            defaults["AuthorizationKey"] = cs.authorization_key
+    ocpp = Configuration(store.settings, defaults, version=version.name)  # the engine's version hint
     ocpp.set_fixed("ChargePointId", config.identity)
     # A SendLocalList as long as the box says it takes must fit in a request body it accepts.
     fits = config.endpoint_transport.max_body // LOCAL_LIST_ENTRY_BYTES
     ocpp.set_fixed("SendLocalListMaxLength", str(min(ocpp.integer("SendLocalListMaxLength"), fits)))
     client: CentralSystemClient | JsonClient
-    version = OCPP16 if config.protocol == JSON else OCPP15
     if config.protocol == JSON:
-        client = json_configured.client(config)
+        client = json_configured.client(
+            config, authorization_key=lambda: ocpp.text("AuthorizationKey") or None,
+            ping_interval=lambda: ocpp.integer("WebSocketPingInterval"))
+        ocpp.watch("AuthorizationKey", client.reconnect)
     else:
         client = configured.client(config, advertised_url(config.public_url, config.public_interface))
     link = LinkMonitor(client, clock)
@@ -108,7 +117,7 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
         reader=_build("reader", config.reader) if config.reader else None,
         told_as=version.form.say,  # as the wire says it: 1.5's Occupied for five of 1.6's statuses
     )
-    _add_maintenance(charge_point, config, restarter)
+    diagnostics, firmware = _add_maintenance(charge_point, config, restarter)
     if config.modem is not None:  # SMS wake-up, WeakSignal, ICCID/IMSI (8.3; README, mobile network)
         mobile = MobileLink(charge_point, _build("modem", config.modem, name="modem"), config.identity, config.wakeup)
         charge_point.spawn(mobile.run())
@@ -118,7 +127,10 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     grid = None if site.grid_meter is None else GridSupply(
         _build("meter", site.grid_meter), site.failsafe_current or 0.0, site.grid_meter_timeout)
     # availability, reservations, Reset, DataTransfer, smart charging
-    management.install(charge_point, restarter, wiring=wiring, grid=grid)
+    triggers = management.install(charge_point, restarter, wiring=wiring, grid=grid).triggers
+    triggers.diagnostics = diagnostics.status  # what a TriggerMessage tells of them (1.6 5.17)
+    if firmware is not None:
+        triggers.firmware = firmware.status
     handler = link.incoming(charge_point.handle)
     if isinstance(client, JsonClient):
         client.serve(handler)
@@ -127,19 +139,22 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     return charge_point, client, endpoint, link
 
 
-def _add_maintenance(charge_point: ChargePoint, config: Config, restarter: Restarter | None) -> None:
+def _add_maintenance(charge_point: ChargePoint, config: Config, restarter: Restarter | None,
+                     ) -> tuple[DiagnosticsUploader, FirmwareUpdater | None]:
     """GetDiagnostics always; UpdateFirmware when the site config names an installer (README)."""
     state = config.storage.parent
-    charge_point.add_handlers(DiagnosticsUploader(charge_point, config.diagnostics, state / "diagnostics",
-                                                  config.identity, config.path))
+    diagnostics = DiagnosticsUploader(charge_point, config.diagnostics, state / "diagnostics",
+                                      config.identity, config.path)
+    charge_point.add_handlers(diagnostics)
     if config.firmware.installer is None:
-        return
+        return diagnostics, None
     restart = None
     if restarter is not None:
         restart = restarter.hard if config.firmware.after_install == "reboot" else restarter.soft
     firmware = FirmwareUpdater(charge_point, config.firmware, state / "firmware", chargebox.__version__, restart)
     charge_point.add_handlers(firmware)
     firmware.resume()
+    return diagnostics, firmware
 
 
 async def _started(box: asyncio.Task[None], link: LinkMonitor) -> None:

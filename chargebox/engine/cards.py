@@ -19,6 +19,7 @@ from chargebox.engine.station import Station
 from chargebox.engine.uplink import Uplink
 from chargebox.logfields import fields, mask_id_tag
 from chargebox.ocpp.datatypes import IdTagInfo
+from chargebox.ocpp.enums import Reason
 from chargebox.ocpp.messages import AuthorizeConfirmation, AuthorizeRequest
 
 log = logging.getLogger(__name__)
@@ -76,10 +77,13 @@ class Cards:
     async def present(self, card: CardPresented) -> None:
         """A card on the reader: stop the session it (or its group) started, or start a new one."""
         id_tag = card.id_token
+        if await self.shell.release(id_tag):  # its cable, held after a deauthorized session (errata 3.17)
+            log.info("card %s takes back its cable", mask_id_tag(id_tag), extra=fields(id_tag=id_tag))
+            return
         number = self.station.stopped_by(id_tag)
         if number is not None:
             # The card that started the session stops it without an Authorize (1.6 3.5.4, 3.10).
-            await self.shell.stop(self.shell.ports[number], "Local", id_tag)
+            await self.shell.stop(self.shell.ports[number], Reason.LOCAL, id_tag)
             return
         decision = None
         if any(m.parent_id_tag for m in self.station.connectors.values() if m.in_transaction):
@@ -88,7 +92,7 @@ class Cards:
             decision = await self.authorizer.authorize(id_tag, self._ask())
             number = self.station.stopped_by(id_tag, decision.info.parent_id_tag)
             if number is not None:
-                await self.shell.stop(self.shell.ports[number], "Local", id_tag)
+                await self.shell.stop(self.shell.ports[number], Reason.LOCAL, id_tag)
                 return
         free = self.shell.free_port(id_tag=id_tag)
         if free is None:

@@ -42,7 +42,7 @@ from chargebox.engine.metering import whole_wh
 from chargebox.engine.recorder import Recorder
 from chargebox.engine.routing import routes
 from chargebox.engine.sampler import Sampler
-from chargebox.engine.transactions import Transactions
+from chargebox.engine.transactions import SHUT_DOWN, Transactions
 from chargebox.engine.uplink import Client, Uplink
 from chargebox.engine.station import (
     AVAILABILITY,
@@ -57,12 +57,13 @@ from chargebox.engine.station import (
     Timer,
 )
 from chargebox.logfields import fields
-from chargebox.ocpp.enums import ChargePointStatus
+from chargebox.ocpp.enums import ChargePointStatus, Reason
 from chargebox.ocpp.errors import NotSupported
 from chargebox.ocpp.messages import Confirmation, Request
 from chargebox.store import Store
 
 log = logging.getLogger(__name__)
+
 
 class ChargePoint:
     """Runs the box: ``await run()`` until cancelled. ``handle()`` answers Central System requests."""
@@ -93,7 +94,8 @@ class ChargePoint:
                              post=lambda request, online: self.courier.post(request, online=online),
                              sync_clock=self._sync_clock, spawn=self.spawn,
                              on_event=self._on_event, told_as=told_as)
-        self.recorder = Recorder(store, config, clock)
+        self.recorder = Recorder(store, config, clock,
+                                 offered=lambda number: self.ports[number].hardware.pilot.offered)
         self.cards = Cards(shell=self, station=self.station, authorizer=self.authorizer, uplink=self.uplink,
                            spawn=self.spawn, on_event=self._on_event)
         self.devices = Devices(station=self.station, ports=self.ports, timers=self.timers, apply=self._apply,
@@ -103,7 +105,8 @@ class ChargePoint:
                                wake=lambda: self.courier.wake(), spawn=self.spawn)
         self.transactions = Transactions(
             station=self.station, ports=self.ports, read=self.devices.read_meter, recorder=self.recorder,
-            sampler=self.sampler, authorizer=self.authorizer, config=config, apply=self._apply,
+            sampler=self.sampler, authorizer=self.authorizer, config=config, settings=store.settings,
+            meter_retry=self.timers.meter_retry, apply=self._apply,
             wake=lambda: self.courier.wake(), spawn=self.spawn, on_event=self._on_event)
         self.courier = Courier(store, config, self.uplink.send, self.transactions.acknowledged, clock.now)
         self._routes: dict[type[Request], Callable[[Any], Awaitable[Confirmation]]] = {}
@@ -174,6 +177,8 @@ class ChargePoint:
         <chargebox.engine.transactions.Transactions.replay_journal>`)."""
         for task in list(self._tasks):
             task.cancel()
+        if any(port.local_tx is not None for port in self.ports.values()):
+            self.store.settings.save(SHUT_DOWN, True)  # only then: no flash write for an idle box
         for port in self.ports.values():
             await bounded(port.hardware.relay.set(False), f"relay of connector {port.machine.number}")
             if port.local_tx is not None:
@@ -238,9 +243,19 @@ class ChargePoint:
             await self._apply(self.station.authorize(port.machine.number, id_tag, parent_id_tag,
                                                      self.config.integer("ConnectionTimeOut")))
 
-    async def stop(self, port: Port, reason: str, id_tag: str | None) -> None:
+    async def stop(self, port: Port, reason: Reason, id_tag: str | None) -> None:
         async with port.lock:
             await self._apply(self.station.stop(port.machine.number, reason, id_tag))
+
+    async def release(self, id_tag: str) -> bool:
+        """The cable a deauthorized session left locked for ``id_tag`` is released (errata 3.17);
+        whether there was one."""
+        number = self.station.held_for(id_tag)
+        if number is None:
+            return False
+        async with self.ports[number].lock:
+            await self._apply(self.station.release(number, id_tag))
+        return True
 
     async def lapse(self, port: Port) -> None:
         """An authorization waiting for its cable ends now (a reset)."""

@@ -19,7 +19,16 @@ from chargebox.engine.hardware import Port, Sessions
 from chargebox.engine.routing import handles
 from chargebox.logfields import fields, mask_id_tag
 from chargebox.ocpp.datatypes import ChargingProfile, KeyValue
-from chargebox.ocpp.enums import ClearCacheStatus, RemoteStartStopStatus, UnlockStatus, UpdateStatus, UpdateType
+from chargebox.ocpp.datatypes import KeyValue
+from chargebox.ocpp.enums import (
+    ClearCacheStatus,
+    Reason,
+    RegistrationStatus,
+    RemoteStartStopStatus,
+    UnlockStatus,
+    UpdateStatus,
+    UpdateType,
+)
 from chargebox.ocpp.errors import BindingError
 from chargebox.ocpp.messages import (
     AuthorizeConfirmation,
@@ -59,12 +68,15 @@ class RemoteProfiles(Protocol):
 
 class Commands:
     """``sessions`` starts and stops sessions (in tasks of ``spawn``); ``send`` calls the Central
-    System once ``booted`` (for a tag's group, 5.11); the others are the parts the commands change."""
+    System once ``booted`` (for a tag's group, 5.11); ``pending``: whether the boot is Pending; the
+    others are the parts the commands change."""
 
     def __init__(self, *, sessions: Sessions, spawn: Callable[[Awaitable[Any]], None], authorizer: Authorizer,
                  send: Callable[[Request], Awaitable[Confirmation]], booted: asyncio.Event,
-                 local_list: LocalList, cache: AuthorizationCache, config: Configuration) -> None:
+                 pending: Callable[[], bool], local_list: LocalList, cache: AuthorizationCache,
+                 config: Configuration) -> None:
         self.sessions = sessions
+        self._pending = pending  # the boot is Pending (1.6 4.2)
         self._spawn = spawn
         self.authorizer = authorizer
         self._send = send
@@ -82,7 +94,9 @@ class Commands:
         """5.9: accepted when the connector asked for (or any, when none) can take a session for the
         idTag (a reserved one only for its id-tag or group, 5.11); it then starts as if a card had
         been presented there, waiting for the cable (ConnectionTimeOut)."""
-        if request.connector_id is not None and request.connector_id not in self.sessions.ports:
+        if self._pending() or (
+                request.connector_id is not None and request.connector_id not in self.sessions.ports):
+            # 1.6 4.2: not allowed while the boot is Pending (nothing could be told of the session).
             return RemoteStartTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
         profile = request.charging_profile
         if profile is not None:
@@ -136,6 +150,8 @@ class Commands:
     @handles(RemoteStopTransactionRequest)
     async def remote_stop(self, request: RemoteStopTransactionRequest) -> Confirmation:
         """5.10: stop the transaction with that id, as if stopped locally; Rejected when unknown."""
+        if self._pending():  # 1.6 4.2: not allowed while Pending
+            return RemoteStopTransactionConfirmation(status=RemoteStartStopStatus.REJECTED)
         port = self.sessions.port_of_transaction(request.transaction_id)
         if port is None:
             log.info("remote stop of transaction %s rejected: not running here", request.transaction_id,
@@ -144,23 +160,30 @@ class Commands:
         log.info("remote stop of transaction %s accepted", request.transaction_id,
                  extra=fields(connector=port.machine.number, transaction=request.transaction_id,
                               local_tx=port.local_tx, action="RemoteStopTransaction"))
-        self._spawn(self.sessions.stop(port, "Remote", None))
+        self._spawn(self.sessions.stop(port, Reason.REMOTE, None))
         return RemoteStopTransactionConfirmation(status=RemoteStartStopStatus.ACCEPTED)
 
     @handles(UnlockConnectorRequest)
     async def unlock_connector(self, request: UnlockConnectorRequest) -> Confirmation:
-        """5.14: a transaction on the connector is finished first, as in Stop Transaction (relay
-        open, no current offered, StopTransaction queued); then its cable lock is opened, and the
-        answer is Accepted only when the lock reports it unlocked (both effects of the station's,
-        :meth:`~chargebox.engine.station.Station.unlock`). A connector without a lock (a tethered
-        cable) has nothing holding the plug once its transaction ended."""
+        """1.5 5.14, 1.6 5.18: a transaction on the connector is finished first, as in Stop
+        Transaction (relay open, no current offered, StopTransaction queued with reason
+        UnlockCommand); then its cable lock is opened (both effects of the station's,
+        :meth:`~chargebox.engine.station.Station.unlock`): Unlocked only when the lock reports it
+        unlocked, else UnlockFailed. NotSupported for a connector the box lacks (1.6 errata 3.85)
+        and, in 1.6, for one without a lock (a tethered cable, 7.46); 1.5 has no such status
+        (Rejected, Accepted: 1.5 7.38), and a tethered cable has nothing holding the plug once its
+        transaction ended, so it is Accepted there (Unlocked, as 1.5 says it)."""
         port = self.sessions.ports.get(request.connector_id)
         if port is None:
-            return UnlockConnectorConfirmation(status=UnlockStatus.REJECTED)
-        if not await self.sessions.unlock(port):
+            return UnlockConnectorConfirmation(status=UnlockStatus.NOT_SUPPORTED)
+        unlocked = await self.sessions.unlock(port)
+        if port.hardware.lock is None:
+            no_lock = UnlockStatus.UNLOCKED if self.config.version == "1.5" else UnlockStatus.NOT_SUPPORTED
+            return UnlockConnectorConfirmation(status=no_lock)
+        if not unlocked:
             log.warning("UnlockConnector %s: the cable lock did not open", request.connector_id)
-            return UnlockConnectorConfirmation(status=UnlockStatus.REJECTED)
-        return UnlockConnectorConfirmation(status=UnlockStatus.ACCEPTED)
+            return UnlockConnectorConfirmation(status=UnlockStatus.UNLOCK_FAILED)
+        return UnlockConnectorConfirmation(status=UnlockStatus.UNLOCKED)
 
     # -- authorization data (5.4, 5.8, 5.13) ---------------------------------------------------
 

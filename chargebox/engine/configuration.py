@@ -11,10 +11,12 @@ is persisted and wins over the default after a restart.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum, auto
 
 from chargebox.ocpp.enums import ConfigurationStatus, Measurand
+from chargebox.ocpp.errors import Unsendable
+from chargebox.ocpp.versions import OCPP15, OCPP16
 from chargebox.store.settings import Settings
 
 
@@ -27,12 +29,30 @@ class Kind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Key:
+    """``only``: the one OCPP version that has the key ("1.6"), else both; ``name_16``: 1.6's
+    spelling where it differs (the names match case-insensitively, so the engine reads either);
+    ``write_only``: a secret, never returned by GetConfiguration (AuthorizationKey, security
+    whitepaper); ``unit``: of an integer (1.6 9.1); ``longest``: most characters of a TEXT value."""
+
     name: str
     kind: Kind
     default: str
     readonly: bool = False
     minimum: int = 0
     doc: str = ""
+    only: str | None = None
+    name_16: str | None = None
+    write_only: bool = False
+    unit: str = ""
+    longest: int = 500
+    shortest: int = 0
+
+
+#: What SupportedFeatureProfiles tells (1.6 3.2, 9.1.29): the box serves every operation of the six.
+SUPPORTED_FEATURE_PROFILES = ("Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,"
+                              "RemoteTrigger")
+#: Most measurands one of the *Data keys lists (their MaxLength keys, 9.1).
+MEASURANDS_MAX = 12
 
 
 def _keys(*keys: Key) -> dict[str, Key]:
@@ -42,7 +62,8 @@ def _keys(*keys: Key) -> dict[str, Key]:
 #: Every supported key. Standard 1.5 keys (6.9.1), the deprecated ones kept for compatibility, and the
 #: 1.6 keys whose rules the box follows where 1.5 is silent (1.6 sections 3.5-3.7, 9.1).
 KEYS: dict[str, Key] = _keys(
-    Key("HeartBeatInterval", Kind.INT, "900", minimum=1, doc="seconds of inactivity before a Heartbeat (4.6)"),
+    Key("HeartBeatInterval", Kind.INT, "900", minimum=1, doc="seconds of inactivity before a Heartbeat (4.6)",
+        name_16="HeartbeatInterval", unit="seconds"),
     Key("ConnectionTimeOut", Kind.INT, "60", minimum=1, doc="seconds from authorization until a cable must be plugged"),
     Key("ResetRetries", Kind.INT, "3", doc="times to retry an unsuccessful reset"),
     Key("BlinkRepeat", Kind.INT, "0", doc="times to blink the box's lighting when signalling (no lighting: stored only)"),
@@ -55,9 +76,10 @@ KEYS: dict[str, Key] = _keys(
         doc="measurands sent every ClockAlignedDataInterval"),
     Key("StopTxnSampledData", Kind.MEASURANDS, "", doc="sampled measurands in StopTransaction's transactionData"),
     Key("StopTxnAlignedData", Kind.MEASURANDS, "", doc="clock-aligned measurands in StopTransaction's transactionData"),
-    Key("ProximityLockRetries", Kind.INT, "0", doc="deprecated (6.9.1); stored only"),
-    Key("ProximityContactRetries", Kind.INT, "0", doc="deprecated (6.9.1); stored only"),
-    Key("ChargePointId", Kind.TEXT, "", readonly=True, doc="deprecated (6.9.1); the chargeBoxIdentity"),
+    Key("ProximityLockRetries", Kind.INT, "0", doc="deprecated (6.9.1); stored only", only="1.5"),
+    Key("ProximityContactRetries", Kind.INT, "0", doc="deprecated (6.9.1); stored only", only="1.5"),
+    Key("ChargePointId", Kind.TEXT, "", readonly=True, doc="deprecated (6.9.1); the chargeBoxIdentity",
+        only="1.5"),
     Key("AuthorizationCacheEnabled", Kind.BOOL, "true", doc="remember IdTagInfo from the Central System (1.6 3.5.1)"),
     Key("LocalAuthListEnabled", Kind.BOOL, "true", doc="use the Local Authorization List (1.6 3.5.2)"),
     Key("LocalAuthListMaxLength", Kind.INT, "50000", readonly=True, doc="most entries the local list takes"),
@@ -76,15 +98,50 @@ KEYS: dict[str, Key] = _keys(
     Key("ReservationEnabled", Kind.BOOL, "true", doc="accept ReserveNow; when false it is Rejected (7.32)"),
     Key("ReserveConnectorZeroSupported", Kind.BOOL, "true", readonly=True,
         doc="a reservation for connector 0 (any connector) is possible (1.6 9.1)"),
-    # Smart charging (1.6 9.4): real limits, a profile beyond them is Rejected (engine/smartcharging.py).
-    Key("ChargeProfileMaxStackLevel", Kind.INT, "8", readonly=True,
-        doc="the highest stackLevel a profile may have"),
-    Key("ChargingScheduleAllowedChargingRateUnit", Kind.TEXT, "Current,Power", readonly=True,
-        doc="the units a schedule may use: Current (A), Power (W)"),
-    Key("ChargingScheduleMaxPeriods", Kind.INT, "24", readonly=True,
-        doc="most periods one schedule may have"),
-    Key("MaxChargingProfilesInstalled", Kind.INT, "16", readonly=True, doc="most profiles installed at once"),
+    # 1.6 only (1.6 9.1-9.4; the security whitepaper's AuthorizationKey).
+    Key("SupportedFeatureProfiles", Kind.TEXT, SUPPORTED_FEATURE_PROFILES, readonly=True, only="1.6",
+        doc="the feature profiles the box serves (9.1.29)"),
+    Key("GetConfigurationMaxKeys", Kind.INT, "100", readonly=True, only="1.6",
+        doc="most keys one GetConfiguration.req may ask for (9.1.11)"),
+    Key("AuthorizeRemoteTxRequests", Kind.BOOL, "false", readonly=True, only="1.6",
+        doc="a remote start is not authorized first, except for a reserved connector's group (5.11)"),
+    Key("StopTransactionOnEVSideDisconnect", Kind.BOOL, "true", readonly=True, only="1.6",
+        doc="unplugging at the vehicle stops the transaction (the box cannot suspend it)"),
+    Key("UnlockConnectorOnEVSideDisconnect", Kind.BOOL, "true", readonly=True, only="1.6",
+        doc="the cable lock opens once the transaction has ended"),
+    Key("ConnectorPhaseRotation", Kind.TEXT, "Unknown", only="1.6",
+        doc="the phase rotation of each connector, as installed (9.1.9); stored only"),
+    Key("MeterValuesSampledDataMaxLength", Kind.INT, str(MEASURANDS_MAX), readonly=True, only="1.6",
+        doc="most measurands in MeterValuesSampledData"),
+    Key("MeterValuesAlignedDataMaxLength", Kind.INT, str(MEASURANDS_MAX), readonly=True, only="1.6",
+        doc="most measurands in MeterValuesAlignedData"),
+    Key("StopTxnSampledDataMaxLength", Kind.INT, str(MEASURANDS_MAX), readonly=True, only="1.6",
+        doc="most measurands in StopTxnSampledData"),
+    Key("StopTxnAlignedDataMaxLength", Kind.INT, str(MEASURANDS_MAX), readonly=True, only="1.6",
+        doc="most measurands in StopTxnAlignedData"),
+    Key("MaxEnergyOnInvalidId", Kind.INT, "0", only="1.6", unit="Wh",
+        doc="Wh a transaction the Central System did not accept may still deliver (errata 3.17); 0: none"),
+    Key("WebSocketPingInterval", Kind.INT, "60", only="1.6", unit="seconds",
+        doc="seconds between WebSocket pings (OCPP-J); 0 disables; the next connection uses it"),
+    Key("AuthorizationKey", Kind.TEXT, "", only="1.6", write_only=True, shortest=16, longest=40,
+        doc="the HTTP Basic password (OCPP-J security profiles 1, 2); the box reconnects with it"),
+    Key("ChargeProfileMaxStackLevel", Kind.INT, "8", readonly=True, only="1.6",
+        doc="highest stackLevel of a charging profile (9.4.1)"),
+    Key("ChargingScheduleAllowedChargingRateUnit", Kind.TEXT, "Current,Power", readonly=True, only="1.6",
+        doc="the units a charging schedule may use (9.4.2)"),
+    Key("ChargingScheduleMaxPeriods", Kind.INT, "24", readonly=True, only="1.6",
+        doc="most periods in a charging schedule (9.4.3)"),
+    Key("ConnectorSwitch3to1PhaseSupported", Kind.BOOL, "false", readonly=True, only="1.6",
+        doc="the box cannot switch from three phases to one during a transaction (9.4.4)"),
+    Key("MaxChargingProfilesInstalled", Kind.INT, "16", readonly=True, only="1.6",
+        doc="most charging profiles installed at once (9.4.5)"),
 )
+
+
+def keys_of(version: str) -> list[Key]:
+    """The keys a box speaking ``version`` has, as that version spells them."""
+    return [replace(key, name=key.name_16) if version != "1.5" and key.name_16 else key
+            for key in KEYS.values() if key.only in (None, version)]
 
 
 def _parse_bool(text: str) -> bool | None:
@@ -96,6 +153,18 @@ def _parse_measurands(text: str) -> list[Measurand] | None:
     known = {m.value.casefold(): m for m in Measurand}
     found = [known.get(name.casefold()) for name in names]
     return None if any(m is None for m in found) else [m for m in found if m is not None]
+
+
+_VERSIONS = {version.name: version for version in (OCPP15, OCPP16)}
+
+
+def sayable(version: str, measurand: Measurand) -> bool:
+    """Whether ``version`` has ``measurand`` (1.5 lacks Frequency, Current.Offered, SoC...: 1.5 7.20)."""
+    try:
+        _VERSIONS[version].form.say(measurand)
+    except Unsendable:
+        return False
+    return True
 
 
 def normalise(key: Key, text: str) -> str | None:
@@ -113,17 +182,23 @@ def normalise(key: Key, text: str) -> str | None:
         return None if flag is None else ("true" if flag else "false")
     if key.kind is Kind.MEASURANDS:
         measurands = _parse_measurands(text)
-        return None if measurands is None else ",".join(m.value for m in measurands)
-    return text
+        if measurands is None or len(measurands) > MEASURANDS_MAX:  # the *MaxLength keys (9.1)
+            return None
+        return ",".join(m.value for m in measurands)
+    return text if key.shortest <= len(text) <= key.longest else None
 
 
 _PREFIX = "ocpp:"  # a key's row in the settings table is ocpp:<Key>
 
 
 class Configuration:
-    """The current values; ``change`` is ChangeConfiguration, ``entries`` serves GetConfiguration."""
+    """The current values; ``change`` is ChangeConfiguration, ``entries`` serves GetConfiguration.
+    ``version`` is the OCPP version the box speaks ("1.5", "1.6"), a hint from the daemon for what
+    the versions answer differently; the engine imports no binding."""
 
-    def __init__(self, settings: Settings, defaults: Mapping[str, str] | None = None) -> None:
+    def __init__(self, settings: Settings, defaults: Mapping[str, str] | None = None, *,
+                 version: str = "1.5") -> None:
+        self.version = version
         self._settings = settings
         self._values = {key.name: key.default for key in KEYS.values()}
         for name, text in (defaults or {}).items():
@@ -139,8 +214,12 @@ class Configuration:
         self._watchers: dict[str, list[Callable[[], None]]] = {}
 
     def key(self, name: str) -> Key | None:
-        """The key called ``name``; key names are matched case-insensitively (CiString, 7.1)."""
-        return KEYS.get(name.casefold())
+        """The key called ``name`` that this version has, as it spells it; names match
+        case-insensitively (CiString, 7.1)."""
+        key = KEYS.get(name.casefold())
+        if key is None or key.only not in (None, self.version):
+            return None
+        return replace(key, name=key.name_16) if self.version != "1.5" and key.name_16 else key
 
     def text(self, name: str) -> str:
         return self._values[KEYS[name.casefold()].name]
@@ -152,7 +231,9 @@ class Configuration:
         return self.text(name) == "true"
 
     def measurands(self, name: str) -> list[Measurand]:
-        return _parse_measurands(self.text(name)) or []
+        """The measurands of a *Data key that this version can say: the engine never asks a binding
+        for what its wire would only set aside (a site default naming one 1.6 added, in 1.5)."""
+        return [m for m in _parse_measurands(self.text(name)) or [] if sayable(self.version, m)]
 
     def set_fixed(self, name: str, value: str) -> None:
         """A readonly key's value, which the box itself knows (NumberOfConnectors, ChargePointId)."""
@@ -170,17 +251,22 @@ class Configuration:
         value = normalise(key, text)
         if key.readonly or value is None:
             return ConfigurationStatus.REJECTED
-        self._values[key.name] = value
-        self._settings.put(_PREFIX + key.name, value)
-        for callback in self._watchers.get(key.name, []):
+        if key.kind is Kind.MEASURANDS and not all(sayable(self.version, m)
+                                                   for m in _parse_measurands(value) or []):
+            return ConfigurationStatus.REJECTED  # a measurand this version does not have (1.5 7.20)
+        stored = KEYS[key.name.casefold()].name  # one row and one watch list for both spellings
+        self._values[stored] = value
+        self._settings.put(_PREFIX + stored, value)
+        for callback in self._watchers.get(stored, []):
             callback()
         return ConfigurationStatus.ACCEPTED
 
     def entries(self, names: Iterable[str] = ()) -> tuple[list[tuple[Key, str]], list[str]]:
-        """GetConfiguration (5.8): the known keys asked for (all when none) and the unknown names."""
+        """GetConfiguration (5.8): the known keys asked for (all when none) and the unknown names.
+        A write-only key is in neither: its value never leaves the box (security whitepaper)."""
         wanted = list(names)
         if not wanted:
-            return [(key, self._values[key.name]) for key in KEYS.values()], []
+            return [(key, self.text(key.name)) for key in keys_of(self.version) if not key.write_only], []
         known = [self.key(name) for name in wanted]
-        return ([(key, self._values[key.name]) for key in known if key is not None],
+        return ([(key, self.text(key.name)) for key in known if key is not None and not key.write_only],
                 [name for name, key in zip(wanted, known) if key is None])

@@ -32,7 +32,13 @@ from datetime import datetime
 from enum import Enum, auto
 
 from chargebox.engine.pilot import PilotEvent
-from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, ReservationStatus
+from chargebox.ocpp.enums import (
+    AvailabilityStatus,
+    ChargePointErrorCode,
+    ChargePointStatus,
+    Reason,
+    ReservationStatus,
+)
 
 
 class Phase(Enum):
@@ -67,7 +73,7 @@ class BeginTransaction:
 
 @dataclass(frozen=True, slots=True)
 class EndTransaction:
-    reason: str
+    reason: Reason  # StopTransaction.req reason (1.6 7.35)
     id_tag: str | None
 
 
@@ -149,6 +155,9 @@ class Connector:
         #: The limit in force (A per phase) and where it comes from (a profile, the site limit, the
         #: failsafe, max_current), as the limits last found it, for ``chargebox status``.
         self.limit_in_force: tuple[float, str] | None = None
+        #: The idTag whose cable stays locked after the Central System deauthorized its session
+        #: (1.6 errata 3.17: "until the owner presents his identifier").
+        self.held_for: str | None = None
 
     @property
     def in_transaction(self) -> bool:
@@ -212,8 +221,9 @@ class Connector:
         self.plugged = event is not PilotEvent.UNPLUGGED
         self.ev_asks = event is PilotEvent.EV_READY
         if not self.plugged:
+            self.held_for = None  # the cable is out (the lock was opened some other way)
             if self.in_transaction:
-                return self._end("EVDisconnected", None, keep_cable=False)
+                return self._end(Reason.EV_DISCONNECTED, None, keep_cable=False)
             if self.phase is not Phase.AUTHORIZED:  # an authorization waits for the cable
                 self.phase = Phase.IDLE
             return []
@@ -242,7 +252,7 @@ class Connector:
         if self.phase is Phase.AUTHORIZED:
             self.phase, self.id_tag, self.parent_id_tag = Phase.IDLE, None, None
         if self.in_transaction and fault.code not in SESSION_GOES_ON:
-            return self._end("Other", None, keep_cable=self.plugged)
+            return self._end(Reason.OTHER, None, keep_cable=self.plugged)
         return []
 
     def on_fault_cleared(self, code: ChargePointErrorCode) -> list[Effect]:
@@ -277,13 +287,14 @@ class Connector:
             self.id_tag = self.parent_id_tag = None
         return []
 
-    def on_deauthorized(self, stop: bool) -> list[Effect]:
+    def on_deauthorized(self, stop: bool, hold_cable: bool = False) -> list[Effect]:
         """StartTransaction.conf came back not Accepted (1.6 3.5.4, StopTransactionOnInvalidId):
-        stop the transaction, or stop only the energy and let the EV driver end it."""
+        stop the transaction, or stop only the energy and let the EV driver end it. ``hold_cable``:
+        a stopped one keeps its cable locked until its owner presents his card (1.6 errata 3.17)."""
         if not self.in_transaction:
             return []
         if stop:
-            return self._end("DeAuthorized", None, keep_cable=self.plugged)
+            return self._end(Reason.DE_AUTHORIZED, None, keep_cable=self.plugged, hold_cable=hold_cable)
         self.deauthorized = True
         effects: list[Effect] = [OfferCurrent(None)]
         if self.phase is Phase.CHARGING:
@@ -301,11 +312,18 @@ class Connector:
             return [OfferCurrent(amps)]
         return []
 
-    def on_stop(self, reason: str, id_tag: str | None) -> list[Effect]:
+    def on_stop(self, reason: Reason, id_tag: str | None) -> list[Effect]:
         """Stop the transaction (card, Central System, reset...): relay open, then the journal."""
         if not self.in_transaction:
             return []
         return self._end(reason, id_tag, keep_cable=self.plugged)
+
+    def on_owner(self, id_tag: str) -> list[Effect]:
+        """A card: the owner of a cable held after a deauthorized session takes it back (errata 3.17)."""
+        if not _same(id_tag, self.held_for):
+            return []
+        self.held_for, self.locked = None, False
+        return [LockCable(False)]
 
     def on_availability(self, operative: bool) -> AvailabilityStatus:
         """ChangeAvailability (5.2): a change asked for during a transaction is Scheduled and applied
@@ -368,11 +386,15 @@ class Connector:
             effects.append(SwitchRelay(True))
         return effects
 
-    def _end(self, reason: str, id_tag: str | None, *, keep_cable: bool) -> list[Effect]:
+    def _end(self, reason: Reason, id_tag: str | None, *, keep_cable: bool,
+             hold_cable: bool = False) -> list[Effect]:
         effects: list[Effect] = [SwitchRelay(False), OfferCurrent(None)]
         if self.in_transaction:
             effects.append(EndTransaction(reason, id_tag))
-        if self.locked:  # the driver may take the cable once the transaction is journalled as ended
+        if self.locked and hold_cable and keep_cable and self.id_tag is not None:
+            # 1.6 errata 3.17: the cable stays locked until its owner presents his identifier.
+            self.held_for = self.id_tag
+        elif self.locked:  # the driver may take the cable once the transaction is journalled as ended
             effects.append(LockCable(False))
             self.locked = False
         self.phase = Phase.FINISHING if keep_cable else Phase.IDLE

@@ -7,8 +7,10 @@
   message is given up and the next one goes.
 - The journal is the truth for what a message says about its transaction: its transactionId
   (assigned when StartTransaction.conf arrives, so a session run offline sends its StopTransaction
-  with the id the Central System then gives, never -1 and never a guess) and its timestamps
-  (corrected once the clock was synchronised).
+  with the id the Central System then gives, never a guess) and its timestamps (corrected once the
+  clock was synchronised). A transaction whose StartTransaction was given up (it failed
+  TransactionMessageAttempts times, or could never be sent) has no id: in 1.6 its messages say
+  transactionId -1 (1.6 errata 3.18), in 1.5, which has no such rule, they are set aside.
 - The acknowledgement and what it teaches (the transactionId) are committed in one SQLite
   transaction, so a restart never sends an acknowledged message again. A message whose answer
   was lost (or was not committed before a power cut) is sent again with the message id it got when
@@ -157,16 +159,21 @@ class Courier:
                        local_tx=None, created=self._now())
 
     def _as_sent(self, queued: Queued) -> Request | None:
-        """The message with what the journal now knows; None when its transaction has no id."""
+        """The message with what the journal now knows; None when its transaction has no id (1.5)."""
         request = queued.request
         if queued.local_tx is None:
             return request
         entry = self.store.journal.get(queued.local_tx)
         if isinstance(request, StartTransactionRequest):
             return dataclasses.replace(request, timestamp=entry.start_time)
-        if entry.transaction_id is None:
-            return None
+        # Transaction messages leave in order: with this one at the head, its StartTransaction is
+        # no longer queued, so an id it lacks now it will never get.
+        transaction_id = entry.transaction_id
+        if transaction_id is None:
+            if self.config.version == "1.5":
+                return None
+            transaction_id = -1  # 1.6 errata 3.18: "the Central System SHALL respond as if ... valid"
         if isinstance(request, StopTransactionRequest) and entry.stop_time is not None:
-            return dataclasses.replace(request, transaction_id=entry.transaction_id, timestamp=entry.stop_time)
-        return dataclasses.replace(request, transaction_id=entry.transaction_id)  # type: ignore[call-arg]
+            return dataclasses.replace(request, transaction_id=transaction_id, timestamp=entry.stop_time)
+        return dataclasses.replace(request, transaction_id=transaction_id)  # type: ignore[call-arg]
 

@@ -22,7 +22,7 @@ from hal.protection.base import Protection
 from hal.relay.base import Relay
 
 from chargebox.engine.connector import Connector, Fault
-from chargebox.ocpp.enums import ChargePointErrorCode
+from chargebox.ocpp.enums import ChargePointErrorCode, Reason
 from chargebox.ocpp.messages import BootNotificationRequest
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,9 @@ class Sessions(Protocol):
 
     async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None: ...
 
-    async def stop(self, port: Port, reason: str, id_tag: str | None) -> None: ...
+    async def stop(self, port: Port, reason: Reason, id_tag: str | None) -> None: ...
+
+    async def release(self, id_tag: str) -> bool: ...
 
     async def lapse(self, port: Port) -> None: ...
 

@@ -4,7 +4,10 @@ The HAL gives a :class:`~hal.events.MeterReading` in SI units; this module picks
 configuration key asks for (MeterValuesSampledData and the like) from what the meter offers, and
 sets context, unit and location on each. OCPP 1.5 has no phase attribute (7.22), so per-phase
 values become one value each: the highest phase current (what limits the charge) and the mean
-phase voltage. A measurand the meter does not offer is left out, never invented.
+phase voltage; in 1.6 (``per_phase``) each phase has its own value with its phase (7.31-7.34:
+Current.Import L1, L2, L3; Voltage L1-N...). Current.Offered is the pilot's offer, Frequency the
+meter's (1.6 only: the configuration never asks 1.5 for them). A measurand the meter does not offer
+is left out, never invented.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import datetime, timedelta
 from hal.events import MeterReading
 
 from chargebox.ocpp.datatypes import MeterValue, SampledValue
-from chargebox.ocpp.enums import Location, Measurand, ReadingContext, UnitOfMeasure
+from chargebox.ocpp.enums import Location, Measurand, Phase, ReadingContext, UnitOfMeasure
 
 DAY = 86400
 
@@ -50,23 +53,42 @@ def _value(reading: MeterReading, measurand: Measurand) -> tuple[str, UnitOfMeas
     return None
 
 
+_PHASES = (Phase.L1, Phase.L2, Phase.L3)
+_TO_NEUTRAL = (Phase.L1_N, Phase.L2_N, Phase.L3_N)
+
+
+def _values(reading: MeterReading, measurand: Measurand, interval_start: MeterReading | None,
+            per_phase: bool, offered: float | None) -> list[tuple[str, UnitOfMeasure | None, Phase | None]]:
+    r = reading
+    if measurand is Measurand.ENERGY_ACTIVE_IMPORT_INTERVAL and interval_start is not None:
+        return [(str(whole_wh(r) - whole_wh(interval_start)), UnitOfMeasure.WH, None)]
+    if per_phase and measurand is Measurand.CURRENT_IMPORT:
+        return [(f"{amps:.2f}", UnitOfMeasure.AMP, phase) for phase, amps in zip(_PHASES, r.current_a)]
+    if per_phase and measurand is Measurand.VOLTAGE:
+        return [(f"{volts:.1f}", UnitOfMeasure.VOLT, phase) for phase, volts in zip(_TO_NEUTRAL, r.voltage_v)]
+    if measurand is Measurand.CURRENT_OFFERED:
+        return [] if offered is None else [(f"{offered:.1f}", UnitOfMeasure.AMP, None)]
+    if measurand is Measurand.FREQUENCY:
+        # 1.6 7.45 has no unit for hertz: the measurand says what the number is.
+        return [] if r.frequency_hz is None else [(f"{r.frequency_hz:.2f}", None, None)]
+    found = _value(r, measurand)
+    return [] if found is None else [(found[0], found[1], None)]
+
+
 def meter_value(reading: MeterReading, measurands: Iterable[Measurand], context: ReadingContext,
-                timestamp: datetime, interval_start: MeterReading | None = None) -> MeterValue | None:
+                timestamp: datetime, interval_start: MeterReading | None = None, *, per_phase: bool = False,
+                offered: float | None = None) -> MeterValue | None:
     """One MeterValue with the requested measurands the reading has; None when it has none of them.
 
-    ``interval_start`` is the reading at the start of the interval, for the Interval energies.
+    ``interval_start`` is the reading at the start of the interval, for the Interval energies;
+    ``per_phase``: a value per phase (1.6); ``offered``: the current the pilot offers (Current.Offered).
     """
     values = []
     for measurand in measurands:
-        if measurand is Measurand.ENERGY_ACTIVE_IMPORT_INTERVAL and interval_start is not None:
-            found: tuple[str, UnitOfMeasure] | None = (
-                str(whole_wh(reading) - whole_wh(interval_start)), UnitOfMeasure.WH)
-        else:
-            found = _value(reading, measurand)
-        if found is not None:
-            location = Location.BODY if measurand is Measurand.TEMPERATURE else Location.OUTLET
-            values.append(SampledValue(found[0], context=context, measurand=measurand, location=location,
-                                       unit=found[1]))
+        location = Location.BODY if measurand is Measurand.TEMPERATURE else Location.OUTLET
+        for text, unit, phase in _values(reading, measurand, interval_start, per_phase, offered):
+            values.append(SampledValue(text, context=context, measurand=measurand, phase=phase,
+                                       location=location, unit=unit))
     return MeterValue(timestamp, values) if values else None
 
 

@@ -8,6 +8,7 @@ these with the readings; the courier (:mod:`~chargebox.engine.delivery`) sends w
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from hal.events import MeterReading
@@ -18,7 +19,7 @@ from chargebox.engine.connector import BeginTransaction
 from chargebox.engine.metering import meter_value, whole_wh
 from chargebox.logfields import fields
 from chargebox.ocpp.datatypes import MeterValue, TransactionData
-from chargebox.ocpp.enums import ReadingContext
+from chargebox.ocpp.enums import ReadingContext, Reason
 from chargebox.ocpp.messages import MeterValuesRequest, StartTransactionRequest, StopTransactionRequest
 from chargebox.store import Store
 from chargebox.store.database import atomic
@@ -27,20 +28,30 @@ log = logging.getLogger(__name__)
 
 
 class Recorder:
-    def __init__(self, store: Store, config: Configuration, clock: Clock) -> None:
+    """``offered``: the current a connector's pilot offers now (Current.Offered, 1.6 7.31)."""
+
+    def __init__(self, store: Store, config: Configuration, clock: Clock,
+                 offered: Callable[[int], float | None] = lambda connector: None) -> None:
         self.store = store
+        self._offered = offered
         self.journal = store.journal
         self.outbox = store.outbox
         self.config = config
         self.clock = clock
         self._unsynced: list[int] = []  # transactions begun before the clock was synchronised
 
-    def _values(self, reading: MeterReading | None, key: str, context: ReadingContext,
+    def _values(self, connector: int, reading: MeterReading | None, key: str, context: ReadingContext,
                 when: datetime) -> MeterValue | None:
         """The Transaction.Begin/End sample, stamped with its StartTransaction's or StopTransaction's time."""
         if reading is None:
             return None
-        return meter_value(reading, self.config.measurands(key), context, when)
+        return self._value(connector, reading, key, context, when)
+
+    def _value(self, connector: int, reading: MeterReading, key: str, context: ReadingContext, when: datetime,
+               interval_start: MeterReading | None = None) -> MeterValue | None:
+        """The measurands ``key`` asks for, per phase where the version has phases (1.6 7.34)."""
+        return meter_value(reading, self.config.measurands(key), context, when, interval_start,
+                           per_phase=self.config.version != "1.5", offered=self._offered(connector))
 
     def begin(self, connector: int, effect: BeginTransaction, reading: MeterReading) -> int:
         """A transaction journalled and its StartTransaction queued; its local id."""
@@ -58,7 +69,8 @@ class Recorder:
                 reservation_id=effect.reservation_id,
             )
             self.outbox.put(request, local_tx=entry.local_id, created=now)
-            begin = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN, now)
+            begin = self._values(connector, reading, "StopTxnSampledData", ReadingContext.TRANSACTION_BEGIN,
+                                 now)
             if begin is not None:
                 self.journal.add_value(entry.local_id, begin)
         if not self.clock.synced:
@@ -68,7 +80,7 @@ class Recorder:
                  extra=fields(connector=connector, local_tx=entry.local_id, id_tag=effect.id_tag))
         return entry.local_id
 
-    def end(self, connector: int, local_tx: int, reading: MeterReading | None, reason: str,
+    def end(self, connector: int, local_tx: int, reading: MeterReading | None, reason: Reason,
             id_tag: str | None) -> None:
         """The transaction ended now: its End sample, the journal's end and its StopTransaction."""
         entry = self.journal.get(local_tx)
@@ -76,7 +88,7 @@ class Recorder:
         meter_stop = whole_wh(reading) if reading else (entry.meter_last or entry.meter_start)
         now = self.clock.now()
         with atomic(self.store.db):
-            end = self._values(reading, "StopTxnSampledData", ReadingContext.TRANSACTION_END, now)
+            end = self._values(connector, reading, "StopTxnSampledData", ReadingContext.TRANSACTION_END, now)
             if end is not None:
                 self.journal.add_value(local_tx, end)
             self._finish(local_tx, meter_stop, now, reason, id_tag)
@@ -84,7 +96,8 @@ class Recorder:
                  extra=fields(connector=connector, transaction=entry.transaction_id,
                               local_tx=local_tx, id_tag=id_tag or entry.id_tag))
 
-    def _finish(self, local_tx: int, meter_stop: int, when: datetime, reason: str, id_tag: str | None) -> None:
+    def _finish(self, local_tx: int, meter_stop: int, when: datetime, reason: Reason,
+                id_tag: str | None) -> None:
         """The journal's end of a transaction and its StopTransaction, in the caller's SQLite transaction.
 
         transactionId and the final timestamp are filled in when the message is sent: the Central
@@ -93,12 +106,16 @@ class Recorder:
         self.journal.finish(local_tx, meter_stop=meter_stop, stop_time=when, reason=reason, id_tag=id_tag)
         values = self.journal.values(local_tx)
         self.outbox.put(
+            # The journal's reason is what ended it (1.6 6.49, 7.35: Local, Remote, EVDisconnected,
+            # PowerLoss, SoftReset...); 1.5 has no reason field, its binding leaves it out.
             StopTransactionRequest(transaction_id=0, id_tag=id_tag, timestamp=when, meter_stop=meter_stop,
+                                   reason=reason,
                                    transaction_data=[TransactionData(values)] if values else []),
             local_tx=local_tx, created=when,
         )
 
-    def cut_off(self, local_tx: int, reading: MeterReading | None) -> None:
+    def cut_off(self, local_tx: int, reading: MeterReading | None,
+                reason: Reason = Reason.POWER_LOSS) -> None:
         """Power loss (issue 4): a transaction still running in the journal at start was cut off. It is
         stopped once, and its meterStop and timestamp are always one sample's (README, "Power loss"):
         the reading taken now, at this time, when the meter answers with more than the journal holds
@@ -112,7 +129,7 @@ class Recorder:
         if reading is not None and whole_wh(reading) > meter_stop and now > when:
             meter_stop, when = whole_wh(reading), now
         with atomic(self.store.db):
-            self._finish(entry.local_id, meter_stop, when, "PowerLoss", None)
+            self._finish(entry.local_id, meter_stop, when, reason, None)
         log.warning("transaction %s on connector %s was cut off; stopped at %s with %s Wh",
                     entry.local_id, entry.connector_id, when.isoformat(), meter_stop,
                     extra=fields(connector=entry.connector_id, transaction=entry.transaction_id,
@@ -142,11 +159,11 @@ class Recorder:
         """A transaction's MeterValues into the outbox, and the values its StopTransaction will carry,
         stamped ``when`` (the reading's time as journalled, or a clock-aligned boundary), else now."""
         now = when or self.clock.now()
-        value = meter_value(reading, self.config.measurands(measurands_key), context, now, interval_start)
+        value = self._value(connector, reading, measurands_key, context, now, interval_start)
         if value is not None:
             self.outbox.put(MeterValuesRequest(connector_id=connector, transaction_id=0, values=[value]),
                             local_tx=local_tx, created=now)
-        kept = meter_value(reading, self.config.measurands(stop_key), context, now, interval_start)
+        kept = self._value(connector, reading, stop_key, context, now, interval_start)
         if kept is not None:
             self.journal.add_value(local_tx, kept)
 

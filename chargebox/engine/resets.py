@@ -27,7 +27,7 @@ from chargebox.engine.configuration import Configuration
 from chargebox.engine.connector import Fault
 from chargebox.engine.hardware import Sessions
 from chargebox.engine.routing import handles
-from chargebox.ocpp.enums import ChargePointErrorCode, ResetStatus, ResetType
+from chargebox.ocpp.enums import ChargePointErrorCode, Reason, ResetStatus, ResetType
 from chargebox.ocpp.messages import Confirmation, ResetConfirmation, ResetRequest
 from chargebox.store.outbox import Outbox
 from chargebox.store.settings import Settings
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 SETTING = "reset"
 HOLD = "reset"  # the session hold while a reset is under way
-REASONS = {ResetType.SOFT: "SoftReset", ResetType.HARD: "HardReset"}
+REASONS = {ResetType.SOFT: Reason.SOFT_RESET, ResetType.HARD: Reason.HARD_RESET}
 #: Seconds the stopped transactions' messages get to reach a reachable Central System before the restart.
 DRAIN_TIMEOUT = 10.0
 DRAIN_POLL = 0.1

@@ -148,7 +148,8 @@ class Sampler:
             return
         # Outside a transaction the values are not transaction messages: sent when online, else dropped.
         value = meter_value(reading, self.config.measurands("MeterValuesAlignedData"), ReadingContext.SAMPLE_CLOCK,
-                            boundary, start)
+                            boundary, start, per_phase=self.config.version != "1.5",
+                            offered=port.hardware.pilot.offered)
         if value is not None and self.uplink.booted.is_set() and self.uplink.online:
             with contextlib.suppress(BindingError):
                 await self.uplink.send(MeterValuesRequest(connector_id=port.machine.number, values=[value]))

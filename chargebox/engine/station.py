@@ -49,7 +49,13 @@ from chargebox.engine.connector import (
 )
 from chargebox.engine.pilot import PilotMachine
 from chargebox.engine.presentations import Presentations
-from chargebox.ocpp.enums import AvailabilityStatus, ChargePointErrorCode, ChargePointStatus, ReservationStatus
+from chargebox.ocpp.enums import (
+    AvailabilityStatus,
+    ChargePointErrorCode,
+    ChargePointStatus,
+    Reason,
+    ReservationStatus,
+)
 
 RESERVATIONS = "reservations"  # the settings key of the reservations in force
 AVAILABILITY = "availability"  # the settings key of what ChangeAvailability asked
@@ -241,7 +247,7 @@ class Station:
             effects.append(StartTimer(ConnectionTimeout(number), delay=connection_timeout))
         return self._settled(effects + [Announce(number)])
 
-    def stop(self, number: int, reason: str, id_tag: str | None) -> list[StationEffect]:
+    def stop(self, number: int, reason: Reason, id_tag: str | None) -> list[StationEffect]:
         """Stop the connector's transaction (card, Central System, reset...)."""
         return self._settled(self._connector(number, self.connectors[number].on_stop(reason, id_tag))
                              + [Announce(number)])
@@ -250,17 +256,27 @@ class Station:
         """UnlockConnector (5.14): the connector's transaction is stopped first, as in Stop
         Transaction, then its cable lock released, whether a session held it or not (a plug stuck
         in the socket); the shell has no lock to drive for a tethered cable."""
-        return self.stop(number, "UnlockCommand", None) + [On(number, LockCable(False))]
+        return self.stop(number, Reason.UNLOCK_COMMAND, None) + [On(number, LockCable(False))]
+
+    def held_for(self, id_tag: str) -> int | None:
+        """The connector whose cable is held for ``id_tag`` after a deauthorized session (errata 3.17)."""
+        return next((n for n, m in self.connectors.items()
+                     if m.held_for is not None and m.held_for.casefold() == id_tag.casefold()), None)
+
+    def release(self, number: int, id_tag: str) -> list[StationEffect]:
+        """Its owner's card releases the cable held after a deauthorized session (errata 3.17)."""
+        effects = self.connectors[number].on_owner(id_tag)
+        return self._settled(self._connector(number, effects) + [Announce(number)])
 
     def lapse(self, number: int) -> list[StationEffect]:
         """An authorization waiting for its cable ends now (ConnectionTimeOut, a reset)."""
         self.connectors[number].on_connection_timeout()
         return self._settled([CancelTimer(ConnectionTimeout(number)), Announce(number)])
 
-    def on_deauthorized(self, number: int, stop: bool) -> list[StationEffect]:
-        """StartTransaction.conf not Accepted (1.6 3.5.4, StopTransactionOnInvalidId)."""
-        return self._settled(self._connector(number, self.connectors[number].on_deauthorized(stop))
-                             + [Announce(number)])
+    def on_deauthorized(self, number: int, stop: bool, hold_cable: bool = False) -> list[StationEffect]:
+        """StartTransaction.conf not Accepted (1.6 3.5.4, StopTransactionOnInvalidId; errata 3.17)."""
+        effects = self.connectors[number].on_deauthorized(stop, hold_cable)
+        return self._settled(self._connector(number, effects) + [Announce(number)])
 
     def stopped_by(self, id_tag: str, parent_id_tag: str | None = None) -> int | None:
         """The connector whose transaction ``id_tag`` stops: the one it started (1.6 3.5.4), or,

@@ -8,6 +8,7 @@ the station (1.6 3.5.4).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,12 +19,13 @@ from chargebox.engine.authorization import Authorizer
 from chargebox.engine.configuration import Configuration
 from chargebox.engine.connector import BeginTransaction, EndTransaction
 from chargebox.engine.hardware import Port
+from chargebox.engine.metering import whole_wh
 from chargebox.engine.recorder import Recorder
 from chargebox.engine.sampler import Sampler
 from chargebox.engine.station import Station, StationEffect
 from chargebox.logfields import fields
 from chargebox.ocpp.datatypes import IdTagInfo
-from chargebox.ocpp.enums import AuthorizationStatus
+from chargebox.ocpp.enums import AuthorizationStatus, Reason
 from chargebox.ocpp.messages import (
     Confirmation,
     StartTransactionConfirmation,
@@ -32,15 +34,20 @@ from chargebox.ocpp.messages import (
     StopTransactionRequest,
 )
 from chargebox.store.outbox import Queued
+from chargebox.store.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: The settings key saved when the daemon stopped cleanly with a session running: the next start
+#: stops it with reason Reboot (a locally initiated restart, 1.6 7.35), not PowerLoss.
+SHUT_DOWN = "shut-down"
 
 
 class Transactions:
     def __init__(self, *, station: Station, ports: dict[int, Port],
                  read: Callable[[Port], Awaitable[MeterReading | None]],
                  recorder: Recorder, sampler: Sampler, authorizer: Authorizer, config: Configuration,
-                 apply: Callable[[list[StationEffect]], Awaitable[object]], wake: Callable[[], None],
+                 settings: Settings, meter_retry: float, apply: Callable[[list[StationEffect]], Awaitable[object]], wake: Callable[[], None],
                  spawn: Callable[[Awaitable[Any]], None],
                  on_event: Callable[[str, dict[str, Any]], None]) -> None:
         self.station = station
@@ -51,6 +58,8 @@ class Transactions:
         self.sampler = sampler
         self.authorizer = authorizer
         self.config = config
+        self.settings = settings
+        self._meter_retry = meter_retry
         self._apply = apply
         self._wake = wake  # the courier: a message was queued
         self._spawn = spawn
@@ -80,11 +89,15 @@ class Transactions:
 
     async def replay_journal(self) -> None:
         """Transactions a power loss cut off are stopped once (:meth:`Recorder.cut_off
-        <chargebox.engine.recorder.Recorder.cut_off>`), with a reading taken now when the meter answers."""
+        <chargebox.engine.recorder.Recorder.cut_off>`), with a reading taken now when the meter answers;
+        with reason Reboot when the daemon had stopped cleanly (:data:`SHUT_DOWN`), else PowerLoss."""
+        reason = Reason.REBOOT if self.settings.load(SHUT_DOWN) else Reason.POWER_LOSS
         for entry in self.journal.running():
             port = self.ports.get(entry.connector_id)
             reading = await self._read(port) if port is not None else None
-            self.recorder.cut_off(entry.local_id, reading)
+            self.recorder.cut_off(entry.local_id, reading, reason)
+        if reason is Reason.REBOOT:
+            self.settings.delete(SHUT_DOWN)
 
     def port_of_transaction(self, transaction_id: int) -> Port | None:
         entry = self.journal.by_transaction_id(transaction_id)
@@ -110,12 +123,30 @@ class Transactions:
                 self.authorizer.remember(request.id_tag, confirmation.id_tag_info)
 
     async def _deauthorize(self, local_tx: int, info: IdTagInfo) -> None:
-        """The Central System did not accept a started transaction (1.6 3.5.4)."""
+        """The Central System did not accept a started transaction (1.6 3.5.4, errata 3.17): it is
+        stopped with reason DeAuthorized, or only its energy is (StopTransactionOnInvalidId), once
+        it has delivered MaxEnergyOnInvalidId Wh (9.1.14: enough for the EV to drive away)."""
         for port in self.ports.values():
             if port.local_tx == local_tx:
                 log.warning("transaction %s deauthorized (%s)", local_tx, info.status.value,
                             extra=fields(connector=port.machine.number, local_tx=local_tx,
                                          action="StartTransaction"))
+                if not await self._allowance(port, local_tx):
+                    return  # it ended meanwhile
                 stop = self.config.flag("StopTransactionOnInvalidId")
                 async with port.lock:
-                    await self._apply(self.station.on_deauthorized(port.machine.number, stop))
+                    # The cable stays locked for its owner in 1.6 (errata 3.17); 1.5 releases it.
+                    await self._apply(self.station.on_deauthorized(port.machine.number, stop,
+                                                                   hold_cable=self.config.version != "1.5"))
+
+    async def _allowance(self, port: Port, local_tx: int) -> bool:
+        """Until the transaction has delivered MaxEnergyOnInvalidId Wh, its meter read every
+        meter_retry seconds; whether it still runs then."""
+        allowance = self.config.integer("MaxEnergyOnInvalidId")
+        meter_start = self.journal.get(local_tx).meter_start
+        while allowance > 0 and port.local_tx == local_tx:
+            reading = await self._read(port)
+            if reading is not None and whole_wh(reading) - meter_start >= allowance:
+                break
+            await asyncio.sleep(self._meter_retry)
+        return port.local_tx == local_tx

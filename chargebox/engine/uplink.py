@@ -116,6 +116,16 @@ class Uplink:
         self._boot_delay = self.timers.boot_retry_min
         self._spawn(self._try_boot())
 
+    def boot_now(self) -> bool:
+        """A BootNotification now, the Central System asked (TriggerMessage, 1.6 5.17): it replaces
+        the retry that was waiting. False before :meth:`boot` has the request."""
+        if self._boot_request is None:
+            return False
+        if self._boot_retry is not None:
+            self._boot_retry.cancel()
+        self._spawn(self._try_boot())
+        return True
+
     async def _try_boot(self) -> None:
         self._boot_retry = None
         delay = self._boot_delay
@@ -130,8 +140,16 @@ class Uplink:
                     self.config.change("HeartBeatInterval", str(conf.heartbeat_interval))
                 self._accepted()
                 return
-            # Rejected: retry after the interval the Central System gave (6.4).
-            delay = max(conf.heartbeat_interval, self.timers.boot_retry_min)
+            # Pending or Rejected: the next BootNotification not before the interval the Central
+            # System gave, the box's own when it gave 0 (1.6 4.2, 6.4). While Pending the box sends
+            # nothing else unless the Central System triggers it (TriggerMessage, 5.17), and still
+            # answers its requests.
+            log.info("boot %s; BootNotification again in %s s", conf.status.value,
+                     conf.heartbeat_interval or delay)
+            if conf.heartbeat_interval > 0:
+                self._boot_retry = asyncio.get_running_loop().call_later(
+                    conf.heartbeat_interval * random.uniform(1.0, 1.2), lambda: self._spawn(self._try_boot()))
+                return
         except BindingError as err:
             log.warning("BootNotification failed: %s", err)
         # Growing, jittered intervals, so a fleet that lost its Central System does not return at once.
@@ -212,12 +230,26 @@ class Uplink:
                 continue
             await wakeup.wait()  # a change, or the Central System reachable again (send)
 
+    async def tell(self, number: int) -> None:
+        """A StatusNotification of the connector's status now, changed or not: the Central System
+        asked for it (TriggerMessage, 1.6 5.17)."""
+        status, fault = self.station.status(number)
+        await self._notify(number, status, fault)
+
     async def _notify(self, connector: int, status: ChargePointStatus, fault: Fault | None) -> None:
         request = StatusNotificationRequest(
             connector_id=connector, status=status, error_code=fault.code if fault else ChargePointErrorCode.NO_ERROR,
             info=fault.info[:50] or None if fault else None, timestamp=self.clock.now(),
             vendor_error_code=fault.vendor_error_code if fault else None,
         )
+        if not self.booted.is_set():
+            # Only a TriggerMessage while Pending gets here (the lanes wait for Accepted): it goes
+            # now or never, as the outbox waits for Accepted too (1.6 4.2, 5.17: current information).
+            try:
+                await self.send(request)
+            except BindingError as err:
+                log.warning("StatusNotification of connector %s not sent: %s", connector, err)
+            return
         # The status lane (chargebox.ocpp.lanes): now, or persisted in the outbox behind what waits
         # there, a queued status of this connector replaced by this newer one.
-        await self._post(request, self.booted.is_set() and self.online)
+        await self._post(request, self.online)

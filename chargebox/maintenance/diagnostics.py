@@ -102,6 +102,12 @@ class DiagnosticsUploader:
         self.cp.spawn(self._task)
         return GetDiagnosticsConfirmation(file_name=name)
 
+    def status(self) -> DiagnosticsStatus:
+        """What a triggered DiagnosticsStatusNotification tells (1.6 5.17, 7.24): Uploading while an
+        upload runs, else Idle."""
+        busy = self._task is not None and not self._task.done()
+        return DiagnosticsStatus.UPLOADING if busy else DiagnosticsStatus.IDLE
+
     async def _notify(self, status: DiagnosticsStatus) -> None:
         await tell(self.cp, DiagnosticsStatusNotificationRequest(status=status))
 

@@ -121,6 +121,19 @@ class FirmwareUpdater:
         """The update running now, if any."""
         return self._task
 
+    def status(self) -> FirmwareStatus:
+        """What a triggered FirmwareStatusNotification tells (1.6 5.17, 4.5 errata 3.47, 7.25): the
+        step of the update under way, Idle when none is (also while it waits for retrieveDate)."""
+        update = self._load()
+        if update is None or self._task is None or self._task.done():
+            return FirmwareStatus.IDLE
+        if update.phase == "installing":
+            return FirmwareStatus.INSTALLING
+        if update.phase == "downloaded":
+            return FirmwareStatus.DOWNLOADED
+        due = self.cp.clock.now() >= datetime.fromisoformat(update.retrieve_date)
+        return FirmwareStatus.DOWNLOADING if due else FirmwareStatus.IDLE
+
     def resume(self) -> None:
         """Carry on with an update persisted before the daemon stopped."""
         update = self._load()

@@ -33,4 +33,4 @@ def test_every_bad_key_is_reported(tmp_path: Path) -> None:
     for key in ("ocpp.HeartBeatInterval", "ocpp.LocalPreAuthorize", "ocpp.NoSuchKey", "ocpp.NumberOfConnectors",
                 "ocpp.MeterValuesSampledData"):
         assert key in text
-    assert "an integer >= 1, got 0" in text and "readonly" in text
+    assert "an integer >= 1 (seconds), got 0" in text and "readonly" in text

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from chargebox.daemon import LOCAL_LIST_ENTRY_BYTES
-from chargebox.engine.configuration import KEYS
+from chargebox.engine.configuration import keys_of
 from chargebox.site import SimulatedSite
 from tests.system.sitetools import official_wsdls, running
 
@@ -87,10 +87,10 @@ def expiry(seconds: float) -> str:
 def test_get_configuration_on_a_fresh_box_lists_every_key_with_its_value_and_readonly_flag(site: SimulatedSite) -> None:
     answer = call(site, "GetConfiguration", {})
     listed = {k["key"]: k for k in answer["configurationKey"]}
-    assert set(listed) == {key.name for key in KEYS.values()}
+    assert set(listed) == {key.name for key in keys_of("1.5")}
     assert all("value" in k for k in listed.values())
     readonly = {name for name, k in listed.items() if str(k["readonly"]).lower() == "true"}
-    assert readonly == {key.name for key in KEYS.values() if key.readonly}
+    assert readonly == {key.name for key in keys_of("1.5") if key.readonly}
     assert listed["ChargePointId"]["value"] == site.identity and listed["NumberOfConnectors"]["value"] == "1"
     assert listed["MeterValueSampleInterval"]["value"] == "2"  # the site config's [ocpp] default
     some = call(site, "GetConfiguration", {"key": ["connectiontimeout", "NoSuchKey"]})

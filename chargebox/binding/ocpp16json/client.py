@@ -87,6 +87,16 @@ class JsonClient:
         if self._runner is None or self._runner.done():
             self._runner = asyncio.get_running_loop().create_task(self.link.run(), name="ocpp16json-link")
 
+    def reconnect(self) -> None:
+        """Close the open connection once the answer being sent has gone: the next one reads the
+        changed AuthorizationKey (security whitepaper A01: disconnect, connect with the new password)."""
+        socket = self.link.socket
+        if socket is not None and not socket.closed:
+            async def close() -> None:
+                await socket.close()
+
+            self._spawn(close())
+
     async def close(self) -> None:
         tasks = [task for task in (self._runner, *self._tasks) if task is not None]
         for task in tasks:

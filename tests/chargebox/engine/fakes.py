@@ -215,10 +215,11 @@ class Box:
 
     def __init__(self, cs: FakeCentralSystem, *, connectors: int = 1, reader: bool = False,
                  told_as: Callable[[ChargePointStatus], str] = str, wiring: Wiring | None = None,
-                 grid: GridSupply | None = None, **ocpp: str) -> None:
+                 grid: GridSupply | None = None, version: str = "1.5", **ocpp: str) -> None:
         self.cs = cs
         self.wiring = wiring  # the site's supply (issue 18); None: no site limit
         self.grid = grid  # its grid meter
+        self.version = version  # the daemon's hint of the OCPP version (Configuration.version)
         self.told_as = told_as
         self.reader = FakeReader() if reader else None
         self.store = Store.open(":memory:")
@@ -237,7 +238,7 @@ class Box:
                     for n in range(len(self.pilots))}
         cp = ChargePoint(
             identity=Identity("chargebox", "test"), client=self.cs, store=self.store,
-            config=Configuration(self.store.settings, self.ocpp), clock=Clock(self.wall),
+            config=Configuration(self.store.settings, self.ocpp, version=self.version), clock=Clock(self.wall),
             connectors=hardware, reader=self.reader, timers=Timers(boot_retry_min=10), told_as=self.told_as,
         )
         self.management = install(cp, FakeRestarter(self.restarts), lambda: self.boot_id, wiring=self.wiring,

@@ -271,6 +271,24 @@ async def test_a_message_that_can_never_be_sent_is_set_aside_reported_once_and_t
     assert cs.actions().count("DataTransfer") == 1  # the session's, reported once
 
 
+async def test_in_1_6_a_transaction_whose_start_was_given_up_goes_on_with_transaction_id_minus_one() -> None:
+    """1.6 errata 3.18: no transactionId after repeated attempts; 1.5 sets them aside (above)."""
+    cs = FakeCentralSystem()
+    cs.fail["StartTransaction"] = 3
+    box = Box(cs, version="1.6", TransactionMessageAttempts="3", TransactionMessageRetryInterval="20",
+              MeterValueSampleInterval="60")
+    box.start()
+    await cs.wait("StatusNotification")
+    await plug_and_start(box)
+    await cs.wait("StartTransaction", 3)  # the third failure gives it up
+    [sample, *_] = await cs.wait("MeterValues")
+    await box.cp.cards.present(CARD)
+    [stop] = await cs.wait("StopTransaction")
+    await box.stop()
+    assert sample.transaction_id == -1 and stop.transaction_id == -1  # type: ignore[attr-defined]
+    assert box.cp.outbox.aside() == [] and not cs.of("DataTransfer")
+
+
 async def test_an_unreachable_central_system_is_not_a_failure_the_message_waits() -> None:
     cs = FakeCentralSystem()
     box = Box(cs, TransactionMessageAttempts="1", MeterValueSampleInterval="0", AllowOfflineTxForUnknownId="true")

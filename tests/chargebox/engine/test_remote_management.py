@@ -27,6 +27,7 @@ from chargebox.ocpp.enums import (
     ChargePointErrorCode,
     ChargePointStatus,
     DataTransferStatus,
+    Reason,
     RemoteStartStopStatus,
     ReservationStatus,
     ResetStatus,
@@ -48,6 +49,7 @@ from chargebox.ocpp.messages import (
     StopTransactionRequest,
     UnlockConnectorRequest,
 )
+from chargebox.ocpp.versions import OCPP15, OCPP16
 from chargebox.store import Store
 from tests.chargebox.engine.fakes import EPOCH, Box, FakeCentralSystem, FakeMeter, FakePilot, FakeRelay
 
@@ -411,12 +413,12 @@ async def test_unlock_stops_the_transaction_first() -> None:
     cp = await booted(box)
     await charging(box)
     conf = await cp.handle(UnlockConnectorRequest(connector_id=1))
-    assert conf.status is UnlockStatus.ACCEPTED  # type: ignore[attr-defined]
+    assert conf.status is UnlockStatus.UNLOCKED  # type: ignore[attr-defined]  # 1.5: Accepted
     assert not box.relays[0].closed and box.pilots[0].offered is None
     assert cp.journal.recent(1)[0].stop_reason == "UnlockCommand"
     await cs.wait("StopTransaction")
     wrong = await cp.handle(UnlockConnectorRequest(connector_id=2))
-    assert wrong.status is UnlockStatus.REJECTED  # type: ignore[attr-defined]
+    assert wrong.status is UnlockStatus.NOT_SUPPORTED  # type: ignore[attr-defined]  # 1.5: Rejected
     await box.stop()
 
 
@@ -431,7 +433,7 @@ class FakeLock(CableLock):
             self.feedback.set(locked)
 
 
-@pytest.mark.parametrize(("jammed", "status"), [(False, UnlockStatus.ACCEPTED), (True, UnlockStatus.REJECTED)])
+@pytest.mark.parametrize(("jammed", "status"), [(False, UnlockStatus.UNLOCKED), (True, UnlockStatus.UNLOCK_FAILED)])
 async def test_unlock_is_accepted_only_when_the_lock_reports_unlocked(jammed: bool, status: UnlockStatus) -> None:
     box = Box(FakeCentralSystem())
     lock = box.cp.ports[1].hardware.lock = FakeLock(jammed)
@@ -439,6 +441,26 @@ async def test_unlock_is_accepted_only_when_the_lock_reports_unlocked(jammed: bo
     conf = await box.cp.handle(UnlockConnectorRequest(connector_id=1))
     assert conf.status is status  # type: ignore[attr-defined]
     assert lock.feedback is not None and lock.feedback.value is jammed
+
+
+async def test_unlock_in_1_6_answers_not_supported_without_a_lock_or_connector_and_still_stops_first() -> None:
+    """1.6 5.18, 7.46, errata 3.85; the 1.5 wire of the same answers is unchanged."""
+    cs = FakeCentralSystem()
+    box = Box(cs, version="1.6")
+    cp = await booted(box)
+    await charging(box)
+    conf = await cp.handle(UnlockConnectorRequest(connector_id=1))  # a tethered cable: no lock
+    assert conf.status is UnlockStatus.NOT_SUPPORTED  # type: ignore[attr-defined]
+    [stop] = await cs.wait("StopTransaction")
+    assert stop.reason is Reason.UNLOCK_COMMAND  # type: ignore[attr-defined]
+    wrong = await cp.handle(UnlockConnectorRequest(connector_id=2))
+    assert wrong.status is UnlockStatus.NOT_SUPPORTED  # type: ignore[attr-defined]
+    await box.stop()
+    said = {status: (OCPP15.form.say(status), OCPP16.form.say(status)) for status in (
+        UnlockStatus.UNLOCKED, UnlockStatus.UNLOCK_FAILED, UnlockStatus.NOT_SUPPORTED)}
+    assert said == {UnlockStatus.UNLOCKED: ("Accepted", "Unlocked"),
+                    UnlockStatus.UNLOCK_FAILED: ("Rejected", "UnlockFailed"),
+                    UnlockStatus.NOT_SUPPORTED: ("Rejected", "NotSupported")}
 
 
 # -- DataTransfer (4.3, 5.5) -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from hal.events import CardPresented, PilotState
 
 from chargebox.maintenance.firmware import HOLD, STATE_KEY, FirmwareUpdater
 from chargebox.maintenance.settings import FirmwareSettings, TransferSettings
-from chargebox.ocpp.enums import FirmwareStatus
+from chargebox.ocpp.enums import FirmwareStatus, Reason
 from chargebox.ocpp.messages import FirmwareStatusNotificationRequest, UpdateFirmwareRequest
 from tests.chargebox.engine.fakes import Box, FakeCentralSystem
 from tests.chargebox.maintenance.ftpserver import FtpServer
@@ -104,7 +104,8 @@ async def test_an_update_downloads_installs_tells_and_restarts(bench: Bench, mon
 
 
 async def test_installation_waits_until_the_running_session_ends(bench: Bench) -> None:
-    bench.make()
+    updater = bench.make()
+    assert updater.status() is FirmwareStatus.IDLE  # what a TriggerMessage gets (1.6 5.17, 7.25)
     bench.publish("fw.bin", b"new firmware")
     cp = bench.box.cp
     await bench.box.pilots[0].put(PilotState.B)
@@ -116,7 +117,8 @@ async def test_installation_waits_until_the_running_session_ends(bench: Bench) -
     await asyncio.sleep(0)
     assert not bench.installed.exists() and HOLD in cp.station.session_holds
     assert cp.free_port() is None  # no new session while the update waits
-    await cp.stop(cp.ports[1], "Local", None)
+    assert updater.status() is FirmwareStatus.DOWNLOADED
+    await cp.stop(cp.ports[1], Reason.LOCAL, None)
     assert await bench.wait_status(2) == ["Downloaded", "Installed"]
     actions = bench.box.cs.actions()
     assert actions.index("StopTransaction") < len(actions) - 1 - actions[::-1].index("FirmwareStatusNotification")
