@@ -65,7 +65,9 @@ class BenchSite(SimulatedSite):
     the daemon's config gets ``[central_system] protocol``."""
 
     def __init__(self, protocol: str = "ocpp1.5-soap", **options: Any) -> None:
-        ocpp = {"LocalPreAuthorize": True, **options.pop("ocpp", {})}
+        # Lists as long as issue 19 asks for (the site config may allow them; the body limit below fits them).
+        ocpp = {"LocalPreAuthorize": True, "LocalAuthListMaxLength": 100_000, "SendLocalListMaxLength": 100_000,
+                **options.pop("ocpp", {})}
         super().__init__(sample_interval=options.pop("sample_interval", 60), ocpp=ocpp, **options)
         self.protocol = protocol
         # Issue 19's lists of 50,000 need a body of about 6 MB; the README's advice is 20 MB, and 40

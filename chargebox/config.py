@@ -399,9 +399,9 @@ def _ocpp_keys(c: _Checker, table: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, value in table.items():
         key = KEYS.get(name.casefold())
-        if key is None or key.readonly:
+        if key is None or key.readonly and not key.site:
             c.fail(f"ocpp.{name}", "unknown or readonly key; expected one of: "
-                   + ", ".join(k.name for k in KEYS.values() if not k.readonly))
+                   + ", ".join(k.name for k in KEYS.values() if not k.readonly or k.site))
             continue
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         canonical = normalise(key, text) if isinstance(value, (bool, int, str)) else None

@@ -33,6 +33,9 @@ class Key:
     readonly: bool = False
     minimum: int = 0
     doc: str = ""
+    #: Readonly to the Central System, but the site config's [ocpp] table may set it: what the box's
+    #: hardware and storage allow (issue 19: a local list of 100,000 entries).
+    site: bool = False
 
 
 def _keys(*keys: Key) -> dict[str, Key]:
@@ -60,8 +63,9 @@ KEYS: dict[str, Key] = _keys(
     Key("ChargePointId", Kind.TEXT, "", readonly=True, doc="deprecated (6.9.1); the chargeBoxIdentity"),
     Key("AuthorizationCacheEnabled", Kind.BOOL, "true", doc="remember IdTagInfo from the Central System (1.6 3.5.1)"),
     Key("LocalAuthListEnabled", Kind.BOOL, "true", doc="use the Local Authorization List (1.6 3.5.2)"),
-    Key("LocalAuthListMaxLength", Kind.INT, "50000", readonly=True, doc="most entries the local list takes"),
-    Key("SendLocalListMaxLength", Kind.INT, "50000", readonly=True, doc="most entries one SendLocalList takes"),
+    Key("LocalAuthListMaxLength", Kind.INT, "50000", readonly=True, site=True, doc="most entries the local list takes"),
+    Key("SendLocalListMaxLength", Kind.INT, "50000", readonly=True, site=True,
+        doc="most entries one SendLocalList takes"),
     Key("LocalAuthorizeOffline", Kind.BOOL, "true", doc="offline, start for a valid tag in the list or cache"),
     Key("LocalPreAuthorize", Kind.BOOL, "false", doc="online, start at once for a valid local tag, no Authorize"),
     Key("AllowOfflineTxForUnknownId", Kind.BOOL, "false", doc="offline, start for a tag known nowhere"),
