@@ -15,8 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import zeep
-import zeep.xsd
 from lxml import etree
 
 from chargebox.binding.soap.protocol import SoapProtocol
@@ -37,10 +35,6 @@ _REPEATED_VALUE = re.compile(
     r"(?<=: )'.*'(?= is not a valid value)"
     r"|(?<=The value )'.*'(?= (?:has a length|is not|is greater|is less|has more|has a total))", re.DOTALL)
 REDACTED_VALUE = "'***'"
-
-
-# The schema imports nothing; should it try, zeep refuses: no DTD, no entities, no network.
-_ZEEP_SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
 
 
 def schema_node(wsdl: Path) -> etree._Element:
@@ -79,6 +73,30 @@ def _required(hint: Any) -> Any:
     return hint
 
 
+#: Per complex type of a schema (by name; a top-level element's by the element's name): its child
+#: elements in sequence order, each with its position and the local name of its type.
+Sequences = dict[str, dict[str, tuple[int, str]]]
+
+
+def _unprefixed(qname: str) -> str:
+    """A type's name without its namespace prefix (``cs:IdTagInfo``: ``IdTagInfo``)."""
+    return qname.rpartition(":")[2]
+
+
+def sequences(schema: etree._Element) -> Sequences:
+    """The order of each complex type's elements, which XML Schema's xs:sequence makes part of
+    validity; the project's schemas define every type by name (but the simple content of 1.5's
+    SampledValue, whose fields are attributes), so one level of lookup per element is enough."""
+    found: Sequences = {}
+    for complex_type in schema.iterfind(f"{{{XSD_NAMESPACE}}}complexType"):
+        found[complex_type.get("name", "")] = {
+            element.get("name", ""): (n, _unprefixed(element.get("type", "")))
+            for n, element in enumerate(complex_type.iterfind(f"{{{XSD_NAMESPACE}}}sequence/{{{XSD_NAMESPACE}}}element"))}
+    for element in schema.iterfind(f"{{{XSD_NAMESPACE}}}element"):
+        found[element.get("name", "")] = found.get(_unprefixed(element.get("type", "")), {})
+    return found
+
+
 def redact_values(message: str) -> str:
     """A libxml2 validation message without the value it complains about."""
     return _REPEATED_VALUE.sub(REDACTED_VALUE, message)
@@ -96,17 +114,17 @@ class Service:
         self.protocol = protocol
         # The version's form of the neutral messages (for 1.5, 1.6's values in 1.5's terms), in zeep's names.
         self._form = protocol.version.form.renamed(protocol.zeep_names)
-        # Only the types are needed, not a zeep Client: the messages are (de)serialised here and sent
-        # by our own client, and a Client's WSDL machinery costs the daemon about 1 MB (issue 4).
+        # lxml alone: the schema validates, its sequences order what is rendered, and the messages are
+        # read off the validated tree; zeep's object per element cost most of the CPU per request,
+        # and importing it about 11 MB of the daemon's memory (issue 19).
         node = schema_node(wsdl)
-        self._types = zeep.xsd.Schema(node, settings=_ZEEP_SETTINGS)
+        self._sequences = sequences(node)
         self._schema = validator(node)
         self._by_tag: dict[str, tuple[Operation, type[Request] | type[Confirmation]]] = {}
         for op in operations.values():
             self._by_tag[self.tag(op.name, request=True)] = (op, op.request)
             self._by_tag[self.tag(op.name, request=False)] = (op, op.confirmation)
         self._reading: dict[type, tuple[tuple[str, bool, bool, Any], ...]] = {}  # see _readings
-        self._order: dict[Any, dict[str, tuple[int, Any]]] = {}  # see _fill
 
     def tag(self, action: str, *, request: bool) -> str:
         """The Clark name of an operation's wrapper element, e.g. ``{ns}bootNotificationRequest``."""
@@ -124,15 +142,15 @@ class Service:
 
         Built with lxml straight from the codec's plain form, each type's elements in its schema
         sequence: zeep's render of an object per element was most of the box's CPU per request
-        (issue 19); zeep's schema still says the order."""
+        (issue 19)."""
         tag = self.tag(action, request=isinstance(message, Request))
         element = etree.Element(tag, nsmap={"ns0": self.namespace})
-        self._fill(element, codec.to_wire(message, self._form), self._types.get_element(tag).type)
+        self._fill(element, codec.to_wire(message, self._form), tag.rpartition("}")[2])
         self.validate(element, error=ValueError)
         return element
 
-    def _fill(self, node: etree._Element, value: dict[str, Any], xsd_type: Any) -> None:
-        """A complex value's fields as ``node``'s children, in the order of its schema type."""
+    def _fill(self, node: etree._Element, value: dict[str, Any], type_name: str) -> None:
+        """A complex value's fields as ``node``'s children, in the sequence of its schema type."""
         if "_value_1" in value:  # zeep's name for the text of an element with attributes (1.5 SampledValue)
             for name, item in value.items():
                 if name == "_value_1":
@@ -140,10 +158,7 @@ class Service:
                 else:
                     node.set(name, _xml_text(item))  # attributeFormDefault: unqualified
             return
-        order = self._order.get(xsd_type)
-        if order is None:
-            order = self._order[xsd_type] = {name: (n, getattr(element, "type", None))
-                                             for n, (name, element) in enumerate(xsd_type.elements)}
+        order = self._sequences[type_name]
         for name in sorted(value, key=lambda name: order[name][0]):
             item, child_type = value[name], order[name][1]
             for one in item if isinstance(item, list) else [item]:
