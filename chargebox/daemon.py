@@ -15,15 +15,13 @@ import os
 import signal
 import sqlite3
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from hal.backends import load_backend
 from hal.tasks import cancel_and_wait
 
 import chargebox
-from chargebox.binding.ocpp16json import configured as json_configured
-from chargebox.binding.ocpp16json.client import JsonClient
 from chargebox.binding.soap import configured
 from chargebox.binding.soap.client import CentralSystemClient
 from chargebox.binding.soap.server import SHUTDOWN_TIMEOUT, ChargePointEndpoint
@@ -44,6 +42,9 @@ from chargebox.service.notify import Notifier, keep_alive
 from chargebox.service.reset import Restarter
 from chargebox.service.status import queue, snapshot
 from chargebox.store import Store
+
+if TYPE_CHECKING:  # imported when the site speaks OCPP-J: its JSON schemas cost a SOAP box 4 MB (issue 19)
+    from chargebox.binding.ocpp16json.client import JsonClient
 
 #: Seconds the charge point may take to stop (its devices have DEVICE_STOP_TIMEOUT each), and each
 #: other step of the stop; beyond them the stop goes on and says what hung.
@@ -87,6 +88,7 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     client: CentralSystemClient | JsonClient
     version = OCPP16 if config.protocol == JSON else OCPP15
     if config.protocol == JSON:
+        from chargebox.binding.ocpp16json import configured as json_configured
         client = json_configured.client(config)
     else:
         client = configured.client(config, advertised_url(config.public_url, config.public_interface))
@@ -112,7 +114,7 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
         charge_point.spawn(mobile.run())
     management.install(charge_point, restarter)  # availability, reservations, Reset, DataTransfer
     handler = link.incoming(charge_point.handle)
-    if isinstance(client, JsonClient):
+    if not isinstance(client, CentralSystemClient):  # OCPP-J: one WebSocket both ways
         client.serve(handler)
         return charge_point, client, None, link
     endpoint = configured.endpoint(config, handler, client)
