@@ -7,8 +7,8 @@ neutral: no binding's or library's names in it, since the outbox stores it on di
 A version's wire says some of it otherwise: its own names (1.6's ``meterValue``, ``interval``), fields
 it lacks, 1.6's ungrouped ``transactionData``, enum values it spells otherwise or lacks. A
 :class:`WireForm` says how (the versions' forms are in :mod:`chargebox.ocpp.versions`), and a binding
-whose library names an element otherwise adds its own ``names`` (the SOAP binding hands the form to
-zeep, which renders and parses XML through the WSDL's schema).
+whose form names an element otherwise adds its own ``names`` (the SOAP binding's ``_value_1`` for the
+text of 1.5's SampledValue, zeep's name, kept since the binding builds and reads XML with lxml itself).
 """
 
 from __future__ import annotations
