@@ -64,7 +64,9 @@ class BenchSite(SimulatedSite):
     against the official 1.6 JSON schemas where present), with a body limit that lets issue 19's lists in."""
 
     def __init__(self, protocol: str = "ocpp1.5-soap", **options: Any) -> None:
-        ocpp = {"LocalPreAuthorize": True, **options.pop("ocpp", {})}
+        # Lists as long as issue 19 asks for (the site config may allow them; the body limit below fits them).
+        ocpp = {"LocalPreAuthorize": True, "LocalAuthListMaxLength": 100_000, "SendLocalListMaxLength": 100_000,
+                **options.pop("ocpp", {})}
         schemas = SPEC / "json" / "v16"
         if protocol == "ocpp1.6-json" and schemas.is_dir():
             options.setdefault("json_schemas", schemas)

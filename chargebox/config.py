@@ -405,10 +405,11 @@ def _ocpp_keys(c: _Checker, table: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, value in table.items():
         key = KEYS.get(name.casefold())
-        # A secret (write-only) has its place in central_system.authorization_key.
-        if key is None or key.readonly or key.write_only:
+        # A secret (write-only) has its place in central_system.authorization_key; a readonly key may
+        # only be given by the site where it says so (Key.site).
+        if key is None or (key.readonly and not key.site) or key.write_only:
             c.fail(f"ocpp.{name}", "unknown or readonly key; expected one of: "
-                   + ", ".join(k.name for k in KEYS.values() if not k.readonly and not k.write_only))
+                   + ", ".join(k.name for k in KEYS.values() if (not k.readonly or k.site) and not k.write_only))
             continue
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         canonical = normalise(key, text) if isinstance(value, (bool, int, str)) else None

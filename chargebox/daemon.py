@@ -15,15 +15,13 @@ import os
 import signal
 import sqlite3
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from hal.backends import load_backend
 from hal.tasks import cancel_and_wait
 
 import chargebox
-from chargebox.binding.ocpp16json import configured as json_configured
-from chargebox.binding.ocpp16json.client import JsonClient
 from chargebox.binding.soap import configured
 from chargebox.binding.soap.client import CentralSystemClient
 from chargebox.binding.soap.server import SHUTDOWN_TIMEOUT, ChargePointEndpoint
@@ -46,6 +44,9 @@ from chargebox.service.notify import Notifier, keep_alive
 from chargebox.service.reset import Restarter
 from chargebox.service.status import queue, snapshot
 from chargebox.store import Store
+
+if TYPE_CHECKING:  # imported when the site speaks OCPP-J: its JSON schemas cost a SOAP box 4 MB (issue 19)
+    from chargebox.binding.ocpp16json.client import JsonClient
 
 #: Seconds the charge point may take to stop (its devices have DEVICE_STOP_TIMEOUT each), and each
 #: other step of the stop; beyond them the stop goes on and says what hung.
@@ -95,6 +96,7 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     ocpp.set_fixed("SendLocalListMaxLength", str(min(ocpp.integer("SendLocalListMaxLength"), fits)))
     client: CentralSystemClient | JsonClient
     if config.protocol == JSON:
+        from chargebox.binding.ocpp16json import configured as json_configured  # only when spoken
         client = json_configured.client(
             config, authorization_key=lambda: ocpp.text("AuthorizationKey") or None,
             ping_interval=lambda: ocpp.integer("WebSocketPingInterval"))
@@ -132,7 +134,7 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     if firmware is not None:
         triggers.firmware = firmware.status
     handler = link.incoming(charge_point.handle)
-    if isinstance(client, JsonClient):
+    if not isinstance(client, CentralSystemClient):  # OCPP-J: one WebSocket both ways
         client.serve(handler)
         return charge_point, client, None, link
     endpoint = configured.endpoint(config, handler, client)

@@ -46,6 +46,9 @@ class Key:
     unit: str = ""
     longest: int = 500
     shortest: int = 0
+    #: Readonly to the Central System, but the site config's [ocpp] table may set it: what the box's
+    #: hardware and storage allow (issue 19: a local list of 100,000 entries).
+    site: bool = False
 
 
 #: What SupportedFeatureProfiles tells (1.6 3.2, 9.1.29): the box serves every operation of the six.
@@ -82,8 +85,9 @@ KEYS: dict[str, Key] = _keys(
         only="1.5"),
     Key("AuthorizationCacheEnabled", Kind.BOOL, "true", doc="remember IdTagInfo from the Central System (1.6 3.5.1)"),
     Key("LocalAuthListEnabled", Kind.BOOL, "true", doc="use the Local Authorization List (1.6 3.5.2)"),
-    Key("LocalAuthListMaxLength", Kind.INT, "50000", readonly=True, doc="most entries the local list takes"),
-    Key("SendLocalListMaxLength", Kind.INT, "50000", readonly=True, doc="most entries one SendLocalList takes"),
+    Key("LocalAuthListMaxLength", Kind.INT, "50000", readonly=True, site=True, doc="most entries the local list takes"),
+    Key("SendLocalListMaxLength", Kind.INT, "50000", readonly=True, site=True,
+        doc="most entries one SendLocalList takes"),
     Key("LocalAuthorizeOffline", Kind.BOOL, "true", doc="offline, start for a valid tag in the list or cache"),
     Key("LocalPreAuthorize", Kind.BOOL, "false", doc="online, start at once for a valid local tag, no Authorize"),
     Key("AllowOfflineTxForUnknownId", Kind.BOOL, "false", doc="offline, start for a tag known nowhere"),

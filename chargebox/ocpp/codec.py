@@ -7,8 +7,8 @@ neutral: no binding's or library's names in it, since the outbox stores it on di
 A version's wire says some of it otherwise: its own names (1.6's ``meterValue``, ``interval``), fields
 it lacks, 1.6's ungrouped ``transactionData``, enum values it spells otherwise or lacks. A
 :class:`WireForm` says how (the versions' forms are in :mod:`chargebox.ocpp.versions`), and a binding
-whose library names an element otherwise adds its own ``names`` (the SOAP binding hands the form to
-zeep, which renders and parses XML through the WSDL's schema).
+whose form names an element otherwise adds its own ``names`` (the SOAP binding's ``_value_1`` for the
+text of 1.5's SampledValue, zeep's name, kept since the binding builds and reads XML with lxml itself).
 """
 
 from __future__ import annotations
@@ -96,14 +96,17 @@ def _camel(name: str) -> str:
 
 
 @functools.cache
+@functools.cache
 def _fields(cls: type) -> tuple[tuple[str, str, Any], ...]:
-    """(field name, wire name, type hint) of a message or data type, in wire order."""
+    """(field name, wire name, type hint) of a message or data type, in wire order; worked out once
+    per class (typing.get_type_hints is most of the time a list of 50,000 took to read, issue 19)."""
     hints = typing.get_type_hints(cls)
     return tuple(
         (f.name, _WIRE_NAMES.get((cls, f.name), _camel(f.name)), hints[f.name]) for f in dataclasses.fields(cls)
     )
 
 
+@functools.cache  # a form is hashed by identity (eq=False), and each lives as long as the daemon
 def wire_fields(cls: type, form: WireForm) -> tuple[tuple[str, str, Any], ...]:
     """:func:`_fields` in a form's names, without the fields it leaves out."""
     fields = _fields(cls)
@@ -188,25 +191,42 @@ def from_wire(obj: Any, cls: type[T], form: WireForm = PLAIN) -> T:
     return cls(**kwargs)
 
 
-def _convert(raw: Any, hint: Any, form: WireForm) -> Any:
+@functools.cache
+def _shape(hint: Any) -> tuple[str, Any]:
+    """What :func:`_convert` does with a value of type ``hint`` (an optional one's without its None),
+    and the type it does it with: worked out once per type, not per value (a list of 50,000 entries
+    spent a third of its reading in these checks, issue 19)."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         (hint,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
         origin = typing.get_origin(hint)
     if origin is list:
         (item,) = typing.get_args(hint)
-        return [_convert(entry, item, form) for entry in raw]
+        return "list", item
     if dataclasses.is_dataclass(hint):
-        return from_wire(raw, hint, form)  # type: ignore[arg-type]
+        return "record", hint
     if isinstance(hint, type) and issubclass(hint, Enum):
+        return "enum", hint
+    if hint in (datetime, str, float):
+        return hint.__name__, hint
+    return "raw", hint
+
+
+def _convert(raw: Any, hint: Any, form: WireForm) -> Any:
+    shape, hint = _shape(hint)
+    if shape == "str":
+        return str(raw)
+    if shape == "list":
+        return [_convert(entry, hint, form) for entry in raw]
+    if shape == "record":
+        return from_wire(raw, hint, form)
+    if shape == "enum":
         return form.read(hint, raw)
-    if hint is datetime:
+    if shape == "datetime":
         if isinstance(raw, str):
             # Python 3.11 reads a "Z" but not RFC 3339's lower-case "t" and "z".
             raw = datetime.fromisoformat(raw.upper())
         return raw if raw.tzinfo else raw.replace(tzinfo=timezone.utc)
-    if hint is str:
-        return str(raw)
-    if hint is float:
+    if shape == "float":
         return float(raw)  # a decimal (7.14 limit) may come as a JSON integer
     return raw

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from chargebox.config import load
+from chargebox.engine.configuration import Configuration
 from chargebox.errors import ConfigError
+from chargebox.ocpp.enums import ConfigurationStatus
+from chargebox.store import Store
 from tests.chargebox.site_samples import site_config
 
 
@@ -34,3 +37,12 @@ def test_every_bad_key_is_reported(tmp_path: Path) -> None:
                 "ocpp.MeterValuesSampledData"):
         assert key in text
     assert "an integer >= 1 (seconds), got 0" in text and "readonly" in text
+
+
+def test_the_site_sets_how_long_a_local_list_may_be_and_the_central_system_cannot(tmp_path: Path) -> None:
+    config = load(write(tmp_path, "LocalAuthListMaxLength = 100000\nSendLocalListMaxLength = 100000\n"))
+    keys = Configuration(Store.open(":memory:").settings, config.ocpp)
+    assert keys.integer("LocalAuthListMaxLength") == 100_000 and keys.integer("SendLocalListMaxLength") == 100_000
+    assert keys.change("LocalAuthListMaxLength", "10") is ConfigurationStatus.REJECTED  # readonly to it (6.9.1)
+    with pytest.raises(ConfigError, match="ocpp.LocalAuthListMaxLength"):
+        load(write(tmp_path, "LocalAuthListMaxLength = -1\n"))

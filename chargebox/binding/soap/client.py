@@ -17,7 +17,6 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import aiohttp
-import zeep.exceptions
 
 from chargebox.binding.soap import envelope
 from chargebox.binding.soap.faults import MustUnderstand
@@ -98,7 +97,7 @@ class CentralSystemClient:
         )
         try:
             body = self._service.render(request, action)
-        except (ValueError, TypeError, LookupError, zeep.exceptions.Error) as err:
+        except (ValueError, TypeError, LookupError) as err:
             version = self._service.protocol.version.name
             raise Unsendable(f"{action} cannot be sent in OCPP {version}: {err}") from err
         return envelope.build(headers, self._service.namespace, body), headers
@@ -167,7 +166,7 @@ class CentralSystemClient:
             return self.decode(data, request, sent)
         except CallFailed:
             raise
-        except (ValueError, TypeError, LookupError, AttributeError, zeep.exceptions.Error) as err:
+        except (ValueError, TypeError, LookupError, AttributeError) as err:
             # Whatever the Central System sent, a response we cannot read is a failure to process.
             raise ProtocolError(f"unreadable {request.action()} response: {err}") from err
 

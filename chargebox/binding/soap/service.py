@@ -7,12 +7,14 @@ The version is a :class:`~chargebox.binding.soap.protocol.SoapProtocol` (1.5 by 
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import types
+import typing
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import zeep
-import zeep.xsd
 from lxml import etree
 
 from chargebox.binding.soap.protocol import SoapProtocol
@@ -35,10 +37,6 @@ _REPEATED_VALUE = re.compile(
 REDACTED_VALUE = "'***'"
 
 
-# The schema imports nothing; should it try, zeep refuses: no DTD, no entities, no network.
-_ZEEP_SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-
-
 def schema_node(wsdl: Path) -> etree._Element:
     """The xs:schema embedded in a WSDL's wsdl:types (the local file only: no entities, no network)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
@@ -59,6 +57,46 @@ def schema_of(wsdl: Path) -> etree.XMLSchema:
     return validator(schema_node(wsdl))
 
 
+def _xml_text(value: Any) -> str:
+    """A simple value as XML Schema's text for it (xs:boolean, xs:dateTime in UTC with its "Z")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def _required(hint: Any) -> Any:
+    """An optional field's type without its None."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        (hint,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    return hint
+
+
+#: Per complex type of a schema (by name; a top-level element's by the element's name): its child
+#: elements in sequence order, each with its position and the local name of its type.
+Sequences = dict[str, dict[str, tuple[int, str]]]
+
+
+def _unprefixed(qname: str) -> str:
+    """A type's name without its namespace prefix (``cs:IdTagInfo``: ``IdTagInfo``)."""
+    return qname.rpartition(":")[2]
+
+
+def sequences(schema: etree._Element) -> Sequences:
+    """The order of each complex type's elements, which XML Schema's xs:sequence makes part of
+    validity; the project's schemas define every type by name (but the simple content of 1.5's
+    SampledValue, whose fields are attributes), so one level of lookup per element is enough."""
+    found: Sequences = {}
+    for complex_type in schema.iterfind(f"{{{XSD_NAMESPACE}}}complexType"):
+        found[complex_type.get("name", "")] = {
+            element.get("name", ""): (n, _unprefixed(element.get("type", "")))
+            for n, element in enumerate(complex_type.iterfind(f"{{{XSD_NAMESPACE}}}sequence/{{{XSD_NAMESPACE}}}element"))}
+    for element in schema.iterfind(f"{{{XSD_NAMESPACE}}}element"):
+        found[element.get("name", "")] = found.get(_unprefixed(element.get("type", "")), {})
+    return found
+
+
 def redact_values(message: str) -> str:
     """A libxml2 validation message without the value it complains about."""
     return _REPEATED_VALUE.sub(REDACTED_VALUE, message)
@@ -76,15 +114,17 @@ class Service:
         self.protocol = protocol
         # The version's form of the neutral messages (for 1.5, 1.6's values in 1.5's terms), in zeep's names.
         self._form = protocol.version.form.renamed(protocol.zeep_names)
-        # Only the types are needed, not a zeep Client: the messages are (de)serialised here and sent
-        # by our own client, and a Client's WSDL machinery costs the daemon about 1 MB (issue 4).
+        # lxml alone: the schema validates, its sequences order what is rendered, and the messages are
+        # read off the validated tree; zeep's object per element cost most of the CPU per request,
+        # and importing it about 11 MB of the daemon's memory (issue 19).
         node = schema_node(wsdl)
-        self._types = zeep.xsd.Schema(node, settings=_ZEEP_SETTINGS)
+        self._sequences = sequences(node)
         self._schema = validator(node)
         self._by_tag: dict[str, tuple[Operation, type[Request] | type[Confirmation]]] = {}
         for op in operations.values():
             self._by_tag[self.tag(op.name, request=True)] = (op, op.request)
             self._by_tag[self.tag(op.name, request=False)] = (op, op.confirmation)
+        self._reading: dict[type, tuple[tuple[str, bool, bool, Any], ...]] = {}  # see _readings
 
     def tag(self, action: str, *, request: bool) -> str:
         """The Clark name of an operation's wrapper element, e.g. ``{ns}bootNotificationRequest``."""
@@ -98,13 +138,35 @@ class Service:
         return found[0]
 
     def render(self, message: Request | Confirmation, action: str) -> etree._Element:
-        """The message as its wrapper element, validated: we never send what the schema refuses."""
-        element_type = self._types.get_element(self.tag(action, request=isinstance(message, Request)))
-        holder = etree.Element("holder")
-        element_type.render(holder, element_type(**codec.to_wire(message, self._form)))
-        element = holder[0]
+        """The message as its wrapper element, validated: we never send what the schema refuses.
+
+        Built with lxml straight from the codec's plain form, each type's elements in its schema
+        sequence: zeep's render of an object per element was most of the box's CPU per request
+        (issue 19)."""
+        tag = self.tag(action, request=isinstance(message, Request))
+        element = etree.Element(tag, nsmap={"ns0": self.namespace})
+        self._fill(element, codec.to_wire(message, self._form), tag.rpartition("}")[2])
         self.validate(element, error=ValueError)
         return element
+
+    def _fill(self, node: etree._Element, value: dict[str, Any], type_name: str) -> None:
+        """A complex value's fields as ``node``'s children, in the sequence of its schema type."""
+        if "_value_1" in value:  # zeep's name for the text of an element with attributes (1.5 SampledValue)
+            for name, item in value.items():
+                if name == "_value_1":
+                    node.text = _xml_text(item)
+                else:
+                    node.set(name, _xml_text(item))  # attributeFormDefault: unqualified
+            return
+        order = self._sequences[type_name]
+        for name in sorted(value, key=lambda name: order[name][0]):
+            item, child_type = value[name], order[name][1]
+            for one in item if isinstance(item, list) else [item]:
+                child = etree.SubElement(node, f"{{{self.namespace}}}{name}")
+                if isinstance(one, dict):
+                    self._fill(child, one, child_type)
+                else:
+                    child.text = _xml_text(one)
 
     def parse(self, element: etree._Element) -> Request | Confirmation:
         """A validated body element as its typed message; ProtocolError when it breaks the schema."""
@@ -113,15 +175,71 @@ class Service:
             raise ProtocolError(f"unknown body element {etree.QName(element).localname!r}")
         self.validate(element)
         _, cls = found
-        parsed: Any = self._types.get_element(element.tag).parse(element, self._types)
         try:
-            return codec.from_wire(parsed, cls, self._form)
+            return codec.from_wire(self._plain(element, cls), cls, self._form)
         except TypeError as err:
             # The schema lets a required string be empty (<idTag></idTag>), zeep reads it as absent,
             # and the message cannot be built without it: the caller's error, not ours (issue 14, item 8).
             empty = sorted({etree.QName(e).localname for e in element.iter() if len(e) == 0 and not e.text})
             raise ProtocolError(f"{etree.QName(element).localname}: a required element is empty "
                                 f"({', '.join(empty) or err})") from err
+
+    def _plain(self, element: etree._Element, cls: type) -> dict[str, Any]:
+        """A validated element as the plain values :func:`codec.from_wire` reads for ``cls``, read off
+        lxml's tree by the message's fields: zeep's parse built an object per element, 86 % of the time a
+        SendLocalList of 50,000 entries took (issue 19). The schema has checked the element already, so
+        a value only needs its type: xs:int and xs:boolean here, the rest as text for the codec. An
+        empty element is absent, as zeep read it (a required one makes the message fail to build)."""
+        children: dict[str, list[etree._Element]] = {}
+        for child in element:
+            if isinstance(child.tag, str):  # not a comment; a Clark name, {namespace}local
+                children.setdefault(child.tag.rpartition("}")[2], []).append(child)
+        plain: dict[str, Any] = {}
+        for wire, many, record, kind in self._readings(cls):
+            found = children.get(wire)
+            if wire == "_value_1":  # zeep's name for the text of an element with attributes (1.5 SampledValue)
+                plain[wire] = element.text
+            elif found is None:
+                if wire in element.attrib:
+                    plain[wire] = self._value(element.attrib[wire], kind)
+            elif record and many:
+                plain[wire] = [self._plain(child, kind) for child in found]
+            elif record:
+                plain[wire] = self._plain(found[0], kind)
+            elif many:
+                plain[wire] = [self._value(child, kind) for child in found]
+            else:
+                plain[wire] = self._value(found[0], kind)
+        return plain
+
+    def _readings(self, cls: type) -> tuple[tuple[str, bool, bool, Any], ...]:
+        """How :meth:`_plain` reads each field of ``cls``: its wire name, whether it is a list, whether
+        its value is a record (a dataclass), and the value's type; worked out once per class."""
+        readings = self._reading.get(cls)
+        if readings is None:
+            found = []
+            for name, wire, hint in codec.wire_fields(cls, self._form):
+                hint = _required(hint)
+                if (cls, name) in self._form.ungrouped:  # the items of a list of one-field groups, one list
+                    (group,) = typing.get_args(hint)
+                    hint = typing.get_type_hints(group)[dataclasses.fields(group)[0].name]
+                many = typing.get_origin(hint) is list
+                kind = _required(typing.get_args(hint)[0]) if many else hint
+                found.append((wire, many, dataclasses.is_dataclass(kind), kind))
+            readings = self._reading[cls] = tuple(found)
+        return readings
+
+    @staticmethod
+    def _value(node: etree._Element | str, kind: Any) -> Any:
+        """One simple element's (or attribute's) value as a field of type ``kind`` takes it."""
+        text = node if isinstance(node, str) else node.text
+        if text is None:
+            return None
+        if kind is bool:
+            return text.strip() in ("true", "1")  # xs:boolean's lexical forms
+        if kind is int:
+            return int(text)
+        return text
 
     def validate(self, element: etree._Element, error: type[Exception] = ProtocolError) -> None:
         if not self._schema.validate(element):

@@ -1,0 +1,39 @@
+"""A large body is read off lxml's tree, not through an object per element (issue 19): a SendLocalList
+of 50,000 entries, validated against the schema, becomes the same message within the 2 s that the whole
+call through the endpoint may take (its CPU time, which a loaded machine does not stretch much; zeep's
+parse alone took 4-8 s)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from lxml import etree
+
+from chargebox.binding.soap.service import charge_point_service
+from chargebox.ocpp.datatypes import AuthorisationData, IdTagInfo
+from chargebox.ocpp.enums import AuthorizationStatus, UpdateType
+from chargebox.ocpp.errors import ProtocolError
+from chargebox.ocpp.messages import SendLocalListRequest
+
+
+def test_a_list_of_50000_entries_is_read_whole_and_quickly() -> None:
+    service = charge_point_service()
+    request = SendLocalListRequest(update_type=UpdateType.FULL, list_version=3, local_authorisation_list=[
+        AuthorisationData(f"{n:08X}", IdTagInfo(AuthorizationStatus.ACCEPTED if n % 2 else AuthorizationStatus.BLOCKED))
+        for n in range(50_000)])
+    body = etree.tostring(service.render(request, "SendLocalList"))
+    start = time.process_time()
+    parsed = service.parse(etree.fromstring(body))
+    assert time.process_time() - start < 2.0
+    assert parsed == request
+
+
+def test_a_large_list_is_still_validated() -> None:
+    service = charge_point_service()
+    request = SendLocalListRequest(update_type=UpdateType.FULL, list_version=3, local_authorisation_list=[
+        AuthorisationData(f"{n:08X}", IdTagInfo(AuthorizationStatus.ACCEPTED)) for n in range(1000)])
+    element = service.render(request, "SendLocalList")
+    element[-1][0].text = "X" * 21  # the last entry's idTag: longer than IdToken's 20 characters
+    with pytest.raises(ProtocolError, match="does not match the OCPP 1.5 schema"):
+        service.parse(element)
