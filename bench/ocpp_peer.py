@@ -26,25 +26,12 @@ import aiohttp
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, RegistrationStatus, UpdateStatus
-from realpath import SPEC, Peer, memory_mb
+from realpath import BENCH, SPEC, Peer, memory_mb
+
+sys.path.insert(0, str(BENCH.parent))  # the checkout: the tests' ocpp peer (tests/mobilityhouse.py)
+from tests.mobilityhouse import AiohttpConnection  # noqa: E402
 
 IDENTITY = "PEER-1"
-
-
-class AiohttpConnection:
-    """What ``ocpp``'s ChargePoint reads and writes (``recv``/``send`` of text frames), on aiohttp."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-
-    async def recv(self) -> str:
-        msg = await self.ws.receive()
-        if msg.type != aiohttp.WSMsgType.TEXT:
-            raise ConnectionError(f"WebSocket {msg.type.name}")
-        return str(msg.data)
-
-    async def send(self, text: str) -> None:
-        await self.ws.send_str(text)
 
 
 class MinimalChargePoint(ChargePoint):

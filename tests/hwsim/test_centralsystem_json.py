@@ -18,6 +18,7 @@ import aiohttp
 import aiohttp.web
 import pytest
 from tests.conftest import OFFICIAL_WSDL
+from tests.mobilityhouse import AiohttpConnection
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, RegistrationStatus, RemoteStartStopStatus, TriggerMessageStatus
@@ -31,22 +32,6 @@ pytestmark = pytest.mark.skipif(
     not (SCHEMAS / "BootNotification.json").is_file(),
     reason="official OCPP 1.6 JSON schemas (../shared/spec/json/v16) not present",
 )
-
-
-class AiohttpConnection:
-    """What ``ocpp``'s ChargePoint reads and writes (``recv``/``send`` of text frames), on aiohttp."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-
-    async def recv(self) -> str:
-        msg = await self.ws.receive()
-        if msg.type != aiohttp.WSMsgType.TEXT:
-            raise ConnectionError(f"WebSocket {msg.type.name}")
-        return str(msg.data)
-
-    async def send(self, text: str) -> None:
-        await self.ws.send_str(text)
 
 
 class TestChargePoint(ChargePoint):  # type: ignore[misc]
