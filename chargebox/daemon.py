@@ -26,7 +26,7 @@ from chargebox.binding.soap import configured
 from chargebox.binding.soap.client import CentralSystemClient
 from chargebox.binding.soap.server import SHUTDOWN_TIMEOUT, ChargePointEndpoint
 from chargebox.clock import Clock
-from chargebox.config import JSON, Config, Device
+from chargebox.config import JSON, PROTOCOLS, Config, Device
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity
 from chargebox.engine import management
 from chargebox.engine.configuration import Configuration
@@ -82,7 +82,7 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     directions), and the monitor of the link between them and the Central System, wired as the config says."""
     clock = clock or Clock()
     store = _open_store(config)
-    version = OCPP16 if config.protocol == JSON else OCPP15
+    version = OCPP15 if config.protocol == PROTOCOLS[0] else OCPP16  # 1.6 over SOAP or JSON: one engine
     defaults = dict(config.ocpp)
     cs = config.central_system_transport
     if config.protocol == JSON:  # the link's settings: 1.6 keys the Central System may change (9.1, whitepaper)

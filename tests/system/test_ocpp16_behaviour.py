@@ -5,15 +5,13 @@ TriggerMessage (5.17), StopTransaction's reason (6.49) and UnlockConnector's 1.6
 
 from __future__ import annotations
 
-import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chargebox.site import SimulatedSite, _read_ready
+from chargebox.site import SimulatedSite
 from tests.conftest import OFFICIAL_WSDL
 from tests.system.sitetools import operator, running, wait_until
 
@@ -28,27 +26,19 @@ class Json16Site(SimulatedSite):
     against the official schemas and answers the first BootNotification with ``boot_status``."""
 
     def __init__(self, schemas: Path, boot_status: str, key: str | None = None) -> None:
-        super().__init__(sample_interval=3600)
-        self._schemas = schemas
+        super().__init__(protocol="ocpp1.6-json", json_schemas=schemas, sample_interval=3600)
         self._boot_status = boot_status
         self._key = key  # the HTTP Basic password both sides start with (security profile 1)
+        if key:
+            self._settings["central_system_tls"] = f'{self._settings["central_system_tls"]}\nauthorization_key = "{key}"'
 
-    def _start_central_system(self, port: int, control_port: int) -> dict[str, Any]:
-        cs = self._spawn("central-system", [
-            sys.executable, "-m", "hwsim.centralsystem", "--protocol", "ocpp1.6-json", "--json-schemas",
-            str(self._schemas), "--heartbeat-interval", "300", "--log-level", "INFO", "--port", str(port),
-            "--control-port", str(control_port), "--journal", str(self.workdir / "central-system.jsonl"),
-            *(["--basic-auth", f"{self.identity}:{self._key}"] if self._key else [])])
-        return _read_ready(cs, "central system")
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[str]:
+        if name == "central-system" and self._key:
+            args = [*args, "--basic-auth", f"{self.identity}:{self._key}"]
+        return super()._spawn(name, args)
 
     def start_daemon(self) -> subprocess.Popen[str]:
         self.cs("POST", "/behaviour", {"boot_status": self._boot_status})
-        text = self.config_path.read_text()
-        text = re.sub(r'(\[central_system\]\n)url = "[^"]*"\n',
-                      f'\\1protocol = "ocpp1.6-json"\nurl = "ws://127.0.0.1:{self.central_system_port}/ocpp"\n'
-                      + (f'authorization_key = "{self._key}"\n' if self._key else ""), text)
-        text = re.sub(r"\[endpoint\]\n.*?\n\n(?=\[storage\])", "", text, flags=re.S)
-        self.config_path.write_text(text)
         return super().start_daemon()
 
 

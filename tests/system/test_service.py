@@ -160,7 +160,8 @@ def test_status_and_queue_show_a_session_and_the_messages_an_outage_holds_back(t
         assert cs["registration"] == "Accepted" and cs["booted"] and cs["last_success"] is not None
         assert charging["last_heartbeat"] is not None
         assert charging["connectors"] == [{"id": 1, "status": "Charging", "phase": "CHARGING", "fault": None,
-                                           "local_tx": 1}]
+                                           "local_tx": 1, "limit": {"amps": 16.0, "source": "max_current",
+                                                                    "offered": 16.0}}]
         (tx,) = charging["transactions"]
         assert (tx["local_tx"], tx["connector"], tx["transaction_id"], tx["id_tag"]) == (1, 1, 1, "…E680")
 
