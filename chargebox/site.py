@@ -188,7 +188,7 @@ class SimulatedSite:
                  reboot_command: list[str] | None = None, extra_config: str = "",
                  python: str | None = None, tls: SiteTls | None = None, meter_model: str = "sdm630",
                  hwsim_options: list[str] | None = None, outbox_limit: int | None = None,
-                 reconnect_max: int = 2) -> None:
+                 reconnect_max: int = 2, authorization_key: str | None = None) -> None:
         """``mobile``: the box has the simulator's modem (SMS wake-up); ``public_interface``: it
         listens on every address and advertises the current one of that interface (8.3);
         ``reboot_command``: what a Hard reset runs (``service.reboot_command``); ``extra_config``: more
@@ -198,7 +198,9 @@ class SimulatedSite:
         more options of ``hwsim run`` (``--modem-profile quectel``...); ``outbox_limit``: the
         outbox's bound (``storage.outbox_limit``), else the daemon's default; ``reconnect_max``: over
         OCPP-J, the longest delay between attempts to connect (``central_system.reconnect_max``), a few
-        seconds so a test's outage ends as fast as a SOAP box's (which tries every OfflineRetryInterval).
+        seconds so a test's outage ends as fast as a SOAP box's (which tries every OfflineRetryInterval);
+        ``authorization_key``: over OCPP-J, the HTTP Basic password both sides start with (security
+        profile 1: ``central_system.authorization_key``, the Central System's ``--basic-auth``).
 
         ``protocol``: what the box and the reference Central System speak (``central_system.protocol``);
         the Central System validates against ``cs_wsdl``/``cp_wsdl`` (the SOAP protocols) or the folder
@@ -208,6 +210,8 @@ class SimulatedSite:
             raise ValueError(f"protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
         if protocol == JSON and (mobile or public_interface or tls):
             raise ValueError(f"mobile, public_interface and tls are for the SOAP protocols, not {protocol}")
+        if protocol != JSON and authorization_key:
+            raise ValueError(f"authorization_key is for OCPP-J, not {protocol}")
         self._own_dir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="chargebox-site-"))
         self.identity = identity
@@ -221,6 +225,9 @@ class SimulatedSite:
         central_system = CONFIG_DEFAULTS["central_system_tls"]
         if protocol == JSON:
             central_system += f"\nreconnect_max = {reconnect_max}"
+        if authorization_key:
+            central_system += f'\nauthorization_key = "{authorization_key}"'
+        self._authorization_key = authorization_key
         self._settings = {**CONFIG_DEFAULTS, "central_system_tls": central_system,
                           **(tls.config() if tls else {}),
                           "ocpp_extra": extra, "sample_interval": sample_interval,
@@ -287,7 +294,8 @@ class SimulatedSite:
             "--heartbeat-interval", str(self._settings["heartbeat_interval"]),
             "--sms-gateway", f"{self.hw_url}/sms", "--log-level", "INFO", "--port", str(port),
             "--control-port", str(control_port), "--journal", str(self.workdir / "central-system.jsonl"),
-            *(self._tls.central_system_args() if self._tls else [])])
+            *(self._tls.central_system_args() if self._tls else []),
+            *(["--basic-auth", f"{self.identity}:{self._authorization_key}"] if self._authorization_key else [])])
         return _read_ready(cs, "central system")
 
     def restart_central_system(self, sig: int = signal.SIGKILL) -> None:

@@ -26,16 +26,10 @@ class Json16Site(SimulatedSite):
     against the official schemas and answers the first BootNotification with ``boot_status``."""
 
     def __init__(self, schemas: Path, boot_status: str, key: str | None = None) -> None:
-        super().__init__(protocol="ocpp1.6-json", json_schemas=schemas, sample_interval=3600)
+        # key: the HTTP Basic password both sides start with (security profile 1)
+        super().__init__(protocol="ocpp1.6-json", json_schemas=schemas, sample_interval=3600,
+                         authorization_key=key)
         self._boot_status = boot_status
-        self._key = key  # the HTTP Basic password both sides start with (security profile 1)
-        if key:
-            self._settings["central_system_tls"] = f'{self._settings["central_system_tls"]}\nauthorization_key = "{key}"'
-
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[str]:
-        if name == "central-system" and self._key:
-            args = [*args, "--basic-auth", f"{self.identity}:{self._key}"]
-        return super()._spawn(name, args)
 
     def start_daemon(self) -> subprocess.Popen[str]:
         self.cs("POST", "/behaviour", {"boot_status": self._boot_status})
