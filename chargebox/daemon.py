@@ -91,15 +91,21 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
             defaults["AuthorizationKey"] = cs.authorization_key
     ocpp = Configuration(store.settings, defaults, version=version.name)  # the engine's version hint
     ocpp.set_fixed("ChargePointId", config.identity)
-    # A SendLocalList as long as the box says it takes must fit in a request body it accepts.
-    fits = config.endpoint_transport.max_body // LOCAL_LIST_ENTRY_BYTES
-    ocpp.set_fixed("SendLocalListMaxLength", str(min(ocpp.integer("SendLocalListMaxLength"), fits)))
+    # A SendLocalList as long as the box says it takes must fit in the largest message it takes: over
+    # SOAP a request body, which endpoint.max_body bounds for anyone on the network. OCPP-J has no
+    # endpoint, only frames from the Central System the box itself connected to: a list length the site
+    # sets is kept, and the frame bound follows it (json_configured.client); its default, what 1 MiB holds.
+    longest = ocpp.integer("SendLocalListMaxLength")
+    if config.protocol != JSON or "SendLocalListMaxLength" not in config.ocpp:
+        longest = min(longest, config.endpoint_transport.max_body // LOCAL_LIST_ENTRY_BYTES)
+    ocpp.set_fixed("SendLocalListMaxLength", str(longest))
     client: CentralSystemClient | JsonClient
     if config.protocol == JSON:
         from chargebox.binding.ocpp16json import configured as json_configured  # only when spoken
         client = json_configured.client(
             config, authorization_key=lambda: ocpp.text("AuthorizationKey") or None,
-            ping_interval=lambda: ocpp.integer("WebSocketPingInterval"))
+            ping_interval=lambda: ocpp.integer("WebSocketPingInterval"),
+            longest_list=longest * LOCAL_LIST_ENTRY_BYTES)
         ocpp.watch("AuthorizationKey", client.reconnect)
     else:
         client = configured.client(config, advertised_url(config.public_url, config.public_interface))

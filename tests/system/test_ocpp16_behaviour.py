@@ -5,6 +5,7 @@ TriggerMessage (5.17), StopTransaction's reason (6.49) and UnlockConnector's 1.6
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,24 @@ def test_a_new_authorization_key_is_used_at_once_and_never_shown() -> None:
         wait_until(lambda: "credentials refused (401)" in site.log("chargebox"))
         assert old not in site.log("chargebox") and new not in site.log("chargebox")
         assert site.stop_daemon() == 0
+
+
+def test_a_send_local_list_as_long_as_the_site_sets_fits_a_frame() -> None:
+    """OCPP-J has no endpoint.max_body: the site's SendLocalListMaxLength is kept and the WebSocket's frame
+    bound follows it, so a Full list that long (over 1 MiB here) reaches the engine (issue 19)."""
+    most = 8000
+    schemas = OFFICIAL_JSON if OFFICIAL_JSON is not None and OFFICIAL_JSON.is_dir() else None
+    with running(SimulatedSite(protocol="ocpp1.6-json", json_schemas=schemas, sample_interval=3600,
+                               ocpp={"SendLocalListMaxLength": most})) as site:
+        site.wait_cs("BootNotification")
+        (key,) = answer(site, "GetConfiguration", {"key": ["SendLocalListMaxLength"]})["configurationKey"]
+        assert key["value"] == str(most)
+        longest = {"status": "Accepted", "expiryDate": "2099-12-31T23:59:59.999Z", "parentIdTag": "P" * 20}
+        entries = [{"idTag": f"{n:020d}", "idTagInfo": longest} for n in range(most + 1)]
+        assert len(json.dumps(entries[:most])) > 1 << 20  # past the link's own bound and aiohttp's default
+        full = {"updateType": "Full", "listVersion": 7, "localAuthorizationList": entries[:most]}
+        assert answer(site, "SendLocalList", full) == {"status": "Accepted"}
+        assert answer(site, "GetLocalListVersion", {}) == {"listVersion": 7}
+        too_long = {"updateType": "Full", "listVersion": 8, "localAuthorizationList": entries}
+        assert answer(site, "SendLocalList", too_long) == {"status": "Failed"}  # the engine's answer (5.15)
+        assert answer(site, "GetLocalListVersion", {}) == {"listVersion": 7}

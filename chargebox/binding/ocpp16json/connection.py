@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 SUBPROTOCOL = "ocpp1.6"
 
 #: The largest frame taken from the Central System: as large as the SOAP endpoint's default body,
-#: so a SendLocalList or GetConfiguration that fits one binding fits the other.
+#: so a SendLocalList or GetConfiguration that fits one binding fits the other; a site that sets a
+#: longer SendLocalListMaxLength raises it to fit that list (configured.client).
 MAX_FRAME_BYTES = 1 << 20
 
 def connection_url(url: str, identity: str) -> str:

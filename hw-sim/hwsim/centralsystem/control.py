@@ -12,6 +12,7 @@ wait for requests, make it call a box and change its behaviour. Endpoints:
     long-poll until ``count`` *valid* requests of action ``A`` (seq > since) were received; returns
     their list, or 504 ``{"error": ...}`` on timeout.
 ``POST /call`` ``{"chargeBoxIdentity": ..., "action": ..., "payload": {...}, "url": opt, "timeout": opt}``
+    (a body of up to :data:`MAX_CALL_BODY`, else 413)
     -> :meth:`CallResult.to_json`; 400 for an unknown action or an invalid request, 404 when no URL is
     known for the box (SOAP) or it has no WebSocket open (1.6 JSON: ``url`` is ignored; every CS->CP
     operation of 1.6 is allowed, TriggerMessage and the smart charging ones too, payload passed through).
@@ -43,6 +44,11 @@ from .wakeup import PendingCommands, add_routes
 
 #: Longest a /wait long-poll may be asked to wait (seconds).
 MAX_WAIT = 600.0
+#: Largest request body taken (bytes): a /call as large as any a box may be sent. Over OCPP-J the
+#: Central System is the only way to reach a box, and a SendLocalList of 100,000 entries (issue 19's
+#: longest) is about 6 MB of JSON, 15 MB with every field at its longest: aiohttp's default of 1 MiB
+#: would refuse what the box takes.
+MAX_CALL_BODY = 64 << 20
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -185,7 +191,7 @@ class ControlServer:
         return f"http://{host}:{self.port}/"
 
     def make_app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_CALL_BODY)
         app.router.add_get("/health", self.health)
         app.router.add_get("/record", self.get_record)
         app.router.add_get("/wait", self.wait)

@@ -101,6 +101,8 @@ class CallResult:
     ``(code, subcode, reason)``: for SOAP with local names (``("Sender", "IdentityMismatch", "...")``),
     for OCPP-J a CALLERROR's ``(errorCode, None, errorDescription)``; ``errors``: every problem seen,
     including transport errors (then ``valid`` is False and ``payload`` and ``fault`` are None).
+    ``round_trip``: OCPP-J, seconds from the CALL written to the WebSocket to its answer read (before the
+    answer's schema check), so that a caller can tell the box's time from ours; None where nothing came back.
     """
 
     ok: bool
@@ -110,6 +112,7 @@ class CallResult:
     errors: list[str] = field(default_factory=list)
     http_status: int | None = None
     message_id: str | None = None
+    round_trip: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -124,6 +127,7 @@ class CallResult:
             "errors": list(self.errors),
             "http_status": self.http_status,
             "message_id": self.message_id,
+            "round_trip": self.round_trip,
         }
 
 

@@ -474,13 +474,17 @@ class JsonCentralSystem(CentralSystemCore):
     async def _exchange(
         self, conn: _Connection, action: str, payload: dict[str, Any], message_id: str, timeout: float
     ) -> CallResult:
+        loop = asyncio.get_running_loop()
         async with conn.lock:
-            future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+            future: asyncio.Future[list[Any]] = loop.create_future()
             conn.pending[message_id] = future
+            text = json.dumps([CALL, message_id, action, payload])
             try:
-                await conn.ws.send_str(json.dumps([CALL, message_id, action, payload]))
+                sent = loop.time()
+                await conn.ws.send_str(text)
                 async with asyncio.timeout(timeout):
                     frame = await future
+                round_trip = loop.time() - sent
             except TimeoutError:
                 return CallResult(False, None, None, False, [f"transport: no answer within {timeout}s"], None,
                                   message_id)
@@ -493,9 +497,10 @@ class JsonCentralSystem(CentralSystemCore):
         if kind == CALLERROR and not errors:
             if frame[2] not in ERROR_CODES:
                 errors.append(f"errorCode {frame[2]!r} is not one of OCPP-J 1.6 4.2.3")
-            return CallResult(False, None, (frame[2], None, frame[3]), not errors, errors, None, message_id)
+            return CallResult(False, None, (frame[2], None, frame[3]), not errors, errors, None, message_id,
+                              round_trip)
         if kind != CALLRESULT or errors:
-            return CallResult(False, None, None, False, errors, None, message_id)
+            return CallResult(False, None, None, False, errors, None, message_id, round_trip)
         if self.schemas is not None:
             errors = self.schemas.check(f"{action}Response", frame[2])[1]
-        return CallResult(not errors, frame[2], None, not errors, errors, None, message_id)
+        return CallResult(not errors, frame[2], None, not errors, errors, None, message_id, round_trip)
