@@ -33,7 +33,7 @@ def measure(site: BenchSite, options: argparse.Namespace) -> list[Row]:
     answer, seconds = send_local_list(site, id_tags(options.entries))
     outcome = answer["payload"]["status"] if answer["payload"] else f"fault {answer['fault']}"
     verdict = "possible" if outcome == "Accepted" else "refused"
-    via = "" if answer["route"] == "/call" else f" ({answer['route']}: the Central System's /call takes <= 1 MiB)"
+    via = "" if answer["route"] == "/call" else f" ({answer['route']}: a SOAP list over 1 MiB)"
     return [Row(f"local list of {options.entries:,} entries", GOAL,
                 f"{verdict}: {outcome} after {seconds:.1f} s{via}; the box has {limit}")]
 

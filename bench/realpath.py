@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from chargebox.binding.soap import envelope
+from chargebox.binding.soap.configured import PROTOCOLS as SOAP_PROTOCOLS
+from chargebox.binding.soap.protocol import SoapProtocol
 from chargebox.binding.soap.service import charge_point_service
-from chargebox.binding.soap15 import CP_NAMESPACE
-from chargebox.config import PROTOCOLS
+from chargebox.config import JSON, PROTOCOLS
 from chargebox.ocpp.datatypes import AuthorisationData, IdTagInfo
 from chargebox.ocpp.enums import AuthorizationStatus, UpdateType
 from chargebox.ocpp.messages import SendLocalListRequest
@@ -37,6 +38,10 @@ BENCH = Path(__file__).resolve().parent
 SPEC = BENCH.parent.parent / "shared" / "spec"  # ../shared beside the worktree (DESIGN.md)
 #: A card in the box's local list (rows 1 and 2 use it).
 CARD = "04A2B3C4D5E680"
+#: The longest SendLocalList sent through the Central System's ``/call`` over SOAP; a longer one is POSTed
+#: straight to the box's endpoint, so that its figure is the box's and not the reference Central
+#: System's render of it (over OCPP-J there is no endpoint: the Central System measures its round trip).
+SOAP_CALL_BODY = 1 << 20
 
 
 class NotAvailable(Exception):
@@ -100,39 +105,51 @@ class BenchSite(SimulatedSite):
         raise NotAvailable(f"no BootNotification from the daemon within {timeout:.0f} s")
 
 
+def soap(site: SimulatedSite) -> SoapProtocol:
+    """The site's SOAP protocol (1.5 or 1.6): its namespaces and WSDLs, for a request the bench renders."""
+    protocol = SOAP_PROTOCOLS.get(site.protocol)
+    if protocol is None:
+        raise NotAvailable(f"{site.protocol} has no SOAP endpoint")
+    return protocol
+
+
 def send_local_list(site: BenchSite, id_tags: Sequence[str], timeout: float = 600.0) -> tuple[dict[str, Any], float]:
     """SendLocalList Full of ``id_tags`` (all Accepted), with the next list version, sent by the reference
-    Central System through the box's endpoint: the call's record and the seconds from asking the
-    Central System to its answer."""
+    Central System: the call's record and its seconds. Over OCPP-J the seconds are the Central
+    System's round trip, from the CALL on the WebSocket to its answer read (its own render and schema
+    check of the request before, the answer's check after, are not the box's); over SOAP the seconds
+    from asking ``/call`` to its answer, or, for a body over :data:`SOAP_CALL_BODY`, from the POST
+    straight to the box's endpoint to its answer."""
     version = int(site.call("GetLocalListVersion", {})["payload"]["listVersion"])
     key = "localAuthorisationList" if site.protocol == "ocpp1.5-soap" else "localAuthorizationList"  # 1.6 spells it so
     payload = {"updateType": "Full", "listVersion": max(0, version) + 1,
                key: [{"idTag": tag, "idTagInfo": {"status": "Accepted"}} for tag in id_tags]}
+    body = {"chargeBoxIdentity": site.identity, "action": "SendLocalList", "payload": payload, "timeout": timeout}
+    if site.protocol != JSON and len(json.dumps(body)) > SOAP_CALL_BODY:
+        return send_local_list_soap(site, id_tags, max(0, version) + 1, timeout)
     start = time.perf_counter()
     try:
-        answer: dict[str, Any] = SimulatedSite._http(site.cs_url, "POST", "/call", {
-            "chargeBoxIdentity": site.identity, "action": "SendLocalList", "payload": payload, "timeout": timeout},
-            timeout=timeout + 10)
+        answer: dict[str, Any] = SimulatedSite._http(site.cs_url, "POST", "/call", body, timeout=timeout + 10)
     except urllib.error.HTTPError as err:
-        if err.code != 413 or site.protocol != "ocpp1.5-soap":
-            raise NotAvailable(f"the Central System's /call refused the list: HTTP {err.code}") from err
-        # The control interface takes at most 1 MiB (aiohttp's default client_max_size): the
-        # request goes straight to the box's endpoint instead, rendered by the box's own binding.
-        return send_local_list_soap(site, id_tags, max(0, version) + 1, timeout)
+        raise NotAvailable(f"the Central System's /call refused the list: HTTP {err.code}") from err
+    elapsed = time.perf_counter() - start
     answer["route"] = "/call"
-    return answer, time.perf_counter() - start
+    round_trip = answer.get("round_trip")
+    return answer, round_trip if site.protocol == JSON and round_trip is not None else elapsed
 
 
 def send_local_list_soap(site: BenchSite, id_tags: Sequence[str], version: int,
                          timeout: float) -> tuple[dict[str, Any], float]:
     """SendLocalList Full as a SOAP request POSTed to the box's endpoint from this process (rendered
-    before the clock starts); the answer's status and the seconds from the POST to the answer."""
+    by the box's own binding of the site's version before the clock starts); the answer's status and
+    the seconds from the POST to the answer."""
+    protocol = soap(site)
     request = SendLocalListRequest(update_type=UpdateType.FULL, list_version=version, local_authorisation_list=[
         AuthorisationData(tag, IdTagInfo(AuthorizationStatus.ACCEPTED)) for tag in id_tags])
     url = f"http://127.0.0.1:{site.box_port}/"
     body = envelope.build(envelope.Addressing(charge_box_identity=site.identity, action="/SendLocalList",
                                               message_id=envelope.new_message_id(), to=url),
-                          CP_NAMESPACE, charge_point_service().render(request, "SendLocalList"))
+                          protocol.cp_namespace, charge_point_service(protocol).render(request, "SendLocalList"))
     post = urllib.request.Request(url, data=body, headers={"Content-Type": f"{envelope.CONTENT_TYPE}; charset=utf-8"})
     start = time.perf_counter()
     try:

@@ -1,5 +1,5 @@
-"""bench/all.py runs every row of issue 19 through the real processes and prints one complete table:
-a broken benchmark is noticed here. Nothing about the figures is checked (benchmarks, not tests)."""
+"""bench/all.py runs every row of issue 19 through the real processes and prints one complete table, in
+each protocol: a broken benchmark is noticed here. Nothing about the figures is checked (benchmarks, not tests)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from chargebox.config import PROTOCOLS
 
 ALL = Path(__file__).resolve().parents[2] / "bench" / "all.py"
 #: Sizes that keep the run near 30 s: every row still goes through the daemon, the simulator and
@@ -18,9 +20,10 @@ COLUMNS = 5
 
 
 @pytest.mark.system
-def test_all_prints_a_complete_table() -> None:
-    out = subprocess.run([sys.executable, str(ALL), "--quick", *TINY], capture_output=True, text=True,
-                         timeout=240)
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_all_prints_a_complete_table(protocol: str) -> None:
+    out = subprocess.run([sys.executable, str(ALL), "--quick", "--protocol", protocol, *TINY], capture_output=True,
+                         text=True, timeout=240)
     assert out.returncode == 0, out.stderr
     rows = [line for line in out.stdout.splitlines() if line.startswith("| ") and not line.startswith("| measure")]
     measures = [row.split(" | ")[0].removeprefix("| ") for row in rows]

@@ -162,6 +162,44 @@ async def test_a_call_through_the_control_interface_reaches_the_charge_point(cs:
     assert [c.action for c in cs.calls] == ["RemoteStartTransaction", "TriggerMessage", "SetChargingProfile"]
 
 
+async def test_a_long_list_its_round_trip_and_calls_repeated_through_the_control_interface(
+        cs: JsonCentralSystem) -> None:
+    """Issue 19's benchmarks: /call takes a SendLocalList over aiohttp's 1 MiB default and says its round
+    trip on the socket; /repeat makes the same call for some seconds, one at a time, and counts them."""
+    control = ControlServer(cs)
+    await control.start()
+    try:
+        async with connected(f"{cs.url}/CB1") as ws, aiohttp.ClientSession() as session:
+            async def answer_all() -> None:
+                async for message in ws:
+                    frame = json.loads(message.data)
+                    payload = {"status": "Accepted"} if frame[2] == "SendLocalList" else {"listVersion": 3}
+                    await ws.send_str(json.dumps([3, frame[1], payload]))
+
+            box = asyncio.create_task(answer_all())
+            entries = [{"idTag": f"{n:020d}", "idTagInfo": {"status": "Accepted"}} for n in range(30000)]
+            body = {"chargeBoxIdentity": "CB1", "action": "SendLocalList", "timeout": 30, "payload": {
+                "updateType": "Full", "listVersion": 1, "localAuthorizationList": entries}}
+            assert len(json.dumps(body)) > 1 << 20
+            async with session.post(f"{control.url}call", json=body) as resp:
+                result = await resp.json()
+            assert result["ok"] and 0 < result["round_trip"] < 30, result
+            body = {"chargeBoxIdentity": "CB1", "action": "GetLocalListVersion", "payload": {}, "seconds": 0.5}
+            async with session.post(f"{control.url}repeat", json=body) as resp:
+                result = await resp.json()
+            assert result["answered"] > 10 and result["failed"] == 0 and result["seconds"] >= 0.5, result
+            assert len(cs.calls) == 1 + result["answered"]
+            for wrong, status in [({**body, "seconds": 0}, 400), ({**body, "action": "Dance"}, 400),
+                                  ({**body, "chargeBoxIdentity": "CB2"}, 404), ({**body, "url": "x"}, 400)]:
+                async with session.post(f"{control.url}repeat", json=wrong) as resp:
+                    assert resp.status == status, wrong
+            box.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await box
+    finally:
+        await control.stop()
+
+
 async def test_a_charge_point_answering_with_callerror_or_an_invalid_payload(cs: JsonCentralSystem) -> None:
     async with connected(f"{cs.url}/CB1") as ws:
         async def box() -> None:

@@ -16,6 +16,10 @@ wait for requests, make it call a box and change its behaviour. Endpoints:
     -> :meth:`CallResult.to_json`; 400 for an unknown action or an invalid request, 404 when no URL is
     known for the box (SOAP) or it has no WebSocket open (1.6 JSON: ``url`` is ignored; every CS->CP
     operation of 1.6 is allowed, TriggerMessage and the smart charging ones too, payload passed through).
+``POST /repeat`` ``{"chargeBoxIdentity": ..., "action": ..., "payload": {...}, "seconds": S}``
+    the same call made again and again for S seconds (at most :data:`MAX_WAIT`), each once the last is
+    answered, as OCPP-J sends them (4.1.1) -> ``{"answered": N, "failed": N, "seconds": ...}``
+    (answered: ``ok``); the same 400 and 404 as ``/call``. How many calls a box answers per second.
 ``GET /calls?since=SEQ``
     JSON list of calls made (see :meth:`CallRecord.to_json`).
 ``GET /behaviour``, ``POST /behaviour`` with any of ``{"boot_status", "heartbeat_interval",
@@ -100,6 +104,18 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
             text=json.dumps({"error": "body must be a JSON object"}), content_type="application/json"
         )
     return data
+
+
+def _call_of(data: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """The box, action and payload of a /call or /repeat body; KeyError saying what is wrong."""
+    identity, action, payload = data.get("chargeBoxIdentity"), data.get("action"), data.get("payload", {})
+    if not isinstance(identity, str) or not identity:
+        raise KeyError("chargeBoxIdentity: expected a non-empty string")
+    if not isinstance(action, str):
+        raise KeyError("action: expected a string such as RemoteStartTransaction")
+    if not isinstance(payload, dict):
+        raise KeyError("payload: expected a JSON object")
+    return identity, action, payload
 
 
 def behaviour(cs: CentralSystemCore) -> dict[str, Any]:
@@ -197,6 +213,7 @@ class ControlServer:
         app.router.add_get("/wait", self.wait)
         app.router.add_get("/calls", self.get_calls)
         app.router.add_post("/call", self.post_call)
+        app.router.add_post("/repeat", self.post_repeat)
         app.router.add_get("/behaviour", self.get_behaviour)
         app.router.add_post("/behaviour", self.post_behaviour)
         add_routes(app, self.pending)  # POST /hold, GET /held (hwsim.centralsystem.wakeup)
@@ -263,20 +280,13 @@ class ControlServer:
         unknown = sorted(set(data) - {"chargeBoxIdentity", "action", "payload", "url", "timeout"})
         if unknown:
             return _error(400, f"unknown key(s) {unknown}")
-        identity, action = data.get("chargeBoxIdentity"), data.get("action")
-        payload = data.get("payload", {})
         url, timeout = data.get("url"), data.get("timeout", 10)
-        if not isinstance(identity, str) or not identity:
-            return _error(400, "chargeBoxIdentity: expected a non-empty string")
-        if not isinstance(action, str):
-            return _error(400, "action: expected a string such as RemoteStartTransaction")
-        if not isinstance(payload, dict):
-            return _error(400, "payload: expected a JSON object")
         if url is not None and not isinstance(url, str):
             return _error(400, "url: expected a string")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_WAIT:
             return _error(400, f"timeout: expected 0..{MAX_WAIT} seconds")
         try:
+            identity, action, payload = _call_of(data)
             result = await self.cs.call(identity, action, payload, url=url, timeout=float(timeout))
         except KeyError as err:
             return _error(400, str(err.args[0]) if err.args else str(err))
@@ -285,6 +295,30 @@ class ControlServer:
         except UnknownBoxError as err:
             return _error(404, str(err))
         return _json(result.to_json())
+
+    async def post_repeat(self, request: web.Request) -> web.Response:
+        data = await _json_body(request)
+        unknown = sorted(set(data) - {"chargeBoxIdentity", "action", "payload", "seconds"})
+        if unknown:
+            return _error(400, f"unknown key(s) {unknown}")
+        seconds = data.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds <= MAX_WAIT:
+            return _error(400, f"seconds: expected 0..{MAX_WAIT}")
+        loop = asyncio.get_running_loop()
+        answered = failed = 0
+        start = loop.time()
+        try:
+            identity, action, payload = _call_of(data)
+            while loop.time() - start < seconds:
+                result = await self.cs.call(identity, action, payload, timeout=10.0)
+                answered, failed = (answered + 1, failed) if result.ok else (answered, failed + 1)
+        except KeyError as err:
+            return _error(400, str(err.args[0]) if err.args else str(err))
+        except InvalidCallError as err:
+            return _error(400, str(err), errors=err.errors)
+        except UnknownBoxError as err:
+            return _error(404, str(err))
+        return _json({"answered": answered, "failed": failed, "seconds": loop.time() - start})
 
     async def get_behaviour(self, request: web.Request) -> web.Response:
         return _json(behaviour(self.cs))
