@@ -19,6 +19,7 @@ from typing import Any
 
 from chargebox.binding.ocpp16json import frames
 from chargebox.binding.ocpp16json.connection import Link
+from chargebox.binding.soap.server import LARGE_BODY, give_back_memory
 from chargebox.logfields import traceback_of
 from chargebox.ocpp import errors, schemas
 from chargebox.ocpp.errors import (
@@ -194,7 +195,7 @@ class JsonClient:
             self._answer(frames.call_error(err.message_id, err.error))
             return
         if isinstance(frame, frames.Call):
-            self._take(frame)
+            self._take(frame, large=len(text) >= LARGE_BODY)
             return
         waiting = self._waiting
         if waiting is None or waiting[0] != frame.message_id or waiting[1].done():
@@ -202,16 +203,19 @@ class JsonClient:
             return
         waiting[1].set_result(frame)
 
-    def _take(self, call: frames.Call) -> None:
+    def _take(self, call: frames.Call, large: bool = False) -> None:
         if call.message_id in self._serving:
             # 4.2.3: "an existing call with the same unique identifier is being handled already".
             self._answer(frames.call_error(call.message_id, ProtocolError(
                 f"a CALL with id {call.message_id} is being handled already")))
             return
         self._serving.add(call.message_id)
-        self._spawn(self._serve(call))
+        self._spawn(self._serve(call, large))
 
-    async def _serve(self, call: frames.Call) -> None:
+    async def _serve(self, call: frames.Call, large: bool = False) -> None:
+        """Answer the Central System's CALL; after a ``large`` frame (a SendLocalList of thousands) the
+        memory its payload and typed message took is handed back, as the SOAP endpoint does after a
+        large body (issue 19)."""
         try:
             confirmation = await self._handle(call)
             reply = frames.call_result(call.message_id, schemas.write(call.action, confirmation))
@@ -224,6 +228,8 @@ class JsonClient:
         finally:
             self._serving.discard(call.message_id)
         await self._send_answer(reply)
+        if large:  # once the frame, its payload and message are gone with this task
+            asyncio.get_running_loop().call_soon(give_back_memory)
 
     async def _handle(self, call: frames.Call) -> Confirmation:
         operation = OCPP16.charge_point_operations.get(call.action)

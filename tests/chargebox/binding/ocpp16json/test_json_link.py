@@ -17,6 +17,7 @@ from json_central import Central, basic, central_system
 from tls_pki import Pki, make_pki
 
 from chargebox import tls
+from chargebox.binding.ocpp16json import client as json_client
 from chargebox.binding.ocpp16json.client import JsonClient
 from chargebox.binding.ocpp16json.connection import Backoff, connection_url
 from chargebox.ocpp.enums import ResetStatus
@@ -254,6 +255,32 @@ async def test_a_frame_over_the_bound_closes_the_connection(central: Central) ->
         async with asyncio.timeout(5):
             message = await socket.receive()
         assert message.type is WSMsgType.CLOSE and message.data == 1009  # RFC 6455 7.4.1: message too big
+    finally:
+        await box.close()
+
+
+async def test_memory_is_given_back_once_a_large_frame_is_answered(central: Central,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19: as the SOAP endpoint after a large body, the client after a CALL of 1 MiB or more (a
+    long SendLocalList); not after every small one."""
+    given = asyncio.Event()
+    calls: list[int] = []
+
+    def give_back() -> None:
+        calls.append(1)
+        given.set()
+
+    monkeypatch.setattr(json_client, "give_back_memory", give_back)
+    box = client_for(central.url, max_frame=4 << 20)
+    try:
+        socket = await connected(box, central)
+        await socket.send_str(json.dumps([2, "small", "Reset", {"type": "Soft"}]))
+        assert (await frame(socket))[:2] == [3, "small"]
+        await socket.send_str(json.dumps([2, "large", "DataTransfer", {"vendorId": "x", "data": "y" * (1 << 20)}]))
+        assert (await frame(socket))[:2] == [4, "large"]  # answered (the stub engine's InternalError)
+        async with asyncio.timeout(5):
+            await given.wait()
+        assert calls == [1]
     finally:
         await box.close()
 
