@@ -73,6 +73,9 @@ class Courier:
         self._now = now
         self._wakeup = asyncio.Event()
         self._relaxed = 0  # acknowledgements committed since the last one synced to disk
+        # (local_tx, transactionId) of the last transaction sent with an id: the Central System's id,
+        # once in the journal, never changes, so its MeterValues need no journal read each (issue 19).
+        self._known_id: tuple[int, int] | None = None
 
     def wake(self) -> None:
         """Something was queued, or the Central System is reachable again."""
@@ -174,6 +177,9 @@ class Courier:
         request = queued.request
         if queued.local_tx is None:
             return request
+        if (self._known_id is not None and self._known_id[0] == queued.local_tx
+                and not isinstance(request, (StartTransactionRequest, StopTransactionRequest))):
+            return dataclasses.replace(request, transaction_id=self._known_id[1])  # type: ignore[call-arg]
         entry = self.store.journal.get(queued.local_tx)
         if isinstance(request, StartTransactionRequest):
             return dataclasses.replace(request, timestamp=entry.start_time)
@@ -184,6 +190,8 @@ class Courier:
             if self.config.version == "1.5":
                 return None
             transaction_id = -1  # 1.6 errata 3.18: "the Central System SHALL respond as if ... valid"
+        else:
+            self._known_id = (queued.local_tx, transaction_id)
         if isinstance(request, StopTransactionRequest) and entry.stop_time is not None:
             return dataclasses.replace(request, transaction_id=transaction_id, timestamp=entry.stop_time)
         return dataclasses.replace(request, transaction_id=transaction_id)  # type: ignore[call-arg]

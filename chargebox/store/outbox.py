@@ -85,6 +85,7 @@ class Outbox:
         self._db = db
         self.limit = limit
         self._refusing = False  # whether refuses_sessions() said so last: its changes are logged
+        self.refuses_sessions()  # known from the start, so that a removal need not count (remove())
 
     def put(self, request: Request, *, local_tx: int | None, created: datetime) -> int | None:
         """Queue ``request`` (of the transaction or status lane) with the bound's policy; its seq, or
@@ -205,7 +206,8 @@ class Outbox:
     def remove(self, seq: int) -> None:
         """Acknowledged (or given up on): it is never sent again."""
         self._delete(seq)
-        self.refuses_sessions()  # logs that sessions are offered again once it drained
+        if self._refusing:  # a removal only ever ends a refusal: no count of the queue per message sent
+            self.refuses_sessions()  # logs that sessions are offered again once it drained
 
     def _delete(self, seq: int) -> None:
         self._db.execute("DELETE FROM outbox WHERE seq = ?", [seq])

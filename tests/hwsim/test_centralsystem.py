@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -522,6 +522,35 @@ async def test_wait_for_returns_when_requests_arrive(cs: CentralSystem, http: ai
     assert [r.seq for r in records] == [2, 3]
     with pytest.raises(TimeoutError, match="StopTransaction"):
         await cs.wait_for("StopTransaction", timeout=0.01)
+
+
+async def test_wait_for_looks_at_each_record_once(cs: CentralSystem, http: aiohttp.ClientSession) -> None:
+    """A wait for many requests (an outbox drain of 10,000) costs the Central System one look at each
+    new record, not a pass over the whole record per request (issue 19: that made it the bottleneck)."""
+
+    class Counting(list[Received]):
+        """The record, counting the records read out of it."""
+
+        read = 0
+
+        def __iter__(self) -> Iterator[Received]:
+            Counting.read += len(self)
+            return super().__iter__()
+
+        def __getitem__(self, index: Any) -> Any:
+            items = super().__getitem__(index)
+            Counting.read += len(items) if isinstance(index, slice) else 1
+            return items
+
+    await post(http, cs, soap_request("<cs:heartbeatRequest/>", "/Heartbeat"))  # before the wait
+    cs.record = Counting(cs.record)
+    waiter = asyncio.create_task(cs.wait_for("Heartbeat", count=40, timeout=10, since=1))
+    await asyncio.sleep(0)  # waiting
+    for _ in range(40):
+        await post(http, cs, soap_request("<cs:heartbeatRequest/>", "/Heartbeat"))
+    looked, Counting.read = Counting.read, 0
+    assert [r.seq for r in await waiter] == list(range(2, 42))
+    assert looked <= 2 * 41  # each new record about once while waiting; not 41 * 41 / 2
 
 
 # --------------------------------------------------------------------------------------------------

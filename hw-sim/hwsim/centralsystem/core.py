@@ -19,7 +19,7 @@ import itertools
 import json
 import logging
 import ssl
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -466,9 +466,15 @@ class CentralSystemCore(abc.ABC):
 
     def received(self, action: str | None = None, *, valid: bool | None = True, since: int = 0) -> list[Received]:
         """Records after seq ``since``, optionally only of ``action`` and of the given validity."""
+        return self._matching(self.record, action, valid=valid, since=since)
+
+    @staticmethod
+    def _matching(
+        records: Iterable[Received], action: str | None, *, valid: bool | None, since: int
+    ) -> list[Received]:
         return [
             r
-            for r in self.record
+            for r in records
             if r.seq > since
             and (action is None or r.action == action)
             and (valid is None or r.valid == valid)

@@ -5,6 +5,7 @@ through the box's client; strangers never make the box post anywhere."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -158,3 +159,15 @@ async def test_an_endpoint_without_a_reply_channel_refuses_a_reply_to() -> None:
 async def test_an_endpoint_reference_without_an_address_is_a_protocol_error(box: Box) -> None:
     status, body = await post(box.url, request_xml(REMOTE_START_BODY, headers="<a:ReplyTo>http://cs/</a:ReplyTo>"))
     assert (status, fault_of(body)) == (400, ("Sender", "ProtocolError"))
+
+
+def test_headers_are_written_as_xml_text_and_read_back_unchanged() -> None:
+    """The envelope's headers are written as text (issue 19): markup characters in a value are
+    escaped, and a value XML cannot carry is refused before anything is sent, as lxml refused it."""
+    sent = envelope.Addressing(charge_box_identity='box <1> & "2"\r', action="/Heartbeat",
+                               message_id="urn:uuid:1", to="http://cs/?a=1&b=2", from_url="http://box/?c=<3>",
+                               reply_to="http://r/&", fault_to="http://f/>", relates_to="urn:uuid:0")
+    read = envelope.parse(envelope.build(sent, CP_NAMESPACE), CP_NAMESPACE).headers
+    assert read == dataclasses.replace(sent, charge_box_identity='box <1> & "2"')  # the header is stripped
+    with pytest.raises(ValueError, match="XML compatible"):
+        envelope.build(envelope.Addressing(action="/Heartbeat", message_id="urn:uuid:\x01"), CP_NAMESPACE)

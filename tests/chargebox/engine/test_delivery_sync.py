@@ -25,14 +25,14 @@ from chargebox.ocpp.messages import (
 from chargebox.store import Store
 from chargebox.store.database import atomic
 from chargebox.store.outbox import Queued
+from chargebox.store.transactions import JournalEntry
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 FULL, NORMAL = 2, 1  # PRAGMA synchronous's answers
 
 
-async def test_only_transaction_boundaries_wait_for_the_disk(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "chargebox.db")
-    values = RELAXED_ACKNOWLEDGEMENTS + 2
+def queue_session(store: Store, values: int) -> JournalEntry:
+    """A transaction's StartTransaction, ``values`` MeterValues and StopTransaction, queued."""
     with atomic(store.db):
         entry = store.journal.begin(connector_id=1, id_tag="0A0B0C0D", meter_start=0, start_time=NOW, synced=True)
         store.outbox.put(StartTransactionRequest(connector_id=1, id_tag="0A0B0C0D", timestamp=NOW, meter_start=0),
@@ -42,16 +42,24 @@ async def test_only_transaction_boundaries_wait_for_the_disk(tmp_path: Path) -> 
                 MeterValue(NOW, [SampledValue(str(n))])]), local_tx=entry.local_id, created=NOW)
         store.outbox.put(StopTransactionRequest(transaction_id=0, timestamp=NOW, meter_stop=values),
                          local_tx=entry.local_id, created=NOW)
+    return entry
+
+
+async def send(request: Request, message_id: str | None) -> Confirmation:
+    """A Central System that accepts everything, its transaction 7."""
+    accepted = IdTagInfo(AuthorizationStatus.ACCEPTED)
+    if isinstance(request, StartTransactionRequest):
+        return StartTransactionConfirmation(transaction_id=7, id_tag_info=accepted)
+    if isinstance(request, StopTransactionRequest):
+        return StopTransactionConfirmation(id_tag_info=accepted)
+    return MeterValuesConfirmation()
+
+
+async def test_only_transaction_boundaries_wait_for_the_disk(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "chargebox.db")
+    entry = queue_session(store, RELAXED_ACKNOWLEDGEMENTS + 2)
     levels: list[tuple[str, int]] = []
     done = asyncio.Event()
-
-    async def send(request: Request, message_id: str | None) -> Confirmation:
-        accepted = IdTagInfo(AuthorizationStatus.ACCEPTED)
-        if isinstance(request, StartTransactionRequest):
-            return StartTransactionConfirmation(transaction_id=7, id_tag_info=accepted)
-        if isinstance(request, StopTransactionRequest):
-            return StopTransactionConfirmation(id_tag_info=accepted)
-        return MeterValuesConfirmation()
 
     def acknowledged(queued: Queued, confirmation: Confirmation) -> None:
         if isinstance(confirmation, StartTransactionConfirmation):
@@ -73,3 +81,36 @@ async def test_only_transaction_boundaries_wait_for_the_disk(tmp_path: Path) -> 
     assert meter == [NORMAL] * RELAXED_ACKNOWLEDGEMENTS + [FULL, NORMAL]
     assert store.outbox.depth() == 0
     assert store.db.execute("PRAGMA synchronous").fetchone()[0] == FULL  # every other write stays synced
+
+
+async def test_a_drain_reads_the_journal_once_per_transaction_and_does_not_count_the_queue(tmp_path: Path) -> None:
+    """Per message sent, no journal read (the Central System's transactionId, once known, stays) and,
+    with the outbox far from its bound, no count of the queue (issue 19: queries per message)."""
+    store = Store.open(tmp_path / "chargebox.db")
+    entry = queue_session(store, 50)
+    statements: list[str] = []
+    sent: list[Request] = []
+    done = asyncio.Event()
+
+    async def recording(request: Request, message_id: str | None) -> Confirmation:
+        sent.append(request)
+        return await send(request, message_id)
+
+    def acknowledged(queued: Queued, confirmation: Confirmation) -> None:
+        if isinstance(confirmation, StartTransactionConfirmation):
+            store.journal.set_transaction_id(entry.local_id, confirmation.transaction_id)
+        if isinstance(confirmation, StopTransactionConfirmation):
+            done.set()
+
+    store.db.set_trace_callback(statements.append)
+    courier = Courier(store, Configuration(store.settings), recording, acknowledged, lambda: NOW)
+    task = asyncio.create_task(courier.run())
+    await done.wait()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+    assert [getattr(request, "transaction_id", None) for request in sent[1:]] == [7] * 51
+    journal_reads = [s for s in statements if s.startswith("SELECT * FROM transactions")]
+    # The StartTransaction and the StopTransaction (each sent and logged), the first MeterValues.
+    assert len(journal_reads) <= 5
+    assert not [s for s in statements if "count(*)" in s]
