@@ -27,8 +27,7 @@ never posts to an address given by a stranger.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
+import functools
 import gc
 import logging
 import ssl
@@ -58,28 +57,28 @@ SHUTDOWN_TIMEOUT = 5.0
 LARGE_BODY = 1 << 20
 
 
+@functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's malloc_trim, which returns the free memory at the top and in the middle of the heap to
-    the system (Python's own free() keeps it for later); None where the C library has none (musl)."""
-    name = ctypes.util.find_library("c")
-    try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
+    the system (Python's own free() keeps it for later); None where the C library has none (musl).
+    Looked up at the first large body: ctypes is not worth its memory to an idle daemon (issue 19)."""
+    import ctypes
+
+    try:  # the C library the interpreter is linked with; no find_library, which runs ldconfig
+        trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
-    if trim is not None:
-        trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     return trim
-
-
-_TRIM = _malloc_trim()
 
 
 def give_back_memory() -> None:
     """After a large body: the cycles of its objects collected, the freed memory back to the system,
     so the daemon's resident memory returns to where it was (issue 19)."""
     gc.collect()
-    if _TRIM is not None:
-        _TRIM(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 class ReplyChannel(Protocol):
