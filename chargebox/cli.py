@@ -101,6 +101,10 @@ def _main(argv: list[str] | None) -> int:
     from chargebox.service.journal import setup_logging
 
     setup_logging(args.log_level or config.log_level, mask_id_tags=config.mask_id_tags)
+    # Before aiohttp is imported: frozenlist's C extension (aiohttp's signals, a few lists built at
+    # start) is C++ and alone loads libstdc++, 1.1 MB of the idle daemon (issue 19); its documented
+    # switch selects the pure-Python FrozenList. Set here, it reaches `chargebox run` and the unit alike.
+    os.environ.setdefault("FROZENLIST_NO_EXTENSIONS", "1")
     from chargebox.daemon import run as run_daemon
 
     try:
