@@ -48,7 +48,7 @@ from chargebox.service.notify import child_environment
 
 if TYPE_CHECKING:
     from chargebox.engine.chargepoint import ChargePoint
-    from chargebox.maintenance import ftp  # imported by the download: an idle daemon holds no ftplib (issue 19)
+    from chargebox.maintenance import ftp  # imported by a download: an idle daemon holds no ftplib (issue 19)
 
 log = logging.getLogger(__name__)
 
