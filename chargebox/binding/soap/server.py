@@ -255,6 +255,9 @@ class ChargePointEndpoint:
         except Exception as err:  # the engine failed: the CS gets InternalError, the daemon lives on
             log.error("handling %s failed:\n%s", operation.name, traceback_of(err))
             raise InternalError(f"{operation.name} failed: {type(err).__name__}") from err
+        # Gone before the answer is built: what building it keeps (the codec's tables of a message's
+        # first answer) then goes where idle objects are, not into memory the request freed (issue 19).
+        del request
         try:
             return self._service.render(confirmation, operation.name), f"/{operation.name}Response"
         except (ValueError, TypeError) as err:  # the engine's answer breaks the schema: never send it
