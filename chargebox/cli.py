@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import mimetypes
 import os
 import sys
 from pathlib import Path
@@ -105,6 +106,9 @@ def _main(argv: list[str] | None) -> int:
     # start) is C++ and alone loads libstdc++, 1.1 MB of the idle daemon (issue 19); its documented
     # switch selects the pure-Python FrozenList. Set here, it reaches `chargebox run` and the unit alike.
     os.environ.setdefault("FROZENLIST_NO_EXTENSIONS", "1")
+    # aiohttp's static file responses read the system's MIME types at import (/etc/mime.types, 0.36 MB
+    # of two tables): the daemon serves and posts no files, and Python's built-in table stays.
+    mimetypes.knownfiles = []
     from chargebox.daemon import run as run_daemon
 
     try:
