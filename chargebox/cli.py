@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import mimetypes
 import os
 import sys
 from pathlib import Path
@@ -101,6 +102,13 @@ def _main(argv: list[str] | None) -> int:
     from chargebox.service.journal import setup_logging
 
     setup_logging(args.log_level or config.log_level, mask_id_tags=config.mask_id_tags)
+    # Before aiohttp is imported: frozenlist's C extension (aiohttp's signals, a few lists built at
+    # start) is C++ and alone loads libstdc++, 1.1 MB of the idle daemon (issue 19); its documented
+    # switch selects the pure-Python FrozenList. Set here, it reaches `chargebox run` and the unit alike.
+    os.environ.setdefault("FROZENLIST_NO_EXTENSIONS", "1")
+    # aiohttp's static file responses read the system's MIME types at import (/etc/mime.types, 0.36 MB
+    # of two tables): the daemon serves and posts no files, and Python's built-in table stays.
+    mimetypes.knownfiles = []
     from chargebox.daemon import run as run_daemon
 
     try:

@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import sqlite3
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -22,9 +22,6 @@ from hal.backends import load_backend
 from hal.tasks import cancel_and_wait
 
 import chargebox
-from chargebox.binding.soap import configured
-from chargebox.binding.soap.client import CentralSystemClient
-from chargebox.binding.soap.server import SHUTDOWN_TIMEOUT, ChargePointEndpoint
 from chargebox.clock import Clock
 from chargebox.config import JSON, PROTOCOLS, Config, Device
 from chargebox.engine.chargepoint import ChargePoint, ConnectorHardware, Identity
@@ -35,18 +32,21 @@ from chargebox.engine.smartcharging import Wiring
 from chargebox.errors import ConfigError
 from chargebox.ocpp.versions import OCPP15, OCPP16
 from chargebox.maintenance.diagnostics import DiagnosticsUploader
-from chargebox.maintenance.firmware import FirmwareUpdater
 from chargebox.mobile.public_url import advertised_url
-from chargebox.mobile.wakeup import MobileLink
 from chargebox.service.control import ControlServer
 from chargebox.service.link import LinkMonitor
 from chargebox.service.notify import Notifier, keep_alive
 from chargebox.service.reset import Restarter
+from chargebox.ocpp.messages import Handler
 from chargebox.service.status import queue, snapshot
 from chargebox.store import Store
 
-if TYPE_CHECKING:  # imported when the site speaks OCPP-J: its JSON schemas cost a SOAP box 4 MB (issue 19)
+if TYPE_CHECKING:  # each binding is imported when the site speaks it (issue 19): OCPP-J's JSON schemas cost a
+    # SOAP box 4 MB, the SOAP binding's lxml a JSON box as much; so are the parts only some sites configure
     from chargebox.binding.ocpp16json.client import JsonClient
+    from chargebox.binding.soap.client import CentralSystemClient
+    from chargebox.binding.soap.server import ChargePointEndpoint
+    from chargebox.maintenance.firmware import FirmwareUpdater
 
 #: Seconds the charge point may take to stop (its devices have DEVICE_STOP_TIMEOUT each), and each
 #: other step of the stop; beyond them the stop goes on and says what hung.
@@ -99,16 +99,7 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     if config.protocol != JSON or "SendLocalListMaxLength" not in config.ocpp:
         longest = min(longest, config.endpoint_transport.max_body // LOCAL_LIST_ENTRY_BYTES)
     ocpp.set_fixed("SendLocalListMaxLength", str(longest))
-    client: CentralSystemClient | JsonClient
-    if config.protocol == JSON:
-        from chargebox.binding.ocpp16json import configured as json_configured  # only when spoken
-        client = json_configured.client(
-            config, authorization_key=lambda: ocpp.text("AuthorizationKey") or None,
-            ping_interval=lambda: ocpp.integer("WebSocketPingInterval"),
-            longest_list=longest * LOCAL_LIST_ENTRY_BYTES)
-        ocpp.watch("AuthorizationKey", client.reconnect)
-    else:
-        client = configured.client(config, advertised_url(config.public_url, config.public_interface))
+    client, serve_with = _binding(config, ocpp, longest * LOCAL_LIST_ENTRY_BYTES)
     link = LinkMonitor(client, clock)
     connectors = {
         c.id: ConnectorHardware(
@@ -127,6 +118,8 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     )
     diagnostics, firmware = _add_maintenance(charge_point, config, restarter)
     if config.modem is not None:  # SMS wake-up, WeakSignal, ICCID/IMSI (8.3; README, mobile network)
+        from chargebox.mobile.wakeup import MobileLink
+
         mobile = MobileLink(charge_point, _build("modem", config.modem, name="modem"), config.identity, config.wakeup)
         charge_point.spawn(mobile.run())
     site = config.site  # the supply the charging limits share (issue 18)
@@ -139,12 +132,30 @@ def build(config: Config, clock: Clock | None = None, restarter: Restarter | Non
     triggers.diagnostics = diagnostics.status  # what a TriggerMessage tells of them (1.6 5.17)
     if firmware is not None:
         triggers.firmware = firmware.status
-    handler = link.incoming(charge_point.handle)
-    if not isinstance(client, CentralSystemClient):  # OCPP-J: one WebSocket both ways
-        client.serve(handler)
-        return charge_point, client, None, link
-    endpoint = configured.endpoint(config, handler, client)
-    return charge_point, client, endpoint, link
+    return charge_point, client, serve_with(link.incoming(charge_point.handle)), link
+
+
+def _binding(config: Config, ocpp: Configuration, longest_list: int) -> tuple[CentralSystemClient | JsonClient,
+                                                           Callable[[Handler], ChargePointEndpoint | None]]:
+    """The client of the site's protocol, and what serves the Central System's requests to a handler:
+    the box's SOAP endpoint, or over OCPP-J the client's own WebSocket (both ways; no endpoint), whose
+    frame bound takes the longest SendLocalList the box says it takes (``longest_list`` bytes)."""
+    if config.protocol == JSON:
+        from chargebox.binding.ocpp16json import configured as json_configured
+
+        json_client = json_configured.client(
+            config, authorization_key=lambda: ocpp.text("AuthorizationKey") or None,
+            ping_interval=lambda: ocpp.integer("WebSocketPingInterval"), longest_list=longest_list)
+        ocpp.watch("AuthorizationKey", json_client.reconnect)
+
+        def over_websocket(handler: Handler) -> None:
+            json_client.serve(handler)
+
+        return json_client, over_websocket
+    from chargebox.binding.soap import configured
+
+    soap_client = configured.client(config, advertised_url(config.public_url, config.public_interface))
+    return soap_client, lambda handler: configured.endpoint(config, handler, soap_client)
 
 
 def _add_maintenance(charge_point: ChargePoint, config: Config, restarter: Restarter | None,
@@ -156,6 +167,8 @@ def _add_maintenance(charge_point: ChargePoint, config: Config, restarter: Resta
     charge_point.add_handlers(diagnostics)
     if config.firmware.installer is None:
         return diagnostics, None
+    from chargebox.maintenance.firmware import FirmwareUpdater
+
     restart = None
     if restarter is not None:
         restart = restarter.hard if config.firmware.after_install == "reboot" else restarter.soft
@@ -200,6 +213,8 @@ def _frame(task: asyncio.Task[Any]) -> str:
 async def _listen(endpoint: ChargePointEndpoint, runner: web.BaseRunner, config: Config) -> None:
     """The endpoint listens, or a ConfigError naming the key to change: a port another program holds
     is the installer's to settle, so the unit does not restart into it every 5 s (README, The service)."""
+    from chargebox.binding.soap import configured
+
     try:
         await endpoint.site(runner, config.listen_host, config.listen_port,
                             configured.endpoint_ssl(config)).start()
@@ -247,6 +262,8 @@ async def serve(config: Config, notifier: Notifier | None = None, restarter: Res
         await _within(control.close(), STEP_STOP_TIMEOUT, "the control socket")
         await _within(client.close(), STEP_STOP_TIMEOUT, "the Central System client")
         if runner is not None:
+            from chargebox.binding.soap.server import SHUTDOWN_TIMEOUT
+
             await _within(runner.cleanup(), STEP_STOP_TIMEOUT + SHUTDOWN_TIMEOUT, "the endpoint")
         charge_point.journal.db.close()
         if box is not None:  # a start that failed is told by its one line (chargebox run), not also here

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib.metadata
 import json
 import logging
 import platform
@@ -24,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 import chargebox
 from chargebox.engine.routing import handles
-from chargebox.maintenance import collect, ftp
 from chargebox.maintenance.errors import BadLocation, TransferError
 from chargebox.maintenance.location import Location, parse_location
 from chargebox.maintenance.settings import DiagnosticsSettings
@@ -40,6 +38,10 @@ from chargebox.ocpp.messages import (
 
 if TYPE_CHECKING:
     from chargebox.engine.chargepoint import ChargePoint
+    from chargebox.maintenance.collect import Window
+
+# collect (tarfile), ftp (ftplib) and importlib.metadata are imported by the request that needs them:
+# an idle daemon holds none of them (issue 19, resident memory).
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ def file_name(identity: str, when: datetime) -> str:
 
 
 def versions() -> dict[str, Any]:
+    import importlib.metadata
+
     found: dict[str, Any] = {"chargebox": chargebox.__version__, "python": platform.python_version(),
                              "platform": platform.platform()}
     for name in LIBRARIES:
@@ -85,7 +89,9 @@ class DiagnosticsUploader:
             log.error("GetDiagnostics: %s", err)
             self.cp.spawn(self._notify(DiagnosticsStatus.UPLOAD_FAILED))
             return GetDiagnosticsConfirmation()
-        window = collect.Window(request.start_time, request.stop_time)
+        from chargebox.maintenance.collect import Window
+
+        window = Window(request.start_time, request.stop_time)
         now = self.cp.clock.now()
         if window.empty(now):
             log.warning("GetDiagnostics: nothing to send for %s..%s", request.start_time, request.stop_time)
@@ -113,6 +119,8 @@ class DiagnosticsUploader:
 
     def documents(self) -> dict[str, Any]:
         """The box's state, read on the loop (the database is the loop's)."""
+        from chargebox.maintenance import collect
+
         known, _ = self.cp.config.entries()
         return {
             "versions.json": versions(),
@@ -129,13 +137,17 @@ class DiagnosticsUploader:
     def _site_config(self) -> Any:
         if self.site_config is None:
             return None
+        from chargebox.maintenance import collect
+
         try:
             return collect.redact(tomllib.loads(self.site_config.read_text(encoding="utf-8")))
         except (OSError, ValueError) as err:
             return f"cannot read {self.site_config}: {err}"
 
-    async def _upload(self, location: Location, name: str, window: collect.Window, retries: int,
+    async def _upload(self, location: Location, name: str, window: Window, retries: int,
                       interval: float) -> None:
+        from chargebox.maintenance import collect, ftp
+
         archive = self.directory / name
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Literal
 
 from chargebox.engine.routing import handles
 from chargebox.logfields import mask_url
-from chargebox.maintenance import ftp
 from chargebox.maintenance.errors import BadLocation, TransferError
 from chargebox.maintenance.location import Location, parse_location
 from chargebox.maintenance.settings import FirmwareSettings
@@ -49,6 +48,7 @@ from chargebox.service.notify import child_environment
 
 if TYPE_CHECKING:
     from chargebox.engine.chargepoint import ChargePoint
+    from chargebox.maintenance import ftp  # imported by a download: an idle daemon holds no ftplib (issue 19)
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +202,8 @@ class FirmwareUpdater:
         return file, file.with_name(file.name + ".part"), file.with_name(file.name + ".sig")
 
     async def _download(self, update: Update) -> Path:
+        from chargebox.maintenance import ftp
+
         location = parse_location(update.location)
         if not location.name:
             raise BadLocation(f"{location}: no file name in the path")

@@ -27,8 +27,7 @@ never posts to an address given by a stranger.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
+import functools
 import gc
 import logging
 import ssl
@@ -55,31 +54,32 @@ SHUTDOWN_TIMEOUT = 5.0
 
 #: Request bodies of this many bytes or more leave much memory behind once handled (a SendLocalList of
 #: 50,000 entries is about 6 MB of XML and a tree of it): it is handed back to the system after them.
-LARGE_BODY = 1 << 20
+#: 256 KiB: a list of 7,000 entries (under 1 MiB) kept 10 MB, +20 % of the idle daemon (issue 19).
+LARGE_BODY = 1 << 18
 
 
+@functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's malloc_trim, which returns the free memory at the top and in the middle of the heap to
-    the system (Python's own free() keeps it for later); None where the C library has none (musl)."""
-    name = ctypes.util.find_library("c")
-    try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
+    the system (Python's own free() keeps it for later); None where the C library has none (musl).
+    Looked up at the first large body: ctypes is not worth its memory to an idle daemon (issue 19)."""
+    import ctypes
+
+    try:  # the C library the interpreter is linked with; no find_library, which runs ldconfig
+        trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
-    if trim is not None:
-        trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     return trim
-
-
-_TRIM = _malloc_trim()
 
 
 def give_back_memory() -> None:
     """After a large body: the cycles of its objects collected, the freed memory back to the system,
     so the daemon's resident memory returns to where it was (issue 19)."""
     gc.collect()
-    if _TRIM is not None:
-        _TRIM(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 class ReplyChannel(Protocol):
@@ -181,6 +181,8 @@ class ChargePointEndpoint:
         # proved who it is (chargeBoxIdentity) and its ReplyTo/FaultTo passed the client's checks.
         destinations: tuple[str | None, str | None] = (None, None)
         large = request.content_length is not None and request.content_length >= LARGE_BODY
+        if large:  # before the body fills the heap: ctypes loaded after it pinned arenas the body had freed
+            _malloc_trim()
         try:
             message = envelope.parse(await self._read(request), self._service.namespace)
             received = message.headers
@@ -254,6 +256,9 @@ class ChargePointEndpoint:
         except Exception as err:  # the engine failed: the CS gets InternalError, the daemon lives on
             log.error("handling %s failed:\n%s", operation.name, traceback_of(err))
             raise InternalError(f"{operation.name} failed: {type(err).__name__}") from err
+        # Gone before the answer is built: what building it keeps (the codec's tables of a message's
+        # first answer) then goes where idle objects are, not into memory the request freed (issue 19).
+        del request
         try:
             return self._service.render(confirmation, operation.name), f"/{operation.name}Response"
         except (ValueError, TypeError) as err:  # the engine's answer breaks the schema: never send it

@@ -3,7 +3,6 @@ in ``wsdl/``); the binding itself is :mod:`chargebox.binding.soap`, shared with 
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
 from chargebox.binding.soap.protocol import SoapProtocol
@@ -12,7 +11,7 @@ from chargebox.ocpp.versions import OCPP15
 
 CS_NAMESPACE = "urn://Ocpp/Cs/2012/06/"  # chapter 8: the versions of the WSDLs
 CP_NAMESPACE = "urn://Ocpp/Cp/2012/06/"
-WSDL_DIR = Path(str(files(__name__) / "wsdl"))
+WSDL_DIR = Path(__file__).parent / "wsdl"  # not importlib.resources, which loads zipfile (issue 19)
 CENTRAL_SYSTEM_WSDL = WSDL_DIR / "ocpp15_centralsystem.wsdl"
 CHARGE_POINT_WSDL = WSDL_DIR / "ocpp15_chargepoint.wsdl"
 

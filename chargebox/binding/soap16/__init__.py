@@ -11,7 +11,6 @@ form against the official 1.6 WSDLs where those are present.
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
 from chargebox.binding.soap.protocol import SoapProtocol
@@ -19,7 +18,7 @@ from chargebox.ocpp.versions import OCPP16
 
 CS_NAMESPACE = "urn://Ocpp/Cs/2015/10/"  # OCPP-S 1.6 chapter 8, table 2 (the WSDLs spell it with the "/")
 CP_NAMESPACE = "urn://Ocpp/Cp/2015/10/"
-WSDL_DIR = Path(str(files(__name__) / "wsdl"))
+WSDL_DIR = Path(__file__).parent / "wsdl"  # not importlib.resources, which loads zipfile (issue 19)
 CENTRAL_SYSTEM_WSDL = WSDL_DIR / "ocpp16_centralsystem.wsdl"
 CHARGE_POINT_WSDL = WSDL_DIR / "ocpp16_chargepoint.wsdl"
 

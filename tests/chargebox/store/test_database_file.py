@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chargebox.store.database import open_database
+from chargebox.store.database import CACHE_KIB, open_database
 
 
 @pytest.fixture
@@ -45,5 +45,15 @@ def test_an_existing_database_keeps_its_mode_and_rows(tmp_path: Path) -> None:
     try:
         assert db.execute("SELECT value FROM settings WHERE key = 'k'").fetchone()[0] == "v"
         assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    finally:
+        db.close()
+
+
+def test_the_page_cache_is_bounded_below_sqlites_default(tmp_path: Path) -> None:
+    # SQLite's default 2 MB cache stayed full after a SendLocalList of 50,000 entries (issue 19).
+    db = open_database(tmp_path / "box.db")
+    try:
+        kib = -db.execute("PRAGMA cache_size").fetchone()[0]  # negative: KiB; positive would be pages
+        assert 0 < kib == CACHE_KIB <= 256
     finally:
         db.close()
