@@ -19,7 +19,7 @@ from typing import Any
 
 from chargebox.binding.ocpp16json import frames
 from chargebox.binding.ocpp16json.connection import Link
-from chargebox.binding.soap.server import LARGE_BODY, give_back_memory
+from chargebox.binding.memory import LARGE_BODY, give_back_memory
 from chargebox.logfields import traceback_of
 from chargebox.ocpp import errors, schemas
 from chargebox.ocpp.errors import (

@@ -27,17 +27,16 @@ never posts to an address given by a stranger.
 from __future__ import annotations
 
 import asyncio
-import functools
-import gc
 import logging
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
+from chargebox.binding.memory import LARGE_BODY, give_back_memory, malloc_trim
 from chargebox.binding.soap import envelope
 from chargebox.binding.soap.faults import IdentityMismatch, wire_code
 from chargebox.binding.soap.listener import GuardedSite, Network
@@ -51,36 +50,6 @@ log = logging.getLogger(__name__)
 #: Seconds a request under way may take to finish once the daemon stops: the Central System's
 #: call gets its answer, and a stop still ends within seconds (README, The service).
 SHUTDOWN_TIMEOUT = 5.0
-
-#: Request bodies of this many bytes or more leave much memory behind once handled (a SendLocalList of
-#: 50,000 entries is about 6 MB of XML and a tree of it): it is handed back to the system after them.
-#: 256 KiB: a list of 7,000 entries (under 1 MiB) kept 10 MB, +20 % of the idle daemon (issue 19).
-LARGE_BODY = 1 << 18
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's malloc_trim, which returns the free memory at the top and in the middle of the heap to
-    the system (Python's own free() keeps it for later); None where the C library has none (musl).
-    Looked up at the first large body: ctypes is not worth its memory to an idle daemon (issue 19)."""
-    import ctypes
-
-    try:  # the C library the interpreter is linked with; no find_library, which runs ldconfig
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
-
-
-def give_back_memory() -> None:
-    """After a large body: the cycles of its objects collected, the freed memory back to the system,
-    so the daemon's resident memory returns to where it was (issue 19)."""
-    gc.collect()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
 
 class ReplyChannel(Protocol):
     """Where replies to a non-anonymous wsa:ReplyTo go: the box's client of the Central System."""
@@ -182,7 +151,7 @@ class ChargePointEndpoint:
         destinations: tuple[str | None, str | None] = (None, None)
         large = request.content_length is not None and request.content_length >= LARGE_BODY
         if large:  # before the body fills the heap: ctypes loaded after it pinned arenas the body had freed
-            _malloc_trim()
+            malloc_trim()
         try:
             message = envelope.parse(await self._read(request), self._service.namespace)
             received = message.headers
