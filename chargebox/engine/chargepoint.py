@@ -104,7 +104,8 @@ class ChargePoint:
                                uplink=self.uplink, config=config, clock=clock, timers=self.timers,
                                wake=lambda: self.courier.wake(), spawn=self.spawn)
         self.transactions = Transactions(
-            station=self.station, ports=self.ports, read=self.devices.read_meter, recorder=self.recorder,
+            station=self.station, ports=self.ports, read=self.devices.read_meter,
+            meter_start=self.devices.meter_start, recorder=self.recorder,
             sampler=self.sampler, authorizer=self.authorizer, config=config, settings=store.settings,
             meter_retry=self.timers.meter_retry, apply=self._apply,
             wake=lambda: self.courier.wake(), spawn=self.spawn, on_event=self._on_event)
@@ -137,7 +138,8 @@ class ChargePoint:
     async def run(self) -> None:
         """Start the devices and every loop; returns only when cancelled (then stops cleanly)."""
         for port in self.ports.values():
-            await port.hardware.open()
+            if await port.hardware.open():
+                port.relay_opened = asyncio.get_running_loop().time()
         await self.transactions.replay_journal()
         self.sampler.start()
         for start in self._deferred:
@@ -235,8 +237,9 @@ class ChargePoint:
 
     async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None:
         # No session without a real meterStart (6.26): a meter that cannot be read now refuses it
-        # and makes the connector Faulted (Devices.read_meter).
-        if await self.devices.read_meter(port) is None:
+        # and makes the connector Faulted (Devices.read_meter); the reading at hand since the relay
+        # opened is the register now, and saves the round trip (Devices.meter_start).
+        if await self.devices.meter_start(port) is None:
             refused_unmetered(id_tag, str(port.machine.number))
             return
         async with port.lock:

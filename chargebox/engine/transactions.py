@@ -46,6 +46,7 @@ SHUT_DOWN = "shut-down"
 class Transactions:
     def __init__(self, *, station: Station, ports: dict[int, Port],
                  read: Callable[[Port], Awaitable[MeterReading | None]],
+                 meter_start: Callable[[Port], Awaitable[MeterReading | None]],
                  recorder: Recorder, sampler: Sampler, authorizer: Authorizer, config: Configuration,
                  settings: Settings, meter_retry: float, apply: Callable[[list[StationEffect]], Awaitable[object]], wake: Callable[[], None],
                  spawn: Callable[[Awaitable[Any]], None],
@@ -53,6 +54,7 @@ class Transactions:
         self.station = station
         self.ports = ports
         self._read = read
+        self._meter_start = meter_start
         self.recorder = recorder
         self.journal = recorder.journal
         self.sampler = sampler
@@ -66,9 +68,10 @@ class Transactions:
         self._on_event = on_event
 
     async def begin(self, port: Port, effect: BeginTransaction) -> None:
-        # The relay has been open since authorize() read the meter: its last good register is
-        # this session's start when the meter does not answer now.
-        reading = await self._read(port) or port.hardware.meter.last_good
+        # The relay has been open since authorize() found the register (Devices.meter_start): that
+        # reading is this session's start, one reading per start. Should the meter have failed since,
+        # its last good register is, when it does not answer now.
+        reading = await self._meter_start(port) or port.hardware.meter.last_good
         assert reading is not None, "authorize() reads the meter before a session can begin"
         port.local_tx = local_tx = self.recorder.begin(port.machine.number, effect, reading)
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": True})

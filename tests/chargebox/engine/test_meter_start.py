@@ -1,0 +1,108 @@
+"""A session's meterStart (StartTransaction.req, 1.5 6.39, 1.6 6.45) on a virtual clock (looptime): the
+reading at hand since the relay last opened is the register, so a start costs no meter round trip when
+there is one; one taken before the relay last opened is not; a meter that failed still refuses."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hal.events import PilotState
+
+from chargebox.engine.connector import SwitchRelay
+from chargebox.engine.station import On
+from chargebox.ocpp.enums import ChargePointStatus
+from chargebox.ocpp.messages import StartTransactionRequest, StopTransactionRequest
+from tests.chargebox.engine.fakes import Box, FakeCentralSystem
+from tests.chargebox.engine.test_chargepoint import CARD
+
+pytestmark = pytest.mark.looptime(end=7 * 86400)
+
+
+async def start(box: Box) -> int:
+    """A cable, a card, and the EV asks for energy a second after the offer; the meter's questions
+    from the card to the offer (authorize, the journal, the charging limits' first look)."""
+    await box.pilots[0].put(PilotState.B)
+    asked = box.meters[0].reads
+    await box.cp.cards.present(CARD)
+    await asyncio.sleep(1)
+    questions = box.meters[0].reads - asked
+    await box.pilots[0].put(PilotState.C)
+    await box.relays[0].wait(True)
+    return questions
+
+
+async def unplug(box: Box) -> None:
+    await box.pilots[0].put(PilotState.A)
+    await box.relays[0].wait(False)
+
+
+async def test_a_session_starts_with_the_reading_taken_since_the_relay_opened_without_asking_the_meter() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs)
+    box.start()
+    await cs.wait("BootNotification")
+    await start(box)
+    box.meters[0].energy_wh = 1020.5  # what a minute of charging counts
+    await asyncio.sleep(60)
+    await unplug(box)  # the relay opens, then the StopTransaction's reading is taken
+    (stop,) = await cs.wait("StopTransaction")
+    await asyncio.sleep(600)  # idle, the relay open: the register does not move
+    assert await start(box) == 0
+    starts = await cs.wait("StartTransaction", 2)
+    await box.stop()
+    assert isinstance(stop, StopTransactionRequest) and isinstance(starts[1], StartTransactionRequest)
+    assert stop.meter_stop == 1020 and starts[1].meter_start == 1020
+
+
+async def test_the_first_session_starts_with_the_reading_the_meter_watch_took_at_start() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs)
+    box.start()
+    await cs.wait("BootNotification")
+    await asyncio.sleep(60)
+    assert box.meters[0].reads == 1  # the meter watch's, with the relay open
+    assert await start(box) == 0
+    (start_request,) = await cs.wait("StartTransaction")
+    await box.stop()
+    assert isinstance(start_request, StartTransactionRequest) and start_request.meter_start == 1000
+
+
+async def test_a_reading_taken_before_the_relay_last_opened_is_not_the_start() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs)
+    cp = box.start()
+    await cs.wait("BootNotification")
+    await asyncio.sleep(60)  # the meter watch read 1000 Wh with the relay open
+    port = cp.ports[1]
+    async with port.lock:  # the contactor closed and opened again outside a session (a maintenance check)
+        await cp.apply([On(1, SwitchRelay(True))])
+        box.meters[0].energy_wh = 1010.0  # energy flowed meanwhile
+        await cp.apply([On(1, SwitchRelay(False))])
+    assert await start(box) == 1  # one question for the start, not two
+    (start_request,) = await cs.wait("StartTransaction")
+    await box.stop()
+    assert isinstance(start_request, StartTransactionRequest) and start_request.meter_start == 1010
+
+
+async def test_a_meter_that_failed_since_its_reading_at_hand_still_refuses_a_session(
+        caplog: pytest.LogCaptureFixture) -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs)
+    cp = box.start()
+    await cs.wait("BootNotification")
+    await start(box)
+    box.meters[0].broken = True
+    await unplug(box)  # the StopTransaction's reading fails: the last good one is the session's
+    await cs.wait("StopTransaction")
+    await box.pilots[0].put(PilotState.B)
+    await cp.cards.present(CARD)
+    await asyncio.sleep(60)
+    assert len(cs.of("StartTransaction")) == 1 and box.relays[0].history.count(True) == 1
+    assert "card …0C0D refused: the meter of connector 1 cannot be read" in caplog.text
+    assert cp.ports[1].machine.status is ChargePointStatus.FAULTED
+    box.meters[0].broken = False  # it answers again: the meter watch makes the connector available
+    await asyncio.sleep(11)
+    await cp.cards.present(CARD)
+    await cs.wait("StartTransaction", 2)
+    await box.stop()
