@@ -27,7 +27,7 @@ from chargebox.clock import Clock
 from chargebox.engine.authorization import Authorizer
 from chargebox.engine.cards import Cards, refused_unmetered
 from chargebox.engine.configuration import Configuration
-from chargebox.engine.connector import BeginTransaction, Connector, Effect, EndTransaction
+from chargebox.engine.connector import BeginTransaction, Connector, Effect, EndTransaction, SwitchRelay
 from chargebox.engine.delivery import Courier
 from chargebox.engine.devices import Devices
 from chargebox.engine.hardware import (
@@ -107,7 +107,7 @@ class ChargePoint:
             station=self.station, ports=self.ports, read=self.devices.read_meter,
             meter_start=self.devices.meter_start, recorder=self.recorder,
             sampler=self.sampler, authorizer=self.authorizer, config=config, settings=store.settings,
-            meter_retry=self.timers.meter_retry, apply=self._apply,
+            meter_retry=self.timers.meter_retry, start_wait=self.timers.start_wait, apply=self._apply,
             wake=lambda: self.courier.wake(), spawn=self.spawn, on_event=self._on_event)
         self.courier = Courier(store, config, self.uplink.send, self.transactions.acknowledged, clock.now)
         self._routes: dict[type[Request], Callable[[Any], Awaitable[Confirmation]]] = {}
@@ -343,7 +343,10 @@ class ChargePoint:
         elif isinstance(effect, EndTransaction):
             await self.transactions.end(port, effect)
         else:
-            return await self.devices.drive(port, effect)
+            failed = await self.devices.drive(port, effect)
+            if effect == SwitchRelay(True):
+                self.transactions.relay_closed(port)
+            return failed
         return None
 
     # -- Central System requests (chapter 5) ---------------------------------------------------

@@ -147,6 +147,9 @@ class Timers:
     #: How often an idle connector's meter that cannot be read is tried again: the connector is
     #: available for charging again as soon as it answers.
     meter_retry: float = 10.0
+    #: How long a new session's StartTransaction waits for its relay to close (the EV asks for energy
+    #: within it, or the session goes on without: SuspendedEV).
+    start_wait: float = 1.0
 
 
 @dataclass(slots=True)

@@ -1,6 +1,9 @@
-"""A session's meterStart (StartTransaction.req, 1.5 6.39, 1.6 6.45) on a virtual clock (looptime): the
-reading at hand since the relay last opened is the register, so a start costs no meter round trip when
-there is one; one taken before the relay last opened is not; a meter that failed still refuses."""
+"""What sits between a card and the relay (issue 19), on a virtual clock (looptime).
+
+A session's meterStart (StartTransaction.req, 1.5 6.39, 1.6 6.45): the reading at hand since the relay
+last opened is the register, so a start costs no meter round trip when there is one; one taken before
+the relay last opened is not; a meter that failed still refuses. The StartTransaction leaves once the
+relay has closed (or the EV takes its time), so the Central System's answer never comes first."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from hal.events import PilotState
 from chargebox.engine.connector import SwitchRelay
 from chargebox.engine.station import On
 from chargebox.ocpp.enums import ChargePointStatus
-from chargebox.ocpp.messages import StartTransactionRequest, StopTransactionRequest
+from chargebox.ocpp.messages import Confirmation, Request, StartTransactionConfirmation, StartTransactionRequest, \
+    StopTransactionRequest
 from tests.chargebox.engine.fakes import Box, FakeCentralSystem
 from tests.chargebox.engine.test_chargepoint import CARD
 
@@ -106,3 +110,37 @@ async def test_a_meter_that_failed_since_its_reading_at_hand_still_refuses_a_ses
     await cp.cards.present(CARD)
     await cs.wait("StartTransaction", 2)
     await box.stop()
+
+
+async def test_the_start_transaction_leaves_once_the_relay_has_closed() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs)
+    relay_when_told: list[bool] = []
+
+    def answer(request: Request) -> Confirmation:
+        relay_when_told.append(box.relays[0].closed)
+        return StartTransactionConfirmation(transaction_id=1, id_tag_info=cs.info(CARD.id_token))
+
+    cs.answers["StartTransaction"] = answer
+    box.start()
+    await cs.wait("BootNotification")
+    await box.pilots[0].put(PilotState.B)
+    await box.cp.cards.present(CARD)  # journalled, queued, current offered
+    await box.pilots[0].put(PilotState.C)  # the EV asks for energy at once
+    await cs.wait("StartTransaction")
+    await box.stop()
+    assert relay_when_told == [True]
+
+
+async def test_the_start_transaction_of_an_ev_that_does_not_ask_for_energy_goes_after_start_wait() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs)
+    box.start()
+    await cs.wait("BootNotification")
+    await box.pilots[0].put(PilotState.B)
+    await box.cp.cards.present(CARD)
+    begun = asyncio.get_running_loop().time()
+    await cs.wait("StartTransaction")
+    told = cs.times("StartTransaction")[0]
+    await box.stop()
+    assert told - begun == 1.0 and True not in box.relays[0].history  # Timers.start_wait
