@@ -237,9 +237,10 @@ class ChargePoint:
 
     async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None:
         # No session without a real meterStart (6.26): a meter that cannot be read now refuses it
-        # and makes the connector Faulted (Devices.read_meter); the reading at hand since the relay
-        # opened is the register now, and saves the round trip (Devices.meter_start).
-        if await self.devices.meter_start(port) is None:
+        # and makes the connector Faulted (Devices.read_meter). An earlier reading at hand would give
+        # the register too, but not that the meter answers: a meter silent since would bill nothing.
+        # This reading is the session's start (Devices.meter_start): the only question per start.
+        if await self.devices.read_meter(port) is None:
             refused_unmetered(id_tag, str(port.machine.number))
             return
         async with port.lock:

@@ -133,20 +133,19 @@ class Devices:
     def reading_at_hand(self, port: Port) -> MeterReading | None:
         """The meter's register now, without asking it: while the relay is open no energy flows
         through the connector's meter, so a good reading asked for and answered since the relay was
-        last known open (:attr:`Port.at_hand <chargebox.engine.hardware.Port.at_hand>`, taken when a
-        session ended, by the meter watch, or for an earlier card) is still the register, which is
-        what meterStart is: "the meter value in Wh for the connector at start of the transaction"
-        (StartTransaction.req, 1.5 6.39, 1.6 6.45). None when there is none, or when the meter's
-        last read failed or it is known to have failed (PowerMeterFailure): then only an answer now
-        starts a session (:meth:`meter_start`)."""
+        last known open (:attr:`Port.at_hand <chargebox.engine.hardware.Port.at_hand>`: the card's,
+        a session's last) is still the register, which is what meterStart is: "the meter value in Wh
+        for the connector at start of the transaction" (StartTransaction.req, 1.5 6.39, 1.6 6.45).
+        None when there is none, or when the meter's last read failed or it is known to have failed
+        (PowerMeterFailure)."""
         meter = port.hardware.meter
         if port.at_hand is None or meter.failed_reads or self.station.meter_failed(port.machine.number):
             return None
         return port.at_hand
 
     async def meter_start(self, port: Port) -> MeterReading | None:
-        """The reading a session on ``port`` starts with: the one at hand (:meth:`reading_at_hand`),
-        else a fresh one (None: the meter does not answer, and no session may start)."""
+        """The reading a session beginning on ``port`` starts with: the one the card's authorization
+        asked for (:meth:`reading_at_hand`: the relay has been open since), else a fresh one."""
         return self.reading_at_hand(port) or await self.read_meter(port)
 
     def watch(self) -> None:

@@ -1,9 +1,10 @@
 """What sits between a card and the relay (issue 19), on a virtual clock (looptime).
 
-A session's meterStart (StartTransaction.req, 1.5 6.39, 1.6 6.45): the reading at hand since the relay
-last opened is the register, so a start costs no meter round trip when there is one; one taken before
-the relay last opened is not; a meter that failed still refuses. The StartTransaction leaves once the
-relay has closed (or the EV takes its time), so the Central System's answer never comes first."""
+A session's meterStart (StartTransaction.req, 1.5 6.39, 1.6 6.45) is the reading the card's
+authorization asks the meter for, so a meter that does not answer refuses it; with the relay open
+since, that reading is the register when the session begins, so neither the journal nor the charging
+limits ask again; a reading taken before the relay last opened is not. The StartTransaction leaves
+once the relay has closed (or the EV takes its time), so the Central System's answer never comes first."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ async def unplug(box: Box) -> None:
     await box.relays[0].wait(False)
 
 
-async def test_a_session_starts_with_the_reading_taken_since_the_relay_opened_without_asking_the_meter() -> None:
+async def test_a_start_asks_the_meter_once_and_begins_with_that_reading() -> None:
     cs = FakeCentralSystem()
     box = Box(cs)
     box.start()
@@ -51,25 +52,12 @@ async def test_a_session_starts_with_the_reading_taken_since_the_relay_opened_wi
     await asyncio.sleep(60)
     await unplug(box)  # the relay opens, then the StopTransaction's reading is taken
     (stop,) = await cs.wait("StopTransaction")
-    await asyncio.sleep(600)  # idle, the relay open: the register does not move
-    assert await start(box) == 0
+    await asyncio.sleep(600)
+    assert await start(box) == 1  # the card's question; neither the journal nor the limits ask again
     starts = await cs.wait("StartTransaction", 2)
     await box.stop()
     assert isinstance(stop, StopTransactionRequest) and isinstance(starts[1], StartTransactionRequest)
     assert stop.meter_stop == 1020 and starts[1].meter_start == 1020
-
-
-async def test_the_first_session_starts_with_the_reading_the_meter_watch_took_at_start() -> None:
-    cs = FakeCentralSystem()
-    box = Box(cs)
-    box.start()
-    await cs.wait("BootNotification")
-    await asyncio.sleep(60)
-    assert box.meters[0].reads == 1  # the meter watch's, with the relay open
-    assert await start(box) == 0
-    (start_request,) = await cs.wait("StartTransaction")
-    await box.stop()
-    assert isinstance(start_request, StartTransactionRequest) and start_request.meter_start == 1000
 
 
 async def test_a_reading_taken_before_the_relay_last_opened_is_not_the_start() -> None:
@@ -77,16 +65,19 @@ async def test_a_reading_taken_before_the_relay_last_opened_is_not_the_start() -
     box = Box(cs)
     cp = box.start()
     await cs.wait("BootNotification")
-    await asyncio.sleep(60)  # the meter watch read 1000 Wh with the relay open
+    await cp.cards.present(CARD)  # authorized before the cable: the meter says 1000 Wh
     port = cp.ports[1]
-    async with port.lock:  # the contactor closed and opened again outside a session (a maintenance check)
+    async with port.lock:  # the contactor closed and opened again meanwhile (a maintenance check)
         await cp.apply([On(1, SwitchRelay(True))])
-        box.meters[0].energy_wh = 1010.0  # energy flowed meanwhile
+        box.meters[0].energy_wh = 1010.0  # energy flowed
         await cp.apply([On(1, SwitchRelay(False))])
-    assert await start(box) == 1  # one question for the start, not two
+    asked = box.meters[0].reads
+    await box.pilots[0].put(PilotState.C)  # the cable, and the session begins
+    await box.relays[0].wait(True)
     (start_request,) = await cs.wait("StartTransaction")
     await box.stop()
     assert isinstance(start_request, StartTransactionRequest) and start_request.meter_start == 1010
+    assert box.meters[0].reads >= asked + 1  # asked again
 
 
 async def test_a_meter_that_failed_since_its_reading_at_hand_still_refuses_a_session(
