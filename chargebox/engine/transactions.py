@@ -72,9 +72,9 @@ class Transactions:
         self._on_event = on_event
 
     async def begin(self, port: Port, effect: BeginTransaction) -> None:
-        # The relay has been open since authorize() found the register (Devices.meter_start): that
-        # reading is this session's start, one reading per start. Should the meter have failed since,
-        # its last good register is, when it does not answer now.
+        # The relay has been open since authorize() read the meter: that reading is this session's
+        # start (Devices.meter_start), one reading per start. Should the meter have failed since, its
+        # last good register is, when it does not answer now.
         reading = await self._meter_start(port) or port.hardware.meter.last_good
         assert reading is not None, "authorize() reads the meter before a session can begin"
         port.local_tx = local_tx = self.recorder.begin(port.machine.number, effect, reading)
