@@ -27,7 +27,7 @@ from chargebox.clock import Clock
 from chargebox.engine.authorization import Authorizer
 from chargebox.engine.cards import Cards, refused_unmetered
 from chargebox.engine.configuration import Configuration
-from chargebox.engine.connector import BeginTransaction, Connector, Effect, EndTransaction
+from chargebox.engine.connector import BeginTransaction, Connector, Effect, EndTransaction, SwitchRelay
 from chargebox.engine.delivery import Courier
 from chargebox.engine.devices import Devices
 from chargebox.engine.hardware import (
@@ -104,9 +104,10 @@ class ChargePoint:
                                uplink=self.uplink, config=config, clock=clock, timers=self.timers,
                                wake=lambda: self.courier.wake(), spawn=self.spawn)
         self.transactions = Transactions(
-            station=self.station, ports=self.ports, read=self.devices.read_meter, recorder=self.recorder,
+            station=self.station, ports=self.ports, read=self.devices.read_meter,
+            meter_start=self.devices.meter_start, recorder=self.recorder,
             sampler=self.sampler, authorizer=self.authorizer, config=config, settings=store.settings,
-            meter_retry=self.timers.meter_retry, apply=self._apply,
+            meter_retry=self.timers.meter_retry, start_wait=self.timers.start_wait, apply=self._apply,
             wake=lambda: self.courier.wake(), spawn=self.spawn, on_event=self._on_event)
         self.courier = Courier(store, config, self.uplink.send, self.transactions.acknowledged, clock.now)
         self._routes: dict[type[Request], Callable[[Any], Awaitable[Confirmation]]] = {}
@@ -137,7 +138,8 @@ class ChargePoint:
     async def run(self) -> None:
         """Start the devices and every loop; returns only when cancelled (then stops cleanly)."""
         for port in self.ports.values():
-            await port.hardware.open()
+            if await port.hardware.open():
+                port.relay_opened = asyncio.get_running_loop().time()
         await self.transactions.replay_journal()
         self.sampler.start()
         for start in self._deferred:
@@ -235,7 +237,9 @@ class ChargePoint:
 
     async def authorize(self, port: Port, id_tag: str, parent_id_tag: str | None) -> None:
         # No session without a real meterStart (6.26): a meter that cannot be read now refuses it
-        # and makes the connector Faulted (Devices.read_meter).
+        # and makes the connector Faulted (Devices.read_meter). An earlier reading at hand would give
+        # the register too, but not that the meter answers: a meter silent since would bill nothing.
+        # This reading is the session's start (Devices.meter_start): the only question per start.
         if await self.devices.read_meter(port) is None:
             refused_unmetered(id_tag, str(port.machine.number))
             return
@@ -340,7 +344,10 @@ class ChargePoint:
         elif isinstance(effect, EndTransaction):
             await self.transactions.end(port, effect)
         else:
-            return await self.devices.drive(port, effect)
+            failed = await self.devices.drive(port, effect)
+            if effect == SwitchRelay(True):
+                self.transactions.relay_closed(port)
+            return failed
         return None
 
     # -- Central System requests (chapter 5) ---------------------------------------------------

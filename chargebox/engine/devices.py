@@ -84,10 +84,15 @@ class Devices:
         """One device effect; a cable lock that failed gives (locking, why)."""
         if isinstance(effect, SwitchRelay):
             self._on_event("relay", {"connector": port.machine.number, "closed": effect.closed})
+            # From the command on, energy may flow until the relay is known open again: no reading at hand.
+            port.relay_opened = port.at_hand = None
             try:
                 await port.hardware.relay.set(effect.closed)
             except HalError as err:  # welded or stuck open: its fault stream stops the session
                 log.error("relay of connector %s: %s", port.machine.number, err)
+            else:
+                if not effect.closed:
+                    port.relay_opened = asyncio.get_running_loop().time()
         elif isinstance(effect, LockCable):
             lock = port.hardware.lock
             if lock is None or lock.locked == effect.locked:  # tethered, or already where commanded
@@ -110,16 +115,38 @@ class Devices:
         start without a real meterStart, 6.26); during one, the meter reports PowerMeterFailure
         itself after ``fault_after`` failed reads, and the session goes on."""
         number = port.machine.number
+        opened = port.relay_opened  # the relay known open since then, before the question goes out
         try:
             reading = await port.hardware.meter.read()
         except (HalError, OSError) as err:
+            port.at_hand = None
             log.warning("meter of connector %s: %s", number, err)
             # Without device effects (SESSION_GOES_ON): safe under the port's lock.
             self._note(self.station.on_meter(number, str(err), port.local_tx is not None))
             self._retry(port)
             return None
+        if opened is not None and port.relay_opened == opened:
+            port.at_hand = reading
         self._note(self.station.on_meter(number, None, port.local_tx is not None))
         return reading
+
+    def reading_at_hand(self, port: Port) -> MeterReading | None:
+        """The meter's register now, without asking it: while the relay is open no energy flows
+        through the connector's meter, so a good reading asked for and answered since the relay was
+        last known open (:attr:`Port.at_hand <chargebox.engine.hardware.Port.at_hand>`: the card's,
+        a session's last) is still the register, which is what meterStart is: "the meter value in Wh
+        for the connector at start of the transaction" (StartTransaction.req, 1.5 6.39, 1.6 6.45).
+        None when there is none, or when the meter's last read failed or it is known to have failed
+        (PowerMeterFailure)."""
+        meter = port.hardware.meter
+        if port.at_hand is None or meter.failed_reads or self.station.meter_failed(port.machine.number):
+            return None
+        return port.at_hand
+
+    async def meter_start(self, port: Port) -> MeterReading | None:
+        """The reading a session beginning on ``port`` starts with: the one the card's authorization
+        asked for (:meth:`reading_at_hand`: the relay has been open since), else a fresh one."""
+        return self.reading_at_hand(port) or await self.read_meter(port)
 
     def watch(self) -> None:
         """Every connector's meter is read now, and while it cannot be read, again every

@@ -47,19 +47,24 @@ class ConnectorHardware:
         devices: list[FaultSource | None] = [self.pilot, self.relay, self.meter, self.lock, self.protection]
         return [device for device in devices if device is not None]
 
-    async def open(self) -> None:
+    async def open(self) -> bool:
         """Open every device, the relay open and nothing offered: never closed without a journalled
-        transaction. A meter that cannot be opened is retried by its reads (its connector Faulted)."""
+        transaction. A meter that cannot be opened is retried by its reads (its connector Faulted).
+        Whether the relay is known open (its command went through)."""
         await self.pilot.open()
         await self.relay.open()
-        with contextlib.suppress(HalError):  # a welded relay is reported by its fault stream
+        try:
             await self.relay.set(False)
+            opened = True
+        except HalError:  # a welded relay is reported by its fault stream
+            opened = False
         await self.pilot.offer(None)
         for device in (self.lock, self.protection):
             if device is not None:
                 await device.open()
         with contextlib.suppress(HalError, OSError):
             await self.meter.open()
+        return opened
 
     async def close(self, number: int) -> None:
         """Close every device of connector ``number``, each within DEVICE_STOP_TIMEOUT (:func:`bounded`)."""
@@ -142,6 +147,9 @@ class Timers:
     #: How often an idle connector's meter that cannot be read is tried again: the connector is
     #: available for charging again as soon as it answers.
     meter_retry: float = 10.0
+    #: How long a new session's StartTransaction waits for its relay to close (the EV asks for energy
+    #: within it, or the session goes on without: SuspendedEV).
+    start_wait: float = 1.0
 
 
 @dataclass(slots=True)
@@ -153,6 +161,12 @@ class Port:
     local_tx: int | None = None
     aligned_from: MeterReading | None = None  # the reading at the start of the clock-aligned interval
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: Loop time since which the relay is known open (None: not known open: before the devices are
+    #: open, while it is being switched, closed, or after a command that failed).
+    relay_opened: float | None = None
+    #: A good reading asked for and answered while the relay stayed known open: the register until it
+    #: closes (:meth:`Devices.reading_at_hand <chargebox.engine.devices.Devices.reading_at_hand>`).
+    at_hand: MeterReading | None = None
 
 
 

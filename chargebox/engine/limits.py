@@ -237,11 +237,17 @@ class Limits:
             self._grid_currents = None
 
     async def _read(self, number: int) -> tuple[float, ...] | None:
-        """What the connector's EV draws per phase now, from its meter (None: unknown)."""
-        try:
-            reading = await self.cp.ports[number].hardware.meter.read()
-        except (HalError, OSError):
-            return None
+        """What the connector's EV draws per phase now, from its meter (None: unknown). With its relay
+        still open (a session that just began), the reading at hand says it, as no current flows
+        (:meth:`Devices.reading_at_hand <chargebox.engine.devices.Devices.reading_at_hand>`): one
+        Modbus round trip less at every start, where the start itself needs the meter."""
+        port = self.cp.ports[number]
+        reading = self.cp.devices.reading_at_hand(port)
+        if reading is None:
+            try:
+                reading = await port.hardware.meter.read()
+            except (HalError, OSError):
+                return None
         return reading.current_a or None
 
     async def _offer(self, number: int, amps: float) -> None:

@@ -9,6 +9,7 @@ the station (1.6 3.5.4).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -46,13 +47,16 @@ SHUT_DOWN = "shut-down"
 class Transactions:
     def __init__(self, *, station: Station, ports: dict[int, Port],
                  read: Callable[[Port], Awaitable[MeterReading | None]],
+                 meter_start: Callable[[Port], Awaitable[MeterReading | None]],
                  recorder: Recorder, sampler: Sampler, authorizer: Authorizer, config: Configuration,
-                 settings: Settings, meter_retry: float, apply: Callable[[list[StationEffect]], Awaitable[object]], wake: Callable[[], None],
+                 settings: Settings, meter_retry: float, start_wait: float,
+                 apply: Callable[[list[StationEffect]], Awaitable[object]], wake: Callable[[], None],
                  spawn: Callable[[Awaitable[Any]], None],
                  on_event: Callable[[str, dict[str, Any]], None]) -> None:
         self.station = station
         self.ports = ports
         self._read = read
+        self._meter_start = meter_start
         self.recorder = recorder
         self.journal = recorder.journal
         self.sampler = sampler
@@ -60,23 +64,48 @@ class Transactions:
         self.config = config
         self.settings = settings
         self._meter_retry = meter_retry
+        self._start_wait = start_wait
+        self._starting: dict[int, asyncio.Event] = {}  # set when the session's relay has closed
         self._apply = apply
         self._wake = wake  # the courier: a message was queued
         self._spawn = spawn
         self._on_event = on_event
 
     async def begin(self, port: Port, effect: BeginTransaction) -> None:
-        # The relay has been open since authorize() read the meter: its last good register is
-        # this session's start when the meter does not answer now.
-        reading = await self._read(port) or port.hardware.meter.last_good
+        # The relay has been open since authorize() read the meter: that reading is this session's
+        # start (Devices.meter_start), one reading per start. Should the meter have failed since, its
+        # last good register is, when it does not answer now.
+        reading = await self._meter_start(port) or port.hardware.meter.last_good
         assert reading is not None, "authorize() reads the meter before a session can begin"
         port.local_tx = local_tx = self.recorder.begin(port.machine.number, effect, reading)
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": True})
-        self._wake()
+        self._starting[port.machine.number] = closed = asyncio.Event()
+        self._spawn(self._tell_start(closed))
         self.sampler.begin(port.machine.number, local_tx)
+
+    async def _tell_start(self, closed: asyncio.Event) -> None:
+        """A new session's StartTransaction wakes the courier once its relay has closed, or after
+        start_wait when the EV does not ask for energy yet: the exchange with the Central System, and
+        the commit of its answer, do not sit between the EV asking and the relay (issue 19; a courier
+        already busy with other messages sends it in its turn). The transaction is journalled, so
+        nothing is lost meanwhile (DESIGN.md)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._start_wait):
+                await closed.wait()
+        self._wake()
+
+    def relay_closed(self, port: Port) -> None:
+        """The relay of ``port`` closed: the StartTransaction of a session starting there goes now."""
+        self._release(port.machine.number)
+
+    def _release(self, number: int) -> None:
+        closed = self._starting.pop(number, None)
+        if closed is not None:
+            closed.set()
 
     async def end(self, port: Port, effect: EndTransaction) -> None:
         self.sampler.end(port.machine.number)
+        self._release(port.machine.number)  # it ends before its relay closed: the wait is over
         local_tx = port.local_tx
         if local_tx is None:
             return

@@ -156,6 +156,7 @@ class FakeMeter(Meter):
         self.energy_wh = energy_wh
         self.broken = False
         self.delay = 0.0  # how long an answer takes (a Modbus round trip)
+        self.reads = 0  # questions asked (Modbus round trips)
 
     async def _open(self) -> None:
         pass
@@ -164,6 +165,7 @@ class FakeMeter(Meter):
         pass
 
     async def _read_values(self) -> dict[str, float]:
+        self.reads += 1
         await asyncio.sleep(self.delay)
         if self.broken:
             raise DeviceTimeout("meter does not answer")

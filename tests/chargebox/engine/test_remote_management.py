@@ -329,6 +329,7 @@ async def test_reservations_survive_a_restart_unless_a_transaction_ended_them() 
     await cp.handle(reserve(box, 1, 5))
     await cp.handle(reserve(box, 2, 6, "01020304"))
     await charging(box, 2, OTHER)  # ends reservation 6
+    await cs.wait("StartTransaction")  # told once its relay has closed
     cs.sent.clear()
     cp = await box.restart()
     await announced(cs, 1, ChargePointStatus.RESERVED)
