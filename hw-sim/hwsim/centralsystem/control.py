@@ -38,6 +38,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,20 @@ def _call_of(data: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     if not isinstance(payload, dict):
         raise KeyError("payload: expected a JSON object")
     return identity, action, payload
+
+
+async def _calling(data: dict[str, Any],
+                   call: Callable[[str, str, dict[str, Any]], Awaitable[Any]]) -> web.Response:
+    """``call`` on the box, action and payload of a /call or /repeat body, its result as JSON; a bad
+    body or an unknown box answered with its HTTP error."""
+    try:
+        return _json(await call(*_call_of(data)))
+    except KeyError as err:
+        return _error(400, str(err.args[0]) if err.args else str(err))
+    except InvalidCallError as err:
+        return _error(400, str(err), errors=err.errors)
+    except UnknownBoxError as err:
+        return _error(404, str(err))
 
 
 def behaviour(cs: CentralSystemCore) -> dict[str, Any]:
@@ -285,16 +300,11 @@ class ControlServer:
             return _error(400, "url: expected a string")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_WAIT:
             return _error(400, f"timeout: expected 0..{MAX_WAIT} seconds")
-        try:
-            identity, action, payload = _call_of(data)
-            result = await self.cs.call(identity, action, payload, url=url, timeout=float(timeout))
-        except KeyError as err:
-            return _error(400, str(err.args[0]) if err.args else str(err))
-        except InvalidCallError as err:
-            return _error(400, str(err), errors=err.errors)
-        except UnknownBoxError as err:
-            return _error(404, str(err))
-        return _json(result.to_json())
+
+        async def call(identity: str, action: str, payload: Any) -> Any:
+            return (await self.cs.call(identity, action, payload, url=url, timeout=float(timeout))).to_json()
+
+        return await _calling(data, call)
 
     async def post_repeat(self, request: web.Request) -> web.Response:
         data = await _json_body(request)
@@ -304,21 +314,17 @@ class ControlServer:
         seconds = data.get("seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds <= MAX_WAIT:
             return _error(400, f"seconds: expected 0..{MAX_WAIT}")
-        loop = asyncio.get_running_loop()
-        answered = failed = 0
-        start = loop.time()
-        try:
-            identity, action, payload = _call_of(data)
+
+        async def repeat(identity: str, action: str, payload: Any) -> Any:
+            loop = asyncio.get_running_loop()
+            answered = failed = 0
+            start = loop.time()
             while loop.time() - start < seconds:
                 result = await self.cs.call(identity, action, payload, timeout=10.0)
                 answered, failed = (answered + 1, failed) if result.ok else (answered, failed + 1)
-        except KeyError as err:
-            return _error(400, str(err.args[0]) if err.args else str(err))
-        except InvalidCallError as err:
-            return _error(400, str(err), errors=err.errors)
-        except UnknownBoxError as err:
-            return _error(404, str(err))
-        return _json({"answered": answered, "failed": failed, "seconds": loop.time() - start})
+            return {"answered": answered, "failed": failed, "seconds": loop.time() - start}
+
+        return await _calling(data, repeat)
 
     async def get_behaviour(self, request: web.Request) -> web.Response:
         return _json(behaviour(self.cs))
