@@ -93,7 +93,8 @@ class ChargePoint:
                              wake=lambda: self.courier.wake(),
                              post=lambda request, online: self.courier.post(request, online=online),
                              sync_clock=self._sync_clock, spawn=self.spawn,
-                             on_event=self._on_event, told_as=told_as)
+                             on_event=self._on_event, told_as=told_as,
+                             started=lambda number: self.transactions.started(number))
         self.recorder = Recorder(store, config, clock,
                                  offered=lambda number: self.ports[number].hardware.pilot.offered)
         self.cards = Cards(shell=self, station=self.station, authorizer=self.authorizer, uplink=self.uplink,

@@ -80,10 +80,10 @@ class Transactions:
         port.local_tx = local_tx = self.recorder.begin(port.machine.number, effect, reading)
         self._on_event("transaction", {"connector": port.machine.number, "local_tx": local_tx, "begin": True})
         self._starting[port.machine.number] = closed = asyncio.Event()
-        self._spawn(self._tell_start(closed))
+        self._spawn(self._tell_start(port.machine.number, closed))
         self.sampler.begin(port.machine.number, local_tx)
 
-    async def _tell_start(self, closed: asyncio.Event) -> None:
+    async def _tell_start(self, number: int, closed: asyncio.Event) -> None:
         """A new session's StartTransaction wakes the courier once its relay has closed, or after
         start_wait when the EV does not ask for energy yet: the exchange with the Central System, and
         the commit of its answer, do not sit between the EV asking and the relay (issue 19; a courier
@@ -92,7 +92,16 @@ class Transactions:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._start_wait):
                 await closed.wait()
+        if self._starting.get(number) is closed:  # start_wait passed: the start is over all the same
+            self._release(number)
         self._wake()
+
+    async def started(self, number: int) -> None:
+        """Returns once the session starting on connector ``number``, if any, has closed its relay,
+        ended, or waited start_wait for the EV (what :meth:`_tell_start` waits for)."""
+        closed = self._starting.get(number)
+        if closed is not None:
+            await closed.wait()
 
     def relay_closed(self, port: Port) -> None:
         """The relay of ``port`` closed: the StartTransaction of a session starting there goes now."""

@@ -44,13 +44,15 @@ class Uplink:
     """``wake``: the outbox has something to send now; ``post``: a status-lane message, sent now or
     queued (:meth:`~chargebox.engine.delivery.Courier.post`); ``sync_clock``: the Central System's time;
     ``told_as``: how the binding says a status on its wire (1.5: Occupied for five of them), so a
-    change the Central System cannot see is no notification."""
+    change the Central System cannot see is no notification; ``started``: returns once the session
+    starting on a connector, if any, has closed its relay (or waited for the EV long enough)."""
 
     def __init__(self, *, client: Client, station: Station, config: Configuration, clock: Clock,
                  timers: Timers, wake: Callable[[], None],
                  post: Callable[[Request, bool], Awaitable[bool]], sync_clock: Callable[[datetime], None],
                  spawn: Callable[[Awaitable[Any]], None], on_event: Callable[[str, dict[str, Any]], None],
-                 told_as: Callable[[ChargePointStatus], str]) -> None:
+                 told_as: Callable[[ChargePointStatus], str],
+                 started: Callable[[int], Awaitable[None]]) -> None:
         self.client = client
         self.station = station
         self.config = config
@@ -62,6 +64,7 @@ class Uplink:
         self._spawn = spawn
         self._on_event = on_event
         self._told_as = told_as
+        self._started = started
         self.booted = asyncio.Event()
         self.registration: RegistrationStatus | None = None
         self.online = False
@@ -217,10 +220,18 @@ class Uplink:
         status computed from the state when it leaves, and only when it differs from the last one the
         Central System took; a change made while one is on its way goes after it, and changes that
         came and went meanwhile are coalesced (DESIGN.md). So there is one notification per change
-        the Central System can see, never two alike in a row, and the last one is the real state."""
+        the Central System can see, never two alike in a row, and the last one is the real state.
+
+        While a session starts, its connector's lane waits until the relay has closed (at most
+        Timers.start_wait): an exchange with the Central System then would sit between the EV asking
+        and the relay (issue 19). The status that lasted only that long (SuspendedEV, 1.5's Occupied
+        before a card's session closes its relay) is coalesced with the next: 1.6 4.9 lets a box omit
+        a status that was active for less than its minimal status duration."""
         wakeup = self._wakeups[number]
         await self.booted.wait()  # nothing but BootNotification before Accepted (4.2)
         while True:
+            if number:
+                await self._started(number)
             wakeup.clear()  # before reading the state: a change from now on wakes the lane again
             status, fault = self.station.status(number)
             current = (self._told_as(status), fault.code if fault else ChargePointErrorCode.NO_ERROR)

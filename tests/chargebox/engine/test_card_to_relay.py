@@ -4,7 +4,8 @@ A session's meterStart (StartTransaction.req, 1.5 6.39, 1.6 6.45) is the reading
 authorization asks the meter for, so a meter that does not answer refuses it; with the relay open
 since, that reading is the register when the session begins, so neither the journal nor the charging
 limits ask again; a reading taken before the relay last opened is not. The StartTransaction leaves
-once the relay has closed (or the EV takes its time), so the Central System's answer never comes first."""
+once the relay has closed (or the EV takes its time), so the Central System's answer never comes first,
+and so does the connector's status lane: a status that lasted only until then is not told (1.6 4.9)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from chargebox.engine.connector import SwitchRelay
 from chargebox.engine.station import On
 from chargebox.ocpp.enums import ChargePointStatus
 from chargebox.ocpp.messages import Confirmation, Request, StartTransactionConfirmation, StartTransactionRequest, \
-    StopTransactionRequest
+    StatusNotificationRequest, StopTransactionRequest
 from tests.chargebox.engine.fakes import Box, FakeCentralSystem
 from tests.chargebox.engine.test_chargepoint import CARD
 
@@ -135,3 +136,44 @@ async def test_the_start_transaction_of_an_ev_that_does_not_ask_for_energy_goes_
     told = cs.times("StartTransaction")[0]
     await box.stop()
     assert told - begun == 1.0 and True not in box.relays[0].history  # Timers.start_wait
+
+
+def told(cs: FakeCentralSystem) -> list[tuple[float, ChargePointStatus]]:
+    return [(t, r.status) for t, r in cs.sent if isinstance(r, StatusNotificationRequest) and r.connector_id == 1]
+
+
+async def test_no_status_goes_between_the_card_and_the_relay() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs, version="1.6")
+    box.start()
+    await cs.wait("BootNotification")
+    await box.pilots[0].put(PilotState.B)
+    await asyncio.sleep(5)
+    before = len(told(cs))
+    await box.cp.cards.present(CARD)  # current offered: SuspendedEV until the EV asks for it
+    card = asyncio.get_running_loop().time()
+    await asyncio.sleep(0.5)
+    await box.pilots[0].put(PilotState.C)
+    await box.relays[0].wait(True)
+    relay = asyncio.get_running_loop().time()
+    await cs.wait("StartTransaction")
+    await asyncio.sleep(5)
+    await box.stop()
+    assert [status for _, status in told(cs)[:before]][-1] is ChargePointStatus.PREPARING
+    during = [status for t, status in told(cs)[before:] if card <= t < relay]
+    assert during == [] and [status for _, status in told(cs)[before:]] == [ChargePointStatus.CHARGING]
+
+
+async def test_the_status_of_an_ev_that_does_not_ask_for_energy_goes_after_start_wait() -> None:
+    cs = FakeCentralSystem()
+    box = Box(cs, version="1.6")
+    box.start()
+    await cs.wait("BootNotification")
+    await box.pilots[0].put(PilotState.B)
+    await asyncio.sleep(5)
+    before = len(told(cs))
+    await box.cp.cards.present(CARD)
+    card = asyncio.get_running_loop().time()
+    await asyncio.sleep(5)
+    await box.stop()
+    assert [(t - card, status) for t, status in told(cs)[before:]] == [(1.0, ChargePointStatus.SUSPENDED_EV)]
