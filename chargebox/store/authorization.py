@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,14 @@ def _info(row: sqlite3.Row) -> IdTagInfo:
     )
 
 
+def _listed(info: IdTagInfo) -> IdTagInfo:
+    """An entry's IdTagInfo as the list keeps it: ConcurrentTx only describes the tag's state when the
+    Central System answered; in a list it means the tag is valid (spec 4.8, 4.10)."""
+    if info.status is AuthorizationStatus.CONCURRENT_TX:
+        return IdTagInfo(AuthorizationStatus.ACCEPTED, info.expiry_date, info.parent_id_tag)
+    return info
+
+
 def _lookup(db: Database, table: str, id_tag: str) -> IdTagInfo | None:
     row = db.execute(f"SELECT status, expiry, parent_id_tag FROM {table} WHERE key = ?", [id_tag.casefold()]).fetchone()
     return None if row is None else _info(row)
@@ -67,13 +75,13 @@ class LocalList:
     def get(self, id_tag: str) -> IdTagInfo | None:
         return _lookup(self._db, "local_list", id_tag)
 
-    def replace(self, version: int, entries: Iterable[AuthorisationData]) -> None:
+    def replace(self, version: int, entries: Sequence[AuthorisationData]) -> None:
         """A Full update: the list becomes exactly ``entries``."""
         with atomic(self._db):
             self._db.execute("DELETE FROM local_list")
             self._apply(version, entries)
 
-    def update(self, version: int, entries: Iterable[AuthorisationData]) -> None:
+    def update(self, version: int, entries: Sequence[AuthorisationData]) -> None:
         """A Differential update: an entry with idTagInfo is added or replaced, one without is removed."""
         with atomic(self._db):
             self._apply(version, entries)
@@ -87,22 +95,15 @@ class LocalList:
         removed = {e.id_tag.casefold() for e in entries if e.id_tag_info is None} & present
         return self.size + len(added) - len(removed)
 
-    def _apply(self, version: int, entries: Iterable[AuthorisationData]) -> None:
-        upserts, deletes = [], []
-        for entry in entries:
-            if entry.id_tag_info is None:
-                deletes.append((entry.id_tag.casefold(),))
-            else:
-                info = entry.id_tag_info
-                # ConcurrentTx only describes the tag's state when the Central System answered; in a
-                # list it means the tag is valid (spec 4.8, 4.10).
-                if info.status is AuthorizationStatus.CONCURRENT_TX:
-                    info = IdTagInfo(AuthorizationStatus.ACCEPTED, info.expiry_date, info.parent_id_tag)
-                upserts.append(_row(entry.id_tag, info))
-        if deletes:
-            self._db.executemany("DELETE FROM local_list WHERE key = ?", deletes)
-        if upserts:
-            self._db.executemany(_upsert("local_list"), upserts)
+    def _apply(self, version: int, entries: Sequence[AuthorisationData]) -> None:
+        # The rows go to executemany one at a time, made as it asks for them: a list of all of them (a
+        # dict per entry, 50,000 of a Full list) filled pymalloc arenas beside objects that outlive the
+        # update, which kept those arenas resident once the list was written (issue 19).
+        self._db.executemany("DELETE FROM local_list WHERE key = ?",
+                             ((entry.id_tag.casefold(),) for entry in entries if entry.id_tag_info is None))
+        self._db.executemany(_upsert("local_list"),
+                             (_row(entry.id_tag, _listed(entry.id_tag_info))
+                              for entry in entries if entry.id_tag_info is not None))
         self._settings.put(_VERSION_KEY, str(version))
 
     def digest(self) -> str:

@@ -150,8 +150,9 @@ class ChargePointEndpoint:
         # proved who it is (chargeBoxIdentity) and its ReplyTo/FaultTo passed the client's checks.
         destinations: tuple[str | None, str | None] = (None, None)
         large = request.content_length is not None and request.content_length >= LARGE_BODY
-        if large:  # before the body fills the heap: ctypes loaded after it pinned arenas the body had freed
-            malloc_trim()
+        if large:  # before the body fills the heap: ctypes loaded and tables built after it pinned arenas
+            malloc_trim()  # the body had freed
+            self._service.prepare()
         try:
             message = envelope.parse(await self._read(request), self._service.namespace)
             received = message.headers

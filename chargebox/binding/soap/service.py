@@ -126,6 +126,21 @@ class Service:
             self._by_tag[self.tag(op.name, request=False)] = (op, op.confirmation)
         self._reading: dict[type, tuple[tuple[str, bool, bool, Any], ...]] = {}  # see _readings
 
+    def prepare(self) -> None:
+        """Build now the tables that reading and answering each operation builds at first use (this
+        service's and the codec's): called before a large body is read, since built while a list of
+        50,000 entries filled the heap they kept its pymalloc arenas resident after it (issue 19)."""
+        for op in self.operations.values():
+            classes: tuple[type, ...] = (op.request, op.confirmation)
+            for cls in classes:
+                codec.prepare(cls, self._form)
+                self._prepare_readings(cls)
+
+    def _prepare_readings(self, cls: type) -> None:
+        for _, _, record, kind in self._readings(cls):
+            if record:
+                self._prepare_readings(kind)
+
     def tag(self, action: str, *, request: bool) -> str:
         """The Clark name of an operation's wrapper element, e.g. ``{ns}bootNotificationRequest``."""
         return f"{{{self.namespace}}}{action[:1].lower()}{action[1:]}{'Request' if request else 'Response'}"

@@ -9,12 +9,16 @@ import time
 
 import pytest
 from lxml import etree
+from soap_helpers import post, request_xml, serving
 
+from chargebox.binding.memory import LARGE_BODY
+from chargebox.binding.soap.server import ChargePointEndpoint
 from chargebox.binding.soap.service import charge_point_service
+from chargebox.ocpp import codec
 from chargebox.ocpp.datatypes import AuthorisationData, IdTagInfo
-from chargebox.ocpp.enums import AuthorizationStatus, UpdateType
+from chargebox.ocpp.enums import AuthorizationStatus, UpdateStatus, UpdateType
 from chargebox.ocpp.errors import ProtocolError
-from chargebox.ocpp.messages import SendLocalListRequest
+from chargebox.ocpp.messages import Confirmation, Request, SendLocalListConfirmation, SendLocalListRequest
 
 
 def test_a_list_of_50000_entries_is_read_whole_and_quickly() -> None:
@@ -37,3 +41,27 @@ def test_a_large_list_is_still_validated() -> None:
     element[-1][0].text = "X" * 21  # the last entry's idTag: longer than IdToken's 20 characters
     with pytest.raises(ProtocolError, match="does not match the OCPP 1.5 schema"):
         service.parse(element)
+
+
+async def test_the_tables_a_large_body_needs_are_built_before_it_is_read() -> None:
+    """Tables built while a large list fills the heap keep its memory resident after it is freed
+    (issue 19): reading the list, handling it and answering it build none, the endpoint built them
+    when the body's length announced it."""
+    service = charge_point_service()
+    request = SendLocalListRequest(update_type=UpdateType.FULL, list_version=3, local_authorisation_list=[
+        AuthorisationData(f"{n:08X}", IdTagInfo(AuthorizationStatus.ACCEPTED)) for n in range(5000)])
+    body = request_xml(etree.tostring(service.render(request, "SendLocalList")).decode(), action="/SendLocalList")
+    assert len(body) >= LARGE_BODY
+    codec.prepare.cache_clear()  # as in a daemon that has not read a SendLocalList yet
+    codec.wire_fields.cache_clear()
+    built: list[int] = []
+
+    async def handler(received: Request) -> Confirmation:
+        assert received == request
+        built.append(codec.wire_fields.cache_info().misses)
+        return SendLocalListConfirmation(status=UpdateStatus.ACCEPTED, hash="0" * 40)
+
+    async with serving(ChargePointEndpoint("CB-1", handler, service=service)) as url:
+        status, _ = await post(url, body)
+    assert status == 200 and built
+    assert codec.wire_fields.cache_info().misses == built[0]  # the answer's tables were there
