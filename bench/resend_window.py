@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import contextvars
 import json
 import os
@@ -43,7 +44,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -54,11 +55,12 @@ from hwsim.centralsystem import CentralSystem, Received
 from chargebox.binding.soap.client import CentralSystemClient
 from chargebox.binding.soap15 import CENTRAL_SYSTEM_WSDL, CHARGE_POINT_WSDL
 from chargebox.engine.configuration import Configuration
+from chargebox.engine import delivery
 from chargebox.engine.delivery import Courier
 from chargebox.ocpp.messages import Confirmation, Request, StartTransactionConfirmation, StartTransactionRequest
 from chargebox.site import SimulatedSite, _read_ready
 from chargebox.store import Store
-from chargebox.store.database import atomic
+from chargebox.store.database import Database, atomic
 from chargebox.store.outbox import Queued
 
 
@@ -88,14 +90,16 @@ async def measure(url: str, control: str, messages: int, folder: Path) -> None:
         return answer
 
     client._post = timed_post  # type: ignore[method-assign]
-    head = store.outbox.head
 
-    def timed_head() -> Queued | None:
-        if len(commits) < len(answers):  # the loop is back for the next message: the last one is committed
+    @contextlib.contextmanager
+    def timed_atomic(db: Database, *, durable: bool = True) -> Iterator[None]:
+        # The instant the Courier's acknowledgement has committed (it reads the next head inside it).
+        with atomic(db, durable=durable):
+            yield
+        if len(commits) < len(answers):
             commits.append(time.monotonic())
-        return head()
 
-    store.outbox.head = timed_head  # type: ignore[method-assign]
+    delivery.atomic = timed_atomic
 
     def acknowledged(queued: Queued, confirmation: Confirmation) -> None:
         assert isinstance(confirmation, StartTransactionConfirmation) and queued.local_tx is not None

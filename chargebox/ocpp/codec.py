@@ -96,7 +96,6 @@ def _camel(name: str) -> str:
 
 
 @functools.cache
-@functools.cache
 def _fields(cls: type) -> tuple[tuple[str, str, Any], ...]:
     """(field name, wire name, type hint) of a message or data type, in wire order; worked out once
     per class (typing.get_type_hints is most of the time a list of 50,000 took to read, issue 19)."""
@@ -136,32 +135,54 @@ def _ungrouped(groups: list[Any]) -> list[Any]:
     return [item for group in groups for item in getattr(group, dataclasses.fields(group)[0].name)]
 
 
+@functools.cache
+def _kind(cls: type) -> str:
+    """What :func:`to_wire` does with a value of class ``cls``: worked out once per class, not per value
+    (these checks were a quarter of a MeterValues' trip to the wire, issue 19)."""
+    if dataclasses.is_dataclass(cls):
+        return "record"
+    if issubclass(cls, list):
+        return "list"
+    if issubclass(cls, Enum):
+        return "enum"
+    if issubclass(cls, datetime):
+        return "datetime"
+    return "raw"
+
+
+@functools.cache
+def _encoding(cls: type, form: WireForm) -> tuple[tuple[str, str, bool], ...]:
+    """(field name, wire name, whether it goes ungrouped) of a class's fields said in ``form``, once."""
+    return tuple((name, wire, (cls, name) in form.ungrouped) for name, wire, _ in wire_fields(cls, form))
+
+
 def to_wire(value: Any, form: WireForm = PLAIN) -> Any:
     """A dataclass message (or any value inside one) as plain wire values, said in ``form``;
     Unsendable when it holds a value that form has no way to say."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        cls = type(value)
+    cls: type = type(value)
+    kind = _kind(cls)
+    if kind == "raw":
+        return value
+    if kind == "record":
         wire_form = {}
-        for name, wire, _ in wire_fields(cls, form):
+        for name, wire, ungrouped in _encoding(cls, form):
             field_value = getattr(value, name)
             if field_value is None:
                 continue
-            if (cls, name) in form.ungrouped:
+            if ungrouped:
                 field_value = _ungrouped(field_value)
             wire_form[wire] = to_wire(field_value, form)
         return wire_form
-    if isinstance(value, list):
+    if kind == "list":
         return [to_wire(item, form) for item in value]
-    if isinstance(value, Enum):
+    if kind == "enum":
         return form.say(value)
-    if isinstance(value, datetime):
-        # OCPP timestamps are UTC (7.x dateTime); a naive datetime here is a programming error.
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} cannot go on the wire")
-        utc = value.astimezone(timezone.utc)
-        # ISO 8601 in UTC (1.6 3.14, 3.15), with a "Z" as OCPP-J's examples; no fraction when there is none.
-        return utc.isoformat().replace("+00:00", "Z") if form.text_times else utc
-    return value
+    # OCPP timestamps are UTC (7.x dateTime); a naive datetime here is a programming error.
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r} cannot go on the wire")
+    utc = value.astimezone(timezone.utc)
+    # ISO 8601 in UTC (1.6 3.14, 3.15), with a "Z" as OCPP-J's examples; no fraction when there is none.
+    return utc.isoformat().replace("+00:00", "Z") if form.text_times else utc
 
 
 def _json_default(value: Any) -> str:
@@ -190,18 +211,27 @@ def _get(obj: Any, key: str) -> Any:
         return getattr(obj, key, None)
 
 
+@functools.cache
+def _decoding(cls: type, form: WireForm) -> tuple[tuple[str, str, Any, bool, bool], ...]:
+    """(field name, wire name, type hint, whether it comes ungrouped, whether it is a list) of a class's
+    fields read in ``form``, once per class rather than per message (issue 19)."""
+    return tuple((name, wire, hint, (cls, name) in form.ungrouped, typing.get_origin(hint) is list)
+                 for name, wire, hint in wire_fields(cls, form))
+
+
 def from_wire(obj: Any, cls: type[T], form: WireForm = PLAIN) -> T:
     """Build a message or data type of class ``cls`` from plain wire values, a JSON payload or what a
     binding's library parsed, read in ``form`` (None for an empty body)."""
     kwargs = {}
-    for name, wire, hint in wire_fields(typing.cast(type, cls), form):
-        raw = _get(obj, wire)
-        if raw is not None and (cls, name) in form.ungrouped:
+    plain = type(obj) is dict  # a JSON payload: no look-up of what else it may be for each field
+    for name, wire, hint, ungrouped, is_list in _decoding(typing.cast(type, cls), form):
+        raw = obj.get(wire) if plain else _get(obj, wire)
+        if raw is not None and ungrouped:
             (group,) = typing.get_args(hint)
             kwargs[name] = [group(_convert(raw, _fields(group)[0][2], form))] if raw else []
         elif raw is not None:
             kwargs[name] = _convert(raw, hint, form)
-        elif typing.get_origin(hint) is list:
+        elif is_list:
             kwargs[name] = []
     return cls(**kwargs)
 

@@ -131,12 +131,14 @@ class JsonClient:
         self.start()
         async with self._in_flight:
             # While the link is down between attempts the box is offline at once, as a refused SOAP
-            # connection makes it; only an attempt under way (the first one at start) is waited for.
-            try:
-                async with asyncio.timeout(self._connect_timeout):
-                    await self.link.attempted.wait()
-            except TimeoutError:
-                pass
+            # connection makes it; only an attempt under way (the first one at start) is waited for (not
+            # timed when none is: a timer per CALL, issue 19).
+            if not self.link.attempted.is_set():
+                try:
+                    async with asyncio.timeout(self._connect_timeout):
+                        await self.link.attempted.wait()
+                except TimeoutError:
+                    pass
             if not self.link.connected.is_set():
                 raise CentralSystemUnreachable(f"{self.link.shown_url}: not connected")
             ident = self._message_id(message_id)

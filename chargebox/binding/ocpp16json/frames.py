@@ -107,8 +107,12 @@ def parse(text: str | bytes) -> Frame:
     raise UnknownType(f"message type {kind} (4.1.3: ignored)")
 
 
+#: One encoder for every frame: json.dumps with options builds a new one per call (issue 19).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _json(frame: list[Any]) -> str:
-    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(frame)
 
 
 def call(message_id: str, action: str, payload: dict[str, Any]) -> str:
