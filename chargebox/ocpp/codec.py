@@ -122,6 +122,7 @@ def prepare(cls: type, form: WireForm = PLAIN) -> None:
     before a large message fills the heap: built while the 50,000 entries of a SendLocalList did, these
     few long-lived tuples each kept a 1 MiB pymalloc arena resident once the entries were freed
     (issue 19: 3 of the 4 arenas a SendLocalList Full left behind)."""
+    _kind(cls), _encoding(cls, form), _decoding(cls, form)
     for _, _, hint in wire_fields(cls, form):
         shape, kind = _shape(hint)
         while shape == "list":
