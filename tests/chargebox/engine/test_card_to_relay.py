@@ -142,14 +142,19 @@ def told(cs: FakeCentralSystem) -> list[tuple[float, ChargePointStatus]]:
     return [(t, r.status) for t, r in cs.sent if isinstance(r, StatusNotificationRequest) and r.connector_id == 1]
 
 
-async def test_no_status_goes_between_the_card_and_the_relay() -> None:
+async def plugged_16() -> tuple[FakeCentralSystem, Box, int]:
+    """A 1.6 box booted with an EV plugged in and its statuses told; how many were told."""
     cs = FakeCentralSystem()
     box = Box(cs, version="1.6")
     box.start()
     await cs.wait("BootNotification")
     await box.pilots[0].put(PilotState.B)
     await asyncio.sleep(5)
-    before = len(told(cs))
+    return cs, box, len(told(cs))
+
+
+async def test_no_status_goes_between_the_card_and_the_relay() -> None:
+    cs, box, before = await plugged_16()
     await box.cp.cards.present(CARD)  # current offered: SuspendedEV until the EV asks for it
     card = asyncio.get_running_loop().time()
     await asyncio.sleep(0.5)
@@ -165,13 +170,7 @@ async def test_no_status_goes_between_the_card_and_the_relay() -> None:
 
 
 async def test_the_status_of_an_ev_that_does_not_ask_for_energy_goes_after_start_wait() -> None:
-    cs = FakeCentralSystem()
-    box = Box(cs, version="1.6")
-    box.start()
-    await cs.wait("BootNotification")
-    await box.pilots[0].put(PilotState.B)
-    await asyncio.sleep(5)
-    before = len(told(cs))
+    cs, box, before = await plugged_16()
     await box.cp.cards.present(CARD)
     card = asyncio.get_running_loop().time()
     await asyncio.sleep(5)
