@@ -40,7 +40,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiohttp import web
 
@@ -105,6 +105,11 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
             text=json.dumps({"error": "body must be a JSON object"}), content_type="application/json"
         )
     return data
+
+
+def _a_wait(value: object) -> TypeGuard[float]:
+    """Whether a body's number of seconds is one a call may take (JSON's true is no number)."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and 0 < value <= MAX_WAIT
 
 
 def _call_of(data: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
@@ -298,7 +303,7 @@ class ControlServer:
         url, timeout = data.get("url"), data.get("timeout", 10)
         if url is not None and not isinstance(url, str):
             return _error(400, "url: expected a string")
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_WAIT:
+        if not _a_wait(timeout):
             return _error(400, f"timeout: expected 0..{MAX_WAIT} seconds")
 
         async def call(identity: str, action: str, payload: Any) -> Any:
@@ -312,7 +317,7 @@ class ControlServer:
         if unknown:
             return _error(400, f"unknown key(s) {unknown}")
         seconds = data.get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds <= MAX_WAIT:
+        if not _a_wait(seconds):
             return _error(400, f"seconds: expected 0..{MAX_WAIT}")
 
         async def repeat(identity: str, action: str, payload: Any) -> Any:

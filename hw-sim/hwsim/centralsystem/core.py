@@ -491,14 +491,12 @@ class CentralSystemCore(abc.ABC):
 
         # The record only grows: each wake-up counts the records added since the last one, so a
         # wait over a drain of N messages costs O(N), not O(N) per message.
-        found = position = 0
+        found = looked = 0
 
         def enough() -> bool:
-            nonlocal found, position
-            while position < len(self.record):
-                r = self.record[position]
-                position += 1
-                found += r.seq > since and r.action == action and r.valid
+            nonlocal found, looked
+            found += len(self._matching(self.record[looked:], action, valid=True, since=since))
+            looked = len(self.record)
             return found >= count
 
         try:
