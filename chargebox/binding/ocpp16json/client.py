@@ -205,7 +205,7 @@ class JsonClient:
             return
         waiting[1].set_result(frame)
 
-    def _take(self, call: frames.Call, large: bool = False) -> None:
+    def _take(self, call: frames.Call, large: bool) -> None:
         if call.message_id in self._serving:
             # 4.2.3: "an existing call with the same unique identifier is being handled already".
             self._answer(frames.call_error(call.message_id, ProtocolError(
@@ -214,7 +214,7 @@ class JsonClient:
         self._serving.add(call.message_id)
         self._spawn(self._serve(call, large))
 
-    async def _serve(self, call: frames.Call, large: bool = False) -> None:
+    async def _serve(self, call: frames.Call, large: bool) -> None:
         """Answer the Central System's CALL; after a ``large`` frame (a SendLocalList of thousands) the
         memory its payload and typed message took is handed back, as the SOAP endpoint does after a
         large body (issue 19)."""
