@@ -150,8 +150,10 @@ class ChargePointEndpoint:
         # proved who it is (chargeBoxIdentity) and its ReplyTo/FaultTo passed the client's checks.
         destinations: tuple[str | None, str | None] = (None, None)
         large = request.content_length is not None and request.content_length >= LARGE_BODY
-        if large:  # before the body fills the heap: ctypes loaded and tables built after it pinned arenas
-            malloc_trim()  # the body had freed
+        if large:
+            # Before the body fills the heap: ctypes (looked up by malloc_trim) and the service's tables,
+            # loaded or built after it, pinned pymalloc arenas the body then freed (issue 19).
+            malloc_trim()
             self._service.prepare()
         try:
             message = envelope.parse(await self._read(request), self._service.namespace)
