@@ -126,13 +126,20 @@ class ChargePointEndpoint:
                            max_connections=self._max_connections, handshake_timeout=self._idle_timeout)
 
     async def _read(self, request: web.Request) -> bytes:
+        # Read here rather than by request.read(), which keeps the body in the request until aiohttp
+        # lets go of it, after the answer: a large body was then still held when its memory was given
+        # back, and stayed resident (a SendLocalList of 50,000, +7 MB from the second list on; issue 19).
+        chunks: list[bytes] = []
+        size = 0
         try:
             async with asyncio.timeout(self._read_timeout):
-                data = await request.read()
+                while chunk := await request.content.readany():
+                    size += len(chunk)
+                    if size > self._max_body:  # refused as soon as the body read so far passes the limit
+                        break
+                    chunks.append(chunk)
         except TimeoutError:
             raise BodyRefused(f"request body not received within {self._read_timeout:g} s", 408) from None
-        except web.HTTPRequestEntityTooLarge:  # raised as soon as the body read so far passes the limit
-            raise BodyRefused(f"request body larger than {self._max_body} bytes", 413) from None
         except RequestPayloadError as err:  # a body that claims gzip or deflate and is not
             # Done with it: else aiohttp reads it again after the answer and logs a traceback for each.
             request.content.feed_eof()
@@ -140,9 +147,11 @@ class ChargePointEndpoint:
             raise ProtocolError(f"request body not readable (Content-Encoding {encoding!r}?)") from err
         except (HttpProcessingError, ValueError, OSError) as err:
             raise ProtocolError(f"cannot decode request body: {err}") from err
+        if size > self._max_body:
+            raise BodyRefused(f"request body larger than {self._max_body} bytes", 413)
         if request.content_type != envelope.CONTENT_TYPE:
             raise ProtocolError(f"Content-Type {request.content_type!r}; SOAP 1.2 needs {envelope.CONTENT_TYPE}")
-        return data
+        return b"".join(chunks)
 
     async def _post(self, request: web.Request) -> web.StreamResponse:
         received = envelope.Addressing()
