@@ -39,68 +39,61 @@ class OcppError(CallFailed):
     Raised by the engine for the binding to answer with, and by a binding for a refusal it received."""
 
     code: ClassVar[str] = "GenericError"
+    #: The code's description in OCPP-J 1.6 table 7, the reason sent when none is given: an attribute,
+    #: since the daemon runs without docstrings (python -OO, cli.DAEMON_RUNTIME).
+    description: ClassVar[str] = "Any other error not covered by the other codes."
 
     def __init__(self, reason: str = "") -> None:
-        self.reason = reason or self.__class__.__doc__ or self.code
+        self.reason = reason or self.description
         super().__init__(f"{self.code}: {self.reason}")
 
 
 class NotImplementedAction(OcppError, NotImplementedError):
-    """Requested Action is not known by receiver."""
-
     # Named so as not to shadow the builtin constant NotImplemented.
     code = "NotImplemented"
+    description = "Requested Action is not known by receiver."
 
 
 class NotSupported(OcppError, NotImplementedError):
-    """Requested Action is recognized but not supported by the receiver."""
-
     code = "NotSupported"
+    description = "Requested Action is recognized but not supported by the receiver."
 
 
 class InternalError(OcppError):
-    """An internal error occurred and the receiver was not able to process the requested Action."""
-
     code = "InternalError"
+    description = "An internal error occurred and the receiver was not able to process the requested Action."
 
 
 class ProtocolError(OcppError, ValueError):
-    """Payload for Action is incomplete, or the message does not comply with the protocol."""
-
     code = "ProtocolError"
+    description = "Payload for Action is incomplete, or the message does not comply with the protocol."
 
 
 class SecurityError(OcppError, PermissionError):
-    """A security issue prevented the receiver from completing the Action (authentication, authorization)."""
-
     code = "SecurityError"
+    description = ("A security issue prevented the receiver from completing the Action "
+                   "(authentication, authorization).")
 
 
 class FormationViolation(OcppError, ValueError):
-    """Payload for Action is syntactically incorrect or does not conform to the PDU structure."""
-
     code = "FormationViolation"
+    description = "Payload for Action is syntactically incorrect or does not conform to the PDU structure."
 
 
 class PropertyConstraintViolation(OcppError, ValueError):
-    """Payload is syntactically correct but at least one field contains an invalid value."""
-
     code = "PropertyConstraintViolation"
+    description = "Payload is syntactically correct but at least one field contains an invalid value."
 
 
 class OccurenceConstraintViolation(OcppError, ValueError):
-    """Payload is syntactically correct but at least one field violates occurrence constraints."""
-
     code = "OccurenceConstraintViolation"  # sic, the spelling of OCPP-J 1.6 table 7
+    description = "Payload is syntactically correct but at least one field violates occurrence constraints."
 
 
 class TypeConstraintViolation(OcppError, TypeError):
-    """Payload is syntactically correct but at least one field violates data type constraints."""
-
     code = "TypeConstraintViolation"
+    description = "Payload is syntactically correct but at least one field violates data type constraints."
 
 
 class GenericError(OcppError):
-    """Any other error not covered by the other codes."""
-
-    code = "GenericError"
+    code = "GenericError"  # its description is OcppError's

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from chargebox.cli import DAEMON_RUNTIME
 from chargebox.config import JSON
 from chargebox.site import SimulatedSite
 from tests.system.sitetools import each_protocol, running
@@ -64,3 +65,20 @@ def test_an_idle_daemon_holds_only_what_its_site_uses(protocol: str, monkeypatch
         maps = Path(f"/proc/{site.processes['chargebox'].pid}/maps").read_text()
         assert not [name for name in NOT_MAPPED if name in maps], [line for line in maps.splitlines()
                                                                    if any(name in line for name in NOT_MAPPED)]
+
+
+@pytest.mark.parametrize("operator", [{}, {"PYTHONMALLOC": "pymalloc"}], ids=["as shipped", "operator's allocator"])
+def test_the_daemon_runs_on_its_tuned_interpreter(operator: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`chargebox run` starts itself again, same process, with the interpreter settings of DAEMON_RUNTIME
+    its environment lacks (issue 19); one the operator set is kept."""
+    for name in DAEMON_RUNTIME:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in operator.items():
+        monkeypatch.setenv(name, value)
+    with running(SimulatedSite()) as site:
+        site.wait_cs("BootNotification")  # from the process the site started: the same pid after the exec
+        pid = site.processes["chargebox"].pid
+        environment = dict(entry.split("=", 1) for entry in
+                           Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in entry)
+        assert {name: environment.get(name) for name in DAEMON_RUNTIME} == {**DAEMON_RUNTIME, **operator}
+        assert Path(f"/proc/{pid}/cmdline").read_text().split("\0")[1:4] == ["-m", "chargebox.cli", "run"]

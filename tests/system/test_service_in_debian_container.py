@@ -120,7 +120,9 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Box]:
     (verify,) = (result for command, result in results.items() if command.startswith("systemd-analyze verify"))
     assert (verify.stdout, verify.stderr) == ("", ""), "the README promises no output"
     site_packages = root / PREFIX / "lib" / f"python{IMAGE_PYTHON}" / "site-packages"
-    assert list((site_packages / "chargebox" / "__pycache__").glob(f"*.cpython-{HOST_PYTHON.replace('.', '')}.pyc"))
+    compiled = site_packages / "chargebox" / "__pycache__"
+    assert list(compiled.glob(f"*.cpython-{HOST_PYTHON.replace('.', '')}.pyc"))  # the tools
+    assert list(compiled.glob(f"*.cpython-{HOST_PYTHON.replace('.', '')}.opt-2.pyc"))  # the daemon (DAEMON_RUNTIME)
     assert not (root / "opt" / ".chargebox.new").exists()
 
     site = ContainerSite(heartbeat_interval=300, sample_interval=2)
