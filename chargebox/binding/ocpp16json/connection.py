@@ -183,6 +183,9 @@ class Link:
                 elif message.type is aiohttp.WSMsgType.ERROR:
                     why = f"error: {socket.exception() or 'unknown'}"
                     break
+                # Else the loop's name holds the frame until the next one comes: a SendLocalList of 50,000
+                # (5 MB) stayed resident past the memory given back after it (issue 19).
+                del message
         finally:
             self.socket = None
             self.connected.clear()
