@@ -141,6 +141,9 @@ def test_bytecode_is_compiled_for_the_targets_python_whatever_its_platform_named
     site.mkdir(parents=True)
     (site / "module.py").write_text("def where():\n    raise RuntimeError\n")
     compile_bytecode(site, staging)
-    (compiled,) = (site / "__pycache__").glob("module.*.pyc")
-    code = marshal.loads(compiled.read_bytes()[16:])  # after the header (PEP 552)
-    assert code.co_filename == f"/{PREFIX}/lib/site-packages/module.py"
+    compiled = sorted((site / "__pycache__").glob("module.*.pyc"))
+    # Level 0 for the tools, level 2 for the daemon (cli.DAEMON_RUNTIME's PYTHONOPTIMIZE=2).
+    assert [path.name.split(".")[2:-1] for path in compiled] == [["opt-2"], []]
+    for path in compiled:
+        code = marshal.loads(path.read_bytes()[16:])  # after the header (PEP 552)
+        assert code.co_filename == f"/{PREFIX}/lib/site-packages/module.py"
