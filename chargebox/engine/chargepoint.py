@@ -140,7 +140,7 @@ class ChargePoint:
         """Start the devices and every loop; returns only when cancelled (then stops cleanly)."""
         for port in self.ports.values():
             if await port.hardware.open():
-                port.relay_opened = asyncio.get_running_loop().time()
+                port.relay_known_open()
         await self.transactions.replay_journal()
         self.sampler.start()
         for start in self._deferred:

@@ -92,7 +92,7 @@ class Devices:
                 log.error("relay of connector %s: %s", port.machine.number, err)
             else:
                 if not effect.closed:
-                    port.relay_opened = asyncio.get_running_loop().time()
+                    port.relay_known_open()
         elif isinstance(effect, LockCable):
             lock = port.hardware.lock
             if lock is None or lock.locked == effect.locked:  # tethered, or already where commanded

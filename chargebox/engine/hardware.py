@@ -168,6 +168,10 @@ class Port:
     #: closes (:meth:`Devices.reading_at_hand <chargebox.engine.devices.Devices.reading_at_hand>`).
     at_hand: MeterReading | None = None
 
+    def relay_known_open(self) -> None:
+        """The relay's open command went through (at start, or after a session): known open from now."""
+        self.relay_opened = asyncio.get_running_loop().time()
+
 
 
 class Sessions(Protocol):
