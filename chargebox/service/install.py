@@ -180,6 +180,7 @@ def compile_bytecode(site: Path, staging: Path) -> None:
     compiles everything again, in memory."""
     # As pip does, a file that does not compile (a package's own test data) is reported, not fatal.
     # Level 2 too: the daemon runs without docstrings (PYTHONOPTIMIZE=2, cli.DAEMON_RUNTIME), the tools at 0.
+    # A list, not a generator: the second level compiles even when the first reports a file.
     if not all([compileall.compile_dir(site, quiet=1, stripdir=str(staging), prependdir=f"/{PREFIX}", workers=0,
                                        optimize=level) for level in (0, 2)]):
         print(f"some files in {site} did not compile (listed above); they run without bytecode")
